@@ -1,0 +1,68 @@
+"""The contract between the engine and node implementations.
+
+A node implementation is a plain callable `(NodeContext) -> NodeResult` (or an awaitable of
+one). It returns its output and the ports it emits on; it never touches the store, the clock
+or the terminal. A *handled* error is a result on the `error` port; raising fails the node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from xene.spec.ir import Node
+
+
+@dataclass(frozen=True, slots=True)
+class NodeResult:
+    output: Any = None
+    ports: tuple[str, ...] = ("out",)
+
+
+def handled_error(message: str, **details: Any) -> NodeResult:
+    """A failure the graph handles: emitted on the `error` port, the run goes on."""
+    return NodeResult(output={"error": message, **details}, ports=("error",))
+
+
+@dataclass(frozen=True, slots=True)
+class NodeContext:
+    """What a node sees when it starts.
+
+    `config` has its selectors already resolved, except the keys its `NodeType.raw_keys`
+    names (expressions, evaluated by the node against its input with `evaluate`).
+    """
+
+    node: Node
+    input: Any
+    config: Mapping[str, Any]
+    evaluate: Callable[[str, Mapping[str, Any]], Any]
+    """`evaluate(expression, extra_names)`: a bare `${field}` names a field of `input`;
+    `extra_names` adds names such as `iteration`."""
+    log: Callable[[str], None]
+    run_id: str = ""
+    attempt: int = 1
+    scope: Mapping[str, Any] = field(default_factory=dict)
+
+
+NodeFn = Callable[[NodeContext], "NodeResult | Awaitable[NodeResult]"]
+ConfigCheck = Callable[[Mapping[str, Any]], list[tuple[str, str]]]
+"""Returns `(key.path, message)` for each problem of a node's config."""
+
+
+def no_check(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class NodeType:
+    """A registered `std::` node type."""
+
+    name: str
+    fn: NodeFn
+    ports: tuple[str, ...] = ("out", "error")
+    check: ConfigCheck = no_check
+    raw_keys: frozenset[str] = frozenset()
+    """Config keys whose selectors are not resolved at start (expressions on the input)."""
+    blocking: bool = False
+    """True for nodes doing I/O in sync code (run in a thread, not on the loop)."""

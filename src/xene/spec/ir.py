@@ -1,0 +1,201 @@
+"""The intermediate representation every definition format compiles into.
+
+The engine, the CLI and (later) the store and the API see only these frozen records.
+Loaders (`xene.spec.manifest`, `xene.spec.flow`, `xene.spec.fsm`, `xene.spec.python_api`)
+build them; nothing else does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+JoinMode = Literal["all", "any"]
+"""How a node waits on its incoming edges.
+
+`all`: every incoming edge must fire (a Xene task runs when all its dependencies succeeded).
+`any`: at least one incoming edge must fire once every predecessor has ended (flow nodes).
+"""
+
+StepKind = Literal["shell", "python"]
+
+TASK = "xene::task"
+"""Node type of a Xene manifest task: an ordered list of steps."""
+
+PYTHON = "xene::python"
+"""Node type of a Python-API task: one callable, its return value is the output."""
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a definition came from, for error messages: `file:line: path.to.key`."""
+
+    file: str = "<memory>"
+    line: int = 0
+    path: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path}" if self.path else where
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with jitter; `max_attempts=1` means no retry."""
+
+    max_attempts: int = 1
+    initial_delay_ms: int = 1000
+    max_delay_ms: int = 60_000
+    backoff_multiplier: float = 2.0
+    jitter: bool = True
+
+
+NO_RETRY = RetryPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """The atomic unit of a task: a shell command or a Python call."""
+
+    name: str
+    kind: StepKind = "shell"
+    cmd: str = ""
+    """Shell command, run under `/bin/sh -c` (kind `shell`)."""
+    call: str = ""
+    """`module:function` (kind `python`)."""
+    args: Mapping[str, Any] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+    timeout_s: float | None = None
+    """None means the engine default (30 minutes)."""
+    loc: Location = Location()
+
+
+@dataclass(frozen=True, slots=True)
+class Executor:
+    """Where a pipeline's steps run: `local` subprocesses or a `container` image."""
+
+    type: Literal["local", "container"] = "local"
+    image: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One vertex of a pipeline: a Xene task (`xene::task`), a `std::` node or a callable."""
+
+    id: str
+    type: str
+    config: Mapping[str, Any] = field(default_factory=dict)
+    steps: tuple[Step, ...] = ()
+    description: str = ""
+    working_dir: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    retry: RetryPolicy = NO_RETRY
+    timeout_s: float | None = None
+    enabled: bool = True
+    join: JoinMode = "any"
+    fn: Any = None
+    """The Python callable of a Python-API node (type `xene::python`), when given in-process."""
+    loc: Location = Location()
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """`source.port -> target`. `loop_back` closes a loop; `condition` gates firing."""
+
+    source: str
+    target: str
+    port: str = "out"
+    condition: str | None = None
+    loop_back: bool = False
+    loc: Location = Location()
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """What starts a pipeline run: `manual`, `webhook`, `cron`, `filesystem`, `queue`, ..."""
+
+    name: str
+    type: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    enabled: bool = True
+    loc: Location = Location()
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """A graph of nodes joined by edges; one run is one execution of it."""
+
+    name: str
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...] = ()
+    description: str = ""
+    triggers: tuple[str, ...] = ()
+    """Names of the workflow triggers that start this pipeline."""
+    entry_edges: tuple[Edge, ...] = ()
+    """Edges from a trigger to a node (flow format): the trigger's event is that node's input."""
+    executor: Executor = Executor()
+    env: Mapping[str, str] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)
+    """`${pipeline.config.key}` values."""
+    max_concurrency: int = 8
+    timeout_s: float | None = None
+    """None means the engine default (100 minutes)."""
+    loc: Location = Location()
+
+    def node(self, node_id: str) -> Node:
+        for node in self.nodes:
+            if node.id == node_id:
+                return node
+        raise KeyError(node_id)
+
+
+@dataclass(frozen=True, slots=True)
+class FsmEvent:
+    name: str
+    destination: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StateMachine:
+    """An OpenState definition: instances start in `initial_state` and move on events."""
+
+    name: str
+    initial_state: str
+    events: tuple[FsmEvent, ...]
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    on_enter: Mapping[str, str] = field(default_factory=dict)
+    """State name -> pipeline name to run when an instance enters that state."""
+    loc: Location = Location()
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        seen = dict.fromkeys([self.initial_state])
+        for event in self.events:
+            seen.update(dict.fromkeys(event.sources))
+            seen[event.destination] = None
+        return tuple(seen)
+
+    def available_events(self, state: str) -> tuple[str, ...]:
+        return tuple(e.name for e in self.events if state in e.sources)
+
+
+@dataclass(frozen=True, slots=True)
+class Workflow:
+    """The top-level object a user applies: pipelines, the triggers that start them,
+    and state machines."""
+
+    name: str
+    pipelines: tuple[Pipeline, ...] = ()
+    triggers: tuple[Trigger, ...] = ()
+    state_machines: tuple[StateMachine, ...] = ()
+    description: str = ""
+    format: Literal["manifest", "flow", "fsm", "python"] = "manifest"
+    source: str = "<memory>"
+
+    def pipeline(self, name: str) -> Pipeline:
+        for pipeline in self.pipelines:
+            if pipeline.name == name:
+                return pipeline
+        raise KeyError(name)
