@@ -23,9 +23,6 @@ StepKind = Literal["shell", "python"]
 TASK = "xene::task"
 """Node type of a Xene manifest task: an ordered list of steps."""
 
-PYTHON = "xene::python"
-"""Node type of a Python-API task: one callable, its return value is the output."""
-
 
 @dataclass(frozen=True, slots=True)
 class Location:
@@ -68,6 +65,9 @@ class Step:
     env: Mapping[str, str] = field(default_factory=dict)
     timeout_s: float | None = None
     """None means the engine default (30 minutes)."""
+    fn: Any = None
+    """The callable itself (kind `python`), when the step was built in-process by the
+    Python API; otherwise `call` is imported when the step starts."""
     loc: Location = Location()
 
 
@@ -94,8 +94,6 @@ class Node:
     timeout_s: float | None = None
     enabled: bool = True
     join: JoinMode = "any"
-    fn: Any = None
-    """The Python callable of a Python-API node (type `xene::python`), when given in-process."""
     loc: Location = Location()
 
 
