@@ -22,7 +22,6 @@ import contextlib
 import importlib.util
 import inspect
 import keyword
-import re
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,12 +33,11 @@ from typing import Any, Generic, ParamSpec, TypedDict, TypeVar, Unpack, overload
 
 from xene import errors
 from xene.core import dag
-from xene.spec import ir
+from xene.spec import durations, ir
 
 P = ParamSpec("P")
 R = TypeVar("R")
 _Target = TypeVar("_Target", bound="Task[..., Any] | Sequence[Task[..., Any]]")
-_NOWHERE = ir.Location()
 
 
 class TaskOptions(TypedDict, total=False):
@@ -72,7 +70,7 @@ class Task(Generic[P, R]):
         self.name = options.get("name") or _function_name(fn)
         self.description = options.get("description") or _first_line(fn.__doc__)
         self.retry = _retry_policy(self.loc, options)
-        self.timeout_s = parse_duration(options.get("timeout"), self.loc)
+        self.timeout_s = _timeout(options.get("timeout"), self.loc)
         self.env = dict(options.get("env", {}))
         self._needs: list[Task[..., Any] | str] = []
         self.needs(*options.get("needs", ()))
@@ -347,34 +345,15 @@ def load_python_file(path: str | PathLike[str]) -> ir.Workflow:
     return replace(main.compile(), source=str(path))
 
 
-def parse_duration(value: str | float | None, loc: ir.Location = _NOWHERE) -> float | None:
-    """`"30s"`, `"500ms"`, `"5m"`, `"1h30m"`, `"1d"` or a number of seconds -> seconds."""
-    if value is None:
-        return None
-    seconds: float | None = None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str):
-        seconds = _parse_duration_text(value.replace(" ", ""))
-    if seconds is None or seconds <= 0:
-        hint = "use a positive number of seconds or a text such as '30s', '5m' or '1h30m'"
-        raise _invalid(loc, f"timeout {value!r} is not a duration: {hint}")
-    return seconds
-
-
 _NOT_A_TASK = "decorate the function with @xene.task first"
 _OPTION_HELP = f"the options are {', '.join(TaskOptions.__annotations__)}"
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def _parse_duration_text(text: str) -> float | None:
-    if re.fullmatch(r"\d+(?:\.\d+)?", text):
-        return float(text)
-    parts = list(_DURATION_PART.finditer(text))
-    if not parts or "".join(m.group(0) for m in parts) != text:
-        return None
-    return sum(float(m.group(1)) * _UNIT_SECONDS[m.group(2)] for m in parts)
+def _timeout(value: str | float | None, loc: ir.Location) -> float | None:
+    try:
+        return None if value is None else durations.parse_duration(value)
+    except ValueError as exc:
+        raise _invalid(loc, f"timeout: {exc}") from None
 
 
 def _retry_policy(loc: ir.Location, options: TaskOptions) -> ir.RetryPolicy:
