@@ -53,7 +53,7 @@ def switch(ctx: NodeContext) -> NodeResult:
 def _condition(ctx: NodeContext, condition: Mapping[str, Any]) -> bool:
     kind = condition.get("type")
     if kind == "expression":
-        return bool(ctx.evaluate(_condition_expression(condition), {}))
+        return bool(ctx.evaluate(condition_expression(condition), {}))
     compare = _COMPARE.get(str(kind))
     if compare is None:
         known = ", ".join(CONDITION_TYPES)
@@ -62,7 +62,8 @@ def _condition(ctx: NodeContext, condition: Mapping[str, Any]) -> bool:
     return actual is not None and compare(actual, condition.get("value"))
 
 
-def _condition_expression(condition: Mapping[str, Any]) -> str:
+def condition_expression(condition: Mapping[str, Any]) -> str:
+    """The expression of a `type: expression` condition (its `expression` or `value`)."""
     return str(condition.get("expression", condition.get("value", "")))
 
 
