@@ -1,0 +1,45 @@
+"""Time and ids, injected so that tests never sleep on a real clock."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds since the epoch (wall time, for records)."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds on a monotonic clock (for durations and deadlines)."""
+        ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+
+
+def new_id(at: float | None = None) -> str:
+    """A time-sortable id (ULID layout: 48-bit milliseconds, 80 random bits), 26 chars."""
+    millis = int((time.time() if at is None else at) * 1000)
+    value = (millis << 80) | int.from_bytes(os.urandom(10), "big")
+    chars = []
+    for _ in range(26):
+        value, digit = divmod(value, 32)
+        chars.append(_ALPHABET[digit])
+    return "".join(reversed(chars))

@@ -1,0 +1,195 @@
+"""Splits, loops and approvals: the nodes that open regions or wait on people.
+
+A split opens one body region per item and completes on `done` with the branches' final
+outputs in item order. A loop opens one body region per iteration; the body's `loop_back`
+edge brings the next input back to the loop, which decides again. A wait asks the
+engine's approver and continues on `out`, `rejected` or `escalated`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from xene.core import planner
+from xene.core.planner import RegionRun, Start
+from xene.core.states import State
+from xene.engine.options import PORT_OF_DECISION, Approval, ApprovalRequest, Decision
+from xene.engine.records import NodeRecord
+from xene.errors import ApprovalRequired, NodeFailed
+from xene.nodes import registry
+from xene.nodes.base import NodeResult
+from xene.spec.ir import Node
+
+if TYPE_CHECKING:
+    from xene.engine.execution import Execution
+
+
+@dataclass(slots=True)
+class _Owner:
+    start: Start
+    record: NodeRecord
+    index: int
+    split: _SplitState | None = None
+
+
+@dataclass(slots=True)
+class _SplitState:
+    results: list[Any]
+    remaining: int
+    failed: list[int] = field(default_factory=list)
+
+
+class Constructs:
+    def __init__(self, execution: Execution) -> None:
+        self.ex = execution
+        self.owners: dict[RegionRun, _Owner] = {}
+
+    # -- split ------------------------------------------------------------------------
+    def fan_out(self, start: Start, record: NodeRecord, items: Any) -> None:
+        ex = self.ex
+        items = list(items)
+        record.progress = (0, len(items))
+        if not items:
+            ex.complete(start, record, NodeResult(output=[], ports=("done",)))
+            return
+        ex.context.split_items[record.key] = items
+        state = _SplitState(results=[None] * len(items), remaining=len(items))
+        region = ex.plan.regions[start.node]
+        for index, item in enumerate(items):
+            scope = (*start.region.scope, (start.node, index))
+            body = planner.open_region(region, scope, ex.context.check)
+            self.owners[body] = _Owner(start, record, index, state)
+            ex.apply(planner.enter(body, item))
+
+    def _item_done(self, body: RegionRun, owner: _Owner, state: _SplitState) -> None:
+        state.results[owner.index] = branch_output(body)
+        if body.failed:
+            state.failed.append(owner.index)
+        state.remaining -= 1
+        total = len(state.results)
+        owner.record.progress = (total - state.remaining, total)
+        self.ex.listener.node_changed(self.ex.run, owner.record)
+        if state.remaining:
+            return
+        self.ex.context.split_items.pop(owner.record.key, None)
+        if state.failed:
+            first = min(state.failed)
+            message = f"{len(state.failed)} of {total} items failed (first: item {first})"
+            self.ex.node_failed(owner.start, owner.record, message)
+        else:
+            result = NodeResult(output=state.results, ports=("done",))
+            self.ex.complete(owner.start, owner.record, result)
+
+    # -- loop -------------------------------------------------------------------------
+    def iterate(self, start: Start, record: NodeRecord, value: Any, iteration: int) -> None:
+        """Run iteration `iteration` of a loop's body with `value` as its input."""
+        ex = self.ex
+        record.progress = (iteration, iteration)
+        ex.listener.node_changed(ex.run, record)
+        scope = (*start.region.scope, (start.node, iteration))
+        body = planner.open_region(ex.plan.regions[start.node], scope, ex.context.check)
+        self.owners[body] = _Owner(start, record, iteration)
+        ex.apply(planner.enter(body, value))
+
+    def _iteration_done(self, body: RegionRun, owner: _Owner) -> None:
+        ex, start, record = self.ex, owner.start, owner.record
+        if body.failed:
+            ex.node_failed(start, record, f"iteration {owner.index} failed")
+            return
+        if not body.looped_back:
+            ex.complete(start, record, NodeResult(output=branch_output(body), ports=("exit",)))
+            return
+        nxt = owner.index + 1
+        node = ex.nodes[start.node]
+        decide = registry.get(node.type)
+        assert decide is not None
+        again = Start(start.region, start.node, body.loop_back_output, start.inputs)
+        try:
+            ctx = ex.context.for_node(node, again, record, {"iteration": nxt})
+            result = decide.fn(ctx)
+        except Exception as exc:
+            ex.node_failed(start, record, str(exc) or type(exc).__name__)
+            return
+        assert isinstance(result, NodeResult)
+        if "continue" in result.ports:
+            self.iterate(start, record, result.output, nxt)
+        else:
+            ex.complete(start, record, result)
+
+    # -- regions ending -----------------------------------------------------------------
+    def region_done(self, body: RegionRun) -> None:
+        if body.region.id == "":
+            self.ex.root_done()
+            return
+        owner = self.owners.pop(body)
+        if owner.split is not None:
+            self._item_done(body, owner, owner.split)
+        else:
+            self._iteration_done(body, owner)
+
+    # -- wait -------------------------------------------------------------------------
+    async def wait(self, node: Node, start: Start, record: NodeRecord) -> NodeResult:
+        ex = self.ex
+        ask = registry.get(node.type)
+        assert ask is not None
+        asked = ask.fn(ex.context.for_node(node, start, record))
+        assert isinstance(asked, NodeResult)
+        if asked.ports != ("wait",):
+            return asked
+        request = _request(ex.run.id, record.key, asked.output)
+        if ex.options.approver is None:
+            raise ApprovalRequired(
+                f"node {node.id!r} waits for a decision (hook {request.hook_id}); run in a "
+                f"terminal to be asked, or pass --approve {node.id}=approve|reject|escalate"
+            )
+        ex.set_state(record, State.SUSPENDED)
+        try:
+            async with asyncio.timeout(request.timeout_s):
+                approval = await ex.options.approver(request)
+        except TimeoutError:
+            approval = Approval(request.timeout_action, reason="timed out")
+        ex.set_state(record, State.RUNNING)
+        port = PORT_OF_DECISION.get(approval.decision)
+        if port is None:
+            raise NodeFailed(f"unknown decision {approval.decision!r}")
+        decision = {"decision": approval.decision, "data": approval.data, "reason": approval.reason}
+        data = start.input
+        output = (
+            {**data, "approval": decision}
+            if isinstance(data, Mapping)
+            else {
+                "input": data,
+                "approval": decision,
+            }
+        )
+        return NodeResult(output=output, ports=(port,))
+
+
+def _request(run_id: str, key: str, asked: Any) -> ApprovalRequest:
+    asked = asked if isinstance(asked, Mapping) else {}
+    timeout = asked.get("timeout_secs")
+    action: Decision = "reject"
+    for choice in ("approve", "reject", "escalate"):
+        if asked.get("timeout_action") == choice:
+            action = choice
+    return ApprovalRequest(
+        run_id=run_id,
+        node=key,
+        hook_id=str(asked.get("hook_id") or f"{run_id}.{key}"),
+        metadata=asked.get("metadata") or {},
+        timeout_s=float(timeout) if timeout else None,
+        timeout_action=action,
+    )
+
+
+def branch_output(body: RegionRun) -> Any:
+    """A branch's final output: its last node's output, or each end's by node id."""
+    ends = [s for s in body.region.sinks if s in body.outputs]
+    if not ends:
+        return None
+    if len(ends) == 1:
+        return body.outputs[ends[0]]
+    return {s: body.outputs[s] for s in ends}

@@ -1,0 +1,302 @@
+"""One run of one pipeline: the scheduler loop.
+
+The planner (pure) says which nodes start; this module starts them, records every change
+before acting on it, and feeds results back. Pure, synchronous `std::` nodes run inline in
+the loop (no task, no thread: microseconds each); Xene tasks and I/O nodes run as asyncio
+tasks, up to the run's concurrency limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections import deque
+from collections.abc import Awaitable
+from typing import Any
+
+from xene.core import planner
+from xene.core.plan import LOOP, ROOT, SPLIT, WAIT, Plan
+from xene.core.planner import RegionRun, Start
+from xene.core.retry import backoff_ms, should_retry
+from xene.core.states import State, transition
+from xene.engine.constructs import Constructs
+from xene.engine.context import Context
+from xene.engine.options import EngineOptions
+from xene.engine.records import Listeners, NodeRecord, RunRecord
+from xene.errors import NodeFailed
+from xene.nodes import registry
+from xene.nodes.base import NodeResult, NodeType
+from xene.spec.ir import TASK, Node
+
+
+class Execution:
+    def __init__(self, plan: Plan, run: RunRecord, options: EngineOptions) -> None:
+        self.plan = plan
+        self.pipeline = plan.pipeline
+        self.run = run
+        self.options = options
+        self.listener = Listeners(options.listeners)
+        self.nodes: dict[str, Node] = {n.id: n for n in plan.pipeline.nodes}
+        self.context = Context(self)
+        self.constructs = Constructs(self)
+        self.ready: deque[Start] = deque()
+        self.wakeup = asyncio.Event()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.failures: list[str] = []
+        self.finished = False
+        self.cancelling = False
+        limit = plan.pipeline.max_concurrency
+        self.limit = min(limit, options.max_concurrency or limit)
+        self._error_handled = {e.source for e in plan.pipeline.edges if e.port == "error"}
+
+    # -- the loop ---------------------------------------------------------------------
+    async def execute(self) -> RunRecord:
+        self.run.started_at = self.options.clock.now()
+        self._run_state(State.RUNNING)
+        root = planner.open_region(self.plan.regions[ROOT], (), self.context.check)
+        self.apply(planner.enter(root, self.run.input))
+        timeout = self.pipeline.timeout_s or self.options.run_timeout_s
+        try:
+            async with asyncio.timeout(timeout):
+                await self._drive()
+        except TimeoutError:
+            await self._stop(f"the run timed out after {timeout:g} s", State.ERROR)
+        except asyncio.CancelledError:
+            await asyncio.shield(self._stop("cancelled", State.CANCELLED))
+            raise
+        return self.run
+
+    async def _drive(self) -> None:
+        while not self.finished:
+            self._pump()
+            if self.finished:
+                return
+            await self.wakeup.wait()
+            self.wakeup.clear()
+
+    def _pump(self) -> None:
+        while self.ready and not self.cancelling:
+            start = self.ready[0]
+            node = self.nodes[start.node]
+            inline = self._inline_type(node)
+            if inline is None and len(self.tasks) >= self.limit:
+                return
+            self.ready.popleft()
+            if inline is not None:
+                self._run_inline(start, node, inline)
+            else:
+                self._spawn(self._run_node(start, node))
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(work)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        self.wakeup.set()
+
+    async def cancel(self, reason: str = "cancelled") -> None:
+        """Stop the run: running steps get SIGTERM, then SIGKILL; states become Cancelled."""
+        await self._stop(reason, State.CANCELLED)
+
+    async def _stop(self, reason: str, state: State) -> None:
+        if self.finished:
+            return
+        self.cancelling = True
+        for task in list(self.tasks):
+            task.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        for record in self.run.nodes.values():
+            if record.state in (State.WAITING, State.RUNNING, State.SUSPENDED):
+                self.set_state(record, State.CANCELLED)
+        self._end_run(state, reason)
+
+    # -- actions from the planner -----------------------------------------------------
+    def apply(self, actions: list[planner.Action]) -> None:
+        for action in actions:
+            if isinstance(action, Start):
+                record = self._record(action.region, action.node, State.WAITING)
+                record.input = action.input
+                self.ready.append(action)
+            elif isinstance(action, planner.Skip):
+                self._record(action.region, action.node, action.state)
+            else:
+                self.constructs.region_done(action.region)
+
+    def _record(self, region: RegionRun, node_id: str, state: State) -> NodeRecord:
+        node = self.nodes[node_id]
+        key = region.key(node_id)
+        record = NodeRecord(key=key, node_id=node_id, type=node.type, scope=region.scope)
+        record.state = state
+        if state.finished:
+            record.ended_at = self.options.clock.now()
+        self.run.nodes[key] = record
+        self.listener.node_changed(self.run, record)
+        return record
+
+    def set_state(self, record: NodeRecord, state: State) -> None:
+        record.state = transition(record.state, state)
+        now = self.options.clock.now()
+        if state is State.RUNNING and record.started_at is None:
+            record.started_at = now
+        if state.finished:
+            record.ended_at = now
+        self.listener.node_changed(self.run, record)
+
+    # -- running nodes ----------------------------------------------------------------
+    def _inline_type(self, node: Node) -> NodeType | None:
+        """The node type when the node can run inline: pure, sync, no retries."""
+        if node.type in (TASK, WAIT) or node.retry.max_attempts > 1 or node.timeout_s:
+            return None
+        node_type = registry.get(node.type)
+        if node_type is None or node_type.blocking or _is_async(node_type):
+            return None
+        return node_type
+
+    def _run_inline(self, start: Start, node: Node, node_type: NodeType) -> None:
+        record = self.record_of(start)
+        record.attempt = 1
+        self.set_state(record, State.RUNNING)
+        try:
+            result = node_type.fn(self.context.for_node(node, start, record))
+        except Exception as exc:
+            self.node_failed(start, record, _describe(exc))
+            return
+        assert isinstance(result, NodeResult)
+        self.node_returned(start, record, result)
+
+    async def _run_node(self, start: Start, node: Node) -> None:
+        record = self.record_of(start)
+        attempt = 0
+        while True:
+            attempt += 1
+            record.attempt = attempt
+            self.set_state(record, State.RUNNING)
+            timer = asyncio.timeout(node.timeout_s)
+            try:
+                async with timer:
+                    result = await self._call(node, start, record)
+            except asyncio.CancelledError:
+                self.set_state(record, State.CANCELLED)
+                raise
+            except Exception as exc:
+                message = _describe(exc, node.timeout_s if timer.expired() else None)
+                if should_retry(node.retry, attempt) and not self.cancelling:
+                    await self._backoff(record, node, attempt, message)
+                    continue
+                self.node_failed(start, record, message)
+                return
+            self.node_returned(start, record, result)
+            return
+
+    async def _backoff(self, record: NodeRecord, node: Node, attempt: int, message: str) -> None:
+        delay = backoff_ms(node.retry, attempt, self.options.random()) / 1000
+        record.error = message
+        self.listener.log(
+            self.run,
+            record,
+            None,
+            f"attempt {attempt} failed: {message}; retrying in {delay:.2f} s",
+        )
+        self.set_state(record, State.WAITING)
+        await self.options.clock.sleep(delay)
+
+    async def _call(self, node: Node, start: Start, record: NodeRecord) -> NodeResult:
+        if node.type == TASK:
+            from xene.engine.tasks import TaskRun, run_task
+
+            task = TaskRun(
+                self.pipeline, node, record, self.run, start.input, self.options, self.listener
+            )
+            return await run_task(task)
+        if node.type == WAIT:
+            return await self.constructs.wait(node, start, record)
+        node_type = registry.get(node.type)
+        if node_type is None:
+            raise NodeFailed(f"node type {node.type!r} has no implementation")
+        ctx = self.context.for_node(node, start, record)
+        if node_type.blocking:
+            result = await asyncio.to_thread(node_type.fn, ctx)
+        else:
+            result = node_type.fn(ctx)
+        if inspect.isawaitable(result):
+            result = await result
+        if not isinstance(result, NodeResult):
+            raise NodeFailed(f"node type {node.type!r} returned {type(result).__name__}")
+        return result
+
+    # -- results ----------------------------------------------------------------------
+    def record_of(self, start: Start) -> NodeRecord:
+        return self.run.nodes[start.region.key(start.node)]
+
+    def node_returned(self, start: Start, record: NodeRecord, result: NodeResult) -> None:
+        node_type = self.nodes[start.node].type
+        if node_type == SPLIT and "out" in result.ports:
+            self.constructs.fan_out(start, record, result.output)
+        elif node_type == LOOP and "continue" in result.ports:
+            self.constructs.iterate(start, record, result.output, 0)
+        elif result.ports == ("error",) and start.node not in self._error_handled:
+            self.node_failed(start, record, _error_text(result.output))
+        else:
+            self.complete(start, record, result)
+
+    def complete(self, start: Start, record: NodeRecord, result: NodeResult) -> None:
+        record.output, record.ports = result.output, result.ports
+        if result.ports == ("error",):
+            record.error = _error_text(result.output)
+            self.set_state(record, State.ERROR)
+        else:
+            self.set_state(record, State.SUCCESS)
+        self.apply(planner.finish(start.region, start.node, result.ports, result.output))
+
+    def node_failed(self, start: Start, record: NodeRecord, message: str) -> None:
+        record.error = message
+        self.failures.append(f"{record.key}: {message}")
+        self.set_state(record, State.ERROR)
+        self.apply(planner.finish(start.region, start.node, (), None, failed=True))
+
+    def root_done(self) -> None:
+        if self.failures:
+            first = self.failures[0]
+            more = len(self.failures) - 1
+            self._end_run(State.ERROR, first + (f" (and {more} more)" if more else ""))
+        else:
+            self._end_run(State.SUCCESS, None)
+
+    def _end_run(self, state: State, error: str | None) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        self.run.error = error
+        self.run.ended_at = self.options.clock.now()
+        self._run_state(state)
+        self.wakeup.set()
+
+    def _run_state(self, state: State) -> None:
+        self.run.state = state
+        self.listener.run_changed(self.run)
+
+
+_ASYNC: dict[str, bool] = {}
+
+
+def _is_async(node_type: NodeType) -> bool:
+    known = _ASYNC.get(node_type.name)
+    if known is None:
+        known = _ASYNC[node_type.name] = inspect.iscoroutinefunction(node_type.fn)
+    return known
+
+
+def _describe(exc: BaseException, timeout: float | None = None) -> str:
+    if timeout is not None:
+        return f"timed out after {timeout:g} s"
+    text = str(exc)
+    return text if text else type(exc).__name__
+
+
+def _error_text(output: Any) -> str:
+    if isinstance(output, dict) and "error" in output:
+        return str(output["error"])
+    return str(output)

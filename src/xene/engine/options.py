@@ -1,0 +1,55 @@
+"""How an engine is put together: clock, ids, listeners, approvals, limits."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from xene.engine.clock import Clock, SystemClock, new_id
+from xene.engine.records import Listener
+
+Decision = Literal["approve", "reject", "escalate"]
+PORT_OF_DECISION: dict[str, str] = {"approve": "out", "reject": "rejected", "escalate": "escalated"}
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequest:
+    """A `std::wait` node asking a person to decide."""
+
+    run_id: str
+    node: str
+    hook_id: str
+    metadata: Mapping[str, Any]
+    timeout_s: float | None
+    timeout_action: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    decision: Decision
+    data: Any = None
+    reason: str = ""
+
+
+Approver = Callable[[ApprovalRequest], Awaitable[Approval]]
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    clock: Clock = field(default_factory=SystemClock)
+    new_id: Callable[[], str] = new_id
+    random: Callable[[], float] = random.random
+    listeners: tuple[Listener, ...] = ()
+    approver: Approver | None = None
+    """Asked when a `std::wait` node runs; None: such a node fails, saying how to decide."""
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Added to every step's environment, over the pipeline's `envs`."""
+    max_concurrency: int | None = None
+    """Caps every run's concurrency (the agent's limit); None: the pipeline's own."""
+    step_timeout_s: float = 30 * 60
+    run_timeout_s: float = 100 * 60
+    grace_s: float = 5.0
+    """Between SIGTERM and SIGKILL when a step is cancelled or times out."""

@@ -1,0 +1,152 @@
+"""Running a Xene task: its steps in order, in one working directory, sharing one context.
+
+The first step that fails fails the task; later steps stay `NotExecuted`. A task's output
+is the `key=value` lines its steps wrote to `$XENE_OUTPUT`, merged with what its Python
+steps returned (a mapping is merged; anything else becomes the output).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from xene.core.states import State
+from xene.engine.options import EngineOptions
+from xene.engine.records import Listener, NodeRecord, RunRecord, StepRecord
+from xene.errors import NodeFailed, StepTimeout
+from xene.nodes.base import NodeResult
+from xene.spec.ir import Node, Pipeline, Step
+
+MAX_INPUT_ENV = 128 * 1024
+"""`$XENE_INPUT` carries the task's input as JSON up to this size."""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRun:
+    pipeline: Pipeline
+    node: Node
+    record: NodeRecord
+    run: RunRecord
+    input: Any
+    options: EngineOptions
+    listener: Listener
+
+
+async def run_task(task: TaskRun) -> NodeResult:
+    if task.pipeline.executor.type == "container":
+        raise NodeFailed(
+            f"task {task.node.id!r} uses the container executor (image "
+            f"{task.pipeline.executor.image!r}), which needs a Docker engine; "
+            "run it with `executor: {type: local}` for now"
+        )
+    task.record.steps = [StepRecord(step.name) for step in task.node.steps]
+    cwd = _working_dir(task.node)
+    output: Any = {}
+    for index, step in enumerate(task.node.steps):
+        record = task.record.steps[index]
+        _step_state(task, record, State.RUNNING)
+        try:
+            produced = await _run_step(task, step, cwd, record)
+        except asyncio.CancelledError:
+            _step_state(task, record, State.CANCELLED)
+            raise
+        except Exception as exc:
+            record.error = str(exc)
+            _step_state(task, record, State.ERROR)
+            raise
+        _step_state(task, record, State.SUCCESS)
+        output = _merge_output(output, produced)
+    return NodeResult(output=output)
+
+
+def _working_dir(node: Node) -> str | None:
+    if node.working_dir is None:
+        return None
+    path = os.path.expanduser(node.working_dir)
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise NodeFailed(f"cannot create workingDir {path!r}: {exc.strerror}") from exc
+    return path
+
+
+def _step_state(task: TaskRun, record: StepRecord, state: State) -> None:
+    now = task.options.clock.now()
+    if state is State.RUNNING:
+        record.started_at, record.ended_at, record.error = now, None, None
+    else:
+        record.ended_at = now
+    record.state = state
+    task.listener.step_changed(task.run, task.record, record)
+
+
+async def _run_step(task: TaskRun, step: Step, cwd: str | None, record: StepRecord) -> Any:
+    timeout = step.timeout_s or task.options.step_timeout_s
+    if step.kind == "python":
+        return await _run_python(task, step, timeout)
+    from xene.executors.local import run_command
+
+    def on_line(line: str) -> None:
+        task.listener.log(task.run, task.record, step.name, line)
+
+    result = await run_command(
+        step.cmd,
+        cwd=cwd,
+        env=step_env(task, step),
+        on_line=on_line,
+        timeout_s=timeout,
+        grace_s=task.options.grace_s,
+    )
+    record.exit_code = result.exit_code
+    if result.timed_out:
+        raise StepTimeout(f"step {step.name!r} timed out after {timeout:g} s")
+    if result.exit_code != 0:
+        raise NodeFailed(f"step {step.name!r} exited with code {result.exit_code}")
+    return result.outputs
+
+
+async def _run_python(task: TaskRun, step: Step, timeout: float) -> Any:
+    from xene.nodes.python_call import import_callable, invoke
+
+    fn: Callable[..., Any] = step.fn or import_callable(step.call)
+    data = task.input if not step.args else {**_as_mapping(task.input), **step.args}
+    try:
+        async with asyncio.timeout(timeout):
+            return await invoke(fn, data)
+    except TimeoutError as exc:
+        raise StepTimeout(f"step {step.name!r} timed out after {timeout:g} s") from exc
+
+
+def _as_mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {"input": value}
+
+
+def step_env(task: TaskRun, step: Step) -> dict[str, str]:
+    """The environment a step adds: pipeline envs, task env, step env, then Xene's own."""
+    run, key = task.run, task.record.key
+    env = {**task.pipeline.env, **task.options.env, **task.node.env, **step.env}
+    env.update(
+        XENE_RUN_ID=run.id,
+        XENE_WORKFLOW=run.workflow,
+        XENE_PIPELINE=run.pipeline,
+        XENE_TASK=key,
+        XENE_STEP=step.name,
+        XENE_ATTEMPT=str(task.record.attempt),
+        XENE_IDEMPOTENCY_KEY=f"{run.id}/{key}/{step.name}",
+    )
+    encoded = json.dumps(task.input, default=str)
+    if len(encoded) <= MAX_INPUT_ENV:
+        env["XENE_INPUT"] = encoded
+    return env
+
+
+def _merge_output(output: Any, produced: Any) -> Any:
+    if produced is None:
+        return output
+    if isinstance(produced, Mapping):
+        return {**output, **produced} if isinstance(output, Mapping) else dict(produced)
+    return produced
