@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -304,3 +306,24 @@ def test_a_syntax_error_is_located(tmp_path: Path) -> None:
 def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(errors.InvalidDefinition, match="no such file"):
         load_python_file(tmp_path / "nowhere.py")
+
+
+def test_the_public_api_is_pinned() -> None:
+    assert sorted(xene.__all__) == [
+        "Pipeline",
+        "RetryPolicy",
+        "Task",
+        "Trigger",
+        "Workflow",
+        "load_python_file",
+        "task",
+    ]
+
+
+def test_importing_xene_loads_no_yaml_rich_or_httpx() -> None:
+    code = "import sys, xene; print(sorted({'yaml', 'rich', 'httpx'} & set(sys.modules)))"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env
+    )
+    assert result.stdout.strip() == "[]"
