@@ -42,12 +42,15 @@ def _noop(name: str) -> xene.Task[..., Any]:
 
 
 @pytest.fixture
-def clean_modules() -> Iterator[None]:
-    """Forget the modules a test imports from files, so each test imports afresh."""
+def clean_modules(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Forget the workflow files a test imports (not the libraries they pull in)."""
     before = set(sys.modules)
     yield
+    roots = (EXAMPLES.resolve(), tmp_path_factory.getbasetemp().resolve())
     for name in set(sys.modules) - before:
-        del sys.modules[name]
+        file = getattr(sys.modules[name], "__file__", None) or ""
+        if any(Path(file).is_relative_to(root) for root in roots):
+            del sys.modules[name]
 
 
 def test_decorated_pipeline_compiles_to_the_hand_built_ir() -> None:
