@@ -50,7 +50,7 @@ class TaskOptions(TypedDict, total=False):
     """
 
     name: str
-    needs: Sequence[Task[..., Any] | str]
+    needs: Task[..., Any] | str | Sequence[Task[..., Any] | str]
     retries: int
     retry: ir.RetryPolicy
     timeout: str | float | None
@@ -73,7 +73,8 @@ class Task(Generic[P, R]):
         self.timeout_s = _timeout(options.get("timeout"), self.loc)
         self.env = dict(options.get("env", {}))
         self._needs: list[Task[..., Any] | str] = []
-        self.needs(*options.get("needs", ()))
+        needs = options.get("needs", ())
+        self.needs(*([needs] if isinstance(needs, Task | str) else needs))
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.fn(*args, **kwargs)

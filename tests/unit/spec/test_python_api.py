@@ -144,6 +144,11 @@ def test_needs_accepts_task_names() -> None:
     assert [(e.source, e.target) for e in edges] == [("a", "b")]
 
 
+def test_needs_takes_a_single_task_without_a_list() -> None:
+    a = _noop("a")
+    assert xene.task(needs=a)(lambda: None).dependencies == ("a",)
+
+
 def test_a_repeated_dependency_is_declared_once() -> None:
     a, b = _noop("a"), _noop("b")
     a >> b
