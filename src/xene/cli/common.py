@@ -1,0 +1,68 @@
+"""What the subcommands share: loading definitions with clear errors, reading inputs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from xene.spec.ir import Workflow
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed as `xene: <message>`, exit code 2."""
+
+
+def load_workflow(path: str) -> Workflow | None:
+    """The file's workflow, or None after printing every problem to stderr."""
+    from xene.errors import InvalidDefinition
+    from xene.spec.load import load_file
+
+    if not Path(path).exists():
+        print(f"xene: {path}: no such file", file=sys.stderr)
+        return None
+    try:
+        return load_file(path)
+    except InvalidDefinition as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        count = len(exc.problems)
+        print(f"{path}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
+        return None
+
+
+def parse_input(text: str | None) -> Any:
+    """`--input`: JSON text, or `@file` holding JSON."""
+    if text is None:
+        return None
+    source = "--input"
+    if text.startswith("@"):
+        source = text[1:]
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--input {source}: cannot read the file ({exc.strerror})") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"{source}:{exc.lineno}: not valid JSON ({exc.msg}); "
+            """pass JSON such as '{"order_id": 7}' or @file.json"""
+        ) from exc
+
+
+def parse_pairs(pairs: list[str] | None, flag: str) -> dict[str, str]:
+    """`--env K=V` style options into a dict."""
+    result: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{flag} {pair!r}: expected KEY=VALUE")
+        result[key] = value
+    return result
+
+
+def fail_usage(message: str) -> int:
+    print(f"xene: {message}", file=sys.stderr)
+    return 2

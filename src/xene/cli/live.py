@@ -1,0 +1,107 @@
+"""The live terminal view of `xene run`: each node with its state, a spinner while it
+runs, its duration; step output streams above the table, prefixed by task and step."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.spinner import Spinner
+from rich.table import Table
+from rich.text import Text
+
+from xene.cli.display import GLYPH, Display, details, duration, run_line
+from xene.core.states import State
+from xene.engine.records import NodeRecord, RunRecord
+
+STYLE = {
+    State.SUCCESS: "green",
+    State.ERROR: "bold red",
+    State.ERROR_CONFIGURING: "bold red",
+    State.RUNNING: "cyan",
+    State.SUSPENDED: "yellow",
+    State.CANCELLED: "magenta",
+    State.SKIPPED: "dim",
+    State.NOT_EXECUTED: "dim",
+    State.WAITING: "dim",
+}
+MAX_ROWS = 40
+
+
+class LiveDisplay(Display):
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console()
+        self.run: RunRecord | None = None
+        self.live: Live | None = None
+        self.spinner = Spinner("dots", style="cyan")
+
+    def begin(self, run: RunRecord) -> None:
+        self.run = run
+        self.console.print(f"[bold]run {run.id}[/]  {run.workflow}/{run.pipeline}")
+        self.live = Live(_Table(self), console=self.console, refresh_per_second=10, transient=False)
+        self.live.start()
+
+    def log(self, run: RunRecord, node: NodeRecord, step: str | None, line: str) -> None:
+        where = f"{node.key}/{step}" if step else node.key
+        text = Text(f"  {where} │ ", style="dim")
+        text.append(line)
+        self.console.print(text)
+
+    def end(self, run: RunRecord) -> None:
+        if self.live is not None:
+            self.live.update(_Table(self))
+            self.live.stop()
+            self.live = None
+        style = STYLE.get(run.state, "")
+        self.console.print(Text(run_line(run), style=style))
+
+    def summary(self, runs: Sequence[RunRecord]) -> None:
+        if len(runs) > 1:
+            ok = sum(r.succeeded for r in runs)
+            self.console.print(f"{ok} of {len(runs)} pipelines succeeded")
+
+    def pause(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+
+    def resume(self) -> None:
+        if self.live is not None:
+            self.live.start()
+
+
+class _Table:
+    """Rendered afresh at each refresh, from the live records."""
+
+    def __init__(self, display: LiveDisplay) -> None:
+        self.display = display
+
+    def __rich__(self) -> RenderableType:
+        run = self.display.run
+        table = Table.grid(padding=(0, 2))
+        table.add_column(width=2)
+        table.add_column()
+        table.add_column()
+        table.add_column(justify="right")
+        table.add_column()
+        if run is None:
+            return table
+        top = [n for n in run.nodes.values() if not n.scope]
+        for node in top[:MAX_ROWS]:
+            table.add_row(*self._row(node))
+        if len(top) > MAX_ROWS:
+            table.add_row("", Text(f"… and {len(top) - MAX_ROWS} more", style="dim"))
+        return Group(table)
+
+    def _row(self, node: NodeRecord) -> tuple[RenderableType, ...]:
+        glyph: RenderableType = (
+            self.display.spinner if node.state is State.RUNNING else Text(GLYPH[node.state])
+        )
+        style = STYLE.get(node.state, "")
+        return (
+            glyph,
+            Text(node.key, style="bold" if node.state is State.RUNNING else ""),
+            Text(str(node.state), style=style),
+            Text(duration(node), style="dim"),
+            Text(details(node), style="red" if node.state is State.ERROR else "dim"),
+        )

@@ -1,0 +1,65 @@
+"""The `xene` command. Subcommands live in their own modules, imported only when used,
+so `xene run` starts fast and never loads what it does not use."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+DESCRIPTION = """\
+Xene runs workflows: graphs of tasks declared in YAML, JSON or Python.
+
+Start here:
+  xene run examples/ci.yaml          run a workflow now, watching it live
+  xene validate examples/*.yaml      check definitions without running anything
+  xene graph examples/orders.flow.yaml --format mermaid
+"""
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xene",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"xene {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from xene.cli import graph, run, validate
+
+    run.add_parser(commands)
+    validate.add_parser(commands)
+    graph.add_parser(commands)
+    return parser
+
+
+def _version() -> str:
+    from xene import __version__
+
+    return __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_INVALID
+    try:
+        code: int = args.handler(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+    return code
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

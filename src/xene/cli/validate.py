@@ -1,0 +1,45 @@
+"""`xene validate FILE...`: check definitions without running anything."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from xene.cli.common import load_workflow
+
+DESCRIPTION = """\
+Check workflow definitions without running anything: the format, names, triggers,
+dependencies, cycles, node types and their config, selectors and limits. Every problem
+is reported at once, as `file:line: path.to.key: message`.
+
+Exit codes: 0 every file is valid, 2 a file has problems.
+Python files are imported to be checked, so their module-level code runs.
+"""
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "validate",
+        help="check definitions without running anything",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="definitions to check")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    invalid = 0
+    for path in args.files:
+        workflow = load_workflow(path)
+        if workflow is None:
+            invalid += 1
+            continue
+        nodes = sum(len(p.nodes) for p in workflow.pipelines)
+        parts = [f"{len(workflow.pipelines)} pipeline(s)", f"{nodes} node(s)"]
+        if workflow.triggers:
+            parts.append(f"{len(workflow.triggers)} trigger(s)")
+        if workflow.state_machines:
+            parts.append(f"{len(workflow.state_machines)} state machine(s)")
+        print(f"ok  {path}: {workflow.format} {workflow.name!r}, {', '.join(parts)}")
+    return 2 if invalid else 0
