@@ -1,0 +1,210 @@
+"""The flow format (DESIGN.md 2.2) -> a `Workflow` holding one `Pipeline`.
+
+Nodes join edges by ports: `from: a` is port `out` of node `a`, `from: a.true` its port
+`true`. An edge from a trigger id is an entry edge: the trigger's event is that node's
+input. Triggers may be a list (each with an `id`) or a mapping (the key is the id).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from xene.spec import manifest
+from xene.spec.ir import Edge, Node, Pipeline, Trigger, Workflow
+from xene.spec.source import join
+from xene.spec.validate import Reader
+
+TRIGGER_TYPES = ("webhook", "cron", "filesystem", "queue", "kafka", "manual", "memory")
+CRON_KEYS = ("schedule", "cron", "expression")
+"""Where a cron trigger's schedule may sit in its `params` (the first found is used)."""
+NODE_ID = re.compile(r"^[A-Za-z_][\w-]*$")
+
+_TOP_KEYS = ("name", "version", "description", "triggers", "nodes", "edges", "settings", "config")
+_NODE_KEYS = ("type", "description", "config", "retry", "timeout_ms", "enabled")
+_EDGE_KEYS = ("from", "to", "description", "condition", "loop_back")
+_TRIGGER_KEYS = ("id", "type", "description", "params", "enabled")
+_SETTINGS_KEYS = (
+    "max_concurrent_executions", "execution_timeout_ms", "circuit_breaker_threshold", "env",
+    "debug",
+)  # fmt: skip
+
+
+def load(reader: Reader) -> Workflow:
+    """Compile the flow in `reader.doc` (a mapping with `nodes`); problems go to `reader`."""
+    root: dict[str, Any] = reader.doc.data
+    reader.keys(root, "", _TOP_KEYS, "a flow")
+    name = reader.text(root, "name", "", required=True) or "flow"
+    reader.text(root, "version", "")
+    description = reader.text(root, "description", "")
+    triggers = _triggers(reader, root)
+    nodes = _nodes(reader, root)
+    for trigger in triggers.values():
+        if trigger.name in nodes:
+            reader.error(
+                trigger.loc.path,
+                f'"{trigger.name}" names both a trigger and a node; '
+                "edges name either, so rename one of them",
+            )
+    edges, entries = _edges(reader, root, nodes, triggers)
+    settings = reader.mapping(root, "settings", "")
+    reader.keys(settings, "settings", _SETTINGS_KEYS, "settings")
+    pipeline = Pipeline(
+        name=name,
+        nodes=tuple(nodes.values()),
+        edges=tuple(edges),
+        description=description,
+        triggers=tuple(triggers),
+        entry_edges=tuple(entries),
+        env=reader.env(settings, "env", "settings"),
+        config=reader.mapping(root, "config", ""),
+        max_concurrency=reader.integer(
+            settings, "max_concurrent_executions", "settings", default=8, minimum=1
+        ),
+        timeout_s=reader.duration(settings, "execution_timeout_ms", "settings", millis=True),
+        loc=reader.loc(""),
+    )
+    return Workflow(
+        name=name,
+        pipelines=(pipeline,),
+        triggers=tuple(triggers.values()),
+        description=description,
+        format="flow",
+        source=reader.doc.file,
+    )
+
+
+def _triggers(reader: Reader, root: Mapping[str, Any]) -> dict[str, Trigger]:
+    value = root.get("triggers")
+    entries: list[tuple[str, Any, Any]] = []
+    if isinstance(value, dict):
+        entries = [(join("triggers", key), key, body) for key, body in value.items()]
+    elif isinstance(value, list):
+        entries = [(f"triggers[{i}]", _id_of(body), body) for i, body in enumerate(value)]
+    elif value is not None:
+        reader.error("triggers", "triggers is a list of {id, type, params} or a mapping id: {...}")
+    found: dict[str, Trigger] = {}
+    for path, trigger_id, body in entries:
+        if not isinstance(body, dict):
+            reader.error(path, "a trigger is a mapping such as {id: hook, type: webhook}")
+        elif not isinstance(trigger_id, str) or not trigger_id:
+            reader.error(join(path, "id"), '"id" is required: the name edges use for this trigger')
+        elif trigger_id in found:
+            reader.error(join(path, "id"), f'duplicate trigger id "{trigger_id}"; ids are unique')
+        else:
+            found[trigger_id] = _trigger(reader, trigger_id, body, path)
+    return found
+
+
+def _id_of(body: Any) -> Any:
+    return body.get("id") if isinstance(body, dict) else None
+
+
+def _trigger(reader: Reader, trigger_id: str, body: dict[str, Any], path: str) -> Trigger:
+    reader.keys(body, path, _TRIGGER_KEYS, f'trigger "{trigger_id}"')
+    if "id" in body and body["id"] != trigger_id:
+        reader.error(join(path, "id"), f'id "{body["id"]}" differs from its key "{trigger_id}"')
+    kind = reader.text(body, "type", path, required=True)
+    if kind and kind not in TRIGGER_TYPES:
+        allowed = ", ".join(TRIGGER_TYPES)
+        reader.error(join(path, "type"), f'unknown trigger type "{kind}"; use one of: {allowed}')
+    params = dict(reader.mapping(body, "params", path))
+    if kind == "cron":
+        key = next((k for k in CRON_KEYS if k in params), CRON_KEYS[0])
+        params["cron"] = manifest.cron(reader, params, key, join(path, "params"))
+    enabled = reader.flag(body, "enabled", path, default=True)
+    return Trigger(trigger_id, kind or "manual", params, enabled, reader.loc(path))
+
+
+def _nodes(reader: Reader, root: Mapping[str, Any]) -> dict[str, Node]:
+    found: dict[str, Node] = {}
+    for node_id, body in reader.mapping(root, "nodes", "", required=True).items():
+        path = join("nodes", node_id)
+        if not NODE_ID.match(node_id):
+            reader.error(
+                path,
+                f'node id "{node_id}" must start with a letter or "_" and hold '
+                'only letters, digits, "_" and "-" (edges and selectors name it)',
+            )
+        if not isinstance(body, dict):
+            reader.error(path, "a node is a mapping such as {type: std::log, config: {...}}")
+            continue
+        reader.keys(body, path, _NODE_KEYS, f'node "{node_id}"')
+        found[node_id] = Node(
+            id=node_id,
+            type=reader.text(body, "type", path, required=True),
+            config=reader.mapping(body, "config", path),
+            description=reader.text(body, "description", path),
+            retry=manifest.parse_retry(reader, body, path),
+            timeout_s=reader.duration(body, "timeout_ms", path, millis=True),
+            enabled=reader.flag(body, "enabled", path, default=True),
+            join="any",
+            loc=reader.loc(path),
+        )
+    if not found and isinstance(root.get("nodes"), dict):
+        reader.error("nodes", "a flow needs at least one node")
+    return found
+
+
+def _edges(
+    reader: Reader, root: Mapping[str, Any], nodes: Mapping[str, Node], triggers: Mapping[str, Any]
+) -> tuple[list[Edge], list[Edge]]:
+    edges: list[Edge] = []
+    entries: list[Edge] = []
+    for index, body in enumerate(reader.sequence(root, "edges", "")):
+        path = f"edges[{index}]"
+        if not isinstance(body, dict):
+            reader.error(path, 'an edge is a mapping such as {from: "check.true", to: notify}')
+            continue
+        edge = _edge(reader, body, path, nodes, triggers)
+        if edge is not None:
+            (entries if edge.source in triggers else edges).append(edge)
+    return edges, entries
+
+
+def _edge(
+    reader: Reader,
+    body: dict[str, Any],
+    path: str,
+    nodes: Mapping[str, Node],
+    triggers: Mapping[str, Any],
+) -> Edge | None:
+    reader.keys(body, path, _EDGE_KEYS, "an edge")
+    source_text = reader.text(body, "from", path, required=True)
+    target_text = reader.text(body, "to", path, required=True)
+    condition = reader.text(body, "condition", path) or None
+    loop_back = reader.flag(body, "loop_back", path, default=False)
+    if not source_text or not target_text:
+        return None
+    source, port = _endpoint(source_text, nodes, triggers)
+    target, _ = _endpoint(target_text, nodes, triggers)
+    ok = _known(reader, join(path, "from"), source, nodes, triggers)
+    ok = _known(reader, join(path, "to"), target, nodes, {}) and ok
+    if source in triggers and port != "out":
+        reader.error(
+            join(path, "from"), f'trigger "{source}" has no port "{port}"; write from: {source}'
+        )
+        ok = False
+    return Edge(source, target, port, condition, loop_back, reader.loc(path)) if ok else None
+
+
+def _endpoint(text: str, nodes: Mapping[str, Any], triggers: Mapping[str, Any]) -> tuple[str, str]:
+    """`a` -> (a, out); `a.true` -> (a, true); an id that itself holds a dot wins."""
+    if text in nodes or text in triggers or "." not in text:
+        return text, "out"
+    node, _, port = text.rpartition(".")
+    return node, port or "out"
+
+
+def _known(
+    reader: Reader, path: str, name: str, nodes: Mapping[str, Any], triggers: Mapping[str, Any]
+) -> bool:
+    if name in nodes or name in triggers:
+        return True
+    known = ", ".join([*nodes, *triggers]) or "none"
+    if triggers:
+        reader.error(path, f'unknown node or trigger "{name}"; known: {known}')
+    else:
+        reader.error(path, f'unknown node "{name}"; known nodes: {known}')
+    return False

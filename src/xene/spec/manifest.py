@@ -1,0 +1,345 @@
+"""The Xene manifest (DESIGN.md 2.1) -> `Workflow`.
+
+Every manifest of the original Xene loads unchanged. Our extensions are optional keys:
+task `retry`, `timeout` on tasks, steps and pipelines, pipeline `maxConcurrency` and
+`config`, `env` on tasks and steps, python steps (`type: python`, `call`, `args`) and a
+task that is a std node (`type: std::log` with `config` instead of `steps`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Literal, cast
+
+from xene.spec import durations
+from xene.spec.ir import (
+    NO_RETRY,
+    TASK,
+    Edge,
+    Executor,
+    Node,
+    Pipeline,
+    RetryPolicy,
+    Step,
+    StepKind,
+    Trigger,
+    Workflow,
+)
+from xene.spec.source import join
+from xene.spec.validate import Reader
+
+KIND = "Workflow"
+API_VERSIONS = ("v1alpha1",)
+NAME = re.compile(r"^[a-zA-Z0-9]+[a-zA-Z0-9-._]*[a-zA-Z0-9]+$")
+MAX_NAME = 253
+TRIGGER_TYPES = ("default", "webhook", "cron", "manual", "filesystem", "queue")
+CALL = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+
+_TOP_KEYS = ("kind", "apiVersion", "metadata", "spec")
+_SPEC_KEYS = ("triggers", "pipelines")
+_PIPELINE_KEYS = (
+    "trigger", "description", "executor", "envs", "tasks", "timeout", "maxConcurrency", "config"
+)  # fmt: skip
+_TASK_KEYS = (
+    "description", "workingDir", "dependencies", "steps", "env", "retry", "timeout", "type",
+    "config",
+)  # fmt: skip
+_STEP_KEYS = ("name", "description", "type", "cmd", "call", "args", "env", "timeout")
+_RETRY_KEYS = ("max_attempts", "initial_delay_ms", "max_delay_ms", "backoff_multiplier", "jitter")
+_EXECUTOR_KEYS = ("type", "containerConfig")
+_EXECUTOR_ALIASES = {"local": "local", "container": "container", "docker": "container"}
+
+
+def load(reader: Reader) -> Workflow:
+    """Compile the manifest in `reader.doc` (a mapping with `kind`); problems go to `reader`."""
+    root: dict[str, Any] = reader.doc.data
+    reader.keys(root, "", _TOP_KEYS, "a Xene manifest")
+    kind = root.get("kind")
+    if kind != KIND:
+        reader.error("kind", f'kind "{kind}" is not supported: a Xene manifest has kind: {KIND}')
+    api = root.get("apiVersion")
+    if api is not None and api not in API_VERSIONS:
+        reader.error("apiVersion", f'apiVersion "{api}" is not supported; use v1alpha1')
+    meta = reader.mapping(root, "metadata", "", required=True)
+    spec = reader.mapping(root, "spec", "", required=True)
+    reader.keys(spec, "spec", _SPEC_KEYS, "spec")
+    triggers = parse_triggers(reader, spec, "spec")
+    pipelines = parse_pipelines(reader, spec, "spec", triggers)
+    if "pipelines" in spec and not pipelines and isinstance(spec["pipelines"], dict):
+        reader.error("spec.pipelines", "a workflow needs at least one pipeline")
+    used = dict.fromkeys(name for p in pipelines for name in p.triggers)
+    return Workflow(
+        name=_workflow_name(reader, meta),
+        pipelines=tuple(pipelines),
+        triggers=tuple(triggers[name] for name in used),
+        description=reader.text(meta, "description", "metadata"),
+        format="manifest",
+        source=reader.doc.file,
+    )
+
+
+def _workflow_name(reader: Reader, meta: Mapping[str, Any]) -> str:
+    name = reader.text(meta, "name", "metadata", required=True)
+    if name and (len(name) > MAX_NAME or not NAME.match(name)):
+        reader.error(
+            "metadata.name",
+            f'workflow name "{name[:60]}" is not valid: use 2 to {MAX_NAME} letters, digits, '
+            "'-', '.' or '_', starting and ending with a letter or digit",
+        )
+    return name or "unnamed"
+
+
+def parse_triggers(reader: Reader, parent: Mapping[str, Any], path: str) -> dict[str, Trigger]:
+    """`triggers: {name: {type, cronConfig, ...}}`; other keys are kept as params."""
+    where = join(path, "triggers")
+    found: dict[str, Trigger] = {}
+    for name, body in reader.mapping(parent, "triggers", path).items():
+        tpath = join(where, name)
+        if not isinstance(body, dict):
+            reader.error(tpath, "a trigger is a mapping such as {type: cron, cronConfig: ...}")
+            continue
+        kind = reader.text(body, "type", tpath, required=True)
+        if kind and kind not in TRIGGER_TYPES:
+            reader.error(join(tpath, "type"), _not_one_of("trigger type", kind, TRIGGER_TYPES))
+        params = {k: v for k, v in body.items() if k not in ("type", "description", "enabled")}
+        if kind == "cron":
+            params["cron"] = cron(reader, body, "cronConfig", tpath)
+        enabled = reader.flag(body, "enabled", tpath, default=True)
+        found[name] = Trigger(name, kind or "manual", params, enabled, reader.loc(tpath))
+    return found
+
+
+def cron(reader: Reader, parent: Mapping[str, Any], key: str, path: str) -> str:
+    """The normalised schedule of `parent[key]` (see `durations.normalize_cron`)."""
+    value = parent.get(key)
+    if value is None:
+        reader.error(join(path, key), f'a cron trigger needs "{key}", such as "*/5 * * * *"')
+        return ""
+    try:
+        return durations.normalize_cron(value)
+    except ValueError as exc:
+        reader.error(join(path, key), str(exc))
+        return ""
+
+
+def parse_pipelines(
+    reader: Reader, parent: Mapping[str, Any], path: str, triggers: Mapping[str, Trigger]
+) -> list[Pipeline]:
+    """`pipelines: {name: {trigger, executor, envs, tasks, ...}}` (also used by fsm files)."""
+    where = join(path, "pipelines")
+    found: list[Pipeline] = []
+    for name, body in reader.mapping(parent, "pipelines", path, required=True).items():
+        ppath = join(where, name)
+        if isinstance(body, dict):
+            found.append(_pipeline(reader, name, body, ppath, triggers))
+        else:
+            reader.error(ppath, "a pipeline is a mapping with tasks (and a trigger)")
+    return found
+
+
+def _pipeline(
+    reader: Reader, name: str, body: dict[str, Any], path: str, triggers: Mapping[str, Trigger]
+) -> Pipeline:
+    reader.keys(body, path, _PIPELINE_KEYS, f'pipeline "{name}"')
+    trigger = reader.text(body, "trigger", path)
+    if trigger and trigger not in triggers:
+        known = ", ".join(sorted(triggers)) or "none (add them under spec.triggers)"
+        reader.error(
+            join(path, "trigger"),
+            f'unknown trigger "{trigger}" (pipeline "{name}"); known triggers: {known}',
+        )
+    nodes, edges = _tasks(reader, name, body, path)
+    return Pipeline(
+        name=name,
+        nodes=tuple(nodes),
+        edges=tuple(edges),
+        description=reader.text(body, "description", path),
+        triggers=(trigger,) if trigger in triggers else (),
+        executor=_executor(reader, body, path),
+        env=reader.env(body, "envs", path),
+        config=reader.mapping(body, "config", path),
+        max_concurrency=reader.integer(body, "maxConcurrency", path, default=8, minimum=1),
+        timeout_s=reader.duration(body, "timeout", path),
+        loc=reader.loc(path),
+    )
+
+
+def _executor(reader: Reader, body: Mapping[str, Any], path: str) -> Executor:
+    value = body.get("executor")
+    where = join(path, "executor")
+    image = ""
+    if value is None:
+        return Executor()
+    if isinstance(value, dict):
+        reader.keys(value, where, _EXECUTOR_KEYS, "executor")
+        kind = reader.text(value, "type", where) or "local"
+        config = reader.mapping(value, "containerConfig", where)
+        image = reader.text(config, "image", join(where, "containerConfig"))
+    else:
+        kind = reader.text(body, "executor", path)
+    canonical = _EXECUTOR_ALIASES.get(kind)
+    if canonical is None:
+        reader.error(
+            join(where, "type"), _not_one_of("executor type", kind, ("local", "container"))
+        )
+        return Executor()
+    if canonical == "container" and not image:
+        reader.error(
+            where,
+            "a container executor needs an image: "
+            "executor: {type: container, containerConfig: {image: golang}}",
+        )
+    return Executor(cast(Literal["local", "container"], canonical), image)
+
+
+def _tasks(
+    reader: Reader, pipeline: str, body: Mapping[str, Any], path: str
+) -> tuple[list[Node], list[Edge]]:
+    where = join(path, "tasks")
+    tasks = reader.mapping(body, "tasks", path)
+    nodes: list[Node] = []
+    edges: list[Edge] = []
+    for name, task in tasks.items():
+        tpath = join(where, name)
+        if not isinstance(task, dict):
+            reader.error(tpath, "a task is a mapping with steps (or a type and config)")
+            continue
+        nodes.append(_task(reader, name, task, tpath))
+        edges += _dependencies(reader, pipeline, name, task, tpath, tasks)
+    return nodes, edges
+
+
+def _dependencies(
+    reader: Reader,
+    pipeline: str,
+    name: str,
+    task: Mapping[str, Any],
+    path: str,
+    tasks: Mapping[str, Any],
+) -> list[Edge]:
+    edges: list[Edge] = []
+    where = join(path, "dependencies")
+    for index, dep in enumerate(reader.sequence(task, "dependencies", path)):
+        dpath = f"{where}[{index}]"
+        if not isinstance(dep, str) or dep not in tasks:
+            known = ", ".join(sorted(t for t in tasks if t != name)) or "none"
+            reader.error(
+                dpath,
+                f'unknown task "{dep}" (pipeline "{pipeline}", task "{name}"); '
+                f"known tasks: {known}",
+            )
+        elif any(edge.source == dep for edge in edges):
+            reader.error(dpath, f'task "{name}" lists dependency "{dep}" twice; keep one')
+        else:
+            edges.append(Edge(dep, name, "out", loc=reader.loc(dpath)))
+    return edges
+
+
+def _task(reader: Reader, name: str, task: Mapping[str, Any], path: str) -> Node:
+    reader.keys(task, path, _TASK_KEYS, f'task "{name}"')
+    node_type = reader.text(task, "type", path) or TASK
+    if node_type != TASK and "steps" in task:
+        reader.error(
+            join(path, "type"),
+            f'task "{name}" has both a type ({node_type}) and '
+            "steps: a task runs either its steps or one std node with its config",
+        )
+    if node_type == TASK and "config" in task:
+        reader.error(
+            join(path, "config"),
+            "config belongs to a task with a std node type, "
+            "such as type: std::log; a task with steps has no config",
+        )
+    working_dir = reader.text(task, "workingDir", path)
+    return Node(
+        id=name,
+        type=node_type,
+        config=reader.mapping(task, "config", path),
+        steps=_steps(reader, task, path),
+        description=reader.text(task, "description", path),
+        working_dir=working_dir or None,
+        env=reader.env(task, "env", path),
+        retry=parse_retry(reader, task, path),
+        timeout_s=reader.duration(task, "timeout", path),
+        join="all",
+        loc=reader.loc(path),
+    )
+
+
+def _steps(reader: Reader, task: Mapping[str, Any], path: str) -> tuple[Step, ...]:
+    where = join(path, "steps")
+    steps: list[Step] = []
+    for index, item in enumerate(reader.sequence(task, "steps", path)):
+        spath = f"{where}[{index}]"
+        if not isinstance(item, dict):
+            reader.error(spath, "a step is a mapping such as {name: build, type: shell, cmd: ...}")
+            continue
+        step = _step(reader, item, spath, index)
+        if any(other.name == step.name for other in steps):
+            reader.error(
+                join(spath, "name"),
+                f'duplicate step name "{step.name}" in this task; give each step its own name',
+            )
+        steps.append(step)
+    return tuple(steps)
+
+
+def _step(reader: Reader, item: Mapping[str, Any], path: str, index: int) -> Step:
+    reader.keys(item, path, _STEP_KEYS, "a step")
+    kind = reader.text(item, "type", path) or "shell"
+    cmd = call = ""
+    if kind == "shell":
+        cmd = reader.text(item, "cmd", path, required=True)
+        for key in ("call", "args"):
+            if key in item:
+                reader.error(join(path, key), f"{key} belongs to a type: python step")
+    elif kind == "python":
+        call = reader.text(item, "call", path, required=True)
+        if call and not CALL.match(call):
+            reader.error(
+                join(path, "call"),
+                f'call "{call}" must be module:function, as in mypkg.tasks:build',
+            )
+        if "cmd" in item:
+            reader.error(join(path, "cmd"), "cmd belongs to a type: shell step")
+    else:
+        reader.error(join(path, "type"), _not_one_of("step type", kind, ("shell", "python")))
+    return Step(
+        name=reader.text(item, "name", path) or f"step-{index + 1}",
+        kind=cast(StepKind, kind if kind == "python" else "shell"),
+        cmd=cmd,
+        call=call,
+        args=reader.mapping(item, "args", path),
+        env=reader.env(item, "env", path),
+        timeout_s=reader.duration(item, "timeout", path),
+        loc=reader.loc(path),
+    )
+
+
+def parse_retry(reader: Reader, parent: Mapping[str, Any], path: str) -> RetryPolicy:
+    """`retry: {max_attempts, initial_delay_ms, max_delay_ms, backoff_multiplier, jitter}`."""
+    if parent.get("retry") is None:
+        return NO_RETRY
+    body = reader.mapping(parent, "retry", path)
+    where = join(path, "retry")
+    reader.keys(body, where, _RETRY_KEYS, "retry")
+    default = RetryPolicy()
+    policy = RetryPolicy(
+        max_attempts=reader.integer(body, "max_attempts", where, default=3, minimum=1),
+        initial_delay_ms=reader.integer(
+            body, "initial_delay_ms", where, default=default.initial_delay_ms
+        ),
+        max_delay_ms=reader.integer(body, "max_delay_ms", where, default=default.max_delay_ms),
+        backoff_multiplier=reader.number(
+            body, "backoff_multiplier", where, default=default.backoff_multiplier, minimum=1.0
+        ),
+        jitter=reader.flag(body, "jitter", where, default=default.jitter),
+    )
+    if policy.max_delay_ms < policy.initial_delay_ms:
+        reader.error(join(where, "max_delay_ms"), "max_delay_ms must be at least initial_delay_ms")
+    return policy
+
+
+def _not_one_of(what: str, value: str, allowed: tuple[str, ...]) -> str:
+    return f'unknown {what} "{value}"; use one of: {", ".join(allowed)}'

@@ -1,0 +1,361 @@
+"""Checks shared by every definition format, each reporting every problem it finds.
+
+`Reader` gives the loaders typed access to a parsed document's fields and collects one
+located `Problem` per mistake instead of stopping at the first. `check_workflow` runs the
+graph checks on the IR itself (so the Python API can use them too): duplicate ids, node
+types, their required config and ports, edges to unknown nodes, cycles, selector roots and
+size limits.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Collection, Iterator, Mapping
+from typing import Any, Protocol, cast
+
+from xene.core import dag, selectors
+from xene.errors import Problem
+from xene.nodes.base import NodeType
+from xene.spec import durations
+from xene.spec.ir import TASK, Edge, Location, Node, Pipeline, Workflow
+from xene.spec.source import Document, join
+
+MAX_NODES = 1000
+MAX_EDGES = 5000
+TASK_PORTS = ("out",)
+EXPRESSION_KEYS = frozenset({"expression", "until_expression", "while_expression"})
+"""Config keys whose bare `${field}` names a field of the node's input (not checked)."""
+
+Locate = Callable[[str], Location]
+
+
+class NodeTypes(Protocol):
+    """What validation needs from `xene.nodes.registry`."""
+
+    def get(self, type_name: str) -> NodeType | None: ...
+    def names(self) -> list[str]: ...
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return f'text ("{value}")' if len(value) < 40 else "text"
+    return "a list" if isinstance(value, list) else "a mapping"
+
+
+class Reader:
+    """Typed access to a document's fields; each mistake becomes one located Problem.
+
+    Getters take the parent mapping, the key and the parent's path, and return a usable
+    default after recording a problem, so a loader carries on and reports everything.
+    """
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.problems: list[Problem] = list(doc.problems)
+
+    def loc(self, path: str) -> Location:
+        return self.doc.loc(path)
+
+    def error(self, path: str, message: str) -> None:
+        self.problems.append(Problem(self.doc.loc(path), message))
+
+    def keys(self, value: Mapping[str, Any], path: str, known: Collection[str], what: str) -> None:
+        """Report keys of `value` outside `known`, suggesting the closest known one."""
+        for key in value:
+            if key not in known:
+                self.error(join(path, key), _unknown_key(key, known, what))
+
+    def _get(self, parent: Mapping[str, Any], key: str, path: str, required: bool) -> Any:
+        value = parent.get(key)
+        if value is None and required:
+            self.error(join(path, key), f'"{key}" is required here')
+        return value
+
+    def mapping(
+        self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = False
+    ) -> dict[str, Any]:
+        value = self._get(parent, key, path, required)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.error(join(path, key), f"expected a mapping (key: value), got {_kind(value)}")
+            return {}
+        return value
+
+    def sequence(
+        self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = False
+    ) -> list[Any]:
+        value = self._get(parent, key, path, required)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.error(join(path, key), f"expected a list, got {_kind(value)}")
+            return []
+        return value
+
+    def text(
+        self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = False
+    ) -> str:
+        value = self._get(parent, key, path, required)
+        if value is None:
+            return ""
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.error(join(path, key), f"expected text, got {_kind(value)}")
+            return ""
+        return str(value)
+
+    def integer(
+        self, parent: Mapping[str, Any], key: str, path: str, *, default: int, minimum: int = 0
+    ) -> int:
+        value = parent.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            self.error(join(path, key), f"expected a whole number >= {minimum}, got {_kind(value)}")
+            return default
+        return value
+
+    def number(
+        self, parent: Mapping[str, Any], key: str, path: str, *, default: float, minimum: float
+    ) -> float:
+        value = parent.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+            self.error(join(path, key), f"expected a number >= {minimum:g}, got {_kind(value)}")
+            return default
+        return float(value)
+
+    def flag(self, parent: Mapping[str, Any], key: str, path: str, *, default: bool) -> bool:
+        value = parent.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.error(join(path, key), f"expected true or false, got {_kind(value)}")
+            return default
+        return value
+
+    def strings(self, parent: Mapping[str, Any], key: str, path: str) -> list[str]:
+        """A list of texts (ids, names); bad items are reported and left out."""
+        found: list[str] = []
+        for index, item in enumerate(self.sequence(parent, key, path)):
+            if isinstance(item, str) and item:
+                found.append(item)
+            else:
+                self.error(f"{join(path, key)}[{index}]", f"expected a name, got {_kind(item)}")
+        return found
+
+    def env(self, parent: Mapping[str, Any], key: str, path: str) -> dict[str, str]:
+        """Environment variables: text, numbers and booleans become text."""
+        found: dict[str, str] = {}
+        where = join(path, key)
+        for name, value in self.mapping(parent, key, path).items():
+            if isinstance(value, bool):
+                found[name] = str(value).lower()
+            elif isinstance(value, str | int | float):
+                found[name] = str(value)
+            else:
+                self.error(join(where, name), f"an environment value is text, got {_kind(value)}")
+        return found
+
+    def duration(
+        self, parent: Mapping[str, Any], key: str, path: str, *, millis: bool = False
+    ) -> float | None:
+        """Seconds, from `30`, `"90s"`, `"1h30m"` (or from milliseconds when `millis`)."""
+        value = parent.get(key)
+        if value is None:
+            return None
+        if millis:
+            millis_value = self.number(parent, key, path, default=0.0, minimum=1.0)
+            return millis_value / 1000.0 if millis_value else None
+        try:
+            return durations.parse_duration(value)
+        except ValueError as exc:
+            self.error(join(path, key), str(exc))
+            return None
+
+
+def _unknown_key(key: str, known: Collection[str], what: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, list(known), n=1)
+    hint = f'; did you mean "{close[0]}"?' if close else ""
+    return f'unknown key "{key}" in {what}{hint} (known keys: {", ".join(sorted(known))})'
+
+
+def registry() -> NodeTypes | None:
+    """`xene.nodes.registry`, imported on first need; None while it does not exist."""
+    try:
+        module = importlib.import_module("xene.nodes.registry")
+    except ModuleNotFoundError as exc:
+        if exc.name != "xene.nodes.registry":
+            raise
+        return None
+    return cast(NodeTypes, module)
+
+
+def check_workflow(
+    workflow: Workflow, locate: Locate | None = None, types: NodeTypes | None = None
+) -> list[Problem]:
+    """Every graph problem of every pipeline. `locate` maps a key path to its location
+    (a loader passes `Document.loc`); `types` defaults to the node registry."""
+    problems: list[Problem] = []
+    for pipeline in workflow.pipelines:
+        problems += check_pipeline(pipeline, locate, types)
+    return problems
+
+
+def check_pipeline(
+    pipeline: Pipeline, locate: Locate | None = None, types: NodeTypes | None = None
+) -> list[Problem]:
+    """Every graph problem of one pipeline (see the module docstring)."""
+    checker = _Checker(pipeline, locate, types)
+    return checker.run()
+
+
+class _Checker:
+    def __init__(self, pipeline: Pipeline, locate: Locate | None, types: NodeTypes | None):
+        self.pipeline = pipeline
+        self.locate = locate
+        self.types = types
+        self.types_loaded = types is not None
+        self.problems: list[Problem] = []
+        self.ids = {node.id for node in pipeline.nodes}
+
+    def at(self, loc: Location, suffix: str = "") -> Location:
+        path = join(loc.path, suffix) if suffix else loc.path
+        if self.locate is not None and loc.path:
+            return self.locate(path)
+        return Location(loc.file, loc.line, path)
+
+    def error(self, loc: Location, message: str, suffix: str = "") -> None:
+        self.problems.append(Problem(self.at(loc, suffix), message))
+
+    def node_types(self) -> NodeTypes | None:
+        if not self.types_loaded:
+            self.types, self.types_loaded = registry(), True
+        return self.types
+
+    def run(self) -> list[Problem]:
+        pipeline = self.pipeline
+        if len(pipeline.nodes) > MAX_NODES or len(pipeline.edges) > MAX_EDGES:
+            self.error(
+                pipeline.loc,
+                f'pipeline "{pipeline.name}" has {len(pipeline.nodes)} nodes and '
+                f"{len(pipeline.edges)} edges; the limits are {MAX_NODES} nodes and "
+                f"{MAX_EDGES} edges per pipeline: split it into several pipelines",
+            )
+            return self.problems
+        self.check_ids()
+        for node in pipeline.nodes:
+            self.check_node(node)
+        self.check_edges()
+        self.check_cycle()
+        return self.problems
+
+    def check_ids(self) -> None:
+        seen: set[str] = set()
+        for node in self.pipeline.nodes:
+            if node.id in seen:
+                self.error(node.loc, f'duplicate node id "{node.id}": give each node its own id')
+            seen.add(node.id)
+
+    def check_node(self, node: Node) -> None:
+        node_type = self.known_type(node)
+        raw = node_type.raw_keys if node_type else frozenset()
+        if node_type is not None:
+            for key, message in node_type.check(node.config):
+                self.error(node.loc, message, f"config.{key}" if key else "config")
+        for key, root in _selector_roots(node.config, raw):
+            if root not in self.ids and root not in selectors.BUILTIN_ROOTS:
+                self.error(node.loc, _unknown_root(root, self.ids), f"config.{key}")
+
+    def known_type(self, node: Node) -> NodeType | None:
+        if node.type == TASK:
+            return None
+        types = self.node_types()
+        if types is None:
+            return None
+        found = types.get(node.type)
+        if found is None:
+            known = ", ".join(types.names())
+            self.error(node.loc, f'unknown node type "{node.type}"; known types: {known}', "type")
+        return found
+
+    def ports(self, node_id: str) -> tuple[str, ...] | None:
+        node = self.pipeline.node(node_id)
+        if node.type == TASK:
+            return TASK_PORTS
+        types = self.node_types()
+        found = types.get(node.type) if types is not None else None
+        return found.ports if found is not None else None
+
+    def check_edges(self) -> None:
+        for edge in self.pipeline.edges:
+            missing = [end for end in (edge.source, edge.target) if end not in self.ids]
+            for end in missing:
+                known = ", ".join(sorted(self.ids)) or "none"
+                self.error(
+                    edge.loc, f'edge {_edge(edge)} names unknown node "{end}"; known nodes: {known}'
+                )
+            ports = None if missing else self.ports(edge.source)
+            if ports is not None and edge.port not in ports:
+                self.error(
+                    edge.loc,
+                    f'node "{edge.source}" has no port "{edge.port}"; '
+                    f"its ports are: {', '.join(ports)}",
+                )
+
+    def check_cycle(self) -> None:
+        ids = [node.id for node in self.pipeline.nodes]
+        cycle = dag.find_cycle(ids, self.pipeline.edges)
+        if not cycle:
+            return
+        first = next(
+            (e for e in self.pipeline.edges if (e.source, e.target) == (cycle[0], cycle[1])),
+            None,
+        )
+        loc = first.loc if first is not None else self.pipeline.loc
+        self.error(
+            loc,
+            f"cycle: {' -> '.join(cycle)}; a pipeline must not loop back on "
+            "itself: remove one of these links (in a flow, mark the edge that closes "
+            "a loop with loop_back: true)",
+        )
+
+
+def _edge(edge: Edge) -> str:
+    return f"{edge.source}.{edge.port} -> {edge.target}"
+
+
+def _unknown_root(root: str, ids: Collection[str]) -> str:
+    roots = sorted({*ids, *selectors.BUILTIN_ROOTS})
+    return (
+        f'selector "${{{root}...}}" names unknown node or root "{root}"; '
+        f"use a node id of this pipeline or one of: {', '.join(roots)}"
+    )
+
+
+def _selector_roots(config: Mapping[str, Any], raw: Collection[str]) -> Iterator[tuple[str, str]]:
+    """`(key.path, root)` of every selector outside expressions (where `${x}` is input)."""
+    for key, value in config.items():
+        if key in raw or key in EXPRESSION_KEYS or _is_expression(value):
+            continue
+        for where, path in selectors.find_in(value):
+            if path and not _inside_expression(value, where):
+                yield (f"{key}.{where}" if where else key), path[0]
+
+
+def _is_expression(value: Any) -> bool:
+    return isinstance(value, Mapping) and value.get("type") == "expression"
+
+
+def _inside_expression(value: Any, where: str) -> bool:
+    parts = [part for part in where.replace("[", ".").replace("]", "").split(".") if part]
+    return any(part in EXPRESSION_KEYS for part in parts)
