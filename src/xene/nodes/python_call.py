@@ -109,7 +109,8 @@ def import_callable(reference: str) -> Callable[..., Any]:
             ) from None
     if not callable(target):
         raise NodeFailed(
-            f"call {reference!r}: {attribute} is a {type(target).__name__}, not a function"
+            f"call {reference!r}: {attribute} is not callable (its type is "
+            f"{type(target).__name__}); name a function"
         )
     return target  # type: ignore[no-any-return]
 

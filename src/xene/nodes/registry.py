@@ -16,6 +16,8 @@ from xene.nodes import control, data, io
 from xene.nodes.base import ConfigCheck, NodeType
 
 Problems = list[tuple[str, str]]
+LAZY = ("httpx", "simpleeval")
+"""Modules the node library imports only when a node needs them."""
 
 
 def get(type_name: str) -> NodeType | None:

@@ -1,0 +1,260 @@
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import threading
+import types
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from xene.errors import NodeFailed
+from xene.nodes import io
+from xene.nodes.base import NodeResult
+from xene.spec.ir import Node
+
+from .conftest import MakeCtx
+
+# std::python
+
+
+def double(amount: int) -> int:
+    return amount * 2
+
+
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+def route(data: Any) -> NodeResult:
+    return NodeResult(data, ("special",))
+
+
+async def test_python_calls_the_function_with_the_input(make_ctx: MakeCtx) -> None:
+    result = await io.python(make_ctx({"call": f"{__name__}:double"}, 21))
+    assert result == NodeResult(42)
+
+
+async def test_python_calls_with_args_by_name(make_ctx: MakeCtx) -> None:
+    config = {"call": f"{__name__}:add", "args": {"a": 1, "b": 2}}
+    assert (await io.python(make_ctx(config, None))).output == 3
+
+
+async def test_python_uses_a_returned_node_result_as_is(make_ctx: MakeCtx) -> None:
+    result = await io.python(make_ctx({"call": f"{__name__}:route"}, "x"))
+    assert result.ports == ("special",)
+
+
+async def test_python_with_a_missing_function_fails_the_node(make_ctx: MakeCtx) -> None:
+    with pytest.raises(NodeFailed, match="no attribute"):
+        await io.python(make_ctx({"call": f"{__name__}:missing"}, None))
+
+
+# std::http
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path == "/json":
+            self._send(200, "application/json", json.dumps({"ok": True}))
+        elif self.path == "/text":
+            self._send(200, "text/plain", "hello")
+        elif self.path.startswith("/status/"):
+            self._send(int(self.path.rsplit("/", 1)[1]), "text/plain", "status")
+        else:
+            self._send(404, "text/plain", "not found")
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
+        echo = {"body": body, "type": self.headers.get("content-type"), "path": self.path}
+        echo["token"] = self.headers.get("x-token")
+        self._send(201, "application/json", json.dumps(echo))
+
+    def _send(self, status: int, content_type: str, body: str) -> None:
+        payload = body.encode()
+        self.send_response(status)
+        self.send_header("content-type", content_type)
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """A real HTTP server on a free local port, for the whole module."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+async def test_http_get_parses_a_json_body(make_ctx: MakeCtx, server: str) -> None:
+    result = await io.http(make_ctx({"url": f"{server}/json"}))
+    assert (result.ports, result.output["status"], result.output["body"]) == (
+        ("out",),
+        200,
+        {"ok": True},
+    )
+
+
+async def test_http_returns_a_text_body_as_text(make_ctx: MakeCtx, server: str) -> None:
+    result = await io.http(make_ctx({"url": f"{server}/text"}))
+    assert result.output["body"] == "hello"
+
+
+async def test_http_returns_response_headers(make_ctx: MakeCtx, server: str) -> None:
+    result = await io.http(make_ctx({"url": f"{server}/text"}))
+    assert result.output["headers"]["content-type"] == "text/plain"
+
+
+async def test_http_posts_json_with_headers(make_ctx: MakeCtx, server: str) -> None:
+    config = {
+        "method": "post",
+        "url": f"{server}/orders",
+        "json": {"id": 7},
+        "headers": {"X-Token": "t"},
+    }
+    body = (await io.http(make_ctx(config))).output["body"]
+    assert body == {
+        "body": '{"id":7}',
+        "type": "application/json",
+        "path": "/orders",
+        "token": "t",
+    }
+
+
+async def test_http_posts_a_text_body(make_ctx: MakeCtx, server: str) -> None:
+    config = {"method": "POST", "url": f"{server}/raw", "body": "plain"}
+    assert (await io.http(make_ctx(config))).output["body"]["body"] == "plain"
+
+
+async def test_http_unexpected_status_is_a_handled_error(make_ctx: MakeCtx, server: str) -> None:
+    result = await io.http(make_ctx({"url": f"{server}/status/500"}))
+    assert result.ports == ("error",)
+    assert result.output["status"] == 500
+    assert "returned 500, expected 2xx" in result.output["error"]
+
+
+async def test_http_expect_status_accepts_a_listed_status(make_ctx: MakeCtx, server: str) -> None:
+    config = {"url": f"{server}/status/404", "expect_status": [200, 404]}
+    assert (await io.http(make_ctx(config))).ports == ("out",)
+
+
+async def test_http_expect_status_accepts_a_class_pattern(make_ctx: MakeCtx, server: str) -> None:
+    config = {"url": f"{server}/status/302", "expect_status": "3xx"}
+    assert (await io.http(make_ctx(config))).ports == ("out",)
+
+
+async def test_http_expect_status_refuses_other_statuses(make_ctx: MakeCtx, server: str) -> None:
+    config = {"url": f"{server}/json", "expect_status": 201}
+    assert (await io.http(make_ctx(config))).ports == ("error",)
+
+
+async def test_http_connection_error_is_a_handled_error(make_ctx: MakeCtx) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = await io.http(make_ctx({"url": f"http://127.0.0.1:{port}/"}))
+    assert result.ports == ("error",)
+    assert result.output["status"] is None
+    assert result.output["error"].startswith(f"GET http://127.0.0.1:{port}/ failed: ")
+
+
+# std::shell
+
+
+@dataclass
+class _FakeResult:
+    exit_code: int = 0
+    outputs: dict[str, str] = field(default_factory=dict)
+    timed_out: bool = False
+
+
+@pytest.fixture
+def fake_run(monkeypatch: pytest.MonkeyPatch) -> Callable[[_FakeResult], list[dict[str, Any]]]:
+    """Replace xene.executors.local.run_command; returns the list of recorded calls."""
+
+    def install(result: _FakeResult) -> list[dict[str, Any]]:
+        calls: list[dict[str, Any]] = []
+
+        async def run_command(cmd: str, **options: Any) -> _FakeResult:
+            calls.append({"cmd": cmd, **options})
+            options["on_line"]("a line")
+            return result
+
+        module = types.ModuleType("xene.executors.local")
+        module.run_command = run_command  # type: ignore[attr-defined]
+        monkeypatch.setitem(sys.modules, "xene.executors.local", module)
+        return calls
+
+    return install
+
+
+async def test_shell_outputs_exit_code_and_published_outputs(
+    make_ctx: MakeCtx, fake_run: Callable[[_FakeResult], Any]
+) -> None:
+    fake_run(_FakeResult(outputs={"version": "1.2"}))
+    result = await io.shell(make_ctx({"command": "make"}))
+    assert result == NodeResult({"exit_code": 0, "version": "1.2"})
+
+
+async def test_shell_streams_lines_to_the_node_log(
+    make_ctx: MakeCtx, fake_run: Callable[[_FakeResult], Any], logged: list[str]
+) -> None:
+    fake_run(_FakeResult())
+    await io.shell(make_ctx({"cmd": "make"}))
+    assert logged == ["a line"]
+
+
+async def test_shell_passes_working_dir_env_and_timeout(
+    make_ctx: MakeCtx, fake_run: Callable[[_FakeResult], Any], tmp_path: Any
+) -> None:
+    calls = fake_run(_FakeResult())
+    workdir = str(tmp_path / "created")
+    config = {"command": "make", "working_dir": workdir, "env": {"N": 1}, "timeout_ms": 1500}
+    await io.shell(make_ctx(config, run_id="r1"))
+    call = calls[0]
+    assert (call["cwd"], call["timeout_s"]) == (workdir, 1.5)
+    assert call["env"] == {"N": "1", "XENE_RUN_ID": "r1", "XENE_ATTEMPT": "1"}
+    assert (tmp_path / "created").is_dir()
+
+
+async def test_shell_adds_the_node_env(
+    make_ctx: MakeCtx, fake_run: Callable[[_FakeResult], Any]
+) -> None:
+    calls = fake_run(_FakeResult())
+    node = Node(id="s", type="std::shell", env={"FROM_NODE": "yes"})
+    await io.shell(make_ctx({"command": "true"}, node=node))
+    assert calls[0]["env"] == {"FROM_NODE": "yes"}
+
+
+async def test_shell_non_zero_exit_fails_the_node(
+    make_ctx: MakeCtx, fake_run: Callable[[_FakeResult], Any]
+) -> None:
+    fake_run(_FakeResult(exit_code=3))
+    with pytest.raises(NodeFailed, match="exited with code 3"):
+        await io.shell(make_ctx({"command": "false"}))
+
+
+async def test_shell_timeout_fails_the_node(
+    make_ctx: MakeCtx, fake_run: Callable[[_FakeResult], Any]
+) -> None:
+    fake_run(_FakeResult(exit_code=124, timed_out=True))
+    with pytest.raises(NodeFailed, match="timed out"):
+        await io.shell(make_ctx({"command": "sleep 100", "timeout_ms": 10}))
+
+
+async def test_shell_runs_a_real_command(make_ctx: MakeCtx, logged: list[str]) -> None:
+    command = 'echo hi && echo "answer=42" >> "$XENE_OUTPUT"'
+    result = await io.shell(make_ctx({"command": command}))
+    assert (result.output, logged) == ({"exit_code": 0, "answer": "42"}, ["hi"])
