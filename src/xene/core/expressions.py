@@ -93,7 +93,7 @@ class _Compiled:
 def check(expression: str) -> str | None:
     """The reason `expression` is invalid, or None when it is valid."""
     try:
-        _compile(expression)
+        _compiled(expression)
     except ExpressionError as exc:
         return str(exc)
     return None
@@ -110,7 +110,7 @@ def evaluate(
     Raises:
         ExpressionError: the expression is invalid or cannot be evaluated on this data.
     """
-    compiled = _compile(expression)
+    compiled = _compiled(expression)
     scope = _bind(compiled, data, names, lookup)
     evaluator = _evaluator()
     evaluator.names = scope
@@ -124,10 +124,17 @@ def evaluate(
         evaluator.names = EMPTY
 
 
+def _compiled(expression: str) -> _Compiled:
+    if not isinstance(expression, str):
+        kind = type(expression).__name__
+        raise ExpressionError(f"an expression must be text, got {kind} {expression!r}")
+    return _compile(expression)
+
+
 @functools.lru_cache(maxsize=2048)
 def _compile(expression: str) -> _Compiled:
-    if not isinstance(expression, str) or not expression.strip():
-        raise ExpressionError(f"expression {expression!r} is empty: write a condition")
+    if not expression.strip():
+        raise ExpressionError("the expression is empty: write a condition, as in ${x} > 1")
     found: list[tuple[str, selectors.Path]] = []
 
     def substitute(match: re.Match[str]) -> str:
@@ -142,7 +149,6 @@ def _compile(expression: str) -> _Compiled:
         - generated
         - FUNCTIONS.keys()
         - CONSTANTS.keys()
-        - {"True", "False", "None"}
     )
     return _Compiled(text, tree, tuple(found), tuple(plain))
 

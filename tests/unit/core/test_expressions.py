@@ -120,6 +120,10 @@ def test_check_reports_an_empty_expression() -> None:
     assert "empty" in (check("  ") or "")
 
 
+def test_check_reports_a_non_text_expression() -> None:
+    assert "must be text" in (check(3) or "")  # type: ignore[arg-type]
+
+
 def test_check_reports_a_malformed_selector() -> None:
     assert "malformed" in (check("${a.} > 1") or "")
 
