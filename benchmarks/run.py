@@ -1,0 +1,152 @@
+"""Run every benchmark of DESIGN.md §7 and print medians beside the plain-Python floors.
+
+    python benchmarks/run.py            # all workloads, 7 repeats
+    python benchmarks/run.py --repeat 3 --only chain-500,cold-1
+
+Each workload is measured inside the process (the engine alone) and, where it says so,
+as a whole fresh process (`xene run FILE`), with peak RSS. The floors are measured in the
+same run, since the machine is noisy: compare ratios, not absolute numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import floors  # noqa: E402
+import workloads  # noqa: E402
+
+from xene.engine.engine import Engine  # noqa: E402
+from xene.spec.ir import Pipeline  # noqa: E402
+
+XENE = [sys.executable, "-m", "xene.cli.main"]
+
+
+def median_time(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def engine_time(pipeline: Pipeline, repeat: int) -> float:
+    engine = Engine()
+
+    def once() -> None:
+        run = asyncio.run(engine.run(pipeline, {}))
+        assert run.succeeded, run.error
+
+    once()  # warm: imports, plan cache
+    return median_time(once, repeat)
+
+
+def process(cmd: list[str], repeat: int) -> tuple[float, float]:
+    """Median wall seconds and the largest peak RSS (MiB) of a fresh process."""
+    times, peaks = [], []
+    for _ in range(repeat):
+        with tempfile.TemporaryFile() as err:
+            start = time.perf_counter()
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+            _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage
+            times.append(time.perf_counter() - start)
+            peaks.append(usage.ru_maxrss / 1024)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            if proc.returncode != 0:
+                err.seek(0)
+                raise SystemExit(f"{' '.join(cmd)} failed: {err.read().decode()[-500:]}")
+    return statistics.median(times), max(peaks)
+
+
+def row(name: str, value: float, floor: float | None, note: str = "") -> None:
+    ratio = f"{value / floor:6.2f}×" if floor else "       "
+    print(f"  {name:<34} {value * 1000:10.2f} ms {ratio}  {note}")
+
+
+def bench_graph(
+    name: str,
+    pipeline: Pipeline,
+    floor_fns: dict[str, Callable[[], object]],
+    directory: Path,
+    repeat: int,
+) -> None:
+    n = len(pipeline.nodes)
+    print(f"\n{name} ({n} nodes)")
+    inside = engine_time(pipeline, repeat)
+    loop_floor = median_time(floor_fns["loop"], repeat)
+    asyncio_floor = median_time(floor_fns["asyncio"], repeat)
+    row("plain Python loop of calls (floor)", loop_floor, None)
+    row("asyncio tasks (floor)", asyncio_floor, None)
+    row(
+        "xene engine, in process",
+        inside,
+        asyncio_floor,
+        f"{inside / n * 1e6:.1f} µs/node (target < 50 ms, ≤ 100 µs/node)",
+    )
+    path = workloads.write(directory, name, workloads.as_flow(pipeline))
+    whole, rss = process([*XENE, "run", str(path), "--quiet"], repeat)
+    floor_proc, floor_rss = process([sys.executable, str(Path(floors.__file__)), name], repeat)
+    row("asyncio floor, whole process", floor_proc, None, f"peak RSS {floor_rss:.0f} MiB")
+    row("xene run, whole process", whole, floor_proc, f"peak RSS {rss:.0f} MiB (target < 6×)")
+
+
+def bench_shell(directory: Path, repeat: int) -> None:
+    pipeline = workloads.shell(100, 2)
+    print("\nshell-100 (100 × `true`, 2 at a time)")
+
+    def pool() -> None:
+        with ThreadPoolExecutor(2) as ex:
+            list(
+                ex.map(lambda _: subprocess.run(["/bin/sh", "-c", "true"], check=True), range(100))
+            )
+
+    floor = median_time(pool, repeat)
+    inside = engine_time(pipeline, repeat)
+    row("pool of 2 subprocess workers (floor)", floor, None)
+    row("xene engine, in process", inside, floor, "(target < 1.5×)")
+
+
+def bench_cold(directory: Path, repeat: int) -> None:
+    print("\ncold-1 (`xene run` of a one-node workflow, fresh process)")
+    path = workloads.write(directory, "one", workloads.ONE_NODE)
+    floor, floor_rss = process([sys.executable, "-c", "pass"], repeat)
+    whole, rss = process([*XENE, "run", str(path), "--quiet"], repeat)
+    row("python -c pass (floor)", floor, None, f"peak RSS {floor_rss:.0f} MiB")
+    row("xene run one.json", whole, floor, f"peak RSS {rss:.0f} MiB (target < 250 ms, < 60 MiB)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--only", default="chain-500,fanout-500,shell-100,cold-1")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    print(f"python {sys.version.split()[0]}, median of {args.repeat} runs")
+    with tempfile.TemporaryDirectory(prefix="xene-bench-") as tmp:
+        directory = Path(tmp)
+        if "chain-500" in only:
+            bench_graph("chain-500", workloads.chain(500), floors.CHAIN, directory, args.repeat)
+        if "fanout-500" in only:
+            bench_graph("fanout-500", workloads.fanout(500), floors.FANOUT, directory, args.repeat)
+        if "shell-100" in only:
+            bench_shell(directory, args.repeat)
+        if "cold-1" in only:
+            bench_cold(directory, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

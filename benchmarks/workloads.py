@@ -1,0 +1,87 @@
+"""The benchmark workloads of DESIGN.md §7, as IR pipelines and as definition files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from xene.spec.ir import TASK, Edge, Node, Pipeline, Step
+
+NOOP = "std::json_dynamic"
+NOOP_CONFIG = {"operation": "passthrough"}
+
+
+def chain(n: int = 500) -> Pipeline:
+    """n no-op nodes, each depending on the previous."""
+    nodes = tuple(Node(f"n{i}", NOOP, config=NOOP_CONFIG) for i in range(n))
+    edges = tuple(Edge(f"n{i}", f"n{i + 1}") for i in range(n - 1))
+    return Pipeline(name=f"chain-{n}", nodes=nodes, edges=edges)
+
+
+def fanout(n: int = 500) -> Pipeline:
+    """1 -> n independent no-ops -> 1 join collecting every result."""
+    middle = tuple(Node(f"n{i}", NOOP, config=NOOP_CONFIG) for i in range(n))
+    nodes = (
+        Node("start", NOOP, config=NOOP_CONFIG),
+        *middle,
+        Node("join", "std::merge", config={"strategy": "wait_all"}),
+    )
+    edges = tuple(Edge("start", m.id) for m in middle) + tuple(Edge(m.id, "join") for m in middle)
+    return Pipeline(name=f"fanout-{n}", nodes=nodes, edges=edges, max_concurrency=n)
+
+
+def shell(n: int = 100, concurrency: int = 2) -> Pipeline:
+    """n independent tasks, each running `true` as a subprocess, `concurrency` at a time."""
+    nodes = tuple(
+        Node(f"t{i}", TASK, steps=(Step("true", cmd="true"),), join="all") for i in range(n)
+    )
+    return Pipeline(name=f"shell-{n}", nodes=nodes, max_concurrency=concurrency)
+
+
+def as_flow(pipeline: Pipeline) -> dict[str, Any]:
+    """A flow-format document for a pipeline of std nodes."""
+    return {
+        "name": pipeline.name,
+        "version": "1.0",
+        "settings": {"max_concurrent_executions": pipeline.max_concurrency},
+        "nodes": {n.id: {"type": n.type, "config": dict(n.config)} for n in pipeline.nodes},
+        "edges": [{"from": e.source, "to": e.target} for e in pipeline.edges],
+    }
+
+
+def as_manifest(pipeline: Pipeline) -> dict[str, Any]:
+    """A Xene manifest for a pipeline of shell tasks."""
+    tasks = {
+        n.id: {"steps": [{"name": s.name, "type": "shell", "cmd": s.cmd} for s in n.steps]}
+        for n in pipeline.nodes
+    }
+    return {
+        "kind": "Workflow",
+        "apiVersion": "v1alpha1",
+        "metadata": {"name": pipeline.name},
+        "spec": {
+            "triggers": {"manual": {"type": "manual"}},
+            "pipelines": {
+                pipeline.name: {
+                    "trigger": "manual",
+                    "maxConcurrency": pipeline.max_concurrency,
+                    "tasks": tasks,
+                }
+            },
+        },
+    }
+
+
+def write(directory: Path, name: str, document: dict[str, Any]) -> Path:
+    path = directory / f"{name}.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+ONE_NODE = {
+    "name": "one",
+    "version": "1.0",
+    "nodes": {"only": {"type": NOOP, "config": NOOP_CONFIG}},
+    "edges": [],
+}

@@ -1,0 +1,17 @@
+"""Callables that tests name as `module:function`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def explode(data: Any) -> Any:
+    raise RuntimeError("kaboom")
+
+
+def double(data: Any) -> Any:
+    return {"value": data["value"] * 2}
+
+
+async def add_one(data: Any) -> Any:
+    return {"value": data["value"] + 1}

@@ -1,0 +1,182 @@
+"""Xene tasks and their steps, run by the engine on real subprocesses."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from tests.conftest import FakeClock, Recorder, states
+from xene.engine.engine import Engine
+from xene.spec.ir import TASK, Edge, Node, Pipeline, RetryPolicy, Step
+
+
+def task(name: str, *cmds: str, **fields: object) -> Node:
+    steps = tuple(Step(f"s{i}", cmd=cmd) for i, cmd in enumerate(cmds))
+    return Node(name, TASK, steps=steps, join="all", **fields)  # type: ignore[arg-type]
+
+
+def pipeline(*nodes: Node, edges: tuple[Edge, ...] = (), **fields: object) -> Pipeline:
+    return Pipeline("p", nodes=nodes, edges=edges, **fields)  # type: ignore[arg-type]
+
+
+async def test_a_failed_dependency_leaves_downstream_not_executed_and_other_branches_run(
+    engine: Engine,
+) -> None:
+    p = pipeline(
+        task("setup", "true"),
+        task("lint", "exit 3"),
+        task("test", "true"),
+        task("build", "true"),
+        edges=(Edge("setup", "lint"), Edge("setup", "test"), Edge("lint", "build")),
+    )
+    run = await engine.run(p)
+    assert states(run) == {
+        "setup": "Success",
+        "lint": "Error",
+        "test": "Success",
+        "build": "NotExecuted",
+    }
+    assert str(run.state) == "Error"
+    assert run.error == "lint: step 's0' exited with code 3"
+
+
+async def test_a_failing_step_stops_the_task_and_later_steps_stay_not_executed(
+    engine: Engine,
+) -> None:
+    run = await engine.run(pipeline(task("t", "true", "false", "true")))
+    assert [str(s.state) for s in run.nodes["t"].steps] == ["Success", "Error", "NotExecuted"]
+
+
+async def test_shell_steps_support_pipes_and_redirections_in_the_working_dir(
+    engine: Engine, tmp_path: Path
+) -> None:
+    workdir = tmp_path / "made" / "here"
+    cmd = "echo hello | tr a-z A-Z > out.txt && cat out.txt"
+    run = await engine.run(pipeline(task("t", cmd, working_dir=str(workdir))))
+    assert run.succeeded
+    assert (workdir / "out.txt").read_text() == "HELLO\n"
+
+
+async def test_step_output_is_streamed_line_by_line(engine: Engine, recorder: Recorder) -> None:
+    await engine.run(pipeline(task("t", "printf 'one\\ntwo\\n'; printf three")))
+    assert recorder.lines == [("t", "s0", "one"), ("t", "s0", "two"), ("t", "s0", "three")]
+
+
+async def test_outputs_written_to_xene_output_become_the_next_tasks_input(
+    engine: Engine, recorder: Recorder
+) -> None:
+    p = pipeline(
+        task("a", "echo version=1.2.3 >> $XENE_OUTPUT; echo 'bad line' >> $XENE_OUTPUT"),
+        task("b", "echo got $XENE_INPUT"),
+        edges=(Edge("a", "b"),),
+    )
+    run = await engine.run(p)
+    assert run.nodes["a"].output == {"version": "1.2.3"}
+    assert ("b", "s0", 'got {"version": "1.2.3"}') in recorder.lines
+
+
+async def test_steps_get_pipeline_envs_and_xene_run_variables(
+    engine: Engine, recorder: Recorder
+) -> None:
+    p = pipeline(
+        task("t", "echo $GREETING $XENE_RUN_ID $XENE_ATTEMPT $XENE_IDEMPOTENCY_KEY"),
+        env={"GREETING": "hi"},
+    )
+    run = await engine.run(p)
+    assert recorder.lines[0][2] == f"hi {run.id} 1 {run.id}/t/s0"
+
+
+async def test_a_failing_task_is_retried_with_growing_backoff(
+    engine: Engine, clock: FakeClock, tmp_path: Path
+) -> None:
+    counter = tmp_path / "count"
+    cmd = f"echo x >> {counter}; [ $(wc -l < {counter}) -ge 3 ]"
+    policy = RetryPolicy(max_attempts=4, initial_delay_ms=100, backoff_multiplier=2, jitter=False)
+    run = await engine.run(pipeline(task("t", cmd, retry=policy)))
+    assert run.succeeded
+    assert run.nodes["t"].attempt == 3
+    assert clock.slept == [0.1, 0.2]
+
+
+async def test_retries_stop_after_max_attempts(engine: Engine, clock: FakeClock) -> None:
+    policy = RetryPolicy(max_attempts=2, initial_delay_ms=10)
+    run = await engine.run(pipeline(task("t", "exit 1", retry=policy)))
+    assert str(run.state) == "Error"
+    assert run.nodes["t"].attempt == 2
+    assert len(clock.slept) == 1
+
+
+async def test_a_step_timeout_kills_the_process_group(engine: Engine, tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    step = Step("slow", cmd=f"sleep 30 & echo $! > {pidfile}; wait", timeout_s=0.3)
+    run = await engine.run(pipeline(Node("t", TASK, steps=(step,), join="all")))
+    assert str(run.state) == "Error"
+    assert run.nodes["t"].error == "step 'slow' timed out after 0.3 s"
+    assert not _alive(int(pidfile.read_text()))
+
+
+async def test_cancelling_a_run_kills_its_steps_and_marks_them_cancelled(
+    engine: Engine, recorder: Recorder, tmp_path: Path
+) -> None:
+    pidfile = tmp_path / "pid"
+    p = pipeline(
+        task("slow", f"echo $$ > {pidfile}; echo started; sleep 30"),
+        task("after", "true"),
+        edges=(Edge("slow", "after"),),
+    )
+    execution = engine.prepare(p)
+    started = asyncio.Event()
+    original = recorder.log
+
+    def log(run: object, node: object, step: object, line: str) -> None:
+        original(run, node, step, line)  # type: ignore[arg-type]
+        if line == "started":
+            started.set()
+
+    recorder.log = log  # type: ignore[method-assign]
+    running = asyncio.ensure_future(execution.execute())
+    await started.wait()
+    await execution.cancel()
+    run = await running
+    assert str(run.state) == "Cancelled"
+    assert states(run) == {"slow": "Cancelled"}
+    assert str(run.nodes["slow"].steps[0].state) == "Cancelled"
+    assert not _alive(int(pidfile.read_text()))
+
+
+async def test_independent_tasks_run_concurrently_up_to_the_pipeline_limit(
+    engine: Engine, recorder: Recorder
+) -> None:
+    nodes = [task(f"t{i}", "sleep 0.05") for i in range(6)]
+    run = await engine.run(pipeline(*nodes, max_concurrency=2))
+    assert run.succeeded
+    assert recorder.max_running == 2
+
+
+async def test_the_run_timeout_ends_the_run_in_error(engine: Engine) -> None:
+    run = await engine.run(pipeline(task("t", "sleep 30"), timeout_s=0.3))
+    assert str(run.state) == "Error"
+    assert run.error == "the run timed out after 0.3 s"
+    assert states(run) == {"t": "Cancelled"}
+
+
+async def test_the_container_executor_fails_with_a_clear_message(engine: Engine) -> None:
+    from xene.spec.ir import Executor
+
+    p = pipeline(task("t", "go build"), executor=Executor("container", "golang"))
+    run = await engine.run(p)
+    assert "needs a Docker engine" in (run.nodes["t"].error or "")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is dead for our purposes
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split()[2] != "Z"
+    except OSError:
+        return False
