@@ -64,7 +64,8 @@ def test_join_all_leaves_a_task_not_executed_when_a_dependency_failed() -> None:
 
 
 def test_join_all_with_every_dependency_fired_gets_inputs_by_source() -> None:
-    _, run = _root(_pipeline({"a": TASK, "b": TASK, "c": TASK}, [Edge("a", "c"), Edge("b", "c")], "all"))
+    edges = [Edge("a", "c"), Edge("b", "c")]
+    _, run = _root(_pipeline({"a": TASK, "b": TASK, "c": TASK}, edges, "all"))
     planner.enter(run, None)
     planner.finish(run, "a", ("out",), 1)
     actions = planner.finish(run, "b", ("out",), 2)
@@ -72,7 +73,8 @@ def test_join_all_with_every_dependency_fired_gets_inputs_by_source() -> None:
 
 
 def test_an_untaken_switch_branch_is_skipped_and_the_merge_fires_with_the_taken_one() -> None:
-    nodes = {"s": "std::switch", "yes": "std::log", "no": "std::log", "m": "std::merge", "end": "std::log"}
+    nodes = {"s": "std::switch", "yes": "std::log", "no": "std::log"}
+    nodes |= {"m": "std::merge", "end": "std::log"}
     edges = [
         Edge("s", "yes", "true"),
         Edge("s", "no", "false"),
@@ -153,7 +155,8 @@ def test_a_loop_body_region_records_its_loop_back_edge() -> None:
     body = planner.open_region(plan.regions["loop"], (("loop", 0),), _never)
     assert _started(planner.enter(body, 1)) == ["body"]
     planner.finish(body, "body", ("out",), 2)
-    assert body.looped_back and body.loop_back_output == 2
+    assert body.looped_back
+    assert body.loop_back_output == 2
 
 
 def test_instance_keys_name_the_enclosing_items() -> None:
