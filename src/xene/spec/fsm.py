@@ -1,7 +1,7 @@
 """The OpenState state-machine format (DESIGN.md 2.3) -> a `Workflow` with one machine.
 
 ```
-name: traffic-light
+name: traffic-light                 # or, as in OpenState, metadata: {name, attributes}
 attributes: {author: me}
 state_machine:
   initial_state: green
@@ -23,7 +23,8 @@ from xene.spec.source import join
 from xene.spec.validate import Reader
 
 _TOP_KEYS = (
-    "name", "description", "attributes", "state_machine", "on_enter", "pipelines", "triggers"
+    "name", "description", "attributes", "metadata", "state_machine", "on_enter", "pipelines",
+    "triggers",
 )  # fmt: skip
 _MACHINE_KEYS = ("initial_state", "events")
 _EVENT_KEYS = ("name", "destination", "sources")
@@ -33,7 +34,8 @@ def load(reader: Reader) -> Workflow:
     """Compile the machine in `reader.doc` (a mapping with `state_machine`)."""
     root: dict[str, Any] = reader.doc.data
     reader.keys(root, "", _TOP_KEYS, "a state machine definition")
-    name = reader.text(root, "name", "", required=True) or "state-machine"
+    meta, where = _metadata(reader, root)
+    name = reader.text(meta, "name", where, required=True) or "state-machine"
     body = reader.mapping(root, "state_machine", "", required=True)
     reader.keys(body, "state_machine", _MACHINE_KEYS, "state_machine")
     initial = reader.text(body, "initial_state", "state_machine", required=True)
@@ -44,7 +46,7 @@ def load(reader: Reader) -> Workflow:
         name=name,
         initial_state=initial,
         events=tuple(events),
-        attributes=reader.mapping(root, "attributes", ""),
+        attributes=reader.mapping(meta, "attributes", where),
         loc=reader.loc("state_machine"),
     )
     on_enter = _on_enter(reader, root, machine.states, pipelines)
@@ -58,6 +60,18 @@ def load(reader: Reader) -> Workflow:
         format="fsm",
         source=reader.doc.file,
     )
+
+
+def _metadata(reader: Reader, root: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
+    """Where `name` and `attributes` sit: at the top, or under `metadata` (as OpenState)."""
+    if "metadata" not in root:
+        return root, ""
+    for key in ("name", "attributes"):
+        if key in root:
+            reader.error(key, f"{key} is given twice, at the top and under metadata; keep one")
+    meta = reader.mapping(root, "metadata", "")
+    reader.keys(meta, "metadata", ("name", "attributes"), "metadata")
+    return meta, "metadata"
 
 
 def _events(reader: Reader, body: Mapping[str, Any]) -> list[FsmEvent]:
