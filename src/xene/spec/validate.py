@@ -58,6 +58,7 @@ class Reader:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.problems: list[Problem] = list(doc.problems)
+        self._refused = {problem.loc.path for problem in doc.problems}
 
     def loc(self, path: str) -> Location:
         return self.doc.loc(path)
@@ -73,8 +74,9 @@ class Reader:
 
     def _get(self, parent: Mapping[str, Any], key: str, path: str, required: bool) -> Any:
         value = parent.get(key)
-        if value is None and required:
-            self.error(join(path, key), f'"{key}" is required here')
+        where = join(path, key)
+        if value is None and required and where not in self._refused:
+            self.error(where, f'"{key}" is required here')
         return value
 
     def mapping(
@@ -308,8 +310,8 @@ class _Checker:
             if ports is not None and edge.port not in ports:
                 self.error(
                     edge.loc,
-                    f'node "{edge.source}" has no port "{edge.port}"; '
-                    f"its ports are: {', '.join(ports)}",
+                    f'node "{edge.source}" ({self.pipeline.node(edge.source).type}) has no '
+                    f'port "{edge.port}"; its ports are: {", ".join(ports)}',
                 )
 
     def check_cycle(self) -> None:
@@ -335,9 +337,13 @@ def _edge(edge: Edge) -> str:
 
 
 def _unknown_root(root: str, ids: Collection[str]) -> str:
+    import difflib
+
     roots = sorted({*ids, *selectors.BUILTIN_ROOTS})
+    close = difflib.get_close_matches(root, roots, n=1)
+    hint = f'did you mean "{close[0]}"? ' if close else ""
     return (
-        f'selector "${{{root}...}}" names unknown node or root "{root}"; '
+        f'selector "${{{root}...}}" names unknown node or root "{root}"; {hint}'
         f"use a node id of this pipeline or one of: {', '.join(roots)}"
     )
 
