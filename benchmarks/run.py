@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import floors  # noqa: E402
-import workloads  # noqa: E402
+import floors
+import workloads
 
-from xene.engine.engine import Engine  # noqa: E402
-from xene.spec.ir import Pipeline  # noqa: E402
+from xene.engine.engine import Engine
+from xene.spec.ir import Pipeline
 
 XENE = [sys.executable, "-m", "xene.cli.main"]
 
@@ -55,20 +55,26 @@ def engine_time(pipeline: Pipeline, repeat: int) -> float:
     return median_time(once, repeat)
 
 
+TIME = "/usr/bin/time"
+
+
 def process(cmd: list[str], repeat: int) -> tuple[float, float]:
-    """Median wall seconds and the largest peak RSS (MiB) of a fresh process."""
+    """Median wall seconds and the largest peak RSS (MiB) of a fresh process.
+
+    Peak RSS comes from GNU time, which forks the command from its own small process:
+    measured from here, a child would inherit this interpreter's high-water mark.
+    """
     times, peaks = [], []
+    timed = [TIME, "-f", "XENE_RSS_KB %M", *cmd] if os.path.exists(TIME) else cmd
     for _ in range(repeat):
-        with tempfile.TemporaryFile() as err:
-            start = time.perf_counter()
-            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-            _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage
-            times.append(time.perf_counter() - start)
-            peaks.append(usage.ru_maxrss / 1024)
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            if proc.returncode != 0:
-                err.seek(0)
-                raise SystemExit(f"{' '.join(cmd)} failed: {err.read().decode()[-500:]}")
+        start = time.perf_counter()
+        proc = subprocess.run(timed, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+        times.append(time.perf_counter() - start)
+        err = proc.stderr.decode(errors="replace")
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed: {err[-500:]}")
+        kb = [line.split()[1] for line in err.splitlines() if line.startswith("XENE_RSS_KB")]
+        peaks.append(int(kb[-1]) / 1024 if kb else float("nan"))
     return statistics.median(times), max(peaks)
 
 
