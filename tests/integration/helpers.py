@@ -15,3 +15,14 @@ def double(data: Any) -> Any:
 
 async def add_one(data: Any) -> Any:
     return {"value": data["value"] + 1}
+
+
+def chatty(data: Any) -> Any:
+    print("hello from a thread")
+    print("two", "parts", end="")
+    return {"ok": True}
+
+
+async def chatty_async(data: Any) -> Any:
+    print("hello from the loop")
+    return {"ok": True}

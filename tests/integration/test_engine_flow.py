@@ -215,3 +215,20 @@ async def test_a_wait_node_continues_on_the_port_of_the_decision(
 async def test_a_wait_node_without_an_approver_fails_saying_how_to_decide(engine: Engine) -> None:
     run = await engine.run(flow(node("gate", "std::wait"), edges=[]))
     assert "--approve gate=approve" in (run.nodes["gate"].error or "")
+
+
+async def test_what_python_code_prints_is_its_nodes_output(
+    engine: Engine, recorder: Recorder
+) -> None:
+    p = flow(
+        node("sync", "std::python", call="tests.integration.helpers:chatty"),
+        node("async", "std::python", call="tests.integration.helpers:chatty_async"),
+        edges=[],
+    )
+    run = await engine.run(p, {})
+    assert run.succeeded
+    assert sorted(recorder.lines) == [
+        ("async", None, "hello from the loop"),
+        ("sync", None, "hello from a thread"),
+        ("sync", None, "two parts"),
+    ]

@@ -180,3 +180,25 @@ def _alive(pid: int) -> bool:
             return handle.read().split()[2] != "Z"
     except OSError:
         return False
+
+
+async def test_python_steps_get_the_task_input_and_return_its_output(
+    engine: Engine, recorder: Recorder
+) -> None:
+    from tests.integration import helpers
+
+    p = pipeline(
+        Node("a", TASK, steps=(Step("double", kind="python", fn=helpers.double),), join="all"),
+        Node(
+            "b",
+            TASK,
+            steps=(Step("inc", kind="python", call="tests.integration.helpers:add_one"),),
+            join="all",
+        ),
+        Node("c", TASK, steps=(Step("talk", kind="python", fn=helpers.chatty),), join="all"),
+        edges=(Edge("a", "b"),),
+    )
+    run = await engine.run(p, {"value": 5})
+    assert run.nodes["a"].output == {"value": 10}
+    assert run.nodes["b"].output == {"value": 11}
+    assert ("c", "talk", "hello from a thread") in recorder.lines

@@ -12,6 +12,7 @@ import asyncio
 import inspect
 from collections import deque
 from collections.abc import Awaitable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from xene.core import planner
@@ -217,15 +218,27 @@ class Execution:
         if node_type is None:
             raise NodeFailed(f"node type {node.type!r} has no implementation")
         ctx = self.context.for_node(node, start, record)
-        if node_type.blocking:
-            result = await asyncio.to_thread(node_type.fn, ctx)
-        else:
-            result = node_type.fn(ctx)
-        if inspect.isawaitable(result):
-            result = await result
+        with self._user_output(node, record):
+            if node_type.blocking:
+                result = await asyncio.to_thread(node_type.fn, ctx)
+            else:
+                result = node_type.fn(ctx)
+            if inspect.isawaitable(result):
+                result = await result
         if not isinstance(result, NodeResult):
             raise NodeFailed(f"node type {node.type!r} returned {type(result).__name__}")
         return result
+
+    def _user_output(self, node: Node, record: NodeRecord) -> AbstractContextManager[None]:
+        """User code (std::python) prints into the node's log, as a Python step does."""
+        if node.type != "std::python":
+            return nullcontext()
+        from xene.engine.capture import step_output
+
+        def on_line(line: str) -> None:
+            self.listener.log(self.run, record, None, line)
+
+        return step_output(on_line)
 
     # -- results ----------------------------------------------------------------------
     def record_of(self, start: Start) -> NodeRecord:

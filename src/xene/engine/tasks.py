@@ -110,13 +110,19 @@ async def _run_step(task: TaskRun, step: Step, cwd: str | None, record: StepReco
 
 
 async def _run_python(task: TaskRun, step: Step, timeout: float) -> Any:
+    from xene.engine.capture import step_output
     from xene.nodes.python_call import import_callable, invoke
 
     fn: Callable[..., Any] = step.fn or import_callable(step.call)
     data = task.input if not step.args else {**_as_mapping(task.input), **step.args}
+
+    def on_line(line: str) -> None:
+        task.listener.log(task.run, task.record, step.name, line)
+
     try:
         async with asyncio.timeout(timeout):
-            return await invoke(fn, data)
+            with step_output(on_line):
+                return await invoke(fn, data)
     except TimeoutError as exc:
         raise StepTimeout(f"step {step.name!r} timed out after {timeout:g} s") from exc
 
