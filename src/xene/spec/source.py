@@ -334,7 +334,6 @@ class _Walker:
                 self.file,
                 f"values are nested more than {MAX_DEPTH} levels deep; flatten the structure",
                 line,
-                path,
             )
         mapping = isinstance(event, yaml.MappingStartEvent)
         allowed = (*_PLAIN_TAGS, f"{_T}map" if mapping else f"{_T}seq")
