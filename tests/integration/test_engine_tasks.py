@@ -140,7 +140,7 @@ async def test_cancelling_a_run_kills_its_steps_and_marks_them_cancelled(
     await execution.cancel()
     run = await running
     assert str(run.state) == "Cancelled"
-    assert states(run) == {"slow": "Cancelled"}
+    assert states(run) == {"slow": "Cancelled", "after": "NotExecuted"}
     assert str(run.nodes["slow"].steps[0].state) == "Cancelled"
     assert not _alive(int(pidfile.read_text()))
 

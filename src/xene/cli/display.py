@@ -61,8 +61,8 @@ def duration(node: NodeRecord | RunRecord | StepRecord) -> str:
 
 def describe_node(node: NodeRecord) -> str:
     """`✓ build  Success  1.2s  attempt 2` — one line for a node."""
-    parts = [GLYPH[node.state], node.key, str(node.state), duration(node), details(node)]
-    return "  ".join(p for p in parts if p)
+    parts = [node.key, str(node.state), duration(node), details(node)]
+    return f"{GLYPH[node.state]} " + "  ".join(p for p in parts if p)
 
 
 def details(node: NodeRecord) -> str:
@@ -106,8 +106,9 @@ class PlainDisplay(Display):
         self._print(f"run {run.id}: {run.workflow}/{run.pipeline}")
 
     def node_changed(self, run: RunRecord, node: NodeRecord) -> None:
-        if node.state is State.RUNNING and node.attempt <= 1 and node.progress is None:
-            self._print(f"{GLYPH[node.state]} {node.key} started")
+        if node.state is State.RUNNING and not node.scope and node.progress is None:
+            if node.attempt <= 1:
+                self._print(f"{GLYPH[node.state]} {node.key} started")
         elif node.state.finished and (not node.scope or node.state is State.ERROR):
             self._print(describe_node(node))
 

@@ -11,6 +11,7 @@ import asyncio
 import contextvars
 import io
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
@@ -23,6 +24,7 @@ class _StepOutput:
         self.loop = loop
         self.on_line = on_line
         self.partial = ""
+        self.loop_thread = threading.get_ident()
 
     def write(self, text: str) -> None:
         *lines, self.partial = (self.partial + text).split("\n")
@@ -35,8 +37,13 @@ class _StepOutput:
             self.partial = ""
 
     def _send(self, line: str) -> None:
-        # An empty context: the listener must not see itself as inside the step.
-        self.loop.call_soon_threadsafe(self.on_line, line, context=contextvars.Context())
+        # An empty context: the listener must not see itself as inside the step. From
+        # the loop's own thread, deliver at once: lines a worker thread sent earlier were
+        # queued before its result, so they have been delivered already.
+        if threading.get_ident() == self.loop_thread:
+            contextvars.Context().run(self.on_line, line)
+        else:
+            self.loop.call_soon_threadsafe(self.on_line, line, context=contextvars.Context())
 
 
 _current: contextvars.ContextVar[_StepOutput | None] = contextvars.ContextVar(

@@ -23,7 +23,7 @@ from xene.core.states import State, transition
 from xene.engine.constructs import Constructs
 from xene.engine.context import Context
 from xene.engine.options import EngineOptions
-from xene.engine.records import Listeners, NodeRecord, RunRecord
+from xene.engine.records import Listeners, NodeRecord, RunRecord, StepRecord
 from xene.errors import NodeFailed
 from xene.nodes import registry
 from xene.nodes.base import NodeResult, NodeType
@@ -55,6 +55,8 @@ class Execution:
         self.run.started_at = self.options.clock.now()
         self._run_state(State.RUNNING)
         root = planner.open_region(self.plan.regions[ROOT], (), self.context.check)
+        for member in root.region.members:
+            self._record(root, member, State.NOT_EXECUTED)
         self.apply(planner.enter(root, self.run.input))
         timeout = self.pipeline.timeout_s or self.options.run_timeout_s
         try:
@@ -127,13 +129,20 @@ class Execution:
                 self.constructs.region_done(action.region)
 
     def _record(self, region: RegionRun, node_id: str, state: State) -> NodeRecord:
-        node = self.nodes[node_id]
+        """The node's record in this region, created on first use, moved to `state`."""
         key = region.key(node_id)
-        record = NodeRecord(key=key, node_id=node_id, type=node.type, scope=region.scope)
-        record.state = state
+        record = self.run.nodes.get(key)
+        if record is None:
+            node = self.nodes[node_id]
+            record = NodeRecord(key=key, node_id=node_id, type=node.type, scope=region.scope)
+            record.steps = [StepRecord(step.name) for step in node.steps]
+            self.run.nodes[key] = record
+        elif state is record.state:
+            return record
+        if state is not record.state:
+            record.state = transition(record.state, state)
         if state.finished:
             record.ended_at = self.options.clock.now()
-        self.run.nodes[key] = record
         self.listener.node_changed(self.run, record)
         return record
 
