@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from xene.core.plan import Plan
 from xene.engine.execution import Execution
 from xene.engine.options import EngineOptions
 from xene.engine.records import RunRecord
 from xene.spec.ir import Pipeline
+
+
+class Compilable(Protocol):
+    """What compiles to a pipeline: `xene.Pipeline` of the Python API."""
+
+    def compile(self) -> Pipeline: ...
 
 
 class Engine:
@@ -28,13 +34,15 @@ class Engine:
 
     def prepare(
         self,
-        pipeline: Pipeline,
+        pipeline: Pipeline | Compilable,
         input: Any = None,
         *,
         workflow: str = "",
         run_id: str | None = None,
     ) -> Execution:
         """An execution ready to `execute()`; keep it to `cancel()` the run."""
+        if not isinstance(pipeline, Pipeline):
+            pipeline = pipeline.compile()
         run = RunRecord(
             id=run_id or self.options.new_id(),
             workflow=workflow,
@@ -45,7 +53,7 @@ class Engine:
 
     async def run(
         self,
-        pipeline: Pipeline,
+        pipeline: Pipeline | Compilable,
         input: Any = None,
         *,
         workflow: str = "",
