@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -80,6 +81,7 @@ def handle(args: argparse.Namespace) -> int:
     workflow = load_workflow(args.file)
     if workflow is None:
         return 2
+    _importable_from(args.file)
     if workflow.format == "fsm":
         from xene.cli.fsm_run import run_state_machines
 
@@ -96,6 +98,13 @@ def handle(args: argparse.Namespace) -> int:
     if interrupted:
         return 130
     return 0 if all(r.succeeded for r in runs) else 1
+
+
+def _importable_from(path: str) -> None:
+    """`call: module:function` finds modules beside the workflow file, then in the cwd."""
+    for directory in (os.getcwd(), os.path.dirname(os.path.abspath(path))):
+        if directory not in sys.path:
+            sys.path.insert(0, directory)
 
 
 def _approvals(pairs: dict[str, str]) -> dict[str, str]:
