@@ -279,7 +279,7 @@ class _Checker:
                 self.error(node.loc, _unknown_root(root, self.ids), f"config.{key}")
 
     def known_type(self, node: Node) -> NodeType | None:
-        if node.type == TASK:
+        if node.type == TASK or not node.type:  # no type: the loader reported it
             return None
         types = self.node_types()
         if types is None:
