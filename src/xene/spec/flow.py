@@ -40,13 +40,7 @@ def load(reader: Reader) -> Workflow:
     description = reader.text(root, "description", "")
     triggers = _triggers(reader, root)
     nodes = _nodes(reader, root)
-    for trigger in triggers.values():
-        if trigger.name in nodes:
-            reader.error(
-                trigger.loc.path,
-                f'"{trigger.name}" names both a trigger and a node; '
-                "edges name either, so rename one of them",
-            )
+    _check_shared_ids(reader, triggers, nodes)
     edges, entries = _edges(reader, root, nodes, triggers)
     settings = reader.mapping(root, "settings", "")
     reader.keys(settings, "settings", _SETTINGS_KEYS, "settings")
@@ -73,6 +67,18 @@ def load(reader: Reader) -> Workflow:
         format="flow",
         source=reader.doc.file,
     )
+
+
+def _check_shared_ids(
+    reader: Reader, triggers: Mapping[str, Trigger], nodes: Mapping[str, Node]
+) -> None:
+    for trigger in triggers.values():
+        if trigger.name in nodes:
+            reader.error(
+                trigger.loc.path,
+                f'"{trigger.name}" names both a trigger and a node; '
+                "edges name either, so rename one of them",
+            )
 
 
 def _triggers(reader: Reader, root: Mapping[str, Any]) -> dict[str, Trigger]:

@@ -110,6 +110,8 @@ class Reader:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             self.error(join(path, key), f"expected text, got {_kind(value)}")
             return ""
+        if required and not str(value).strip():
+            self.error(join(path, key), f'"{key}" must not be empty')
         return str(value)
 
     def integer(

@@ -340,3 +340,15 @@ def test_task_depending_on_itself_is_a_cycle(errors: Errors) -> None:
     assert errors(_manifest(tasks))[0].startswith(
         "wf.yaml:9: spec.pipelines.p.tasks.t.dependencies[0]: cycle: t -> t;"
     )
+
+
+def test_empty_cmd_is_rejected(errors: Errors) -> None:
+    tasks = "        t:\n          steps: [{name: s, cmd: ''}]\n"
+    assert errors(_manifest(tasks)) == [
+        'wf.yaml:9: spec.pipelines.p.tasks.t.steps[0].cmd: "cmd" must not be empty'
+    ]
+
+
+def test_executor_may_be_written_as_a_word(load: Load) -> None:
+    pipeline = load(_manifest(ONE_TASK, pipeline="      executor: local\n")).pipeline("p")
+    assert pipeline.executor == ir.Executor()
