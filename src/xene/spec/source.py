@@ -39,6 +39,7 @@ _TYPED_TAGS = {
     f"{_T}float": _CONSTRUCTOR.construct_yaml_float,
 }
 _MERGE = f"{_T}merge"
+_KEY_TAGS = frozenset({*_TEXT_TAGS, *_TYPED_TAGS, _MERGE, f"{_T}null"})
 _PLAIN_TAGS = (None, "!")
 
 
@@ -100,7 +101,15 @@ def parse(text: str, filename: str = "<memory>") -> Document:
     try:
         return _Walker(text, filename).run()
     except yaml.MarkedYAMLError as exc:
-        raise InvalidDefinition([_yaml_problem(filename, exc)]) from None
+        raise InvalidDefinition([_yaml_problem(filename, exc, text)]) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        _fail(
+            filename,
+            f"invalid YAML: character #x{exc.character:04x} is not allowed "
+            "(control characters cannot appear in a definition)",
+            line,
+        )
     except yaml.YAMLError as exc:
         _fail(filename, f"invalid YAML: {exc}")
 
@@ -136,12 +145,15 @@ def depth(value: Any) -> int:
     return deepest
 
 
-def _yaml_problem(filename: str, exc: yaml.MarkedYAMLError) -> Problem:
+def _yaml_problem(filename: str, exc: yaml.MarkedYAMLError, text: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     what = exc.problem or "malformed YAML"
     context = f" ({exc.context})" if exc.context else ""
     where = f" at column {mark.column + 1}" if mark else ""
     line = mark.line + 1 if mark else 0
+    lines = text.splitlines()
+    if 0 < line <= len(lines) and lines[line - 1][: mark.column + 1 if mark else 0].count("\t"):
+        where += "; YAML indents with spaces, not tabs"
     return Problem(Location(filename, line), f"invalid YAML: {what}{context}{where}")
 
 
@@ -267,7 +279,7 @@ class _Walker:
         assert top.entries is not None
         path = join(top.path, text)
         top.key, top.key_is_merge = text, tag == _MERGE
-        if tag != _MERGE and tag not in _TEXT_TAGS and tag not in _TYPED_TAGS:
+        if tag not in _KEY_TAGS:
             self._problem(line, path, _refused(tag))
         if top.key_is_merge:
             self.lines[path] = line

@@ -157,3 +157,21 @@ def test_non_utf8_file_is_refused(tmp_path: pytest.TempPathFactory) -> None:
     bad.write_bytes(b"a: \xff\n")
     with pytest.raises(InvalidDefinition, match="not UTF-8"):
         source.read(bad)
+
+
+def test_tab_indentation_gets_a_hint() -> None:
+    assert _problems("a:\n\t- b\n") == [
+        "f.yaml:2: invalid YAML: found character that cannot start any token (while scanning "
+        "for the next token) at column 1; YAML indents with spaces, not tabs"
+    ]
+
+
+def test_control_character_is_reported_at_its_line() -> None:
+    assert _problems("a: 1\nb: \x00\n") == [
+        "f.yaml:2: invalid YAML: character #x0000 is not allowed (control characters cannot "
+        "appear in a definition)"
+    ]
+
+
+def test_empty_document_is_none() -> None:
+    assert source.parse("# only a comment\n", "f.yaml").data is None
