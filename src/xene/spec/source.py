@@ -222,12 +222,10 @@ class _Walker:
         elif isinstance(event, yaml.DocumentStartEvent):
             self.documents += 1
             if self.documents > 1:
-                _fail(
-                    self.file,
-                    "the file holds more than one YAML document (---); "
-                    "keep one definition per file",
-                    line,
-                )
+                self._fatal("the file holds more than one YAML document (---); keep one", line)
+
+    def _fatal(self, message: str, line: int, path: str = "") -> NoReturn:
+        _fail(self.file, message, line, path)
 
     def _problem(self, line: int, path: str, message: str) -> None:
         self.problems.append(Problem(Location(self.file, line, path), message))
@@ -250,10 +248,9 @@ class _Walker:
         path = self._child_path()
         self.total += grows
         if self.total > MAX_VALUES:
-            _fail(
-                self.file,
-                f"more than {MAX_VALUES:,} values once aliases (*name) are "
-                "expanded; anchors must not multiply the document",
+            self._fatal(
+                f"more than {MAX_VALUES:,} values once aliases (*name) are expanded; "
+                "anchors must not multiply the document",
                 line,
                 path,
             )
@@ -289,8 +286,8 @@ class _Walker:
             self._problem(
                 line,
                 path,
-                f'duplicate key "{text}" (first on line {first}); '
-                "each key may appear once here: rename or remove one",
+                f'duplicate key "{text}" (first on line {first}); each '
+                "key may appear once here: rename or remove one",
             )
         else:
             self.lines[path] = line
@@ -314,25 +311,22 @@ class _Walker:
     def _alias(self, event: yaml.AliasEvent, line: int) -> None:
         path = self._child_path()
         if self._expects_key():
-            _fail(self.file, "an alias (*name) cannot be used as a key", line, path)
+            self._fatal("an alias (*name) cannot be used as a key", line, path)
         found = self.anchors.get(event.anchor or "")
         if found is None:
             inside = any(frame.anchor == event.anchor for frame in self.stack)
             why = "refers to the value it is inside" if inside else "has no anchor before it"
-            _fail(
-                self.file,
+            self._fatal(
                 f"alias *{event.anchor} {why}; define &{event.anchor} earlier, outside this value",
                 line,
                 path,
             )
         value, size, height = found
         if len(self.stack) + height > MAX_DEPTH:
-            _fail(
-                self.file,
-                f"alias *{event.anchor} nests values more than {MAX_DEPTH} "
-                "levels deep; flatten the structure",
+            self._fatal(
+                f"alias *{event.anchor} nests values more than {MAX_DEPTH} levels "
+                "deep; flatten the structure",
                 line,
-                path,
             )
         self._start_value(line, size)
         self._add(value, size, height)
@@ -340,13 +334,9 @@ class _Walker:
     def _open(self, event: yaml.CollectionStartEvent, line: int) -> None:
         path = self._child_path()
         if self._expects_key():
-            _fail(self.file, "a key must be plain text, not a list or mapping", line, path)
+            self._fatal("a key must be plain text, not a list or mapping", line, path)
         if len(self.stack) >= MAX_DEPTH:
-            _fail(
-                self.file,
-                f"values are nested more than {MAX_DEPTH} levels deep; flatten the structure",
-                line,
-            )
+            self._fatal(f"values are nested more than {MAX_DEPTH} levels deep; flatten them", line)
         mapping = isinstance(event, yaml.MappingStartEvent)
         allowed = (*_PLAIN_TAGS, f"{_T}map" if mapping else f"{_T}seq")
         refused = event.tag not in allowed
