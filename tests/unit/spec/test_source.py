@@ -175,3 +175,8 @@ def test_control_character_is_reported_at_its_line() -> None:
 
 def test_empty_document_is_none() -> None:
     assert source.parse("# only a comment\n", "f.yaml").data is None
+
+
+def test_python_object_tag_on_a_mapping_is_refused() -> None:
+    doc = source.parse("a: !!python/object:collections.OrderedDict {x: 1}\n", "f.yaml")
+    assert (doc.data, len(doc.problems)) == ({"a": None}, 1)
