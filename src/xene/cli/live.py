@@ -35,6 +35,7 @@ class LiveDisplay(Display):
         self.run: RunRecord | None = None
         self.live: Live | None = None
         self.spinner = Spinner("dots", style="cyan")
+        self.last_line: dict[str, str] = {}
 
     def begin(self, run: RunRecord) -> None:
         self.run = run
@@ -44,6 +45,7 @@ class LiveDisplay(Display):
 
     def log(self, run: RunRecord, node: NodeRecord, step: str | None, line: str) -> None:
         where = f"{node.key}/{step}" if step else node.key
+        self.last_line[node.key] = f"{step} │ {line}" if step else line
         text = Text(f"  {where} │ ", style="dim")
         text.append(line)
         self.console.print(text)
@@ -89,9 +91,17 @@ class _Table:
         top = [n for n in run.nodes.values() if not n.scope]
         for node in top[:MAX_ROWS]:
             table.add_row(*self._row(node))
+            last = self.display.last_line.get(node.key)
+            if last and node.state is State.RUNNING:
+                table.add_row("", Text(f"└ {last}"[:120], style="dim"))
         if len(top) > MAX_ROWS:
             table.add_row("", Text(f"… and {len(top) - MAX_ROWS} more", style="dim"))
         return Group(table)
+
+    def _label(self, node: NodeRecord) -> str:
+        run = self.display.run
+        running = run is not None and run.state is State.RUNNING
+        return "Pending" if running and node.state is State.NOT_EXECUTED else str(node.state)
 
     def _row(self, node: NodeRecord) -> tuple[RenderableType, ...]:
         glyph: RenderableType = (
@@ -101,7 +111,7 @@ class _Table:
         return (
             glyph,
             Text(node.key, style="bold" if node.state is State.RUNNING else ""),
-            Text(str(node.state), style=style),
+            Text(self._label(node), style=style),
             Text(duration(node), style="dim"),
             Text(details(node), style="red" if node.state is State.ERROR else "dim"),
         )
