@@ -48,3 +48,7 @@ class RunCancelled(XeneError):
 
 class ApprovalRequired(XeneError):
     """A std::wait node needs a decision, and none could be asked for."""
+
+
+class Suspend(XeneError):
+    """The node is left waiting: its decision comes later (`xene approve`)."""

@@ -208,7 +208,7 @@ async def test_a_wait_node_continues_on_the_port_of_the_decision(
     )
     run = await engine.with_options(approver=approver).run(p, {"amount": 5})
     assert states(run)[branch] == "Success"
-    assert asked[0].hook_id == "deploy"
+    assert asked[0].hook_id == f"deploy-{run.id[-8:]}"
     assert asked[0].metadata == {"amount": 5}
 
 

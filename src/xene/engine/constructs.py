@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from xene.core import planner
 from xene.core.planner import RegionRun, Start
+from xene.core.records import NodeRecord
 from xene.core.states import State
 from xene.engine.options import PORT_OF_DECISION, Approval, ApprovalRequest, Decision
-from xene.engine.records import NodeRecord
 from xene.errors import ApprovalRequired, NodeFailed
 from xene.nodes import registry
 from xene.nodes.base import NodeResult
@@ -139,7 +139,12 @@ class Constructs:
         assert isinstance(asked, NodeResult)
         if asked.ports != ("wait",):
             return asked
-        request = _request(ex.run.id, record.key, asked.output)
+        request = _request(ex.run.id, record, asked.output)
+        if ex.durable is not None:
+            approval = await ex.durable.approval_for(ex, request, record)
+            if record.state is State.SUSPENDED:
+                ex.set_state(record, State.RUNNING)
+            return _decided(start.input, approval)
         if ex.options.approver is None:
             raise ApprovalRequired(
                 f"node {node.id!r} waits for a decision (hook {request.hook_id}); run in a "
@@ -152,24 +157,24 @@ class Constructs:
         except TimeoutError:
             approval = Approval(request.timeout_action, reason="timed out")
         ex.set_state(record, State.RUNNING)
-        port = PORT_OF_DECISION.get(approval.decision)
-        if port is None:
-            raise NodeFailed(f"unknown decision {approval.decision!r}")
-        decision = {"decision": approval.decision, "data": approval.data, "reason": approval.reason}
-        data = start.input
-        output = (
-            {**data, "approval": decision}
-            if isinstance(data, Mapping)
-            else {
-                "input": data,
-                "approval": decision,
-            }
-        )
-        return NodeResult(output=output, ports=(port,))
+        return _decided(start.input, approval)
 
 
-def _request(run_id: str, key: str, asked: Any) -> ApprovalRequest:
+def _decided(data: Any, approval: Approval) -> NodeResult:
+    """The wait node's result: its input, with the decision, on the decision's port."""
+    port = PORT_OF_DECISION.get(approval.decision)
+    if port is None:
+        raise NodeFailed(f"unknown decision {approval.decision!r}")
+    decision = {"decision": approval.decision, "data": approval.data, "reason": approval.reason}
+    if isinstance(data, Mapping):
+        return NodeResult(output={**data, "approval": decision}, ports=(port,))
+    return NodeResult(output={"input": data, "approval": decision}, ports=(port,))
+
+
+def _request(run_id: str, record: NodeRecord, asked: Any) -> ApprovalRequest:
+    """The hook id is unique per run and item: `<hook_id or node>[scope]-<run suffix>`."""
     asked = asked if isinstance(asked, Mapping) else {}
+    base = str(asked.get("hook_id") or record.node_id)
     timeout = asked.get("timeout_secs")
     action: Decision = "reject"
     for choice in ("approve", "reject", "escalate"):
@@ -177,8 +182,8 @@ def _request(run_id: str, key: str, asked: Any) -> ApprovalRequest:
             action = choice
     return ApprovalRequest(
         run_id=run_id,
-        node=key,
-        hook_id=str(asked.get("hook_id") or f"{run_id}.{key}"),
+        node=record.key,
+        hook_id=f"{base}{record.key[len(record.node_id) :]}-{run_id[-8:]}",
         metadata=asked.get("metadata") or {},
         timeout_s=float(timeout) if timeout else None,
         timeout_action=action,

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from xene.core import selectors
 from xene.core.plan import LOOP
 from xene.core.planner import Scope, Start, instance_key
+from xene.core.records import NodeRecord
 from xene.core.states import State
-from xene.engine.records import NodeRecord
 from xene.nodes import registry
 from xene.nodes.base import NodeContext
 from xene.spec.ir import Node

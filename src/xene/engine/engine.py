@@ -6,9 +6,9 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from xene.core.plan import Plan
+from xene.core.records import RunRecord
 from xene.engine.execution import Execution
 from xene.engine.options import EngineOptions
-from xene.engine.records import RunRecord
 from xene.spec.ir import Pipeline
 
 

@@ -9,39 +9,61 @@ tasks, up to the run's concurrency limit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 from collections import deque
 from collections.abc import Awaitable
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xene.core import planner
 from xene.core.plan import LOOP, ROOT, SPLIT, WAIT, Plan
 from xene.core.planner import RegionRun, Start
+from xene.core.records import Listeners, NodeRecord, RunRecord, StepRecord
 from xene.core.retry import backoff_ms, should_retry
 from xene.core.states import State, transition
 from xene.engine.constructs import Constructs
 from xene.engine.context import Context
 from xene.engine.options import EngineOptions
-from xene.engine.records import Listeners, NodeRecord, RunRecord, StepRecord
-from xene.errors import NodeFailed
+from xene.errors import NodeFailed, Suspend
 from xene.nodes import registry
 from xene.nodes.base import NodeResult, NodeType
 from xene.spec.ir import TASK, Node
 
+if TYPE_CHECKING:
+    from xene.engine.durable import Durable
+    from xene.engine.journal import Journal
+
 
 class Execution:
-    def __init__(self, plan: Plan, run: RunRecord, options: EngineOptions) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        run: RunRecord,
+        options: EngineOptions,
+        durable: Durable | None = None,
+    ) -> None:
         self.plan = plan
         self.pipeline = plan.pipeline
         self.run = run
         self.options = options
-        self.listener = Listeners(options.listeners)
+        self.durable = durable
+        self.wakeup = asyncio.Event()
+        self.journal: Journal | None = None
+        self.recovered: dict[str, NodeRecord] = {}
+        listeners = list(options.listeners)
+        if durable is not None:
+            from xene.engine.journal import Journal
+
+            self.journal = Journal(durable.store, run, options.clock.now(), self.wakeup)
+            self.recovered = durable.recovered
+            listeners.append(self.journal)
+        self.listener = Listeners(listeners)
+        self.suspended: set[str] = set()
         self.nodes: dict[str, Node] = {n.id: n for n in plan.pipeline.nodes}
         self.context = Context(self)
         self.constructs = Constructs(self)
         self.ready: deque[Start] = deque()
-        self.wakeup = asyncio.Event()
         self.tasks: set[asyncio.Task[None]] = set()
         self.failures: list[str] = []
         self.finished = False
@@ -52,11 +74,14 @@ class Execution:
 
     # -- the loop ---------------------------------------------------------------------
     async def execute(self) -> RunRecord:
-        self.run.started_at = self.options.clock.now()
+        """Run to the end, or until only suspended nodes are left (state `Suspended`)."""
+        if self.run.started_at is None:
+            self.run.started_at = self.options.clock.now()
         self._run_state(State.RUNNING)
         root = planner.open_region(self.plan.regions[ROOT], (), self.context.check)
         for member in root.region.members:
-            self._record(root, member, State.NOT_EXECUTED)
+            if root.key(member) not in self.run.nodes:
+                self._record(root, member, State.NOT_EXECUTED)
         self.apply(planner.enter(root, self.run.input))
         timeout = self.pipeline.timeout_s or self.options.run_timeout_s
         try:
@@ -67,28 +92,74 @@ class Execution:
         except asyncio.CancelledError:
             await asyncio.shield(self._stop("cancelled", State.CANCELLED))
             raise
+        await self._flush()
         return self.run
 
     async def _drive(self) -> None:
         while not self.finished:
-            self._pump()
+            must_commit = self._pump()
+            if self.journal is not None and (self.journal.dirty or must_commit):
+                await self._flush()
+                if must_commit:
+                    continue
             if self.finished:
                 return
-            await self.wakeup.wait()
-            self.wakeup.clear()
+            if not self.ready and not self.tasks and not self.cancelling:
+                self._idle()
+                return
+            await self._wait()
 
-    def _pump(self) -> None:
+    def _idle(self) -> None:
+        """Nothing runs and nothing is ready: suspended on approvals, or stuck (a bug)."""
+        if self.suspended:
+            self._run_state(State.SUSPENDED)
+        else:
+            self._end_run(State.ERROR, "internal error: the run stalled with nothing to run")
+
+    async def _wait(self) -> None:
+        if self.journal is None:
+            await self.wakeup.wait()
+        else:  # wake at least every second: commit output, renew the lease
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await self.wakeup.wait()
+        self.wakeup.clear()
+
+    async def _flush(self) -> None:
+        if self.journal is not None:
+            await self.journal.flush(self.options.clock.now())
+
+    def _pump(self) -> bool:
+        """Start what is ready. True when it stopped because uncommitted changes must be
+        committed before a node with effects may start (the write-ahead rule)."""
         while self.ready and not self.cancelling:
             start = self.ready[0]
+            recovered = self.recovered.pop(start.region.key(start.node), None)
+            if recovered is not None:
+                self.ready.popleft()
+                self._replay(start, recovered)
+                continue
             node = self.nodes[start.node]
             inline = self._inline_type(node)
-            if inline is None and len(self.tasks) >= self.limit:
-                return
+            if inline is None:
+                if len(self.tasks) >= self.limit:
+                    return False
+                if self.journal is not None and self.journal.dirty:
+                    return True
             self.ready.popleft()
             if inline is not None:
                 self._run_inline(start, node, inline)
             else:
                 self._spawn(self._run_node(start, node))
+        return False
+
+    def _replay(self, start: Start, record: NodeRecord) -> None:
+        """A node a previous process finished: its outcome comes from the store."""
+        if record.state is State.ERROR and not record.ports:
+            self.failures.append(f"{record.key}: {record.error}")
+            self.apply(planner.finish(start.region, start.node, (), None, failed=True))
+        else:
+            self.apply(planner.finish(start.region, start.node, record.ports, record.output))
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(work)
@@ -115,11 +186,15 @@ class Execution:
             if record.state in (State.WAITING, State.RUNNING, State.SUSPENDED):
                 self.set_state(record, State.CANCELLED)
         self._end_run(state, reason)
+        await self._flush()
 
     # -- actions from the planner -----------------------------------------------------
     def apply(self, actions: list[planner.Action]) -> None:
         for action in actions:
             if isinstance(action, Start):
+                if action.region.key(action.node) in self.recovered:
+                    self.ready.append(action)  # replayed in _pump, not run
+                    continue
                 record = self._record(action.region, action.node, State.WAITING)
                 record.input = action.input
                 self.ready.append(action)
@@ -191,6 +266,9 @@ class Execution:
             except asyncio.CancelledError:
                 self.set_state(record, State.CANCELLED)
                 raise
+            except Suspend:
+                self.suspended.add(record.key)
+                return
             except Exception as exc:
                 message = _describe(exc, node.timeout_s if timer.expired() else None)
                 if should_retry(node.retry, attempt) and not self.cancelling:

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from xene.core.records import Listener
 from xene.engine.clock import Clock, SystemClock, new_id
-from xene.engine.records import Listener
 
 Decision = Literal["approve", "reject", "escalate"]
 PORT_OF_DECISION: dict[str, str] = {"approve": "out", "reject": "rejected", "escalate": "escalated"}

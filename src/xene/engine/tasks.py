@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from xene.core.records import Listener, NodeRecord, RunRecord, StepRecord
 from xene.core.states import State
 from xene.engine.options import EngineOptions
-from xene.engine.records import Listener, NodeRecord, RunRecord, StepRecord
 from xene.errors import NodeFailed, StepTimeout
 from xene.nodes.base import NodeResult
 from xene.spec.ir import Node, Pipeline, Step

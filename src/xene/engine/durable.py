@@ -1,0 +1,155 @@
+"""Runs kept in a store: started, resumed after a crash, suspended on approvals.
+
+`start_run` records a new run before anything executes; `resume_run` takes over an
+unfinished run whose process died: finished nodes are replayed from the store (not run
+again), nodes that were running run again, suspended ones ask again for their decision.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+from xene.core.plan import Plan
+from xene.core.records import NodeRecord, RunRecord
+from xene.core.states import State
+from xene.engine.execution import Execution
+from xene.engine.journal import LEASE_S
+from xene.engine.options import Approval, ApprovalRequest, EngineOptions
+from xene.errors import Suspend, XeneError
+from xene.spec.ir import Pipeline
+from xene.store.base import NewRun, RunSource, Store, StoredRun, Suspension
+
+
+class CannotResume(XeneError):
+    """The run cannot be resumed."""
+
+
+def owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(slots=True)
+class Durable:
+    """What an execution needs to keep its run in a store."""
+
+    store: Store
+    recovered: dict[str, NodeRecord] = field(default_factory=dict)
+    """Records a previous process finished: replayed, never run again."""
+
+    async def approval_for(
+        self, execution: Execution, request: ApprovalRequest, record: NodeRecord
+    ) -> Approval:
+        """The decision for a wait node: recorded already, timed out, asked now, or Suspend."""
+        journal, clock = execution.journal, execution.options.clock
+        assert journal is not None
+        suspension = await self.store.get_suspension(request.hook_id)
+        now = clock.now()
+        if suspension is None:
+            suspension = _suspension(request, now)
+            journal.suspend(suspension)
+            execution.set_state(record, State.SUSPENDED)
+            await journal.flush(now)
+        if suspension.decision is not None:
+            return Approval(suspension.decision, suspension.data, suspension.reason)  # type: ignore[arg-type]
+        if suspension.timeout_at is not None and now >= suspension.timeout_at:
+            return await self._decide(
+                request, Approval(request.timeout_action, reason="timed out"), now
+            )
+        if execution.options.approver is None:
+            raise Suspend(request.hook_id)
+        approval = await _ask(execution, request, suspension, now)
+        return await self._decide(request, approval, clock.now())
+
+    async def _decide(self, request: ApprovalRequest, approval: Approval, now: float) -> Approval:
+        decided = await self.store.decide(
+            request.hook_id, approval.decision, approval.data, approval.reason, now
+        )
+        if decided is None:  # decided elsewhere meanwhile: theirs stands
+            theirs = await self.store.get_suspension(request.hook_id)
+            if theirs is not None and theirs.decision is not None:
+                return Approval(theirs.decision, theirs.data, theirs.reason)  # type: ignore[arg-type]
+        return approval
+
+
+async def _ask(
+    execution: Execution, request: ApprovalRequest, suspension: Suspension, now: float
+) -> Approval:
+    import asyncio
+
+    approver = execution.options.approver
+    assert approver is not None
+    remaining = None if suspension.timeout_at is None else max(suspension.timeout_at - now, 0)
+    try:
+        async with asyncio.timeout(remaining):
+            return await approver(request)
+    except TimeoutError:
+        return Approval(request.timeout_action, reason="timed out")
+
+
+def _suspension(request: ApprovalRequest, now: float) -> Suspension:
+    return Suspension(
+        hook_id=request.hook_id,
+        run_id=request.run_id,
+        node=request.node,
+        metadata=dict(request.metadata),
+        created_at=now,
+        timeout_at=None if request.timeout_s is None else now + request.timeout_s,
+        timeout_action=request.timeout_action,
+    )
+
+
+async def start_run(
+    store: Store,
+    pipeline: Pipeline,
+    input: Any,
+    source: RunSource,
+    options: EngineOptions,
+    *,
+    idempotency_key: str | None = None,
+) -> tuple[Execution, bool]:
+    """Record a new run and return its execution; `False` when the idempotency key names
+    an existing run (its execution is then only a view of the stored record)."""
+    now = options.clock.now()
+    new = NewRun(
+        id=options.new_id(),
+        workflow=source.workflow,
+        pipeline=pipeline.name,
+        input=input,
+        source=source,
+        created_at=now,
+        owner=owner_id(),
+        lease_until=now + LEASE_S,
+        idempotency_key=idempotency_key,
+    )
+    run_id, created = await store.create_run(new)
+    if not created:
+        stored = await store.get_run(run_id)
+        assert stored is not None
+        return Execution(Plan.build(pipeline), stored.record, options), False
+    run = RunRecord(id=run_id, workflow=source.workflow, pipeline=pipeline.name, input=input)
+    return Execution(Plan.build(pipeline), run, options, Durable(store)), True
+
+
+async def resume_run(
+    store: Store, stored: StoredRun, pipeline: Pipeline, options: EngineOptions
+) -> Execution:
+    """Take over an unfinished run; raises CannotResume with the reason."""
+    record = stored.record
+    if record.state.finished:
+        raise CannotResume(f"run {record.id} has ended already ({record.state})")
+    now = options.clock.now()
+    if not await store.claim_run(record.id, owner_id(), now + LEASE_S, now):
+        raise CannotResume(
+            f"run {record.id} is being executed by {stored.owner} (its lease runs until "
+            "that process stops); resume it when that process has ended"
+        )
+    recovered = {}
+    for key, node in record.nodes.items():
+        if node.state.finished:
+            recovered[key] = node
+        elif node.state is not State.NOT_EXECUTED:
+            node.state = State.NOT_EXECUTED  # it was running: it runs again
+    return Execution(Plan.build(pipeline), record, options, Durable(store, recovered))

@@ -1,0 +1,107 @@
+"""The write-ahead journal: what changed since the last commit, committed in one batch.
+
+The engine tells the journal every change, as it tells any listener; the scheduler loop
+commits the journal before it starts any node that has effects (a task, an I/O node), so
+a node's completion is durable before its successors run. Output lines are buffered in
+chunks and committed as they come (the loop is woken when enough have piled up), so a
+step printing gigabytes holds only one chunk in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from xene.core.records import Listener, NodeRecord, RunRecord, StepRecord
+from xene.store.base import Batch, LogChunk, Store, Suspension
+from xene.store.rows import node_row, run_row, step_row
+
+CHUNK_LINES = 1000
+CHUNK_BYTES = 256 * 1024
+LEASE_S = 30.0
+"""How long a run stays ours without a heartbeat; renewed at a third of it."""
+
+
+@dataclass(slots=True)
+class _Lines:
+    node: str
+    step: str | None
+    at: float
+    lines: list[str] = field(default_factory=list)
+    size: int = 0
+
+
+class Journal(Listener):
+    def __init__(self, store: Store, run: RunRecord, now: float, wake: asyncio.Event) -> None:
+        self.store = store
+        self.run = run
+        self.wake = wake
+        self.run_changed_flag = False
+        self.nodes: dict[str, NodeRecord] = {}
+        self.steps: dict[tuple[str, int], StepRecord] = {}
+        self.chunks: list[_Lines] = []
+        self.pending_bytes = 0
+        self.suspensions: list[Suspension] = []
+        self.lease_until = now + LEASE_S
+        self.renew_at = now + LEASE_S / 3
+
+    @property
+    def dirty(self) -> bool:
+        return bool(
+            self.run_changed_flag or self.nodes or self.steps or self.chunks or self.suspensions
+        )
+
+    # -- told by the engine -------------------------------------------------------------
+    def run_changed(self, run: RunRecord) -> None:
+        self.run_changed_flag = True
+
+    def node_changed(self, run: RunRecord, node: NodeRecord) -> None:
+        self.nodes[node.key] = node
+
+    def step_changed(self, run: RunRecord, node: NodeRecord, step: StepRecord) -> None:
+        self.steps[(node.key, node.steps.index(step))] = step
+
+    def log(self, run: RunRecord, node: NodeRecord, step: str | None, line: str) -> None:
+        last = self.chunks[-1] if self.chunks else None
+        if last is None or last.node != node.key or last.step != step:
+            last = _Lines(node.key, step, 0.0)
+            self.chunks.append(last)
+        last.lines.append(line)
+        last.size += len(line) + 1
+        self.pending_bytes += len(line) + 1
+        if self.pending_bytes >= CHUNK_BYTES or len(last.lines) >= CHUNK_LINES:
+            self.wake.set()
+
+    def suspend(self, suspension: Suspension) -> None:
+        self.suspensions.append(suspension)
+
+    @property
+    def full(self) -> bool:
+        """Enough output is buffered that it should be committed now."""
+        return self.pending_bytes >= CHUNK_BYTES or any(
+            len(c.lines) >= CHUNK_LINES for c in self.chunks
+        )
+
+    # -- committing ---------------------------------------------------------------------
+    def take(self, now: float) -> Batch:
+        """Snapshot every change into a batch and start afresh (synchronously)."""
+        batch = Batch(
+            run=run_row(self.run) if self.run_changed_flag else None,
+            nodes=[node_row(n) for n in self.nodes.values()],
+            steps=[step_row(key, index, s) for (key, index), s in self.steps.items()],
+            logs=[LogChunk(self.run.id, c.node, c.step, now, tuple(c.lines)) for c in self.chunks],
+            suspensions=self.suspensions,
+        )
+        if now >= self.renew_at:
+            self.lease_until = now + LEASE_S
+            self.renew_at = now + LEASE_S / 3
+            batch.lease_until = self.lease_until
+        self.run_changed_flag = False
+        self.nodes, self.steps, self.chunks, self.suspensions = {}, {}, [], []
+        self.pending_bytes = 0
+        return batch
+
+    async def flush(self, now: float) -> None:
+        batch = self.take(now)
+        if batch:
+            await self.store.commit(self.run.id, batch)

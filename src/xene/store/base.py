@@ -1,0 +1,258 @@
+"""The Store: where every durable fact lives. One protocol of domain operations, not SQL.
+
+Implementations: `MemoryStore` (tests, `--store memory://`), `SqliteStore` (the default,
+`$XENE_HOME/xene.db`) and `PostgresStore` (many machines). The SQL ones share their
+queries; one contract suite (tests/store) runs against all of them.
+
+The engine writes through `commit(Batch)`: every run, node and step change of one
+scheduling step, and the log chunks that arrived meanwhile, in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from xene.core.records import RunRecord
+
+
+@dataclass(frozen=True, slots=True)
+class RunSource:
+    """What a run was started from, so that it can be resumed by another process."""
+
+    path: str
+    """The definition file (absolute), or "" for a pipeline built in process."""
+    text: str
+    """The file's text when the run started: resuming does not depend on later edits."""
+    format: str
+    workflow: str
+    pipeline: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewRun:
+    id: str
+    workflow: str
+    pipeline: str
+    input: Any
+    source: RunSource
+    created_at: float
+    owner: str
+    """`host:pid` of the process executing it."""
+    lease_until: float
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogChunk:
+    """Consecutive output lines of one step (or a node's own messages: `step` None)."""
+
+    run_id: str
+    node: str
+    step: str | None
+    at: float
+    lines: tuple[str, ...]
+    seq: int = 0
+    """Assigned by the store: increasing within a run, in commit order."""
+
+
+@dataclass(frozen=True, slots=True)
+class Suspension:
+    """A `std::wait` node waiting for a person's decision."""
+
+    hook_id: str
+    run_id: str
+    node: str
+    metadata: dict[str, Any]
+    created_at: float
+    timeout_at: float | None
+    timeout_action: str
+    decision: str | None = None
+    data: Any = None
+    reason: str = ""
+    decided_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    """A run's changing fields, as committed."""
+
+    id: str
+    state: str
+    error: str | None
+    started_at: float | None
+    ended_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRow:
+    """A node record as committed; JSON fields are encoded text (snapshotted in the
+    engine's thread, so a later change cannot tear them)."""
+
+    key: str
+    node_id: str
+    type: str
+    scope_json: str
+    state: str
+    attempt: int
+    input_json: str
+    output_json: str
+    ports_json: str
+    error: str | None
+    started_at: float | None
+    ended_at: float | None
+    progress_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class StepRow:
+    node_key: str
+    index: int
+    name: str
+    state: str
+    exit_code: int | None
+    error: str | None
+    started_at: float | None
+    ended_at: float | None
+
+
+@dataclass(slots=True)
+class Batch:
+    """Changes of one scheduling step of one run, committed in one transaction."""
+
+    run: RunRow | None = None
+    nodes: list[NodeRow] = field(default_factory=list)
+    steps: list[StepRow] = field(default_factory=list)
+    logs: list[LogChunk] = field(default_factory=list)
+    suspensions: list[Suspension] = field(default_factory=list)
+    lease_until: float | None = None
+
+    def __bool__(self) -> bool:
+        changes = self.run or self.nodes or self.steps or self.logs or self.suspensions
+        return bool(changes) or self.lease_until is not None
+
+
+@dataclass(frozen=True, slots=True)
+class RunFilter:
+    workflow: str | None = None
+    pipeline: str | None = None
+    state: str | None = None
+    limit: int = 50
+    before: str | None = None
+    """Only runs with an id (time-sortable) below this one: the next page."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    id: str
+    workflow: str
+    pipeline: str
+    state: str
+    created_at: float
+    started_at: float | None
+    ended_at: float | None
+    error: str | None
+    owner: str
+    lease_until: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRun:
+    """A run as the store has it: the record tree, where it came from, who runs it."""
+
+    record: RunRecord
+    source: RunSource
+    owner: str
+    lease_until: float
+    idempotency_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MachineInstance:
+    id: str
+    machine: str
+    state: str
+    created_at: float
+    updated_at: float
+    history: tuple[tuple[str, str, str, float], ...] = ()
+    """(event, from state, to state, at), oldest first."""
+
+
+class Store(Protocol):
+    """Domain operations every backend implements; async, safe to share in one process."""
+
+    async def migrate(self) -> None:
+        """Create or upgrade the schema (numbered migrations; idempotent)."""
+
+    async def close(self) -> None: ...
+
+    # -- runs ---------------------------------------------------------------------------
+    async def create_run(self, run: NewRun) -> tuple[str, bool]:
+        """Insert a run; with an idempotency key already used, return that run's id and
+        False instead."""
+
+    async def commit(self, run_id: str, batch: Batch) -> None:
+        """Apply one batch of changes of a run atomically."""
+
+    async def get_run(self, run_id: str) -> StoredRun | None: ...
+
+    async def list_runs(self, flt: RunFilter) -> list[RunSummary]:
+        """Newest first."""
+
+    async def unfinished_runs(self) -> list[RunSummary]:
+        """Runs not in a final state (running, waiting, suspended), oldest first."""
+
+    async def claim_run(self, run_id: str, owner: str, lease_until: float, now: float) -> bool:
+        """Take over executing an unfinished run whose lease has expired (or is ours)."""
+
+    async def read_logs(
+        self,
+        run_id: str,
+        *,
+        node: str | None = None,
+        step: str | None = None,
+        after: int = 0,
+        limit: int = 1000,
+    ) -> list[LogChunk]:
+        """Chunks with `seq > after`, in order."""
+
+    async def delete_runs(self, ended_before: float) -> int:
+        """Delete finished runs that ended before the time, with everything they hold."""
+
+    # -- approvals ----------------------------------------------------------------------
+    async def list_suspensions(self, *, pending: bool = True) -> list[Suspension]: ...
+
+    async def get_suspension(self, hook_id: str) -> Suspension | None: ...
+
+    async def decide(
+        self, hook_id: str, decision: str, data: Any, reason: str, at: float
+    ) -> Suspension | None:
+        """Record a decision once (compare-and-set); None if unknown or decided already."""
+
+    # -- triggers -----------------------------------------------------------------------
+    async def record_fire(self, trigger_id: str, fire_key: str, at: float) -> bool:
+        """True the first time `(trigger_id, fire_key)` is recorded; False for a duplicate."""
+
+    # -- state machines -----------------------------------------------------------------
+    async def define_machine(self, name: str, definition: dict[str, Any], at: float) -> bool:
+        """False if a machine of that name exists already."""
+
+    async def get_machine(self, name: str) -> dict[str, Any] | None: ...
+
+    async def list_machines(self) -> list[str]: ...
+
+    async def create_instance(self, instance: MachineInstance) -> None: ...
+
+    async def move_instance(
+        self, instance_id: str, event: str, from_state: str, to_state: str, at: float
+    ) -> bool:
+        """Compare-and-set `from_state -> to_state`, with a history row; False if the
+        instance is no longer in `from_state`."""
+
+    async def get_instance(self, instance_id: str) -> MachineInstance | None: ...
+
+    async def list_instances(self, machine: str) -> list[MachineInstance]: ...
+
+
+FINAL_STATES: Sequence[str] = ("Success", "Error", "Cancelled", "ErrorConfiguring")
