@@ -8,7 +8,7 @@ import pytest
 
 from xene.engine.engine import Engine
 from xene.engine.options import EngineOptions
-from xene.engine.records import Listener, NodeRecord, RunRecord, StepRecord
+from xene.core.records import Listener, NodeRecord, RunRecord, StepRecord
 
 
 class FakeClock:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from xene.core.states import State
-from xene.engine.records import Listener, NodeRecord, RunRecord, StepRecord
+from xene.core.records import Listener, NodeRecord, RunRecord, StepRecord
 
 GLYPH = {
     State.NOT_EXECUTED: "·",

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from xene.cli.display import GLYPH, Display, details, duration, run_line
 from xene.core.states import State
-from xene.engine.records import NodeRecord, RunRecord
+from xene.core.records import NodeRecord, RunRecord
 
 STYLE = {
     State.SUCCESS: "green",

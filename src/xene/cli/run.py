@@ -12,7 +12,7 @@ from typing import Any
 
 from xene.cli.common import UsageError, fail_usage, load_workflow, parse_input, parse_pairs
 from xene.cli.display import Display, triggers_note
-from xene.engine.records import RunRecord
+from xene.core.records import RunRecord
 from xene.spec.ir import Pipeline, Workflow
 
 HELP = "run a workflow now, on this machine"
