@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 DESCRIPTION = """\
 Xene runs workflows: graphs of tasks declared in YAML, JSON or Python.
@@ -32,7 +33,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_parser(commands)
     validate.add_parser(commands)
     graph.add_parser(commands)
+    _add_history_parsers(commands)
     return parser
+
+
+def _add_history_parsers(commands: Any) -> None:
+    """Commands that read the store: history, logs, approvals waiting, state machines."""
+    from xene.cli import fsm, gc, logs, runs, show, suspensions
+
+    for module in (runs, show, logs, gc, suspensions, fsm):
+        module.add_parser(commands)
 
 
 def _version() -> str:

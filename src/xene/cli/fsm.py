@@ -1,0 +1,222 @@
+"""`xene fsm`: state machines kept in the store, and their instances moved by events."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from xene.cli import stores
+
+if TYPE_CHECKING:
+    from xene.store.base import MachineInstance, Store
+
+HELP = "define state machines, start instances, send them events"
+DESCRIPTION = """\
+State machines kept in the store. An instance starts in its machine's initial state and
+moves only on the events allowed in the state it is in; every move is recorded.
+
+  xene fsm define FILE             store the state machines FILE defines (once per name)
+  xene fsm list                    the machines defined
+  xene fsm run NAME                a new instance of NAME; prints its id
+  xene fsm ps NAME                 NAME's instances and their states
+  xene fsm event INSTANCE EVENT    send EVENT: the instance moves, or nothing changes
+  xene fsm show INSTANCE           its state, the events it accepts, its history
+
+Exit codes: 0 done, 1 refused (a name defined already, an event not allowed now),
+2 bad input (an unknown machine, instance or file).
+
+Example:
+  xene fsm define examples/traffic-light.fsm.yaml
+  ID=$(xene fsm run traffic-light)
+  xene fsm event $ID turn_yellow
+  xene fsm show $ID
+"""
+
+SUBCOMMANDS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "define": ("store the state machines a file defines", (("file", "the definition file"),)),
+    "list": ("list the state machines defined", ()),
+    "run": ("start a new instance in the initial state", (("name", "the machine's name"),)),
+    "ps": ("list the instances of a machine", (("name", "the machine's exact name"),)),
+    "event": (
+        "send an event to an instance",
+        (("instance", "the instance id"), ("event", "the event's name")),
+    ),
+    "show": ("show an instance: state, events it accepts, history", (("instance", "its id"),)),
+}
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "fsm",
+        help=HELP,
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for name, (text, positionals) in SUBCOMMANDS.items():
+        sub = actions.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        for arg, arg_help in positionals:
+            sub.add_argument(arg, metavar=arg.upper(), help=arg_help)
+        stores.add_store_option(sub)
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    return stores.run_command(lambda: dispatch(args))
+
+
+async def dispatch(args: argparse.Namespace) -> int:
+    action = ACTIONS[args.action]
+    async with stores.opened(args) as store:
+        return await action(store, args)
+
+
+async def define(store: Store, args: argparse.Namespace) -> int:
+    from xene.cli.common import load_workflow
+    from xene.cli.fsm_defs import definition
+
+    workflow = load_workflow(args.file)
+    if workflow is None:
+        return stores.EXIT_INVALID
+    if not workflow.state_machines:
+        raise stores.CommandError(f"{args.file} defines no state machine")
+    for machine in workflow.state_machines:  # all or nothing, as far as can be checked
+        if await store.get_machine(machine.name) is not None:
+            raise stores.CommandError(_defined_already(machine.name), stores.EXIT_REFUSED)
+    for machine in workflow.state_machines:
+        if not await store.define_machine(machine.name, definition(machine, workflow), time.time()):
+            raise stores.CommandError(_defined_already(machine.name), stores.EXIT_REFUSED)
+        print(f"defined {machine.name}: starts in {machine.initial_state}")
+    return stores.EXIT_OK
+
+
+async def list_machines(store: Store, args: argparse.Namespace) -> int:
+    from xene.cli.fsm_defs import machine
+
+    names = await store.list_machines()
+    if not names:
+        print("no state machines yet: `xene fsm define FILE` stores one")
+        return stores.EXIT_OK
+    rows = []
+    for name in names:
+        data = await store.get_machine(name)
+        if data is not None:
+            ir = machine(data)
+            rows.append((name, ir.initial_state, ", ".join(ir.states), data.get("source", "")))
+    stores.print_table(("NAME", "INITIAL", "STATES", "SOURCE"), rows)
+    return stores.EXIT_OK
+
+
+async def run(store: Store, args: argparse.Namespace) -> int:
+    from xene.cli.fsm_defs import on_enter_pipeline
+    from xene.engine.clock import new_id
+    from xene.store.base import MachineInstance
+
+    data = await _machine(store, args.name)
+    at = time.time()
+    instance = MachineInstance(new_id(at), args.name, data["initial_state"], at, at)
+    await store.create_instance(instance)
+    print(instance.id)
+    print(
+        f"{args.name} instance in {instance.state}; send it events with: "
+        f"xene fsm event {instance.id} EVENT",
+        file=sys.stderr,
+    )
+    _note_on_enter(on_enter_pipeline(data, instance.id, instance.state), instance.state)
+    return stores.EXIT_OK
+
+
+async def ps(store: Store, args: argparse.Namespace) -> int:
+    await _machine(store, args.name)
+    instances = [i for i in await store.list_instances(args.name) if i.machine == args.name]
+    if not instances:
+        print(f"no instances of {args.name}: `xene fsm run {args.name}` starts one")
+        return stores.EXIT_OK
+    rows = [(i.id, i.state, stores.when(i.updated_at)) for i in instances]
+    stores.print_table(("ID", "STATE", "UPDATED"), rows)
+    return stores.EXIT_OK
+
+
+async def event(store: Store, args: argparse.Namespace) -> int:
+    from xene.cli.fsm_defs import machine, on_enter_pipeline
+    from xene.core.fsm import EventRefused, fire
+
+    instance = await _instance(store, args.instance)
+    data = await _machine(store, instance.machine)
+    try:
+        state = fire(machine(data), instance.state, args.event)
+    except EventRefused as exc:
+        raise stores.CommandError(f"refused: {exc}", stores.EXIT_REFUSED) from exc
+    moved = await store.move_instance(instance.id, args.event, instance.state, state, time.time())
+    if not moved:
+        raise stores.CommandError(
+            f"refused: instance {instance.id} moved meanwhile (another event came first); "
+            f"`xene fsm show {instance.id}` says where it is now",
+            stores.EXIT_REFUSED,
+        )
+    print(f"{instance.state} -> {state}")
+    _note_on_enter(on_enter_pipeline(data, instance.id, state), state)
+    return stores.EXIT_OK
+
+
+async def show(store: Store, args: argparse.Namespace) -> int:
+    from xene.cli.fsm_defs import machine
+
+    instance = await _instance(store, args.instance)
+    ir = machine(await _machine(store, instance.machine))
+    print(f"instance {instance.id} of {instance.machine}")
+    print(f"  state: {instance.state}")
+    print(f"  available events: {', '.join(ir.available_events(instance.state)) or 'none'}")
+    print(
+        f"  created {stores.when(instance.created_at)}, updated {stores.when(instance.updated_at)}"
+    )
+    if instance.history:
+        print()
+        rows = [(stores.when(at), ev, f"{src} -> {dst}") for ev, src, dst, at in instance.history]
+        stores.print_table(("AT", "EVENT", "TRANSITION"), rows)
+    return stores.EXIT_OK
+
+
+ACTIONS = {
+    "define": define,
+    "list": list_machines,
+    "run": run,
+    "ps": ps,
+    "event": event,
+    "show": show,
+}
+
+
+async def _machine(store: Store, name: str) -> dict[str, Any]:
+    data = await store.get_machine(name)
+    if data is None:
+        known = ", ".join(await store.list_machines()) or "none"
+        raise stores.CommandError(f"no state machine named {name!r}; defined: {known}")
+    return data
+
+
+async def _instance(store: Store, instance_id: str) -> MachineInstance:
+    instance = await store.get_instance(instance_id)
+    if instance is None:
+        raise stores.CommandError(
+            f"no state machine instance {instance_id!r}; `xene fsm ps NAME` lists a machine's"
+        )
+    return instance
+
+
+def _note_on_enter(pipeline: str | None, state: str) -> None:
+    if pipeline is not None:
+        print(
+            f"note: entering {state} should run the pipeline {pipeline!r}; "
+            "`xene fsm` does not run pipelines yet",
+            file=sys.stderr,
+        )
+
+
+def _defined_already(name: str) -> str:
+    return (
+        f"refused: a state machine named {name!r} is defined already; a definition never "
+        "changes under its instances: give the new one another name"
+    )

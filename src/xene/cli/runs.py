@@ -1,0 +1,110 @@
+"""`xene runs`: the runs the store holds, newest first, with their outcome."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from typing import TYPE_CHECKING, Any
+
+from xene.cli import stores
+
+if TYPE_CHECKING:
+    from xene.store.base import RunSummary
+
+HELP = "list past and current runs, newest first"
+DESCRIPTION = """\
+List the runs kept in the store, newest first: each run's id, its workflow and pipeline,
+its state, when it started, how long it took and, when it failed, why.
+
+Every `xene run` is recorded in the store (see --store), so this is your history; pass a
+run's id (or the start of it) to `xene show` for its tasks and to `xene logs` for its output.
+
+States: NotExecuted, WaitingForExecutor, Running, Suspended (waiting for an approval),
+Success, Error, ErrorConfiguring, Cancelled. --status takes any of them, in any case.
+
+Exit codes: 0 listed, 2 bad input (an unknown state, a store that cannot be opened).
+
+Examples:
+  xene runs
+  xene runs --workflow ci --status error --limit 5
+  xene runs --json | jq '.[0].id'
+"""
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "runs",
+        help=HELP,
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-w", "--workflow", metavar="W", help="only runs of workflow W")
+    parser.add_argument("-p", "--pipeline", metavar="P", help="only runs of pipeline P")
+    parser.add_argument("-s", "--status", metavar="S", help="only runs in state S, e.g. error")
+    parser.add_argument(
+        "-n", "--limit", type=int, default=20, metavar="N", help="show at most N runs (20)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the runs as JSON")
+    stores.add_store_option(parser)
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    return stores.run_command(lambda: list_runs(args))
+
+
+async def list_runs(args: argparse.Namespace) -> int:
+    from xene.store.base import RunFilter
+
+    if args.limit < 1:
+        raise stores.CommandError(f"--limit {args.limit}: give a number of runs, 1 or more")
+    flt = RunFilter(
+        workflow=args.workflow,
+        pipeline=args.pipeline,
+        state=parse_state(args.status),
+        limit=args.limit,
+    )
+    async with stores.opened(args) as store:
+        runs = await store.list_runs(flt)
+    if args.json:
+        print(json.dumps([dataclasses.asdict(r) for r in runs], indent=2, default=str))
+    elif runs:
+        print_runs(runs)
+    else:
+        print("no runs match" if _filtered(args) else "no runs yet: `xene run FILE` starts one")
+    return stores.EXIT_OK
+
+
+def parse_state(text: str | None) -> str | None:
+    """`error`, `ERROR` or `Error` -> `Error`; an unknown state is a CommandError."""
+    if text is None:
+        return None
+    from xene.core.states import State
+
+    known = {s.value.lower(): s.value for s in State}
+    state = known.get(text.lower())
+    if state is None:
+        raise stores.CommandError(
+            f"--status {text}: no such state; use one of {', '.join(known.values())}"
+        )
+    return state
+
+
+def print_runs(runs: list[RunSummary]) -> None:
+    rows = [
+        (
+            run.id,
+            f"{run.workflow}/{run.pipeline}" if run.workflow else run.pipeline,
+            f"{stores.glyph(run.state)} {run.state}",
+            stores.when(run.started_at or run.created_at),
+            stores.elapsed(run.started_at, run.ended_at),
+            stores.shorten(run.error, 50),
+        )
+        for run in runs
+    ]
+    stores.print_table(("ID", "WORKFLOW/PIPELINE", "STATE", "STARTED", "DURATION", "ERROR"), rows)
+
+
+def _filtered(args: argparse.Namespace) -> bool:
+    return bool(args.workflow or args.pipeline or args.status)

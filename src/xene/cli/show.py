@@ -1,0 +1,177 @@
+"""`xene show RUN`: one run as a tree of its tasks or nodes, their steps and outcomes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from xene.cli import stores
+
+if TYPE_CHECKING:
+    from xene.core.records import NodeRecord, RunRecord, StepRecord
+    from xene.store.base import StoredRun
+
+HELP = "show one run: its tasks or nodes, their steps, outputs and errors"
+DESCRIPTION = """\
+Show one run from the store as a tree: each task (manifests) or node (flows) with its
+state, duration, attempts, output and error, and under it its steps. The nodes that ran
+once per item of a split or per iteration of a loop are grouped under that split or loop,
+item by item.
+
+RUN is a run id as `xene runs` prints it; the start of an id is enough when no other run
+starts the same way.
+
+Exit codes: 0 shown, 2 no such run (or a store that cannot be opened).
+
+Examples:
+  xene show 01hz3k4w7r…
+  xene show 01hz3k --json | jq '.nodes[] | select(.state == "Error")'
+"""
+
+INDENT = "  "
+OUTPUT_WIDTH = 100
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "show",
+        help=HELP,
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("run", metavar="RUN", help="the run's id, or a unique start of it")
+    parser.add_argument(
+        "--json", action="store_true", help="print the run record and its source as JSON"
+    )
+    stores.add_store_option(parser)
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    return stores.run_command(lambda: show(args))
+
+
+async def show(args: argparse.Namespace) -> int:
+    async with stores.opened(args) as store:
+        stored = await stores.find_run(store, args.run)
+    if args.json:
+        print(json.dumps(as_json(stored), indent=2, default=str))
+    else:
+        print_run(stored)
+    return stores.EXIT_OK
+
+
+def as_json(stored: StoredRun) -> dict[str, Any]:
+    source = stored.source
+    return stored.record.to_dict() | {
+        "source": {
+            "path": source.path,
+            "format": source.format,
+            "workflow": source.workflow,
+            "pipeline": source.pipeline,
+        },
+        "started_at": stored.record.started_at,
+        "ended_at": stored.record.ended_at,
+        "owner": stored.owner,
+        "idempotency_key": stored.idempotency_key,
+    }
+
+
+def print_run(stored: StoredRun) -> None:
+    run = stored.record
+    where = f"{run.workflow}/{run.pipeline}" if run.workflow else run.pipeline
+    state = f"{stores.glyph(run.state)} {run.state}"
+    took = stores.elapsed(run.started_at, run.ended_at)
+    print(f"run {run.id}  {where}  {state}  {took}".rstrip())
+    _field("started", stores.when(run.started_at), 1)
+    _field("source", f"{stored.source.path} ({stored.source.format})", 1)
+    if run.input is not None:
+        _field("input", short_json(run.input), 1)
+    if run.error:
+        _field("error", run.error, 1)
+    print()
+    Tree(run).print()
+
+
+class Tree:
+    """Top-level nodes in record order; scoped ones under the split or loop they ran in."""
+
+    def __init__(self, run: RunRecord) -> None:
+        self.run = run
+        self.groups: dict[str, dict[int, list[NodeRecord]]] = defaultdict(dict)
+        self.top: list[NodeRecord] = []
+        for node in run.nodes.values():
+            self._place(node)
+
+    def _place(self, node: NodeRecord) -> None:
+        from xene.core.planner import instance_key
+
+        if not node.scope:
+            self.top.append(node)
+            return
+        (construct, index), outer = node.scope[-1], node.scope[:-1]
+        owner = instance_key(construct, outer)
+        if owner not in self.run.nodes:  # the construct has no record: show it at the top
+            self.top.append(node)
+            return
+        self.groups[owner].setdefault(index, []).append(node)
+
+    def ordered(self) -> list[NodeRecord]:
+        """Every node, each split or loop followed by its items' nodes, item by item."""
+        found: list[NodeRecord] = []
+        for node in self.top:
+            self._visit(node, found)
+        return found
+
+    def _visit(self, node: NodeRecord, found: list[NodeRecord]) -> None:
+        found.append(node)
+        for _, members in sorted(self.groups.get(node.key, {}).items()):
+            for member in members:
+                self._visit(member, found)
+
+    def print(self) -> None:
+        for node in self.top:
+            self._node(node, 0)
+
+    def _node(self, node: NodeRecord, depth: int) -> None:
+        name = node.node_id if depth else node.key
+        print(INDENT * depth + node_line(node, name))
+        for step in node.steps:
+            print(INDENT * (depth + 2) + step_line(step))
+        if node.output not in (None, {}, []):
+            _field("output", short_json(node.output), depth + 2)
+        for index, members in sorted(self.groups.get(node.key, {}).items()):
+            label = "iteration" if node.type == "std::loop" else "item"
+            print(INDENT * (depth + 1) + f"{label} {index}")
+            for member in members:
+                self._node(member, depth + 2)
+
+
+def node_line(node: NodeRecord, name: str) -> str:
+    """`✓ build  Success  1.2s  attempt 2 — why it failed`."""
+    from xene.cli.display import details
+
+    parts = [name, str(node.state), stores.elapsed(node.started_at, node.ended_at)]
+    parts.append(details(node))
+    return f"{stores.glyph(node.state)} " + "  ".join(p for p in parts if p)
+
+
+def step_line(step: StepRecord) -> str:
+    parts = [f"step {step.name}", str(step.state), stores.elapsed(step.started_at, step.ended_at)]
+    if step.exit_code is not None:
+        parts.append(f"exit {step.exit_code}")
+    if step.error and step.state != "Success":
+        parts.append(f"— {step.error}")
+    return f"{stores.glyph(step.state)} " + "  ".join(p for p in parts if p)
+
+
+def short_json(value: Any, width: int = OUTPUT_WIDTH) -> str:
+    text = json.dumps(value, default=str, separators=(", ", ": "), ensure_ascii=False)
+    return stores.shorten(text, width)
+
+
+def _field(name: str, value: str, depth: int) -> None:
+    if value:
+        print(f"{INDENT * depth}{name}: {value}")

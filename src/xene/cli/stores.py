@@ -1,0 +1,136 @@
+"""What the history commands share: the `--store URL` option, opening the store for one
+command, finding a run by its id (or a unique prefix of it), and plain-text tables.
+
+Imports stay light: the store package is imported only when a command opens it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from xene.store.base import Store, StoredRun
+
+STORE_HELP = (
+    "where runs are kept: sqlite:///path/to/xene.db, postgresql://user@host/db or memory:// "
+    "(default: $XENE_STORE, else sqlite:///$XENE_HOME/xene.db, XENE_HOME being ~/.xene)"
+)
+EXIT_OK, EXIT_REFUSED, EXIT_INVALID = 0, 1, 2
+
+
+class CommandError(Exception):
+    """A command cannot go on: printed as `xene: <message>`, exit with `code`."""
+
+    def __init__(self, message: str, code: int = EXIT_INVALID) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def add_store_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", metavar="URL", default=None, help=STORE_HELP)
+
+
+@asynccontextmanager
+async def opened(args: argparse.Namespace) -> AsyncIterator[Store]:
+    """The store named by `--store` (or the default), migrated; closed on the way out."""
+    from xene.store import open_store
+
+    where = args.store or "the default store"
+    try:
+        store = await open_store(args.store)
+    except ValueError as exc:  # a URL of no known form: bad input
+        raise CommandError(f"cannot open {where}: {exc}") from exc
+    except Exception as exc:  # unreachable, unwritable, refused: each driver its own errors
+        raise CommandError(f"cannot open {where}: {exc}", EXIT_REFUSED) from exc
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def run_command(command: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    """Run an async command; a CommandError becomes its message on stderr and its code."""
+    try:
+        return asyncio.run(command())
+    except CommandError as exc:
+        print(f"xene: {exc}", file=sys.stderr)
+        return exc.code
+
+
+async def find_run(store: Store, ref: str) -> StoredRun:
+    """The run with id `ref`, else the only run whose id starts with `ref`."""
+    run = await store.get_run(ref) if ref else None
+    if run is not None or not ref:
+        return _known(run, ref)
+    from xene.store.base import RunFilter
+
+    # Ids are sortable text: every id starting with `ref` sorts below `ref + "~"`.
+    newest = await store.list_runs(RunFilter(before=ref + "~", limit=2))
+    matches = [r.id for r in newest if r.id.startswith(ref)]
+    if len(matches) > 1:
+        listed = ", ".join(matches)
+        raise CommandError(f"{ref!r} starts several run ids ({listed}, …): give more of it")
+    return _known(await store.get_run(matches[0]) if matches else None, ref)
+
+
+def _known(run: StoredRun | None, ref: str) -> StoredRun:
+    if run is None:
+        raise CommandError(f"no run {ref!r} in the store; `xene runs` lists the runs it has")
+    return run
+
+
+# -- plain-text output --------------------------------------------------------------------
+
+
+def when(at: float | None) -> str:
+    """A local time, `2024-05-01 14:03:09`; empty when unknown."""
+    if at is None:
+        return ""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
+
+
+def elapsed(started: float | None, ended: float | None) -> str:
+    if started is None:
+        return ""
+    if ended is None:
+        return "…"
+    seconds = ended - started
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 120:
+        return f"{seconds:.1f}s"
+    if seconds < 7200:
+        return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+    return f"{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m"
+
+
+def shorten(text: str | None, width: int = 60) -> str:
+    """One line of at most `width` characters."""
+    if not text:
+        return ""
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def glyph(state: str) -> str:
+    from xene.cli.display import GLYPH
+    from xene.core.states import State
+
+    try:
+        return GLYPH[State(state)]
+    except ValueError:
+        return "?"
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Columns padded to their widest cell; the last column is not padded."""
+    widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows, strict=True)]
+    for row in (headers, *rows):
+        cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths, strict=False)]
+        print("  ".join([*cells, str(row[-1])]).rstrip())
