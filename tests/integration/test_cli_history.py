@@ -172,6 +172,13 @@ def test_a_store_url_of_unknown_form_exits_2(capsys):
     assert "cannot open mysql://db" in err
 
 
+def test_a_store_that_cannot_be_opened_exits_1(tmp_path, capsys):
+    (tmp_path / "plain-file").write_text("")
+    code, _, err = xene(capsys, f"sqlite:///{tmp_path}/plain-file/x.db", "runs")
+    assert code == 1
+    assert "cannot open sqlite:///" in err
+
+
 # -- xene show ---------------------------------------------------------------------------
 
 

@@ -46,6 +46,23 @@ SUBCOMMANDS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
     "show": ("show an instance: state, events it accepts, history", (("instance", "its id"),)),
 }
 
+DETAILS = {
+    "define": """\
+Store the state machines FILE defines (`state_machine:` in an OpenState file), under
+their names. A name is defined once: defining it again is refused (exit 1), so that a
+definition never changes under its instances; give a new version another name.""",
+    "list": "List the state machines defined: name, initial state, states, source file.",
+    "run": """\
+Start a new instance of the machine NAME in its initial state and print its id (alone on
+stdout, so that `ID=$(xene fsm run NAME)` works). Exit 2 if no machine has that name.""",
+    "ps": "List the instances of the machine named exactly NAME: id, state, last update.",
+    "event": """\
+Send EVENT to an instance. If the event is allowed in the instance's state, it moves and
+`from -> to` is printed; if not, nothing changes, the events allowed now are named and
+the exit code is 1. Entering a state with an `on_enter` pipeline names that pipeline.""",
+    "show": "Show an instance: its state, the events it accepts now, and every move so far.",
+}
+
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
@@ -56,7 +73,12 @@ def add_parser(commands: Any) -> None:
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     for name, (text, positionals) in SUBCOMMANDS.items():
-        sub = actions.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        sub = actions.add_parser(
+            name,
+            help=text,
+            description=DETAILS[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         for arg, arg_help in positionals:
             sub.add_argument(arg, metavar=arg.upper(), help=arg_help)
         stores.add_store_option(sub)

@@ -21,8 +21,8 @@ going, or suspended waiting for a decision, are never deleted.
 AGE is a duration: 30d (days), 12h (hours), 90m (minutes), 45s, or combined: 1d12h.
 Try --dry-run first: it lists what would be deleted and deletes nothing.
 
-Exit codes: 0 done, 2 bad input (an AGE that is not a duration, a store that cannot be
-opened).
+Exit codes: 0 done, 1 the store cannot be opened, 2 bad input (an AGE that is not a
+duration, an unknown store URL).
 
 Examples:
   xene gc --older-than 30d --dry-run

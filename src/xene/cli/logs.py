@@ -28,7 +28,8 @@ the run has ended (use it on a run that is still going, from another terminal).
 
 RUN is a run id as `xene runs` prints it, or a unique start of one.
 
-Exit codes: 0 printed, 2 no such run, task or step (or a store that cannot be opened).
+Exit codes: 0 printed, 1 the store cannot be opened, 2 no such run, task or step (or an
+unknown store URL).
 
 Examples:
   xene logs 01hz3k

@@ -23,7 +23,8 @@ run's id (or the start of it) to `xene show` for its tasks and to `xene logs` fo
 States: NotExecuted, WaitingForExecutor, Running, Suspended (waiting for an approval),
 Success, Error, ErrorConfiguring, Cancelled. --status takes any of them, in any case.
 
-Exit codes: 0 listed, 2 bad input (an unknown state, a store that cannot be opened).
+Exit codes: 0 listed, 1 the store cannot be opened, 2 bad input (an unknown state or
+store URL).
 
 Examples:
   xene runs

@@ -23,7 +23,7 @@ item by item.
 RUN is a run id as `xene runs` prints it; the start of an id is enough when no other run
 starts the same way.
 
-Exit codes: 0 shown, 2 no such run (or a store that cannot be opened).
+Exit codes: 0 shown, 1 the store cannot be opened, 2 no such run (or an unknown store URL).
 
 Examples:
   xene show 01hz3k4w7r…

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from xene.store.base import Store, StoredRun
 
 STORE_HELP = (
-    "where runs are kept: sqlite:///path/to/xene.db, postgresql://user@host/db or memory:// "
+    "the store of runs, approvals and state machines: sqlite:///path/to/xene.db, "
+    "postgresql://user@host/db or memory:// "
     "(default: $XENE_STORE, else sqlite:///$XENE_HOME/xene.db, XENE_HOME being ~/.xene)"
 )
 EXIT_OK, EXIT_REFUSED, EXIT_INVALID = 0, 1, 2

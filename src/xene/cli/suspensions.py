@@ -21,7 +21,8 @@ then), and the node's metadata fields (what the person deciding should know).
 Decide one with `xene approve HOOK` (or `--reject`, `--escalate`): the run goes on along
 the node's `out`, `rejected` or `escalated` port.
 
-Exit codes: 0 listed (even when nothing waits), 2 a store that cannot be opened.
+Exit codes: 0 listed (even when nothing waits), 1 the store cannot be opened, 2 an unknown
+store URL.
 
 Examples:
   xene suspensions
