@@ -32,6 +32,15 @@ from xene.engine.engine import Engine
 from xene.spec.ir import Pipeline
 
 XENE = [sys.executable, "-m", "xene.cli.main"]
+STORES = [
+    ("memory store", "memory://", 1),
+    ("SQLite store", "sqlite:///{dir}/bench.db", 3),
+    (
+        "PostgreSQL store",
+        os.environ.get("XENE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test"),
+        6,
+    ),
+]
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> float:
@@ -56,6 +65,32 @@ def engine_time(pipeline: Pipeline, repeat: int) -> float:
 
 
 TIME = "/usr/bin/time"
+
+
+def store_time(pipeline: Pipeline, url: str, repeat: int) -> float | None:
+    """The same run kept in a store (every change committed, write-ahead)."""
+    from xene.engine.durable import start_run
+    from xene.engine.options import EngineOptions
+    from xene.store import open_store
+    from xene.store.base import RunSource
+
+    source = RunSource("", "", "python", "bench", pipeline.name)
+
+    async def once() -> None:
+        store = await open_store(url)
+        try:
+            execution, _ = await start_run(store, pipeline, {}, source, EngineOptions())
+            run = await execution.execute()
+            assert run.succeeded, run.error
+        finally:
+            await store.close()
+
+    try:
+        asyncio.run(once())
+    except Exception as exc:  # a server that is not there: say so, go on
+        print(f"  ({url.split(':', maxsplit=1)[0]} unavailable: {exc})")
+        return None
+    return median_time(lambda: asyncio.run(once()), repeat)
 
 
 def process(cmd: list[str], repeat: int) -> tuple[float, float]:
@@ -104,7 +139,7 @@ def bench_graph(
         f"{inside / n * 1e6:.1f} µs/node (target < 50 ms, ≤ 100 µs/node)",
     )
     path = workloads.write(directory, name, workloads.as_flow(pipeline))
-    whole, rss = process([*XENE, "run", str(path), "--quiet"], repeat)
+    whole, rss = process([*XENE, "run", str(path), "--quiet", "--store", "memory://"], repeat)
     floor_proc, floor_rss = process([sys.executable, str(Path(floors.__file__)), name], repeat)
     row("asyncio floor, whole process", floor_proc, None, f"peak RSS {floor_rss:.0f} MiB")
     row("xene run, whole process", whole, floor_proc, f"peak RSS {rss:.0f} MiB (target < 6×)")
@@ -130,9 +165,17 @@ def bench_cold(directory: Path, repeat: int) -> None:
     print("\ncold-1 (`xene run` of a one-node workflow, fresh process)")
     path = workloads.write(directory, "one", workloads.ONE_NODE)
     floor, floor_rss = process([sys.executable, "-c", "pass"], repeat)
-    whole, rss = process([*XENE, "run", str(path), "--quiet"], repeat)
+    whole, rss = process([*XENE, "run", str(path), "--quiet", "--store", "memory://"], repeat)
     row("python -c pass (floor)", floor, None, f"peak RSS {floor_rss:.0f} MiB")
-    row("xene run one.json", whole, floor, f"peak RSS {rss:.0f} MiB (target < 250 ms, < 60 MiB)")
+    row(
+        "xene run one.json, memory store",
+        whole,
+        floor,
+        f"peak RSS {rss:.0f} MiB (target < 250 ms, < 60 MiB)",
+    )
+    db = f"sqlite:///{directory}/cold.db"
+    whole, rss = process([*XENE, "run", str(path), "--quiet", "--store", db], repeat)
+    row("xene run one.json, SQLite (default)", whole, floor, f"peak RSS {rss:.0f} MiB")
 
 
 def main() -> None:

@@ -58,6 +58,15 @@ class Recorder(Listener):
         self.lines.append((node.key, step, line))
 
 
+@pytest.fixture(autouse=True)
+def xene_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Every test keeps its runs in a store of its own, never in ~/.xene."""
+    home = tmp_path_factory.mktemp("xene-home")
+    monkeypatch.setenv("XENE_HOME", str(home))
+    monkeypatch.delenv("XENE_STORE", raising=False)
+    return home
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

@@ -1,49 +1,82 @@
-"""Deciding `std::wait` nodes in `xene run`: from `--approve`, else by asking on a terminal."""
+"""Deciding `std::wait` nodes during `xene run`: from `--approve`, by asking on a terminal,
+by waiting for a decision made elsewhere (`--wait`), or else by suspending the run."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from xene.cli.display import Display
 from xene.engine.options import Approval, ApprovalRequest, Approver, Decision
-from xene.errors import ApprovalRequired
+from xene.errors import Suspend
+
+if TYPE_CHECKING:
+    from xene.store.base import Store
 
 CHOICES = {"a": "approve", "r": "reject", "e": "escalate"}
+POLL_S = 0.5
 
 
-def make_approver(decided: dict[str, str], display: Display) -> Approver:
-    """Decisions given with `--approve NODE=DECISION` first; then a prompt on a TTY."""
+def make_approver(
+    decided: dict[str, str],
+    display: Display,
+    *,
+    store: Store | None = None,
+    wait: bool = False,
+) -> Approver:
+    """Decisions given with `--approve NODE=DECISION` first; then a prompt on a TTY;
+    then, with `--wait`, a decision recorded in the store by `xene approve`."""
 
     async def approve(request: ApprovalRequest) -> Approval:
         node = request.node.split("[", 1)[0]
         if node in decided:
             return Approval(cast(Decision, decided[node]), reason="--approve")
-        if not sys.stdin.isatty():
-            raise ApprovalRequired(
-                f"node {node!r} waits for a decision (hook {request.hook_id}) and there is no "
-                f"terminal to ask on; pass --approve {node}=approve (or reject, escalate)"
-            )
-        display.pause()
-        try:
-            return await asyncio.to_thread(_ask, request)
-        finally:
-            display.resume()
+        if sys.stdin.isatty():
+            display.pause()
+            try:
+                answer = await asyncio.to_thread(_ask, request)
+            finally:
+                display.resume()
+            if answer is not None:
+                return answer
+        if wait and store is not None:
+            return await _wait_for_decision(store, request)
+        raise Suspend(request.hook_id)
 
     return approve
 
 
-def _ask(request: ApprovalRequest) -> Approval:
+async def _wait_for_decision(store: Store, request: ApprovalRequest) -> Approval:
+    print(
+        f"⏸ {request.node} waits for a decision: xene approve {request.hook_id}",
+        file=sys.stderr,
+    )
+    while True:
+        suspension = await store.get_suspension(request.hook_id)
+        if suspension is not None and suspension.decision is not None:
+            return Approval(cast(Decision, suspension.decision), suspension.data, suspension.reason)
+        await asyncio.sleep(POLL_S)
+
+
+def _ask(request: ApprovalRequest) -> Approval | None:
+    """Ask on the terminal; None: leave it waiting (the run suspends)."""
     print(f"\n⏸  {request.node} waits for a decision (hook {request.hook_id})", file=sys.stderr)
     for key, value in request.metadata.items():
         print(f"   {key}: {value}", file=sys.stderr)
     while True:
-        print("   [a]pprove, [r]eject or [e]scalate? ", end="", file=sys.stderr, flush=True)
+        print(
+            "   [a]pprove, [r]eject, [e]scalate, or [l]eave it waiting? ",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
         answer = sys.stdin.readline()
         if not answer:
-            raise ApprovalRequired(f"no decision for {request.node}: the terminal closed")
-        choice = CHOICES.get(answer.strip().lower()[:1])
+            return None
+        key = answer.strip().lower()[:1]
+        if key == "l":
+            return None
+        choice = CHOICES.get(key)
         if choice is not None:
-            reason = "decided at the terminal"
-            return Approval(cast(Decision, choice), reason=reason)
+            return Approval(cast(Decision, choice), reason="decided at the terminal")

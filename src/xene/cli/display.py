@@ -10,8 +10,8 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from xene.core.states import State
 from xene.core.records import Listener, NodeRecord, RunRecord, StepRecord
+from xene.core.states import State
 
 GLYPH = {
     State.NOT_EXECUTED: "·",

@@ -51,8 +51,13 @@ def _enter(
     if name is None:
         return True
     from xene.cli.display import PlainDisplay
-    from xene.cli.run import Runner
+    from xene.engine.engine import Engine
+    from xene.engine.options import EngineOptions
 
-    runner = Runner(PlainDisplay(), env, {}, None)
-    runs, interrupted = asyncio.run(runner.run_all(workflow.name, [workflow.pipeline(name)], data))
-    return not interrupted and all(r.succeeded for r in runs)
+    display = PlainDisplay()
+    engine = Engine(EngineOptions(listeners=(display,), env=env))
+    execution = engine.prepare(workflow.pipeline(name), data, workflow=workflow.name)
+    display.begin(execution.run)
+    run = asyncio.run(execution.execute())
+    display.end(run)
+    return run.succeeded

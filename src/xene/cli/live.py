@@ -12,8 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from xene.cli.display import GLYPH, Display, details, duration, run_line
-from xene.core.states import State
 from xene.core.records import NodeRecord, RunRecord
+from xene.core.states import State
 
 STYLE = {
     State.SUCCESS: "green",

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from xene.cli.common import UsageError, fail_usage, load_workflow, parse_input, parse_pairs
 from xene.cli.display import Display, triggers_note
-from xene.core.records import RunRecord
+from xene.cli.session import Session, Settings
 from xene.spec.ir import Pipeline, Workflow
 
 HELP = "run a workflow now, on this machine"
@@ -24,8 +24,13 @@ FILE is a Xene manifest (YAML or JSON, `kind: Workflow`), a flow (`nodes:` and `
 a state machine (`state_machine:`) or a Python file using `import xene`.
 Cron and webhook triggers are listed, not started: `xene run` runs the pipelines once.
 
-Exit codes: 0 every run succeeded, 1 a run failed, 2 the input is invalid,
-130 interrupted (Ctrl-C cancels the run: running steps get SIGTERM, then SIGKILL).
+Every run is kept in the store (SQLite at $XENE_HOME/xene.db unless --store says
+otherwise): see `xene runs`, `xene show RUN`, `xene logs RUN`. A run whose process died
+continues with `xene resume RUN` (or `xene run FILE --resume`).
+
+Exit codes: 0 every run succeeded, 1 a run failed, 2 the input is invalid, 3 a run is
+suspended on an approval (decide with `xene approve HOOK`), 130 interrupted (Ctrl-C
+cancels the run: running steps get SIGTERM, then SIGKILL).
 
 Examples:
   xene run examples/ci.yaml
@@ -66,6 +71,28 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--max-concurrency", type=int, metavar="N", help="run at most N nodes at once"
     )
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="where runs are kept: sqlite:///path.db (default: $XENE_STORE, else "
+        "$XENE_HOME/xene.db), postgresql://..., or memory:// (nothing kept)",
+    )
+    parser.add_argument(
+        "--idempotency-key",
+        metavar="K",
+        help="start at most one run for K: a second `xene run` with K reports the first",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="resume the newest unfinished run of FILE instead of starting a new one",
+    )
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="when a std::wait node asks for a decision, wait for `xene approve` "
+        "instead of suspending the run (exit code 3)",
+    )
     parser.add_argument("--json", action="store_true", help="print the final run record as JSON")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the outcome")
     parser.set_defaults(handler=handle)
@@ -74,8 +101,12 @@ def add_parser(commands: Any) -> None:
 def handle(args: argparse.Namespace) -> int:
     try:
         data = parse_input(args.input)
-        env = parse_pairs(args.env, "--env")
-        approvals = _approvals(parse_pairs(args.approve, "--approve"))
+        settings = Settings(
+            env=parse_pairs(args.env, "--env"),
+            approvals=_approvals(parse_pairs(args.approve, "--approve")),
+            max_concurrency=args.max_concurrency,
+            wait=args.wait,
+        )
     except UsageError as exc:
         return fail_usage(str(exc))
     workflow = load_workflow(args.file)
@@ -85,19 +116,81 @@ def handle(args: argparse.Namespace) -> int:
     if workflow.format == "fsm":
         from xene.cli.fsm_run import run_state_machines
 
-        return run_state_machines(workflow, args.event or [], data, env)
+        return run_state_machines(workflow, args.event or [], data, settings.env)
     try:
         pipelines = select_pipelines(workflow, args.pipeline)
     except UsageError as exc:
         return fail_usage(str(exc))
     display = make_display(args)
     _note_triggers(workflow, pipelines, args)
-    runner = Runner(display, env, approvals, args.max_concurrency)
-    runs, interrupted = asyncio.run(runner.run_all(workflow.name, pipelines, data))
-    display.summary(runs)
-    if interrupted:
-        return 130
-    return 0 if all(r.succeeded for r in runs) else 1
+    return asyncio.run(_run(args, workflow, pipelines, data, Session(display, settings, None)))
+
+
+async def _run(
+    args: argparse.Namespace,
+    workflow: Workflow,
+    pipelines: list[Pipeline],
+    data: Any,
+    session: Session,
+) -> int:
+    from xene.store import open_store
+
+    try:
+        store = await open_store(args.store)
+    except ValueError as exc:
+        return fail_usage(str(exc))
+    session.store = store
+    try:
+        if args.resume:
+            return await _resume_latest(args.file, pipelines, session)
+        for pipeline in pipelines:
+            await _start(args, workflow, pipeline, data, session)
+            if session.interrupted:
+                break
+        session.display.summary(session.runs)
+        return session.exit_code()
+    finally:
+        await store.close()
+
+
+async def _start(
+    args: argparse.Namespace, workflow: Workflow, pipeline: Pipeline, data: Any, session: Session
+) -> None:
+    from xene.engine.durable import start_run
+    from xene.store.base import RunSource
+
+    path = os.path.abspath(args.file)
+    source = RunSource(
+        path=path,
+        text=Path(path).read_text(encoding="utf-8"),
+        format=workflow.format,
+        workflow=workflow.name,
+        pipeline=pipeline.name,
+    )
+    key = args.idempotency_key
+    if key and len(workflow.pipelines) > 1:
+        key = f"{key}/{pipeline.name}"
+    assert session.store is not None
+    execution, created = await start_run(
+        session.store, pipeline, data, source, session.options(), idempotency_key=key
+    )
+    if created:
+        await session.execute(execution)
+    else:
+        session.existing(execution.run, key or "")
+
+
+async def _resume_latest(file: str, pipelines: list[Pipeline], session: Session) -> int:
+    from xene.cli.resume import resume_stored
+
+    assert session.store is not None
+    path, names = os.path.abspath(file), {p.name for p in pipelines}
+    for summary in reversed(await session.store.unfinished_runs()):
+        stored = await session.store.get_run(summary.id)
+        if stored and stored.source.path == path and stored.source.pipeline in names:
+            return await resume_stored(stored, session)
+    print(f"xene: no unfinished run of {file} to resume", file=sys.stderr)
+    return 1
 
 
 def _importable_from(path: str) -> None:
@@ -145,71 +238,3 @@ def _note_triggers(workflow: Workflow, pipelines: list[Pipeline], args: argparse
     scheduled = [t.name for t in workflow.triggers if t.name in used and t.type != "manual"]
     if scheduled and not (args.json or args.quiet):
         print(triggers_note(scheduled), file=sys.stderr)
-
-
-class Runner:
-    """Runs pipelines one after the other; Ctrl-C cancels the current one and stops."""
-
-    def __init__(
-        self,
-        display: Display,
-        env: dict[str, str],
-        approvals: dict[str, str],
-        max_concurrency: int | None,
-    ) -> None:
-        self.display = display
-        self.env = env
-        self.approvals = approvals
-        self.max_concurrency = max_concurrency
-        self.interrupted = False
-        self._cancelling: asyncio.Future[None] | None = None
-
-    async def run_all(
-        self, workflow: str, pipelines: list[Pipeline], data: Any
-    ) -> tuple[list[RunRecord], bool]:
-        from xene.cli.approve import make_approver
-        from xene.engine.engine import Engine
-        from xene.engine.options import EngineOptions
-
-        options = EngineOptions(
-            listeners=(self.display,),
-            approver=make_approver(self.approvals, self.display),
-            env=self.env,
-            max_concurrency=self.max_concurrency,
-        )
-        engine = Engine(options)
-        runs: list[RunRecord] = []
-        for pipeline in pipelines:
-            execution = engine.prepare(pipeline, data, workflow=workflow)
-            self.display.begin(execution.run)
-            with _on_interrupt(lambda ex=execution: self._interrupt(ex)):
-                run = await execution.execute()
-            self.display.end(run)
-            runs.append(run)
-            if self.interrupted:
-                break
-        return runs, self.interrupted
-
-    def _interrupt(self, execution: Any) -> None:
-        if self.interrupted:
-            return
-        self.interrupted = True
-        print("\ncancelling: running steps get SIGTERM, then SIGKILL", file=sys.stderr)
-        self._cancelling = asyncio.ensure_future(execution.cancel("interrupted"))
-
-
-class _on_interrupt:
-    """Route SIGINT and SIGTERM to a callback while a run executes."""
-
-    def __init__(self, callback: Any) -> None:
-        self.callback = callback
-
-    def __enter__(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self.callback)
-
-    def __exit__(self, *exc: object) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)

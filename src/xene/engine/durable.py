@@ -7,8 +7,6 @@ again), nodes that were running run again, suspended ones ask again for their de
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,14 +19,11 @@ from xene.engine.options import Approval, ApprovalRequest, EngineOptions
 from xene.errors import Suspend, XeneError
 from xene.spec.ir import Pipeline
 from xene.store.base import NewRun, RunSource, Store, StoredRun, Suspension
+from xene.store.owners import owner_id
 
 
 class CannotResume(XeneError):
     """The run cannot be resumed."""
-
-
-def owner_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(slots=True)

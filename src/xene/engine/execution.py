@@ -254,7 +254,7 @@ class Execution:
 
     async def _run_node(self, start: Start, node: Node) -> None:
         record = self.record_of(start)
-        attempt = 0
+        attempt = record.attempt  # a run resumed after a crash goes on counting
         while True:
             attempt += 1
             record.attempt = attempt

@@ -31,6 +31,10 @@ class _Lines:
     size: int = 0
 
 
+def _sealed(chunk: _Lines) -> bool:
+    return len(chunk.lines) >= CHUNK_LINES or chunk.size >= CHUNK_BYTES
+
+
 class Journal(Listener):
     def __init__(self, store: Store, run: RunRecord, now: float, wake: asyncio.Event) -> None:
         self.store = store
@@ -63,7 +67,7 @@ class Journal(Listener):
 
     def log(self, run: RunRecord, node: NodeRecord, step: str | None, line: str) -> None:
         last = self.chunks[-1] if self.chunks else None
-        if last is None or last.node != node.key or last.step != step:
+        if last is None or last.node != node.key or last.step != step or _sealed(last):
             last = _Lines(node.key, step, 0.0)
             self.chunks.append(last)
         last.lines.append(line)

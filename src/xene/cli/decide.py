@@ -1,0 +1,107 @@
+"""`xene approve HOOK`: decide a waiting `std::wait` node, and continue its run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+from xene.cli.common import UsageError, fail_usage, parse_input
+from xene.cli.session import Session, Settings
+
+DESCRIPTION = """\
+Decide a node that waits for approval, then continue its run here (unless the process
+that started it is still waiting for the decision, as `xene run --wait` does).
+
+  xene suspensions                                  what waits, with its hook ids
+  xene approve deploy-8k2m4q7x
+  xene approve deploy-8k2m4q7x --reject --reason "not on a Friday"
+  xene approve deploy-8k2m4q7x --escalate --data '{"to": "ops"}'
+
+The run continues on the node's `out`, `rejected` or `escalated` port.
+Exit codes: 0 decided (and the run, if continued here, succeeded), 1 already decided or
+the continued run failed, 2 unknown hook or bad input, 3 the run waits again.
+"""
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "approve",
+        help="decide a node waiting for approval, and continue its run",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("hook", help="the hook id (see `xene suspensions`)")
+    choice = parser.add_mutually_exclusive_group()
+    choice.add_argument("--reject", action="store_true", help="reject instead of approving")
+    choice.add_argument("--escalate", action="store_true", help="escalate instead")
+    parser.add_argument("--data", metavar="JSON", help="data to pass on with the decision")
+    parser.add_argument("--reason", default="", metavar="TEXT", help="why, for the record")
+    parser.add_argument("--no-resume", action="store_true", help="only record the decision")
+    parser.add_argument("--store", metavar="URL", help="the store (default: $XENE_STORE or SQLite)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only the outcome")
+    parser.add_argument("--json", action="store_true", help="print the continued run as JSON")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from xene.cli.run import make_display
+
+    try:
+        data = parse_input(args.data) if args.data else None
+    except UsageError as exc:
+        return fail_usage(str(exc).replace("--input", "--data"))
+    decision = "reject" if args.reject else "escalate" if args.escalate else "approve"
+    session = Session(make_display(args), Settings(), None)
+    return asyncio.run(_decide(args, decision, data, session))
+
+
+async def _decide(args: argparse.Namespace, decision: str, data: Any, session: Session) -> int:
+    import time
+
+    from xene.store import open_store
+
+    try:
+        store = await open_store(args.store)
+    except ValueError as exc:
+        return fail_usage(str(exc))
+    session.store = store
+    try:
+        waiting = await store.get_suspension(args.hook)
+        if waiting is None:
+            return fail_usage(f"no hook {args.hook!r} waits (see `xene suspensions`)")
+        if waiting.decision is not None:
+            print(f"xene: {args.hook} was decided already: {waiting.decision}", file=sys.stderr)
+            return 1
+        decided = await store.decide(args.hook, decision, data, args.reason, time.time())
+        if decided is None:
+            print(f"xene: {args.hook} was decided meanwhile by someone else", file=sys.stderr)
+            return 1
+        print(
+            f"{decision}: {args.hook} (run {decided.run_id}, node {decided.node})"
+            + (f", data {json.dumps(data)}" if data is not None else ""),
+            file=sys.stderr,
+        )
+        return 0 if args.no_resume else await _continue(decided.run_id, session)
+    finally:
+        await store.close()
+
+
+async def _continue(run_id: str, session: Session) -> int:
+    import time
+
+    from xene.cli.resume import resume_stored
+    from xene.store.owners import owner_alive
+
+    assert session.store is not None
+    stored = await session.store.get_run(run_id)
+    if stored is None or stored.record.state.finished:
+        return 0
+    if stored.lease_until > time.time() and owner_alive(stored.owner):
+        print(
+            f"the run continues in the process that waits for it ({stored.owner})", file=sys.stderr
+        )
+        return 0
+    return await resume_stored(stored, session)

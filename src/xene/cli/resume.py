@@ -1,0 +1,92 @@
+"""`xene resume RUN`: continue a run whose process died, where it stopped."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from xene.cli.common import fail_usage
+from xene.cli.session import Session, Settings
+from xene.store.base import StoredRun
+
+DESCRIPTION = """\
+Continue a run whose process died (killed, crashed, machine rebooted): nodes that had
+finished are not run again (their outputs come back from the store), nodes that were
+running run again, and nodes waiting for an approval keep waiting.
+
+  xene resume 01JD5X3K9Q7R8S2T4V6W8Y0Z1A
+  xene run flow.yaml --resume            (the newest unfinished run of a file)
+
+Exit codes as for `xene run`: 0 success, 1 failed, 2 bad input, 3 suspended, 130 interrupted.
+"""
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "resume",
+        help="continue a run whose process died",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("run", help="the run id (see `xene runs`)")
+    parser.add_argument("--store", metavar="URL", help="the store (default: $XENE_STORE or SQLite)")
+    parser.add_argument("--wait", action="store_true", help="wait for decisions, do not suspend")
+    parser.add_argument("--json", action="store_true", help="print the final run record as JSON")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only the outcome")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from xene.cli.run import make_display
+
+    session = Session(make_display(args), Settings(wait=args.wait), None)
+    return asyncio.run(_resume(args.run, args.store, session))
+
+
+async def _resume(run_id: str, url: str | None, session: Session) -> int:
+    from xene.store import open_store
+
+    try:
+        store = await open_store(url)
+    except ValueError as exc:
+        return fail_usage(str(exc))
+    session.store = store
+    try:
+        stored = await store.get_run(run_id)
+        if stored is None:
+            return fail_usage(f"no run {run_id!r} in the store (see `xene runs`)")
+        return await resume_stored(stored, session)
+    finally:
+        await store.close()
+
+
+async def resume_stored(stored: StoredRun, session: Session) -> int:
+    """Rebuild the run's pipeline from its recorded source and execute the rest of it."""
+    from xene.engine.durable import CannotResume, resume_run
+    from xene.errors import InvalidDefinition
+
+    assert session.store is not None
+    try:
+        pipeline = _pipeline_of(stored)
+        execution = await resume_run(session.store, stored, pipeline, session.options())
+    except (CannotResume, InvalidDefinition) as exc:
+        print(f"xene: cannot resume run {stored.record.id}: {exc}", file=sys.stderr)
+        return 1
+    await session.execute(execution)
+    session.display.summary(session.runs)
+    return session.exit_code()
+
+
+def _pipeline_of(stored: StoredRun) -> Any:
+    """The pipeline as it was when the run started: from the recorded text, not the file
+    as it is now (a Python file is imported again: it has no recorded form)."""
+    from xene.spec.load import load_file, load_text
+
+    source = stored.source
+    if source.format == "python":
+        workflow = load_file(source.path)
+    else:
+        workflow = load_text(source.text, source.path)
+    return workflow.pipeline(source.pipeline)

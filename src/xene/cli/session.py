@@ -1,0 +1,128 @@
+"""Executing runs from the command line: display, Ctrl-C, approvals, exit codes.
+
+Shared by `xene run`, `xene resume` and `xene approve`, which all end up executing a
+run in this process and reporting it the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from xene.cli.display import Display
+from xene.core.records import RunRecord
+from xene.core.states import State
+
+if TYPE_CHECKING:
+    from xene.engine.execution import Execution
+    from xene.engine.options import EngineOptions
+    from xene.store.base import Store
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_SUSPENDED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+@dataclass(slots=True)
+class Settings:
+    env: dict[str, str] = field(default_factory=dict)
+    approvals: dict[str, str] = field(default_factory=dict)
+    """`--approve NODE=DECISION`, decided in advance."""
+    max_concurrency: int | None = None
+    wait: bool = False
+    """`--wait`: keep waiting for decisions made elsewhere instead of suspending."""
+
+
+class Session:
+    """Executes runs one after the other; Ctrl-C cancels the current one and stops."""
+
+    def __init__(self, display: Display, settings: Settings, store: Store | None) -> None:
+        self.display = display
+        self.settings = settings
+        self.store = store
+        self.runs: list[RunRecord] = []
+        self.found: list[RunRecord] = []
+        """Runs an idempotency key named: reported, not executed."""
+        self.interrupted = False
+        self._cancelling: asyncio.Future[None] | None = None
+
+    def options(self) -> EngineOptions:
+        from xene.cli.approve import make_approver
+        from xene.engine.options import EngineOptions
+
+        return EngineOptions(
+            listeners=(self.display,),
+            approver=make_approver(
+                self.settings.approvals,
+                self.display,
+                store=self.store,
+                wait=self.settings.wait,
+            ),
+            env=self.settings.env,
+            max_concurrency=self.settings.max_concurrency,
+        )
+
+    async def execute(self, execution: Execution) -> RunRecord:
+        self.display.begin(execution.run)
+        with _on_interrupt(lambda: self._interrupt(execution)):
+            run = await execution.execute()
+        self.display.end(run)
+        if run.state is State.SUSPENDED:
+            await self._report_suspended(run)
+        self.runs.append(run)
+        return run
+
+    def _interrupt(self, execution: Execution) -> None:
+        if self.interrupted:
+            return
+        self.interrupted = True
+        print("\ncancelling: running steps get SIGTERM, then SIGKILL", file=sys.stderr)
+        self._cancelling = asyncio.ensure_future(execution.cancel("interrupted"))
+
+    def existing(self, run: RunRecord, key: str) -> None:
+        print(
+            f"run {run.id} exists already for idempotency key {key!r} ({run.state}); "
+            "not starting another",
+            file=sys.stderr,
+        )
+        self.found.append(run)
+
+    async def _report_suspended(self, run: RunRecord) -> None:
+        if self.store is None:
+            return
+        waiting = [s for s in await self.store.list_suspensions() if s.run_id == run.id]
+        for suspension in waiting:
+            print(
+                f"⏸ {suspension.node} waits for a decision (hook {suspension.hook_id}):\n"
+                f"    xene approve {suspension.hook_id}    "
+                "(or --reject, --escalate; add --data JSON, --reason TEXT)",
+                file=sys.stderr,
+            )
+
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        states = {run.state for run in self.runs}
+        states |= {run.state for run in self.found if run.state.finished}
+        if states - {State.SUCCESS, State.SUSPENDED}:
+            return EXIT_FAILED
+        return EXIT_SUSPENDED if State.SUSPENDED in states else EXIT_OK
+
+
+class _on_interrupt:
+    """Route SIGINT and SIGTERM to a callback while a run executes."""
+
+    def __init__(self, callback: Callable[[], None]) -> None:
+        self.callback = callback
+
+    def __enter__(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.callback)
+
+    def __exit__(self, *exc: object) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
