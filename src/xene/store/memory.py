@@ -1,0 +1,266 @@
+"""`MemoryStore`: the Store in dicts, for unit tests and `--store memory://`.
+
+It passes the same contract suite as the SQL stores: values go through the same JSON
+and row conversions (rows.py), so what comes back is what SQL would give back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from xene.core.records import RunRecord
+from xene.core.states import State
+from xene.store import owners, rows
+from xene.store.base import (
+    FINAL_STATES,
+    Batch,
+    LogChunk,
+    MachineInstance,
+    NewRun,
+    NodeRow,
+    RunFilter,
+    RunSummary,
+    StepRow,
+    StoredRun,
+    Suspension,
+)
+
+
+@dataclass(slots=True)
+class _Run:
+    new: NewRun
+    input_json: str
+    state: str = str(State.NOT_EXECUTED)
+    error: str | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    owner: str = ""
+    lease_until: float = 0.0
+    nodes: dict[str, NodeRow] = field(default_factory=dict)
+    steps: dict[tuple[str, int], StepRow] = field(default_factory=dict)
+    logs: list[tuple[int, LogChunk, str]] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINAL_STATES
+
+    def summary(self) -> RunSummary:
+        n = self.new
+        return RunSummary(
+            n.id, n.workflow, n.pipeline, self.state, n.created_at, self.started_at,
+            self.ended_at, self.error, self.owner, self.lease_until,
+        )  # fmt: skip
+
+
+class MemoryStore:
+    """Every method completes without awaiting, so each is atomic on the event loop."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, _Run] = {}
+        self._keys: dict[str, str] = {}
+        self._suspensions: dict[str, Suspension] = {}
+        self._fires: set[tuple[str, str]] = set()
+        self._machines: dict[str, str] = {}
+        self._instances: dict[str, MachineInstance] = {}
+
+    async def migrate(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    # -- runs ---------------------------------------------------------------------------
+    async def create_run(self, run: NewRun) -> tuple[str, bool]:
+        key = run.idempotency_key
+        if key is not None and key in self._keys:
+            return self._keys[key], False
+        if run.id in self._runs:
+            raise KeyError(f"run {run.id!r} exists already")
+        self._runs[run.id] = _Run(run, rows.dumps(run.input), owner=run.owner,
+                                  lease_until=run.lease_until)  # fmt: skip
+        if key is not None:
+            self._keys[key] = run.id
+        return run.id, True
+
+    async def commit(self, run_id: str, batch: Batch) -> None:
+        run = self._runs.get(run_id)
+        if run is None:
+            if batch:
+                raise KeyError(f"no run {run_id!r} in the store")
+            return
+        if batch.run is not None:
+            r = batch.run
+            run.state, run.error, run.started_at, run.ended_at = (
+                r.state, r.error, r.started_at, r.ended_at)  # fmt: skip
+        run.nodes.update((node.key, node) for node in batch.nodes)
+        run.steps.update(((step.node_key, step.index), step) for step in batch.steps)
+        self._append_logs(run, batch.logs)
+        for suspension in batch.suspensions:
+            self._upsert_suspension(suspension)
+        if batch.lease_until is not None:
+            run.lease_until = batch.lease_until
+
+    def _append_logs(self, run: _Run, chunks: list[LogChunk]) -> None:
+        last = run.logs[-1][0] if run.logs else 0
+        for chunk in (c for c in chunks if c.lines):
+            last += 1
+            run.logs.append((last, chunk, "\n".join(chunk.lines)))
+
+    def _upsert_suspension(self, new: Suspension) -> None:
+        new = _json_copy(new)
+        old = self._suspensions.get(new.hook_id)
+        if old is not None:  # a decision is changed only by `decide`
+            new = dataclasses.replace(old, node=new.node, metadata=new.metadata,
+                timeout_at=new.timeout_at, timeout_action=new.timeout_action)  # fmt: skip
+        self._suspensions[new.hook_id] = new
+
+    async def get_run(self, run_id: str) -> StoredRun | None:
+        run = self._runs.get(run_id)
+        return None if run is None else _stored(run)
+
+    async def list_runs(self, flt: RunFilter) -> list[RunSummary]:
+        wanted = {"workflow": flt.workflow, "pipeline": flt.pipeline, "state": flt.state}
+        found = []
+        for run_id in sorted(self._runs, reverse=True):
+            summary = self._runs[run_id].summary()
+            if flt.before is not None and run_id >= flt.before:
+                continue
+            if all(v is None or getattr(summary, k) == v for k, v in wanted.items()):
+                found.append(summary)
+        return found[: flt.limit]
+
+    async def unfinished_runs(self) -> list[RunSummary]:
+        return [self._runs[i].summary() for i in sorted(self._runs) if not self._runs[i].finished]
+
+    async def claim_run(self, run_id: str, owner: str, lease_until: float, now: float) -> bool:
+        run = self._runs.get(run_id)
+        if run is None or run.finished:
+            return False
+        free = run.lease_until < now or run.owner == owner or not owners.owner_alive(run.owner)
+        if free:
+            run.owner, run.lease_until = owner, lease_until
+        return free
+
+    async def read_logs(
+        self,
+        run_id: str,
+        *,
+        node: str | None = None,
+        step: str | None = None,
+        after: int = 0,
+        limit: int = 1000,
+    ) -> list[LogChunk]:
+        run = self._runs.get(run_id)
+        found = [
+            dataclasses.replace(chunk, lines=tuple(text.split("\n")), seq=seq)
+            for seq, chunk, text in (run.logs if run else ())
+            if seq > after
+            and (node is None or chunk.node == node)
+            and (step is None or chunk.step == step)
+        ]
+        return found[:limit]
+
+    async def delete_runs(self, ended_before: float) -> int:
+        old = [
+            run_id
+            for run_id, run in self._runs.items()
+            if run.finished and run.ended_at is not None and run.ended_at < ended_before
+        ]
+        for run_id in old:
+            key = self._runs.pop(run_id).new.idempotency_key
+            self._keys.pop(key or "", None)
+        gone = set(old)
+        self._suspensions = {h: s for h, s in self._suspensions.items() if s.run_id not in gone}
+        return len(old)
+
+    # -- approvals ----------------------------------------------------------------------
+    async def list_suspensions(self, *, pending: bool = True) -> list[Suspension]:
+        found = (s for s in self._suspensions.values() if not pending or s.decision is None)
+        return sorted(found, key=lambda s: (s.created_at, s.hook_id))
+
+    async def get_suspension(self, hook_id: str) -> Suspension | None:
+        return self._suspensions.get(hook_id)
+
+    async def decide(
+        self, hook_id: str, decision: str, data: Any, reason: str, at: float
+    ) -> Suspension | None:
+        old = self._suspensions.get(hook_id)
+        if old is None or old.decision is not None:
+            return None
+        new = dataclasses.replace(old, decision=decision, data=_json(data), reason=reason,
+                                  decided_at=at)  # fmt: skip
+        self._suspensions[hook_id] = new
+        return new
+
+    # -- triggers -----------------------------------------------------------------------
+    async def record_fire(self, trigger_id: str, fire_key: str, at: float) -> bool:
+        if (trigger_id, fire_key) in self._fires:
+            return False
+        self._fires.add((trigger_id, fire_key))
+        return True
+
+    # -- state machines -----------------------------------------------------------------
+    async def define_machine(self, name: str, definition: dict[str, Any], at: float) -> bool:
+        if name in self._machines:
+            return False
+        self._machines[name] = rows.dumps(definition)
+        return True
+
+    async def get_machine(self, name: str) -> dict[str, Any] | None:
+        text = self._machines.get(name)
+        return None if text is None else dict(rows.loads(text))
+
+    async def list_machines(self) -> list[str]:
+        return sorted(self._machines)
+
+    async def create_instance(self, instance: MachineInstance) -> None:
+        if instance.id in self._instances:
+            raise KeyError(f"instance {instance.id!r} exists already")
+        self._instances[instance.id] = instance
+
+    async def move_instance(
+        self, instance_id: str, event: str, from_state: str, to_state: str, at: float
+    ) -> bool:
+        old = self._instances.get(instance_id)
+        if old is None or old.state != from_state:
+            return False
+        history = (*old.history, (event, from_state, to_state, at))
+        self._instances[instance_id] = dataclasses.replace(
+            old, state=to_state, updated_at=at, history=history
+        )
+        return True
+
+    async def get_instance(self, instance_id: str) -> MachineInstance | None:
+        return self._instances.get(instance_id)
+
+    async def list_instances(self, machine: str) -> list[MachineInstance]:
+        found = (i for i in self._instances.values() if i.machine == machine)
+        return [
+            dataclasses.replace(i, history=())
+            for i in sorted(found, key=lambda i: (i.created_at, i.id))
+        ]
+
+
+def _json(value: Any) -> Any:
+    return rows.loads(rows.dumps(value))
+
+
+def _json_copy(s: Suspension) -> Suspension:
+    return dataclasses.replace(s, metadata=_json(s.metadata) or {}, data=_json(s.data))
+
+
+def _stored(run: _Run) -> StoredRun:
+    n = run.new
+    record = RunRecord(
+        id=n.id, workflow=n.workflow, pipeline=n.pipeline, input=rows.loads(run.input_json),
+        state=State(run.state), error=run.error, started_at=run.started_at,
+        ended_at=run.ended_at,
+    )  # fmt: skip
+    for key, node in run.nodes.items():
+        record.nodes[key] = rows.node_record(node)
+    for (key, _), step in sorted(run.steps.items()):
+        if key in record.nodes:
+            record.nodes[key].steps.append(rows.step_record(step))
+    return StoredRun(record, n.source, run.owner, run.lease_until, n.idempotency_key)

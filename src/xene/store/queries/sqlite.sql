@@ -1,0 +1,2 @@
+-- SQLite overrides of common.sql. Writes run under BEGIN IMMEDIATE, which already
+-- serializes them: no row locks needed.

@@ -1,0 +1,142 @@
+"""`SqlStore`: the Store over SQL, shared by SQLite and PostgreSQL.
+
+The logic is in transactions (sql_runs, sql_approvals, sql_machines; see txn.py) written
+once over named queries (queries/*.sql). A subclass only says how to run a transaction
+(`_run`) and how to close.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from typing import Any, ClassVar, TypeVar
+
+from xene.store import owners, sql_approvals, sql_machines, sql_runs, sqlfiles
+from xene.store.base import (
+    Batch,
+    LogChunk,
+    MachineInstance,
+    NewRun,
+    RunFilter,
+    RunSummary,
+    StoredRun,
+    Suspension,
+)
+from xene.store.txn import Stmt, Txn
+
+T = TypeVar("T")
+
+
+class SqlStore(abc.ABC):
+    dialect: ClassVar[str]
+
+    def __init__(self) -> None:
+        self._q = sqlfiles.load_queries(self.dialect)
+
+    @abc.abstractmethod
+    async def _run(self, txn: Txn[T], *, write: bool) -> T:
+        """Run a transaction: all of it or, when it raises, nothing."""
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    async def migrate(self) -> None:
+        await self._run(self._migrate(time.time()), write=True)
+
+    async def schema_version(self) -> int:
+        """The latest migration applied (0 for an empty database)."""
+        return await self._run(self._version(), write=True)
+
+    def _migrate(self, now: float) -> Txn[None]:
+        yield Stmt(self._q["lock_migrations"])
+        current = yield from self._version()
+        for migration in sqlfiles.load_migrations(self.dialect):
+            if migration.version > current:
+                for statement in migration.statements:
+                    yield Stmt(statement, None)
+                yield Stmt(self._q["record_version"], (migration.version, now))
+
+    def _version(self) -> Txn[int]:
+        yield Stmt(self._q["create_schema_version"])
+        version: int = (yield Stmt(self._q["schema_version"])).scalar
+        return version
+
+    # -- runs ---------------------------------------------------------------------------
+    async def create_run(self, run: NewRun) -> tuple[str, bool]:
+        return await self._run(sql_runs.create_run(self._q, run), write=True)
+
+    async def commit(self, run_id: str, batch: Batch) -> None:
+        if batch:
+            await self._run(sql_runs.commit(self._q, run_id, batch), write=True)
+
+    async def get_run(self, run_id: str) -> StoredRun | None:
+        return await self._run(sql_runs.get_run(self._q, run_id), write=False)
+
+    async def list_runs(self, flt: RunFilter) -> list[RunSummary]:
+        return await self._run(sql_runs.list_runs(self._q, flt), write=False)
+
+    async def unfinished_runs(self) -> list[RunSummary]:
+        return await self._run(sql_runs.unfinished_runs(self._q), write=False)
+
+    async def claim_run(self, run_id: str, owner: str, lease_until: float, now: float) -> bool:
+        txn = sql_runs.claim_run(self._q, run_id, owner, lease_until, now, owners.owner_alive)
+        return await self._run(txn, write=True)
+
+    async def read_logs(
+        self,
+        run_id: str,
+        *,
+        node: str | None = None,
+        step: str | None = None,
+        after: int = 0,
+        limit: int = 1000,
+    ) -> list[LogChunk]:
+        txn = sql_runs.read_logs(self._q, run_id, node, step, after, limit)
+        return await self._run(txn, write=False)
+
+    async def delete_runs(self, ended_before: float) -> int:
+        return await self._run(sql_runs.delete_runs(self._q, ended_before), write=True)
+
+    # -- approvals ----------------------------------------------------------------------
+    async def list_suspensions(self, *, pending: bool = True) -> list[Suspension]:
+        return await self._run(sql_approvals.list_suspensions(self._q, pending), write=False)
+
+    async def get_suspension(self, hook_id: str) -> Suspension | None:
+        return await self._run(sql_approvals.get_suspension(self._q, hook_id), write=False)
+
+    async def decide(
+        self, hook_id: str, decision: str, data: Any, reason: str, at: float
+    ) -> Suspension | None:
+        txn = sql_approvals.decide(self._q, hook_id, decision, data, reason, at)
+        return await self._run(txn, write=True)
+
+    # -- triggers -----------------------------------------------------------------------
+    async def record_fire(self, trigger_id: str, fire_key: str, at: float) -> bool:
+        txn = sql_runs.record_fire(self._q, trigger_id, fire_key, at)
+        return await self._run(txn, write=True)
+
+    # -- state machines -----------------------------------------------------------------
+    async def define_machine(self, name: str, definition: dict[str, Any], at: float) -> bool:
+        txn = sql_machines.define_machine(self._q, name, definition, at)
+        return await self._run(txn, write=True)
+
+    async def get_machine(self, name: str) -> dict[str, Any] | None:
+        return await self._run(sql_machines.get_machine(self._q, name), write=False)
+
+    async def list_machines(self) -> list[str]:
+        return await self._run(sql_machines.list_machines(self._q), write=False)
+
+    async def create_instance(self, instance: MachineInstance) -> None:
+        await self._run(sql_machines.create_instance(self._q, instance), write=True)
+
+    async def move_instance(
+        self, instance_id: str, event: str, from_state: str, to_state: str, at: float
+    ) -> bool:
+        txn = sql_machines.move_instance(self._q, instance_id, event, from_state, to_state, at)
+        return await self._run(txn, write=True)
+
+    async def get_instance(self, instance_id: str) -> MachineInstance | None:
+        return await self._run(sql_machines.get_instance(self._q, instance_id), write=False)
+
+    async def list_instances(self, machine: str) -> list[MachineInstance]:
+        return await self._run(sql_machines.list_instances(self._q, machine), write=False)

@@ -1,0 +1,165 @@
+"""Run transactions shared by the SQL stores: create, commit, read back, claim, logs, gc."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from xene.core.records import RunRecord
+from xene.core.states import State
+from xene.store import rows
+from xene.store.base import (
+    Batch,
+    LogChunk,
+    NewRun,
+    NodeRow,
+    RunFilter,
+    RunSource,
+    RunSummary,
+    StepRow,
+    StoredRun,
+)
+from xene.store.sql_approvals import suspension_params
+from xene.store.txn import Result, Row, Stmt, Txn
+
+Queries = Mapping[str, str]
+
+
+def create_run(q: Queries, run: NewRun) -> Txn[tuple[str, bool]]:
+    src = run.source
+    inserted = yield Stmt(
+        q["insert_run"],
+        (run.id, run.workflow, run.pipeline, str(State.NOT_EXECUTED), rows.dumps(run.input),
+         run.created_at, run.idempotency_key, src.path, src.text, src.format, run.owner,
+         run.lease_until),
+    )  # fmt: skip
+    if inserted.rowcount == 1:
+        return run.id, True
+    existing = yield Stmt(q["run_by_key"], (run.idempotency_key,))
+    return str(existing.scalar), False
+
+
+def commit(q: Queries, run_id: str, batch: Batch) -> Txn[None]:
+    """Raises KeyError for an unknown run (and changes nothing)."""
+    # Lock the run row first (concurrent commits of a run go in turn), reading where its
+    # node order and log sequence stand: one read, then only writes.
+    found = yield Stmt(q["lock_run"], (run_id, run_id, run_id))
+    if not found.rows:
+        raise KeyError(f"no run {run_id!r} in the store")
+    last_ord, last_seq = found.rows[0]
+    if batch.run is not None:
+        r = batch.run
+        params = (r.state, r.error, r.started_at, r.ended_at, run_id)
+        yield Stmt(q["update_run"], params)
+    if batch.nodes:
+        nodes = [_node_params(run_id, last_ord + i, n) for i, n in enumerate(batch.nodes, 1)]
+        yield Stmt(q["upsert_node"], nodes, many=True)
+    if batch.steps:
+        steps = [_step_params(run_id, s) for s in batch.steps]
+        yield Stmt(q["upsert_step"], steps, many=True)
+    yield from _writes(q, run_id, last_seq, batch)
+
+
+def _writes(q: Queries, run_id: str, last_seq: int, batch: Batch) -> Txn[None]:
+    chunks = [chunk for chunk in batch.logs if chunk.lines]
+    if chunks:
+        logs = [
+            (run_id, last_seq + i, c.node, c.step, c.at, "\n".join(c.lines))
+            for i, c in enumerate(chunks, start=1)
+        ]
+        yield Stmt(q["insert_log"], logs, many=True)
+    if batch.suspensions:
+        params = [suspension_params(s) for s in batch.suspensions]
+        yield Stmt(q["upsert_suspension"], params, many=True)
+    if batch.lease_until is not None:
+        yield Stmt(q["update_lease"], (batch.lease_until, run_id))
+
+
+def _node_params(run_id: str, ord_: int, n: NodeRow) -> tuple[Any, ...]:
+    return (
+        run_id, n.key, ord_, n.node_id, n.type, n.scope_json, n.state, n.attempt,
+        n.input_json, n.output_json, n.ports_json, n.error, n.started_at, n.ended_at,
+        n.progress_json,
+    )  # fmt: skip
+
+
+def _step_params(run_id: str, s: StepRow) -> tuple[Any, ...]:
+    return (
+        run_id, s.node_key, s.index, s.name, s.state, s.exit_code, s.error, s.started_at,
+        s.ended_at,
+    )  # fmt: skip
+
+
+def get_run(q: Queries, run_id: str) -> Txn[StoredRun | None]:
+    found = yield Stmt(q["get_run"], (run_id,))
+    if not found.rows:
+        return None
+    nodes = yield Stmt(q["run_nodes"], (run_id,))
+    steps = yield Stmt(q["run_steps"], (run_id,))
+    return _stored_run(found.rows[0], nodes, steps)
+
+
+def _stored_run(run: Row, nodes: Result, steps: Result) -> StoredRun:
+    (id_, workflow, pipeline, state, input_json, error, started, ended,
+     path, text, fmt, owner, lease_until, key) = run  # fmt: skip
+    record = RunRecord(
+        id=id_, workflow=workflow, pipeline=pipeline, input=rows.loads(input_json),
+        state=State(state), error=error, started_at=started, ended_at=ended,
+    )  # fmt: skip
+    for node_row in nodes.rows:
+        node = rows.node_record(NodeRow(*node_row))
+        record.nodes[node.key] = node
+    for step_row in steps.rows:
+        step = StepRow(*step_row)
+        if step.node_key in record.nodes:
+            record.nodes[step.node_key].steps.append(rows.step_record(step))
+    source = RunSource(path=path, text=text, format=fmt, workflow=workflow, pipeline=pipeline)
+    return StoredRun(record, source, owner, lease_until, key)
+
+
+def list_runs(q: Queries, flt: RunFilter) -> Txn[list[RunSummary]]:
+    pairs = (flt.workflow, flt.pipeline, flt.state, flt.before)
+    params = [value for value in pairs for _ in (0, 1)]
+    found = yield Stmt(q["list_runs"], (*params, flt.limit))
+    return [RunSummary(*row) for row in found.rows]
+
+
+def unfinished_runs(q: Queries) -> Txn[list[RunSummary]]:
+    found = yield Stmt(q["unfinished_runs"])
+    return [RunSummary(*row) for row in found.rows]
+
+
+def claim_run(
+    q: Queries, run_id: str, owner: str, lease_until: float, now: float,
+    alive: Callable[[str], bool],
+) -> Txn[bool]:  # fmt: skip
+    """Compare-and-set on the lease; an owner that is not `alive` has lost its lease."""
+    found = yield Stmt(q["run_owner"], (run_id,))
+    if not found.rows:
+        return False
+    current = str(found.scalar)
+    dead = None if alive(current) else current
+    done = yield Stmt(q["claim_run"], (owner, lease_until, run_id, now, owner, dead))
+    return done.rowcount == 1
+
+
+def read_logs(
+    q: Queries, run_id: str, node: str | None, step: str | None, after: int, limit: int
+) -> Txn[list[LogChunk]]:
+    found = yield Stmt(q["read_logs"], (run_id, after, node, node, step, step, limit))
+    return [_chunk(row) for row in found.rows]
+
+
+def _chunk(row: Row) -> LogChunk:
+    run_id, node, step, at, text, seq = row
+    return LogChunk(run_id, node, step, at, tuple(text.split("\n")), seq)
+
+
+def delete_runs(q: Queries, ended_before: float) -> Txn[int]:
+    done = yield Stmt(q["delete_runs"], (ended_before,))
+    return done.rowcount
+
+
+def record_fire(q: Queries, trigger_id: str, fire_key: str, at: float) -> Txn[bool]:
+    done = yield Stmt(q["record_fire"], (trigger_id, fire_key, at))
+    return done.rowcount == 1

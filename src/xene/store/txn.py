@@ -1,0 +1,65 @@
+"""Transactions as generators: the shared SQL logic, free of any driver.
+
+A transaction is a generator that yields `Stmt`s and receives each one's `Result`. The
+SQLite store drives it on its database thread in one hop (`drive`); the PostgreSQL store
+drives it on the event loop (`adrive`). So one piece of logic serves both, and a commit
+costs SQLite a single thread hop whatever the number of statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias, TypeVar
+
+T = TypeVar("T")
+Row: TypeAlias = tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Stmt:
+    sql: str
+    params: Sequence[Any] | None = ()
+    """One row of parameters; with `many`, a sequence of rows (one executemany); None
+    for a statement taken as it is (a migration's: no placeholders, `%` literal)."""
+    many: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    rows: list[Row] = field(default_factory=list)
+    rowcount: int = 0
+
+    @property
+    def scalar(self) -> Any:
+        """The first column of the first row."""
+        return self.rows[0][0]
+
+
+Txn: TypeAlias = Generator[Stmt, Result, T]
+
+
+def drive(txn: Txn[T], execute: Callable[[Stmt], Result]) -> T:
+    """Run a transaction's statements with a blocking `execute`; return its value."""
+    try:
+        stmt = next(txn)
+        while True:
+            stmt = txn.send(execute(stmt))
+    except StopIteration as stop:
+        value: T = stop.value
+        return value
+    finally:
+        txn.close()
+
+
+async def adrive(txn: Txn[T], execute: Callable[[Stmt], Awaitable[Result]]) -> T:
+    """Run a transaction's statements with an async `execute`; return its value."""
+    try:
+        stmt = next(txn)
+        while True:
+            stmt = txn.send(await execute(stmt))
+    except StopIteration as stop:
+        value: T = stop.value
+        return value
+    finally:
+        txn.close()

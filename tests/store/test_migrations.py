@@ -1,0 +1,132 @@
+"""Migrations: numbered SQL files per dialect, applied in order, once, all or nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from xene.store import open_store, sqlfiles, store_for
+from xene.store.sql import SqlStore
+from xene.store.sqlfiles import Migration
+
+LATEST = sqlfiles.load_migrations("sqlite")[-1].version
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database without any table."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    return str(request.getfixturevalue("pg_empty"))
+
+
+@pytest.fixture
+def extra_migration(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A migration after the real ones, once the test has given it statements."""
+    statements: list[str] = []
+    real = sqlfiles.load_migrations
+
+    def with_extra(dialect: str) -> list[Migration]:
+        extra = [Migration(LATEST + 1, "extra", tuple(statements))] if statements else []
+        return [*real(dialect), *extra]
+
+    monkeypatch.setattr(sqlfiles, "load_migrations", with_extra)
+    return statements
+
+
+async def _migrate(url: str) -> None:
+    store = await open_store(url)
+    await store.close()
+
+
+async def _version(url: str) -> int:
+    store = store_for(url)
+    assert isinstance(store, SqlStore)
+    try:
+        return await store.schema_version()
+    finally:
+        await store.close()
+
+
+async def test_an_empty_database_is_migrated_to_the_latest_version(empty_url: str) -> None:
+    assert await _version(empty_url) == 0
+    await _migrate(empty_url)
+    assert await _version(empty_url) == LATEST
+
+
+async def test_migrating_twice_changes_nothing(empty_url: str) -> None:
+    store = await open_store(empty_url)
+    await store.record_fire("t", "k", 1.0)
+    await store.migrate()
+    assert await store.record_fire("t", "k", 1.0) is False
+    await store.close()
+    assert await _version(empty_url) == LATEST
+
+
+async def test_opening_an_older_database_applies_the_missing_migrations(
+    empty_url: str, extra_migration: list[str]
+) -> None:
+    before = await open_store(empty_url)
+    await before.record_fire("t", "kept", 1.0)
+    await before.close()
+    extra_migration.append("CREATE TABLE extra (id INTEGER PRIMARY KEY)")
+    store = await open_store(empty_url)
+    assert await store.record_fire("t", "kept", 1.0) is False
+    await store.close()
+    assert await _version(empty_url) == LATEST + 1
+
+
+async def test_a_failing_migration_applies_nothing(
+    empty_url: str, extra_migration: list[str]
+) -> None:
+    extra_migration.append("CREATE TABLE extra (id INTEGER PRIMARY KEY)")
+    extra_migration.append("THIS IS NOT SQL")
+    with pytest.raises(Exception, match=r"(?i)syntax"):
+        await open_store(empty_url)
+    assert await _version(empty_url) == 0
+
+
+def test_migration_files_are_numbered_from_1_without_gaps_in_both_dialects() -> None:
+    versions = {d: [m.version for m in sqlfiles.load_migrations(d)] for d in sqlfiles.DIALECTS}
+    assert versions["sqlite"] == list(range(1, LATEST + 1))
+    assert versions["postgres"] == versions["sqlite"]
+
+
+def test_dialect_files_override_only_queries_that_exist_in_common() -> None:
+    common = sqlfiles.parse_blocks((sqlfiles.HERE / "queries" / "common.sql").read_text())
+    for dialect in sqlfiles.DIALECTS:
+        text = (sqlfiles.HERE / "queries" / f"{dialect}.sql").read_text()
+        assert set(sqlfiles.parse_blocks(text)) <= set(common), dialect
+
+
+def _sqlite_columns(path: Path) -> dict[str, list[str]]:
+    conn = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
+    finally:
+        conn.close()
+
+
+def _postgres_columns(url: str) -> dict[str, list[str]]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        rows: list[Any] = conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = 'public' ORDER BY table_name, ordinal_position"
+        ).fetchall()
+    columns: dict[str, list[str]] = {}
+    for table, column in rows:
+        columns.setdefault(table, []).append(column)
+    return columns
+
+
+async def test_sqlite_and_postgres_schemas_have_the_same_tables_and_columns(
+    tmp_path: Path, pg_database: str
+) -> None:
+    await (await open_store(f"sqlite:///{tmp_path / 'x.db'}")).close()
+    assert _sqlite_columns(tmp_path / "x.db") == _postgres_columns(pg_database)
