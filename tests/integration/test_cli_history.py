@@ -1,7 +1,7 @@
 """`xene runs`, `show`, `logs`, `gc` and `suspensions`, in process, on a SQLite store.
 
-Runs are seeded through the engine's durable path (`start_run`, as `xene run` does), or
-written directly with the Store API where a test needs a run in a given moment.
+Runs are seeded by `xene run --store` in process, or written directly with the Store API
+where a test needs a run caught at a given moment (`logs --follow`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,6 @@ from xene.cli import gc, logs
 from xene.cli.main import main
 from xene.core.records import NodeRecord, RunRecord, StepRecord
 from xene.core.states import State
-from xene.engine.durable import start_run
-from xene.engine.options import EngineOptions
-from xene.spec.load import load_file
 from xene.store import open_store, rows
 from xene.store.base import Batch, LogChunk, NewRun, RunSource
 
@@ -79,23 +76,20 @@ def url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path}/x.db"
 
 
-def seed(url: str, tmp_path: Path, text: str, data: Any = None, name: str = "w.yaml") -> str:
-    """Run the file's first pipeline into the store, as `xene run` does; its run id."""
+def seed(
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+    tmp_path: Path,
+    text: str,
+    data: Any = None,
+    name: str = "w.yaml",
+) -> str:
+    """`xene run` the file in process, into the store; the run's id."""
     path = tmp_path / name
     path.write_text(text)
-    return asyncio.run(_seed(url, path, data))
-
-
-async def _seed(url: str, path: Path, data: Any) -> str:
-    workflow = load_file(str(path))
-    pipeline = workflow.pipelines[0]
-    source = RunSource(str(path), path.read_text(), workflow.format, workflow.name, pipeline.name)
-    store = await open_store(url)
-    try:
-        execution, _ = await start_run(store, pipeline, data, source, EngineOptions())
-        return (await execution.execute()).id
-    finally:
-        await store.close()
+    argv = ["run", str(path), "--store", url, "--json"]
+    main([*argv, "--input", json.dumps(data)] if data is not None else argv)
+    return str(json.loads(capsys.readouterr().out)["id"])
 
 
 def xene(capsys: pytest.CaptureFixture[str], url: str, *argv: str) -> tuple[int, str, str]:
@@ -108,8 +102,8 @@ def xene(capsys: pytest.CaptureFixture[str], url: str, *argv: str) -> tuple[int,
 
 
 def test_runs_lists_runs_newest_first_with_workflow_and_state(url, tmp_path, capsys):
-    first = seed(url, tmp_path, CI)
-    second = seed(url, tmp_path, FAILING)
+    first = seed(capsys, url, tmp_path, CI)
+    second = seed(capsys, url, tmp_path, FAILING)
     code, out, _ = xene(capsys, url, "runs")
     assert code == 0
     lines = out.splitlines()
@@ -123,8 +117,8 @@ def test_runs_lists_runs_newest_first_with_workflow_and_state(url, tmp_path, cap
 
 
 def test_runs_filters_by_workflow_and_status_in_any_case(url, tmp_path, capsys):
-    ok = seed(url, tmp_path, CI)
-    failed = seed(url, tmp_path, FAILING)
+    ok = seed(capsys, url, tmp_path, CI)
+    failed = seed(capsys, url, tmp_path, FAILING)
     _, by_status, _ = xene(capsys, url, "runs", "--status", "ERROR")
     _, by_workflow, _ = xene(capsys, url, "runs", "--workflow", "shop")
     assert failed in by_status
@@ -134,14 +128,14 @@ def test_runs_filters_by_workflow_and_status_in_any_case(url, tmp_path, capsys):
 
 
 def test_runs_limit_keeps_the_newest(url, tmp_path, capsys):
-    seed(url, tmp_path, CI)
-    newest = seed(url, tmp_path, CI)
+    seed(capsys, url, tmp_path, CI)
+    newest = seed(capsys, url, tmp_path, CI)
     _, out, _ = xene(capsys, url, "runs", "--limit", "1", "--json")
     assert [r["id"] for r in json.loads(out)] == [newest]
 
 
 def test_runs_json_lists_summaries(url, tmp_path, capsys):
-    run_id = seed(url, tmp_path, FAILING)
+    run_id = seed(capsys, url, tmp_path, FAILING)
     code, out, _ = xene(capsys, url, "runs", "--json")
     (summary,) = json.loads(out)
     assert code == 0
@@ -183,7 +177,7 @@ def test_a_store_that_cannot_be_opened_exits_1(tmp_path, capsys):
 
 
 def test_show_prints_tasks_steps_states_and_outputs(url, tmp_path, capsys):
-    run_id = seed(url, tmp_path, CI)
+    run_id = seed(capsys, url, tmp_path, CI)
     code, out, _ = xene(capsys, url, "show", run_id)
     assert code == 0
     assert f"run {run_id}  shop/ci  ✓ Success" in out
@@ -194,7 +188,7 @@ def test_show_prints_tasks_steps_states_and_outputs(url, tmp_path, capsys):
 
 
 def test_show_prints_the_error_of_a_failed_task(url, tmp_path, capsys):
-    run_id = seed(url, tmp_path, FAILING)
+    run_id = seed(capsys, url, tmp_path, FAILING)
     _, out, _ = xene(capsys, url, "show", run_id)
     assert "✗ push  Error" in out
     assert "✗ step upload  Error" in out
@@ -202,7 +196,7 @@ def test_show_prints_the_error_of_a_failed_task(url, tmp_path, capsys):
 
 
 def test_show_groups_split_items_under_their_split(url, tmp_path, capsys):
-    run_id = seed(url, tmp_path, SPLIT, {"items": ["a", "b"]}, name="prices.flow.yaml")
+    run_id = seed(capsys, url, tmp_path, SPLIT, {"items": ["a", "b"]}, name="prices.flow.yaml")
     _, out, _ = xene(capsys, url, "show", run_id)
     tree = out[out.index("✓ items") :]
     assert tree.index("item 0") < tree.index("✓ price") < tree.index("item 1")
@@ -210,7 +204,7 @@ def test_show_groups_split_items_under_their_split(url, tmp_path, capsys):
 
 
 def test_show_json_is_the_record_with_its_source(url, tmp_path, capsys):
-    run_id = seed(url, tmp_path, CI)
+    run_id = seed(capsys, url, tmp_path, CI)
     _, out, _ = xene(capsys, url, "show", run_id, "--json")
     data = json.loads(out)
     assert data["id"] == run_id
@@ -232,14 +226,14 @@ def test_show_an_unknown_run_exits_2(url, capsys):
 
 
 def test_show_finds_a_run_by_a_unique_prefix(url, tmp_path, capsys):
-    run_id = seed(url, tmp_path, CI)
+    run_id = seed(capsys, url, tmp_path, CI)
     code, out, _ = xene(capsys, url, "show", run_id[:10])
     assert code == 0
     assert f"run {run_id}" in out
 
 
 def test_show_refuses_an_ambiguous_prefix(url, tmp_path, capsys):
-    first, second = seed(url, tmp_path, CI), seed(url, tmp_path, CI)
+    first, second = seed(capsys, url, tmp_path, CI), seed(capsys, url, tmp_path, CI)
     common = next(i for i, (a, b) in enumerate(zip(first, second, strict=True)) if a != b)
     code, _, err = xene(capsys, url, "show", first[:common])
     assert code == 2
@@ -250,7 +244,7 @@ def test_show_refuses_an_ambiguous_prefix(url, tmp_path, capsys):
 
 
 def test_logs_prints_each_step_under_a_header_in_run_order(url, tmp_path, capsys):
-    run_id = seed(url, tmp_path, CI)
+    run_id = seed(capsys, url, tmp_path, CI)
     code, out, _ = xene(capsys, url, "logs", run_id)
     assert code == 0
     assert out.splitlines() == [
@@ -264,7 +258,7 @@ def test_logs_prints_each_step_under_a_header_in_run_order(url, tmp_path, capsys
 
 
 def test_logs_of_a_flow_name_nodes_and_follow_split_items(url, tmp_path, capsys):
-    run_id = seed(url, tmp_path, SPLIT, {"items": ["a", "b"]}, name="prices.flow.yaml")
+    run_id = seed(capsys, url, tmp_path, SPLIT, {"items": ["a", "b"]}, name="prices.flow.yaml")
     _, out, _ = xene(capsys, url, "logs", run_id)
     assert out.splitlines() == [
         f"== prices/prices run {run_id} node price[items=0] ==",
@@ -275,13 +269,13 @@ def test_logs_of_a_flow_name_nodes_and_follow_split_items(url, tmp_path, capsys)
 
 
 def test_logs_filters_by_task_and_step(url, tmp_path, capsys):
-    run_id = seed(url, tmp_path, CI)
+    run_id = seed(capsys, url, tmp_path, CI)
     _, out, _ = xene(capsys, url, "logs", run_id, "--task", "test", "--step", "report")
     assert out.splitlines() == [f"== shop/ci run {run_id} task test step report ==", "report-ok"]
 
 
 def test_logs_of_an_unknown_task_exits_2_naming_the_tasks(url, tmp_path, capsys):
-    run_id = seed(url, tmp_path, CI)
+    run_id = seed(capsys, url, tmp_path, CI)
     code, _, err = xene(capsys, url, "logs", run_id, "--task", "deploy")
     assert code == 2
     assert "no task 'deploy'" in err
@@ -339,7 +333,7 @@ async def _commit(url: str, run_id: str, lines: tuple[str, ...], *, ended: bool)
 
 
 def test_gc_deletes_finished_runs_older_than_the_age(url, tmp_path, capsys, monkeypatch):
-    seed(url, tmp_path, CI)
+    seed(capsys, url, tmp_path, CI)
     monkeypatch.setattr(gc, "now", lambda: time.time() + 2 * 86400)
     code, out, _ = xene(capsys, url, "gc", "--older-than", "1d")
     assert code == 0
@@ -348,21 +342,21 @@ def test_gc_deletes_finished_runs_older_than_the_age(url, tmp_path, capsys, monk
 
 
 def test_gc_keeps_runs_younger_than_the_age(url, tmp_path, capsys):
-    run_id = seed(url, tmp_path, CI)
+    run_id = seed(capsys, url, tmp_path, CI)
     _, out, _ = xene(capsys, url, "gc", "--older-than", "30d")
     assert "deleted 0 runs" in out
     assert run_id in xene(capsys, url, "runs")[1]
 
 
 def test_gc_keeps_suspended_runs_however_old(url, tmp_path, capsys, monkeypatch):
-    run_id = seed(url, tmp_path, WAIT, name="refunds.flow.yaml")
+    run_id = seed(capsys, url, tmp_path, WAIT, name="refunds.flow.yaml")
     monkeypatch.setattr(gc, "now", lambda: time.time() + 90 * 86400)
     xene(capsys, url, "gc", "--older-than", "30d")
     assert run_id in xene(capsys, url, "runs")[1]
 
 
 def test_gc_dry_run_lists_what_would_go_and_deletes_nothing(url, tmp_path, capsys, monkeypatch):
-    run_id = seed(url, tmp_path, CI)
+    run_id = seed(capsys, url, tmp_path, CI)
     monkeypatch.setattr(gc, "now", lambda: time.time() + 3600)
     _, out, _ = xene(capsys, url, "gc", "--older-than", "30m", "--dry-run")
     assert run_id in out
@@ -380,7 +374,7 @@ def test_gc_refuses_an_age_that_is_not_a_duration(url, capsys):
 
 
 def test_suspensions_lists_what_waits_and_how_to_decide(url, tmp_path, capsys):
-    run_id = seed(url, tmp_path, WAIT, name="refunds.flow.yaml")
+    run_id = seed(capsys, url, tmp_path, WAIT, name="refunds.flow.yaml")
     code, out, _ = xene(capsys, url, "suspensions")
     assert code == 0
     (row,) = [line for line in out.splitlines() if run_id in line]
@@ -392,7 +386,7 @@ def test_suspensions_lists_what_waits_and_how_to_decide(url, tmp_path, capsys):
 
 
 def test_suspensions_all_shows_decided_ones_with_their_decision(url, tmp_path, capsys):
-    seed(url, tmp_path, WAIT, name="refunds.flow.yaml")
+    seed(capsys, url, tmp_path, WAIT, name="refunds.flow.yaml")
     asyncio.run(_decide_all(url))
     assert "nothing waits" in xene(capsys, url, "suspensions")[1]
     _, out, _ = xene(capsys, url, "suspensions", "--all")
