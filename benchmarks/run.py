@@ -33,7 +33,7 @@ from xene.spec.ir import Pipeline
 
 XENE = [sys.executable, "-m", "xene.cli.main"]
 STORES = [
-    ("memory store", "memory://", 1),
+    ("memory store", "memory://", 2),
     ("SQLite store", "sqlite:///{dir}/bench.db", 3),
     (
         "PostgreSQL store",
@@ -62,6 +62,41 @@ def engine_time(pipeline: Pipeline, repeat: int) -> float:
 
     once()  # warm: imports, plan cache
     return median_time(once, repeat)
+
+
+TIME = "/usr/bin/time"
+
+
+def store_time(pipeline: Pipeline, url: str, repeat: int) -> float | None:
+    """The same run kept in a store (every change committed, write-ahead); the store is
+    opened once, as a process running many runs would."""
+    from xene.engine.durable import start_run
+    from xene.engine.options import EngineOptions
+    from xene.store import open_store
+    from xene.store.base import RunSource, Store
+
+    source = RunSource("", "", "python", "bench", pipeline.name)
+
+    async def once(store: Store) -> float:
+        start = time.perf_counter()
+        execution, _ = await start_run(store, pipeline, {}, source, EngineOptions())
+        run = await execution.execute()
+        assert run.succeeded, run.error
+        return time.perf_counter() - start
+
+    async def measure() -> float:
+        store = await open_store(url)
+        try:
+            await once(store)  # warm
+            return statistics.median([await once(store) for _ in range(repeat)])
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(measure())
+    except OSError as exc:  # a server that is not there: say so, go on
+        print(f"  ({url.split(':', maxsplit=1)[0]} unavailable: {exc})")
+        return None
 
 
 TIME = "/usr/bin/time"
@@ -138,6 +173,10 @@ def bench_graph(
         asyncio_floor,
         f"{inside / n * 1e6:.1f} µs/node (target < 50 ms, ≤ 100 µs/node)",
     )
+    for label, url, target in STORES:
+        stored = store_time(pipeline, url.format(dir=directory), repeat)
+        if stored is not None:
+            row(f"xene engine, {label}", stored, inside, f"× in-memory (target < {target}×)")
     path = workloads.write(directory, name, workloads.as_flow(pipeline))
     whole, rss = process([*XENE, "run", str(path), "--quiet", "--store", "memory://"], repeat)
     floor_proc, floor_rss = process([sys.executable, str(Path(floors.__file__)), name], repeat)

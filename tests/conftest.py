@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from xene.core.records import Listener, NodeRecord, RunRecord, StepRecord
 from xene.engine.engine import Engine
 from xene.engine.options import EngineOptions
-from xene.core.records import Listener, NodeRecord, RunRecord, StepRecord
 
 
 class FakeClock:

@@ -168,16 +168,15 @@ def test_state_machine_refuses_an_event_and_lists_the_available_ones(
     assert "barrier down" not in result.out
 
 
-@pytest.mark.xfail(
-    strict=True, reason="xene run of a state machine ignores --json and prints plain lines"
-)
 def test_json_of_a_state_machine_run_is_one_json_document(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     example = EXAMPLES / "traffic-light.fsm.yaml"
     result = run_main(capsys, "run", example, "--event", "turn_yellow", "--json")
     assert result.code == 0, result.err
-    json.loads(result.out)
+    report = json.loads(result.out)
+    assert report["state"] == "yellow"
+    assert report["history"] == [{"event": "turn_yellow", "from": "green", "to": "yellow"}]
 
 
 # -- the views ---------------------------------------------------------------------------
@@ -316,11 +315,6 @@ def test_interrupt_cancels_the_run_stops_its_steps_and_exits_130(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="--max-concurrency below 1 is not refused: 0 runs as if not given, "
-    "and -1 never starts a task, so the run hangs",
-)
 @pytest.mark.parametrize("limit", ["0", "-1"])
 def test_max_concurrency_below_one_is_a_usage_error(tmp_path: Path, limit: str) -> None:
     manifest = write(tmp_path, "failing.yaml", FAILING)

@@ -66,3 +66,16 @@ def parse_pairs(pairs: list[str] | None, flag: str) -> dict[str, str]:
 def fail_usage(message: str) -> int:
     print(f"xene: {message}", file=sys.stderr)
     return 2
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of 1 or more."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value

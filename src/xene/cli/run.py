@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from xene.cli.common import UsageError, fail_usage, load_workflow, parse_input, parse_pairs
+from xene.cli.common import (
+    UsageError,
+    fail_usage,
+    load_workflow,
+    parse_input,
+    parse_pairs,
+    positive_int,
+)
 from xene.cli.display import Display, triggers_note
 from xene.cli.session import Session, Settings
 from xene.spec.ir import Pipeline, Workflow
@@ -69,7 +76,7 @@ def add_parser(commands: Any) -> None:
         help="state machines: send EVENT to the new instance (repeatable, in order)",
     )
     parser.add_argument(
-        "--max-concurrency", type=int, metavar="N", help="run at most N nodes at once"
+        "--max-concurrency", type=positive_int, metavar="N", help="run at most N nodes at once"
     )
     parser.add_argument(
         "--store",
@@ -116,7 +123,7 @@ def handle(args: argparse.Namespace) -> int:
     if workflow.format == "fsm":
         from xene.cli.fsm_run import run_state_machines
 
-        return run_state_machines(workflow, args.event or [], data, settings.env)
+        return run_state_machines(workflow, args.event or [], data, settings.env, args)
     try:
         pipelines = select_pipelines(workflow, args.pipeline)
     except UsageError as exc:

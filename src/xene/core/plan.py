@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from xene.core.dag import Graph
-from xene.spec.ir import Edge, Pipeline
+from xene.spec.ir import Edge, Node, Pipeline
 
 SPLIT = "std::split"
 LOOP = "std::loop"
@@ -60,6 +60,7 @@ class Plan:
 
 def _build(pipeline: Pipeline) -> Plan:
     ids = [n.id for n in pipeline.nodes]
+    by_id = {n.id: n for n in pipeline.nodes}
     types = {n.id: n.type for n in pipeline.nodes}
     graph = Graph.build(ids, pipeline.edges)
     bodies = {c: _body(graph, c, types[c]) for c in ids if types[c] in BODY_PORT}
@@ -79,7 +80,7 @@ def _build(pipeline: Pipeline) -> Plan:
             if member is not None:
                 loop_backs[edge.target][member] = edge
     regions = {
-        r: _region(r, [n for n in ids if region_of[n] == r], counted[r], loop_backs[r], pipeline)
+        r: _region(r, [n for n in ids if region_of[n] == r], counted[r], loop_backs[r], by_id)
         for r in counted
     }
     return Plan(pipeline=pipeline, regions=regions, region_of=region_of, node_types=types)
@@ -128,7 +129,11 @@ def _place(
 
 
 def _region(
-    rid: str, members: list[str], edges: list[Edge], loop_back: dict[str, Edge], pipeline: Pipeline
+    rid: str,
+    members: list[str],
+    edges: list[Edge],
+    loop_back: dict[str, Edge],
+    nodes: Mapping[str, Node],
 ) -> Region:
     incoming: dict[str, list[Edge]] = {m: [] for m in members}
     outgoing: dict[str, list[Edge]] = {m: [] for m in members}
@@ -143,12 +148,8 @@ def _region(
         outgoing={m: tuple(es) for m, es in outgoing.items()},
         sinks=tuple(m for m in members if not outgoing[m]),
         loop_back=loop_back,
-        join_all=frozenset(m for m in members if pipeline.node(m).join == "all"),
-        merge_rules={
-            m: _merge_rule(pipeline.node(m).config)
-            for m in members
-            if pipeline.node(m).type == MERGE
-        },
+        join_all=frozenset(m for m in members if nodes[m].join == "all"),
+        merge_rules={m: _merge_rule(nodes[m].config) for m in members if nodes[m].type == MERGE},
     )
 
 

@@ -68,8 +68,9 @@ class Execution:
         self.failures: list[str] = []
         self.finished = False
         self.cancelling = False
-        limit = plan.pipeline.max_concurrency
-        self.limit = min(limit, options.max_concurrency or limit)
+        limit = max(plan.pipeline.max_concurrency, 1)
+        cap = options.max_concurrency
+        self.limit = limit if cap is None else max(min(limit, cap), 1)
         self._error_handled = {e.source for e in plan.pipeline.edges if e.port == "error"}
 
     # -- the loop ---------------------------------------------------------------------

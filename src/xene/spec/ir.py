@@ -141,11 +141,14 @@ class Pipeline:
     """None means the engine default (100 minutes)."""
     loc: Location = Location()
 
+    _index: Mapping[str, Node] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {node.id: node for node in self.nodes})
+
     def node(self, node_id: str) -> Node:
-        for node in self.nodes:
-            if node.id == node_id:
-                return node
-        raise KeyError(node_id)
+        """The node with that id (KeyError if none)."""
+        return self._index[node_id]
 
 
 @dataclass(frozen=True, slots=True)

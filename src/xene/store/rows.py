@@ -22,21 +22,32 @@ def run_row(run: RunRecord) -> RunRow:
     return RunRow(run.id, str(run.state), run.error, run.started_at, run.ended_at)
 
 
+_PORTS: dict[tuple[str, ...], str] = {}
+
+
+def _ports(ports: tuple[str, ...]) -> str:
+    """Few distinct port tuples exist: encode each once (this runs for every node)."""
+    text = _PORTS.get(ports)
+    if text is None:
+        text = _PORTS[ports] = dumps(list(ports))
+    return text
+
+
 def node_row(node: NodeRecord) -> NodeRow:
     return NodeRow(
         key=node.key,
         node_id=node.node_id,
         type=node.type,
-        scope_json=dumps([list(part) for part in node.scope]),
-        state=str(node.state),
+        scope_json=dumps([list(part) for part in node.scope]) if node.scope else "[]",
+        state=node.state.value,
         attempt=node.attempt,
         input_json=dumps(node.input),
         output_json=dumps(node.output),
-        ports_json=dumps(list(node.ports)),
+        ports_json=_ports(node.ports),
         error=node.error,
         started_at=node.started_at,
         ended_at=node.ended_at,
-        progress_json=dumps(list(node.progress) if node.progress else None),
+        progress_json=dumps(list(node.progress)) if node.progress else "null",
     )
 
 

@@ -48,7 +48,9 @@ def without_locations(value: Any) -> Any:
         return ir.Location()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {
-            f.name: without_locations(getattr(value, f.name)) for f in dataclasses.fields(value)
+            f.name: without_locations(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.init
         }
         return dataclasses.replace(value, **changes)
     if isinstance(value, tuple):
