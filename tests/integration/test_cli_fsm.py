@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from xene.cli import fsm as fsm_cli
-from xene.cli.fsm_defs import definition, machine, on_enter_pipeline
+from xene.cli.fsm_defs import definition, machine
 from xene.cli.main import main
 from xene.spec.load import load_file
 from xene.store import open_store
@@ -139,12 +139,15 @@ def test_a_refused_event_changes_nothing_and_names_the_available_ones(url, light
     assert fsm(capsys, url, "ps", "light")[1].splitlines()[1].split()[1] == "green"
 
 
-def test_entering_a_state_with_on_enter_names_the_pipeline_to_run(url, light, capsys):
+def test_entering_a_state_with_on_enter_runs_its_pipeline_as_a_kept_run(url, light, capsys):
     instance = started(capsys, url, light)
     fsm(capsys, url, "event", instance, "slow")
-    _, out, err = fsm(capsys, url, "event", instance, "stop")
-    assert out.strip() == "yellow -> red"
-    assert "pipeline 'hold'" in err
+    code, out, _ = fsm(capsys, url, "event", instance, "stop")
+    assert code == 0
+    assert out.splitlines()[0] == "yellow -> red"
+    assert "wait/barrier │ down" in out
+    assert main(["runs", "--store", url]) == 0
+    assert "light/hold" in capsys.readouterr().out
 
 
 def test_show_prints_state_available_events_and_history(url, light, capsys):
@@ -221,11 +224,10 @@ def test_a_stored_definition_rebuilds_the_same_machine(light):
     assert dict(rebuilt.on_enter) == {"red": "hold"}
 
 
-def test_on_enter_pipeline_returns_the_pipeline_of_the_entered_state(light):
+def test_a_stored_definition_keeps_its_source_text_for_on_enter_pipelines(light):
     workflow = load_file(light)
     data = definition(workflow.state_machines[0], workflow)
-    assert on_enter_pipeline(data, "i1", "red") == "hold"
-    assert on_enter_pipeline(data, "i1", "green") is None
+    assert "hold" in data["source_text"]
 
 
 @pytest.mark.parametrize("action", ["define", "list", "run", "ps", "event", "show"])

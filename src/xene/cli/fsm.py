@@ -132,7 +132,6 @@ async def list_machines(store: Store, args: argparse.Namespace) -> int:
 
 
 async def run(store: Store, args: argparse.Namespace) -> int:
-    from xene.cli.fsm_defs import on_enter_pipeline
     from xene.engine.clock import new_id
     from xene.store.base import MachineInstance
 
@@ -146,8 +145,7 @@ async def run(store: Store, args: argparse.Namespace) -> int:
         f"xene fsm event {instance.id} EVENT",
         file=sys.stderr,
     )
-    _note_on_enter(on_enter_pipeline(data, instance.id, instance.state), instance.state)
-    return stores.EXIT_OK
+    return await _on_enter(store, data, instance.id, instance.state)
 
 
 async def ps(store: Store, args: argparse.Namespace) -> int:
@@ -162,7 +160,7 @@ async def ps(store: Store, args: argparse.Namespace) -> int:
 
 
 async def event(store: Store, args: argparse.Namespace) -> int:
-    from xene.cli.fsm_defs import machine, on_enter_pipeline
+    from xene.cli.fsm_defs import machine
     from xene.core.fsm import EventRefused, fire
 
     instance = await _instance(store, args.instance)
@@ -179,8 +177,7 @@ async def event(store: Store, args: argparse.Namespace) -> int:
             stores.EXIT_REFUSED,
         )
     print(f"{instance.state} -> {state}")
-    _note_on_enter(on_enter_pipeline(data, instance.id, state), state)
-    return stores.EXIT_OK
+    return await _on_enter(store, data, instance.id, state)
 
 
 async def show(store: Store, args: argparse.Namespace) -> int:
@@ -228,13 +225,15 @@ async def _instance(store: Store, instance_id: str) -> MachineInstance:
     return instance
 
 
-def _note_on_enter(pipeline: str | None, state: str) -> None:
-    if pipeline is not None:
-        print(
-            f"note: entering {state} should run the pipeline {pipeline!r}; "
-            "`xene fsm` does not run pipelines yet",
-            file=sys.stderr,
-        )
+async def _on_enter(store: Store, data: dict[str, Any], instance_id: str, state: str) -> int:
+    """Run the state's `on_enter` pipeline, if any: exit 1 if that run failed."""
+    from xene.cli.fsm_defs import run_on_enter
+
+    run = await run_on_enter(store, data, instance_id, state)
+    if run is None or run.succeeded:
+        return stores.EXIT_OK
+    print(f"the {state} pipeline's run {run.id} ended {run.state}", file=sys.stderr)
+    return stores.EXIT_REFUSED
 
 
 def _defined_already(name: str) -> str:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from xene.spec.ir import FsmEvent, StateMachine, Workflow
+
+if TYPE_CHECKING:
+    from xene.core.records import RunRecord
+    from xene.store.base import Store
 
 
 def definition(machine: StateMachine, workflow: Workflow) -> dict[str, Any]:
@@ -22,9 +27,18 @@ def definition(machine: StateMachine, workflow: Workflow) -> dict[str, Any]:
         "on_enter": dict(machine.on_enter),
         "workflow": workflow.name,
         "source": workflow.source,
+        "source_text": _text(workflow.source),
     }
     result: dict[str, Any] = json.loads(json.dumps(data, default=str))
     return result
+
+
+def _text(path: str) -> str:
+    """The definition file's text, kept so that `on_enter` pipelines run as defined."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return ""
 
 
 def machine(data: dict[str, Any]) -> StateMachine:
@@ -40,8 +54,29 @@ def machine(data: dict[str, Any]) -> StateMachine:
     )
 
 
-def on_enter_pipeline(data: dict[str, Any], instance_id: str, state: str) -> str | None:
-    """The pipeline to run when instance `instance_id` enters `state`, if the machine has
-    one. The hook for running it: today `xene fsm event` only names it."""
-    pipeline: str | None = (data.get("on_enter") or {}).get(state)
-    return pipeline
+async def run_on_enter(
+    store: Store, data: dict[str, Any], instance_id: str, state: str
+) -> RunRecord | None:
+    """Run the pipeline the machine names for entering `state`, kept in the store like
+    any run; its input names the instance, the machine and the state."""
+    name: str | None = (data.get("on_enter") or {}).get(state)
+    if name is None:
+        return None
+    from xene.cli.display import PlainDisplay
+    from xene.engine.durable import start_run
+    from xene.engine.options import EngineOptions
+    from xene.spec.load import load_text
+    from xene.store.base import RunSource
+
+    path, text = str(data.get("source", "")), str(data.get("source_text", ""))
+    workflow = load_text(text, path)
+    source = RunSource(path, text, workflow.format, workflow.name, name)
+    display = PlainDisplay()
+    payload = {"instance": instance_id, "machine": data["name"], "state": state}
+    execution, _ = await start_run(
+        store, workflow.pipeline(name), payload, source, EngineOptions(listeners=(display,))
+    )
+    display.begin(execution.run)
+    run = await execution.execute()
+    display.end(run)
+    return run
