@@ -114,6 +114,8 @@ class Execution:
         """Nothing runs and nothing is ready: suspended on approvals, or stuck (a bug)."""
         if self.suspended:
             self._run_state(State.SUSPENDED)
+            if self.journal is not None:
+                self.journal.release()
         else:
             self._end_run(State.ERROR, "internal error: the run stalled with nothing to run")
 

@@ -48,6 +48,7 @@ class Journal(Listener):
         self.suspensions: list[Suspension] = []
         self.lease_until = now + LEASE_S
         self.renew_at = now + LEASE_S / 3
+        self.released = False
 
     @property
     def dirty(self) -> bool:
@@ -79,6 +80,12 @@ class Journal(Listener):
     def suspend(self, suspension: Suspension) -> None:
         self.suspensions.append(suspension)
 
+    def release(self) -> None:
+        """Give the run up (it is suspended): whoever decides may resume it at once."""
+        self.lease_until = 0.0
+        self.renew_at = 0.0
+        self.released = True
+
     @property
     def full(self) -> bool:
         """Enough output is buffered that it should be committed now."""
@@ -96,7 +103,10 @@ class Journal(Listener):
             logs=[LogChunk(self.run.id, c.node, c.step, now, tuple(c.lines)) for c in self.chunks],
             suspensions=self.suspensions,
         )
-        if now >= self.renew_at:
+        if self.released:
+            batch.lease_until, self.released = 0.0, False
+            self.renew_at = float("inf")
+        elif now >= self.renew_at:
             self.lease_until = now + LEASE_S
             self.renew_at = now + LEASE_S / 3
             batch.lease_until = self.lease_until
