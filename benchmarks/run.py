@@ -102,32 +102,6 @@ def store_time(pipeline: Pipeline, url: str, repeat: int) -> float | None:
 TIME = "/usr/bin/time"
 
 
-def store_time(pipeline: Pipeline, url: str, repeat: int) -> float | None:
-    """The same run kept in a store (every change committed, write-ahead)."""
-    from xene.engine.durable import start_run
-    from xene.engine.options import EngineOptions
-    from xene.store import open_store
-    from xene.store.base import RunSource
-
-    source = RunSource("", "", "python", "bench", pipeline.name)
-
-    async def once() -> None:
-        store = await open_store(url)
-        try:
-            execution, _ = await start_run(store, pipeline, {}, source, EngineOptions())
-            run = await execution.execute()
-            assert run.succeeded, run.error
-        finally:
-            await store.close()
-
-    try:
-        asyncio.run(once())
-    except Exception as exc:  # a server that is not there: say so, go on
-        print(f"  ({url.split(':', maxsplit=1)[0]} unavailable: {exc})")
-        return None
-    return median_time(lambda: asyncio.run(once()), repeat)
-
-
 def process(cmd: list[str], repeat: int) -> tuple[float, float]:
     """Median wall seconds and the largest peak RSS (MiB) of a fresh process.
 
@@ -217,10 +191,35 @@ def bench_cold(directory: Path, repeat: int) -> None:
     row("xene run one.json, SQLite (default)", whole, floor, f"peak RSS {rss:.0f} MiB")
 
 
+def bench_log_flood(directory: Path, repeat: int, megabytes: int = 200) -> None:
+    """A step printing far more than memory should hold: peak RSS must stay flat."""
+    print(f"\nlog-{megabytes}m (one step printing {megabytes} MB, kept in SQLite)")
+    line = "0123456789" * 10
+    flow = {
+        "name": "flood",
+        "nodes": {
+            "loud": {
+                "type": "std::shell",
+                "config": {"command": f"yes {line} | head -c {megabytes * 1_000_000}"},
+            }
+        },
+        "edges": [],
+    }
+    path = workloads.write(directory, "flood", flow)
+    db = f"sqlite:///{directory}/flood.db"
+    whole, rss = process([*XENE, "run", str(path), "--quiet", "--store", db], max(repeat // 3, 1))
+    row(
+        "xene run, whole process",
+        whole,
+        None,
+        f"peak RSS {rss:.0f} MiB for {megabytes} MB of output",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--only", default="chain-500,fanout-500,shell-100,cold-1")
+    parser.add_argument("--only", default="chain-500,fanout-500,shell-100,cold-1,log-200m")
     args = parser.parse_args()
     only = set(args.only.split(","))
     print(f"python {sys.version.split()[0]}, median of {args.repeat} runs")
@@ -234,6 +233,8 @@ def main() -> None:
             bench_shell(directory, args.repeat)
         if "cold-1" in only:
             bench_cold(directory, args.repeat)
+        if "log-200m" in only:
+            bench_log_flood(directory, args.repeat)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ from typing import IO
 CHUNK = 64 * 1024
 MAX_LINE = 64 * 1024
 """A longer line is handed on in pieces of this size."""
+IN_FLIGHT = 16
+"""Chunks of output read but not yet handed on, at most (16 × 64 KiB)."""
 TIMED_OUT = 124
 """Exit code reported for a command ended by its timeout (as timeout(1) does)."""
 
@@ -108,6 +110,7 @@ class _Child:
         self.lock = threading.Lock()
         self.pid: int | None = None
         self.ending = False
+        self.budget = threading.BoundedSemaphore(IN_FLIGHT)
 
     def run(self, cmd: str, cwd: str | None, env: dict[str, str]) -> None:
         try:
@@ -142,13 +145,22 @@ class _Child:
                 lines.append(pending[:MAX_LINE])
                 pending = pending[MAX_LINE:]
             if lines:
-                self.loop.call_soon_threadsafe(self._deliver, lines)
+                self._send(lines)
         if pending:
-            self.loop.call_soon_threadsafe(self._deliver, [pending])
+            self._send([pending])
+
+    def _send(self, lines: list[bytes]) -> None:
+        # Back-pressure: a child printing faster than the loop can take its lines waits
+        # here, so memory holds at most IN_FLIGHT chunks, whatever the child prints.
+        self.budget.acquire()
+        self.loop.call_soon_threadsafe(self._deliver, lines)
 
     def _deliver(self, lines: list[bytes]) -> None:
-        for line in lines:
-            self.on_line(line.rstrip(b"\r").decode("utf-8", errors="replace"))
+        try:
+            for line in lines:
+                self.on_line(line.rstrip(b"\r").decode("utf-8", errors="replace"))
+        finally:
+            self.budget.release()
 
     async def end(self, grace_s: float) -> None:
         """SIGTERM the process group, then SIGKILL whatever is left after `grace_s`."""
