@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.store.factories import chunk, new_run
 from xene.store.base import Batch, Store
 
@@ -71,3 +73,12 @@ async def test_read_logs_filters_by_step(store: Store) -> None:
 
 async def test_read_logs_of_an_unknown_run_is_empty(store: Store) -> None:
     assert await store.read_logs("01HXNOSUCHRUN") == []
+
+
+async def test_concurrent_commits_of_one_run_number_their_chunks_in_turn(store: Store) -> None:
+    run_id, _ = await store.create_run(new_run())
+    commits = [store.commit(run_id, Batch(logs=[chunk(run_id, "a", str(i))])) for i in range(8)]
+    await asyncio.gather(*commits)
+    logs = await store.read_logs(run_id)
+    assert [c.seq for c in logs] == list(range(1, 9))
+    assert sorted(c.lines[0] for c in logs) == [str(i) for i in range(8)]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import xene.store
 from xene.store import default_url, open_store, store_for
 from xene.store.memory import MemoryStore
 from xene.store.postgres import PostgresStore
@@ -74,3 +75,14 @@ def test_importing_the_stores_does_not_import_psycopg() -> None:
         "sys.exit('psycopg' in sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+async def test_an_unreachable_postgres_server_is_the_drivers_error_at_once() -> None:
+    import psycopg
+
+    with pytest.raises(psycopg.OperationalError, match="port 1 failed"):
+        await open_store("postgresql://postgres@127.0.0.1:1/none")
+
+
+def test_public_api() -> None:
+    assert xene.store.__all__ == ["Store", "default_url", "open_store", "store_for"]

@@ -78,8 +78,8 @@ class MemoryStore:
             return self._keys[key], False
         if run.id in self._runs:
             raise KeyError(f"run {run.id!r} exists already")
-        self._runs[run.id] = _Run(run, rows.dumps(run.input), owner=run.owner,
-                                  lease_until=run.lease_until)  # fmt: skip
+        input_json = rows.dumps(run.input)
+        self._runs[run.id] = _Run(run, input_json, owner=run.owner, lease_until=run.lease_until)
         if key is not None:
             self._keys[key] = run.id
         return run.id, True
@@ -93,7 +93,11 @@ class MemoryStore:
         if batch.run is not None:
             r = batch.run
             run.state, run.error, run.started_at, run.ended_at = (
-                r.state, r.error, r.started_at, r.ended_at)  # fmt: skip
+                r.state,
+                r.error,
+                r.started_at,
+                r.ended_at,
+            )
         run.nodes.update((node.key, node) for node in batch.nodes)
         run.steps.update(((step.node_key, step.index), step) for step in batch.steps)
         self._append_logs(run, batch.logs)
@@ -112,8 +116,13 @@ class MemoryStore:
         new = _json_copy(new)
         old = self._suspensions.get(new.hook_id)
         if old is not None:  # a decision is changed only by `decide`
-            new = dataclasses.replace(old, node=new.node, metadata=new.metadata,
-                timeout_at=new.timeout_at, timeout_action=new.timeout_action)  # fmt: skip
+            new = dataclasses.replace(
+                old,
+                node=new.node,
+                metadata=new.metadata,
+                timeout_at=new.timeout_at,
+                timeout_action=new.timeout_action,
+            )
         self._suspensions[new.hook_id] = new
 
     async def get_run(self, run_id: str) -> StoredRun | None:
@@ -189,8 +198,9 @@ class MemoryStore:
         old = self._suspensions.get(hook_id)
         if old is None or old.decision is not None:
             return None
-        new = dataclasses.replace(old, decision=decision, data=_json(data), reason=reason,
-                                  decided_at=at)  # fmt: skip
+        new = dataclasses.replace(
+            old, decision=decision, data=_json(data), reason=reason, decided_at=at
+        )
         self._suspensions[hook_id] = new
         return new
 

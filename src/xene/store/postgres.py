@@ -6,6 +6,7 @@ only when a store is opened: `import xene.store` works without the `postgres` ex
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from xene.store.sql import SqlStore
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 POOL_MIN, POOL_MAX = 1, 10
+CONNECT_TIMEOUT_S = 10
 
 
 class PostgresStore(SqlStore):
@@ -26,26 +28,38 @@ class PostgresStore(SqlStore):
         super().__init__()
         self.url = url
         self._pool: AsyncConnectionPool[AsyncConnection[tuple[Any, ...]]] | None = None
+        self._opening = asyncio.Lock()
 
     async def open(self) -> None:
         """Open the pool (done by `migrate` and the first call, if not before)."""
-        if self._pool is not None:
-            return
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await self._open_pool()
+
+    async def _open_pool(self) -> AsyncConnectionPool[AsyncConnection[tuple[Any, ...]]]:
         try:
+            from psycopg import AsyncConnection
             from psycopg_pool import AsyncConnectionPool
         except ImportError as error:
             raise RuntimeError(
                 "the PostgreSQL store needs psycopg: pip install 'xene[postgres]'"
             ) from error
+        # One plain connection first: a server that is not there is the driver's clear
+        # error at once, where the pool would retry until its timeout.
+        timeout: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_S}
+        if "connect_timeout" in self.url:
+            timeout = {}
+        probe = await AsyncConnection.connect(self.url, **timeout)
+        await probe.close()
         pool = AsyncConnectionPool(
             self.url,
             min_size=POOL_MIN,
             max_size=POOL_MAX,
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, **timeout},
             open=False,
         )
         await pool.open(wait=True)
-        self._pool = pool
+        return pool
 
     async def close(self) -> None:
         if self._pool is not None:

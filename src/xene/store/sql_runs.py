@@ -41,26 +41,31 @@ def create_run(q: Queries, run: NewRun) -> Txn[tuple[str, bool]]:
 
 def commit(q: Queries, run_id: str, batch: Batch) -> Txn[None]:
     """Raises KeyError for an unknown run (and changes nothing)."""
-    # Lock the run row first (concurrent commits of a run go in turn), reading where its
-    # node order and log sequence stand: one read, then only writes.
-    found = yield Stmt(q["lock_run"], (run_id, run_id, run_id))
-    if not found.rows:
+    # Lock the run row first: concurrent commits of a run go in turn.
+    if not (yield Stmt(q["lock_run"], (run_id,))).rows:
         raise KeyError(f"no run {run_id!r} in the store")
-    last_ord, last_seq = found.rows[0]
+    last_ord, last_seq = 0, 0
+    if batch.nodes or batch.logs:
+        (last_ord, last_seq), *_ = (yield Stmt(q["run_counters"], (run_id, run_id))).rows
+    yield from _write_records(q, run_id, last_ord, batch)
+    yield from _write_the_rest(q, run_id, last_seq, batch)
+
+
+def _write_records(q: Queries, run_id: str, last_ord: int, batch: Batch) -> Txn[None]:
+    """The run, node and step rows; new nodes take the next ordinals (kept on update)."""
     if batch.run is not None:
         r = batch.run
-        params = (r.state, r.error, r.started_at, r.ended_at, run_id)
-        yield Stmt(q["update_run"], params)
+        yield Stmt(q["update_run"], (r.state, r.error, r.started_at, r.ended_at, run_id))
     if batch.nodes:
         nodes = [_node_params(run_id, last_ord + i, n) for i, n in enumerate(batch.nodes, 1)]
         yield Stmt(q["upsert_node"], nodes, many=True)
     if batch.steps:
         steps = [_step_params(run_id, s) for s in batch.steps]
         yield Stmt(q["upsert_step"], steps, many=True)
-    yield from _writes(q, run_id, last_seq, batch)
 
 
-def _writes(q: Queries, run_id: str, last_seq: int, batch: Batch) -> Txn[None]:
+def _write_the_rest(q: Queries, run_id: str, last_seq: int, batch: Batch) -> Txn[None]:
+    """Log chunks (numbered on from `last_seq`), suspensions and the lease."""
     chunks = [chunk for chunk in batch.logs if chunk.lines]
     if chunks:
         logs = [

@@ -35,7 +35,7 @@ class SqliteStore(SqlStore):
 
     @classmethod
     def from_url(cls, url: str) -> SqliteStore:
-        """`sqlite:///abs/path.db` (four slashes in all) or `sqlite:///relative.db`."""
+        """`sqlite:////abs/path.db` (four slashes: the path is absolute) or `sqlite:///rel.db`."""
         if not url.startswith("sqlite:///") or url == "sqlite:///":
             raise ValueError(f"not a SQLite store URL: {url!r} (expected sqlite:///PATH)")
         return cls(url.removeprefix("sqlite:///"))

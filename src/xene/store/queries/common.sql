@@ -35,11 +35,13 @@ UPDATE runs SET state = ?, error = ?, started_at = ?, ended_at = ? WHERE id = ?
 UPDATE runs SET lease_until = ? WHERE id = ?
 
 -- name: lock_run
--- Where a run's node order and log sequence stand (no row: no such run).
+SELECT id FROM runs WHERE id = ?
+
+-- name: run_counters
+-- Where a run's node order and log sequence stand.
 SELECT
     (SELECT COALESCE(MAX(ord), 0) FROM nodes WHERE run_id = ?),
     (SELECT COALESCE(MAX(seq), 0) FROM logs WHERE run_id = ?)
-FROM runs WHERE id = ?
 
 -- name: upsert_node
 INSERT INTO nodes (

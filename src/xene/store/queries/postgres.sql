@@ -11,9 +11,7 @@ CREATE TABLE IF NOT EXISTS schema_version (
 SELECT pg_advisory_xact_lock(7100114)
 
 -- name: lock_run
--- As in common.sql, and the run row locked: concurrent commits of one run take their
--- node order and log sequence numbers in turn.
-SELECT
-    (SELECT COALESCE(MAX(ord), 0) FROM nodes WHERE run_id = ?),
-    (SELECT COALESCE(MAX(seq), 0) FROM logs WHERE run_id = ?)
-FROM runs WHERE id = ? FOR UPDATE OF runs
+-- Concurrent commits of one run take their node order and log sequence numbers in turn.
+-- (`run_counters` must be a statement of its own, after this one: in READ COMMITTED a
+-- statement that waited for the lock still reads with the snapshot it started with.)
+SELECT id FROM runs WHERE id = ? FOR UPDATE
