@@ -53,9 +53,7 @@ def write(work: Path, name: str, text: str) -> Path:
 
 
 def xene(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*XENE, *args], check=False, capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([*XENE, *args], check=False, capture_output=True, text=True, timeout=120)
 
 
 def kill_when_reached(work: Path, *args: str) -> None:
