@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from typing import Any
@@ -54,21 +53,19 @@ def handle(args: argparse.Namespace) -> int:
     except UsageError as exc:
         return fail_usage(str(exc).replace("--input", "--data"))
     decision = "reject" if args.reject else "escalate" if args.escalate else "approve"
+    from xene.cli.stores import run_command
+
     session = Session(make_display(args), Settings(), None)
-    return asyncio.run(_decide(args, decision, data, session))
+    return run_command(lambda: _decide(args, decision, data, session))
 
 
 async def _decide(args: argparse.Namespace, decision: str, data: Any, session: Session) -> int:
     import time
 
-    from xene.store import open_store
+    from xene.cli import stores
 
-    try:
-        store = await open_store(args.store)
-    except ValueError as exc:
-        return fail_usage(str(exc))
-    session.store = store
-    try:
+    async with stores.opened(args) as store:
+        session.store = store
         waiting = await store.get_suspension(args.hook)
         if waiting is None:
             return fail_usage(f"no hook {args.hook!r} waits (see `xene suspensions`)")
@@ -79,14 +76,12 @@ async def _decide(args: argparse.Namespace, decision: str, data: Any, session: S
         if decided is None:
             print(f"xene: {args.hook} was decided meanwhile by someone else", file=sys.stderr)
             return 1
+        passed = f", data {json.dumps(data)}" if data is not None else ""
         print(
-            f"{decision}: {args.hook} (run {decided.run_id}, node {decided.node})"
-            + (f", data {json.dumps(data)}" if data is not None else ""),
+            f"{decision}: {args.hook} (run {decided.run_id}, node {decided.node}){passed}",
             file=sys.stderr,
         )
         return 0 if args.no_resume else await _continue(decided.run_id, session)
-    finally:
-        await store.close()
 
 
 async def _continue(run_id: str, session: Session) -> int:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from typing import Any
 
-from xene.cli.common import fail_usage
 from xene.cli.session import Session, Settings
 from xene.store.base import StoredRun
 
@@ -30,7 +28,7 @@ def add_parser(commands: Any) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("run", help="the run id (see `xene runs`)")
+    parser.add_argument("run", help="the run id, or a unique start of it (see `xene runs`)")
     parser.add_argument("--store", metavar="URL", help="the store (default: $XENE_STORE or SQLite)")
     parser.add_argument("--wait", action="store_true", help="wait for decisions, do not suspend")
     parser.add_argument("--json", action="store_true", help="print the final run record as JSON")
@@ -39,27 +37,17 @@ def add_parser(commands: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from xene.cli import stores
     from xene.cli.run import make_display
 
     session = Session(make_display(args), Settings(wait=args.wait), None)
-    return asyncio.run(_resume(args.run, args.store, session))
 
+    async def resume() -> int:
+        async with stores.opened(args) as store:
+            session.store = store
+            return await resume_stored(await stores.find_run(store, args.run), session)
 
-async def _resume(run_id: str, url: str | None, session: Session) -> int:
-    from xene.store import open_store
-
-    try:
-        store = await open_store(url)
-    except ValueError as exc:
-        return fail_usage(str(exc))
-    session.store = store
-    try:
-        stored = await store.get_run(run_id)
-        if stored is None:
-            return fail_usage(f"no run {run_id!r} in the store (see `xene runs`)")
-        return await resume_stored(stored, session)
-    finally:
-        await store.close()
+    return stores.run_command(resume)
 
 
 async def resume_stored(stored: StoredRun, session: Session) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Sequence
@@ -130,7 +129,10 @@ def handle(args: argparse.Namespace) -> int:
         return fail_usage(str(exc))
     display = make_display(args)
     _note_triggers(workflow, pipelines, args)
-    return asyncio.run(_run(args, workflow, pipelines, data, Session(display, settings, None)))
+    from xene.cli.stores import run_command
+
+    session = Session(display, settings, None)
+    return run_command(lambda: _run(args, workflow, pipelines, data, session))
 
 
 async def _run(
@@ -140,14 +142,10 @@ async def _run(
     data: Any,
     session: Session,
 ) -> int:
-    from xene.store import open_store
+    from xene.cli import stores
 
-    try:
-        store = await open_store(args.store)
-    except ValueError as exc:
-        return fail_usage(str(exc))
-    session.store = store
-    try:
+    async with stores.opened(args) as store:
+        session.store = store
         if args.resume:
             return await _resume_latest(args.file, pipelines, session)
         for pipeline in pipelines:
@@ -156,8 +154,6 @@ async def _run(
                 break
         session.display.summary(session.runs)
         return session.exit_code()
-    finally:
-        await store.close()
 
 
 async def _start(
