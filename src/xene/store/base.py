@@ -169,6 +169,27 @@ class StoredRun:
 
 
 @dataclass(frozen=True, slots=True)
+class AppliedWorkflow:
+    """A workflow applied to a server: its definition text, as applied, and its version."""
+
+    name: str
+    text: str
+    format: str
+    """`manifest`, `flow` or `fsm` (the loader's word for it)."""
+    filename: str
+    """The name errors are reported under (`ci.yaml`); it decides JSON or YAML parsing."""
+    version: int
+    """1 when first applied, one more each time a different text is applied."""
+    applied_at: float
+
+
+PipelineMode = str
+"""`active` (triggers fire), `paused` (triggers do not fire; manual runs are refused),
+`draining` (no new runs; running ones finish), `stopped` (no new runs; running ones are
+cancelled)."""
+
+
+@dataclass(frozen=True, slots=True)
 class MachineInstance:
     id: str
     machine: str
@@ -253,6 +274,55 @@ class Store(Protocol):
     async def get_instance(self, instance_id: str) -> MachineInstance | None: ...
 
     async def list_instances(self, machine: str) -> list[MachineInstance]: ...
+
+
+class ServerStore(Store, Protocol):
+    """What `xene serve` needs beyond `Store`: applied workflows, queued runs, claiming.
+
+    A run queued by a trigger is created with `owner=""` and `lease_until=0` and state
+    `WaitingForExecutor`; agents take runs with `claim_runs`. A run whose lease expired
+    (its agent or server died) is claimable again, which is how nothing is lost.
+    """
+
+    async def apply_workflow(
+        self, name: str, text: str, format: str, filename: str, at: float
+    ) -> tuple[AppliedWorkflow, bool]:
+        """Create or update; `False` when the text equals the applied one (no new version)."""
+
+    async def get_workflow(self, name: str) -> AppliedWorkflow | None: ...
+
+    async def list_workflows(self) -> list[AppliedWorkflow]: ...
+
+    async def delete_workflow(self, name: str) -> bool:
+        """Forget the workflow and its pipeline modes (its runs stay)."""
+
+    async def set_pipeline_mode(self, workflow: str, pipeline: str, mode: PipelineMode) -> None: ...
+
+    async def pipeline_modes(self, workflow: str) -> dict[str, PipelineMode]:
+        """Modes set explicitly; a pipeline not listed is `active`."""
+
+    async def claim_runs(self, owner: str, limit: int, lease_until: float, now: float) -> list[str]:
+        """Take up to `limit` runs that wait for an executor, or whose lease expired,
+        oldest first; never a Suspended or finished run. Safe under concurrency
+        (FOR UPDATE SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite)."""
+
+    async def retry_run(self, run_id: str) -> bool:
+        """A run that ended Error or Cancelled: its failed, cancelled and not-executed
+        nodes are forgotten (their records deleted), its state goes back to
+        `WaitingForExecutor`, unowned, error cleared; finished nodes stay and are replayed.
+        False if the run is unknown or did not end that way."""
+
+    async def requeue_run(self, run_id: str) -> bool:
+        """A Suspended run whose decision came: back to `WaitingForExecutor`, unowned."""
+
+    async def request_cancel(self, run_id: str) -> bool:
+        """Ask whoever executes the run to cancel it; False if unknown or finished.
+        A queued run nobody executes yet is cancelled at once."""
+
+    async def cancel_requested(self, run_id: str) -> bool: ...
+
+    async def count_runs(self) -> dict[str, int]:
+        """Runs by state, for metrics and `/ready`."""
 
 
 FINAL_STATES: Sequence[str] = ("Success", "Error", "Cancelled", "ErrorConfiguring")
