@@ -19,10 +19,27 @@ workflow = xene.Workflow("demo", [xene.Pipeline("numbers", [extract, double])])
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from xene.spec.ir import RetryPolicy, Trigger
-from xene.spec.python_api import Pipeline, Task, Workflow, load_python_file, task
+if TYPE_CHECKING:
+    from xene.engine.engine import Engine
+    from xene.engine.options import EngineOptions
+    from xene.spec.ir import RetryPolicy, Trigger
+    from xene.spec.python_api import Pipeline, Task, Workflow, load_python_file, task
+
+# Everything is imported on first use: `xene.cli` and `xene.store` are inside this package,
+# and `xene run` should not pay for the Python API it may not use.
+_LAZY = {
+    "Engine": "xene.engine.engine",
+    "EngineOptions": "xene.engine.options",
+    "RetryPolicy": "xene.spec.ir",
+    "Trigger": "xene.spec.ir",
+    "Pipeline": "xene.spec.python_api",
+    "Task": "xene.spec.python_api",
+    "Workflow": "xene.spec.python_api",
+    "load_python_file": "xene.spec.python_api",
+    "task": "xene.spec.python_api",
+}
 
 # --- Running workflows -------------------------------------------------------------------
 # The engine is imported on first use, so that `import xene` stays light.
@@ -36,22 +53,21 @@ def run(pipeline: Any, input: Any = None, **options: Any) -> Any:
     """
     import asyncio
 
-    from xene.engine.engine import Engine
-    from xene.engine.options import EngineOptions
+    from xene.engine.engine import Engine as _Engine
+    from xene.engine.options import EngineOptions as _Options
 
-    return asyncio.run(Engine(EngineOptions(**options)).run(pipeline, input))
+    return asyncio.run(_Engine(_Options(**options)).run(pipeline, input))
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Engine":
-        from xene.engine.engine import Engine
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'xene' has no attribute {name!r}")
+    import importlib
 
-        return Engine
-    if name == "EngineOptions":
-        from xene.engine.options import EngineOptions
-
-        return EngineOptions
-    raise AttributeError(f"module 'xene' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 __version__ = "0.1.0"

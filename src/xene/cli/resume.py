@@ -52,12 +52,12 @@ def handle(args: argparse.Namespace) -> int:
 
 async def resume_stored(stored: StoredRun, session: Session) -> int:
     """Rebuild the run's pipeline from its recorded source and execute the rest of it."""
-    from xene.engine.durable import CannotResume, resume_run
+    from xene.engine.durable import CannotResume, pipeline_of, resume_run
     from xene.errors import InvalidDefinition
 
     assert session.store is not None
     try:
-        pipeline = _pipeline_of(stored)
+        pipeline = pipeline_of(stored)
         execution = await resume_run(session.store, stored, pipeline, session.options())
     except (CannotResume, InvalidDefinition) as exc:
         print(f"xene: cannot resume run {stored.record.id}: {exc}", file=sys.stderr)
@@ -65,16 +65,3 @@ async def resume_stored(stored: StoredRun, session: Session) -> int:
     await session.execute(execution)
     session.display.summary(session.runs)
     return session.exit_code()
-
-
-def _pipeline_of(stored: StoredRun) -> Any:
-    """The pipeline as it was when the run started: from the recorded text, not the file
-    as it is now (a Python file is imported again: it has no recorded form)."""
-    from xene.spec.load import load_file, load_text
-
-    source = stored.source
-    if source.format == "python":
-        workflow = load_file(source.path)
-    else:
-        workflow = load_text(source.text, source.path)
-    return workflow.pipeline(source.pipeline)

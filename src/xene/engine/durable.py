@@ -141,10 +141,32 @@ async def resume_run(
             f"run {record.id} is being executed by {stored.owner} (its lease runs until "
             "that process stops); resume it when that process has ended"
         )
+    return continue_run(store, stored, pipeline, options)
+
+
+def continue_run(
+    store: Store, stored: StoredRun, pipeline: Pipeline, options: EngineOptions
+) -> Execution:
+    """The execution of a run this process has claimed: finished nodes are replayed;
+    nodes that were running, or were cancelled when a process stopped, run again."""
+    record = stored.record
     recovered = {}
     for key, node in record.nodes.items():
-        if node.state.finished:
+        if node.state.finished and node.state is not State.CANCELLED:
             recovered[key] = node
         elif node.state is not State.NOT_EXECUTED:
-            node.state = State.NOT_EXECUTED  # it was running: it runs again
+            node.state = State.NOT_EXECUTED
     return Execution(Plan.build(pipeline), record, options, Durable(store, recovered))
+
+
+def pipeline_of(stored: StoredRun) -> Pipeline:
+    """The pipeline as it was when the run started: from the recorded text, not from the
+    file or applied workflow as they are now (a Python file is imported again)."""
+    from xene.spec.load import load_file, load_text
+
+    source = stored.source
+    if source.format == "python":
+        workflow = load_file(source.path)
+    else:
+        workflow = load_text(source.text, source.path)
+    return workflow.pipeline(source.pipeline)

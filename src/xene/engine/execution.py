@@ -68,6 +68,7 @@ class Execution:
         self.failures: list[str] = []
         self.finished = False
         self.cancelling = False
+        self.draining = False
         limit = max(plan.pipeline.max_concurrency, 1)
         cap = options.max_concurrency
         self.limit = limit if cap is None else max(min(limit, cap), 1)
@@ -105,10 +106,32 @@ class Execution:
                     continue
             if self.finished:
                 return
+            if self.draining and not self.tasks:
+                self._leave()
+                return
             if not self.ready and not self.tasks and not self.cancelling:
                 self._idle()
                 return
             await self._wait()
+
+    def drain(self) -> None:
+        """Start nothing new; once running nodes end, leave the run for another process
+        (or a restart) to resume: its state stays as it is and its lease is released."""
+        self.draining = True
+        self.wakeup.set()
+
+    async def abandon(self) -> None:
+        """Stop running nodes now (they run again on resume) and leave the run."""
+        self.draining = True
+        for task in list(self.tasks):
+            task.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.wakeup.set()
+
+    def _leave(self) -> None:
+        if self.journal is not None:
+            self.journal.release()
 
     def _idle(self) -> None:
         """Nothing runs and nothing is ready: suspended on approvals, or stuck (a bug)."""
@@ -135,7 +158,7 @@ class Execution:
     def _pump(self) -> bool:
         """Start what is ready. True when it stopped because uncommitted changes must be
         committed before a node with effects may start (the write-ahead rule)."""
-        while self.ready and not self.cancelling:
+        while self.ready and not self.cancelling and not self.draining:
             start = self.ready[0]
             recovered = self.recovered.pop(start.region.key(start.node), None)
             if recovered is not None:
