@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from xene.core.records import RunRecord
+from xene.core.states import State
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,9 @@ class NewRun:
     """`host:pid` of the process executing it."""
     lease_until: float
     idempotency_key: str | None = None
+    state: str = State.NOT_EXECUTED.value
+    """The state it is stored in: `NotExecuted` for a run its creator executes at once,
+    `WaitingForExecutor` for a run queued for `ServerStore.claim_runs`."""
 
 
 @dataclass(frozen=True, slots=True)

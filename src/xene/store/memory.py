@@ -15,17 +15,20 @@ from xene.core.states import State
 from xene.store import owners, rows
 from xene.store.base import (
     FINAL_STATES,
+    AppliedWorkflow,
     Batch,
     LogChunk,
     MachineInstance,
     NewRun,
     NodeRow,
+    PipelineMode,
     RunFilter,
     RunSummary,
     StepRow,
     StoredRun,
     Suspension,
 )
+from xene.store.memory_server import MemoryServerOps
 
 
 @dataclass(slots=True)
@@ -38,6 +41,7 @@ class _Run:
     ended_at: float | None = None
     owner: str = ""
     lease_until: float = 0.0
+    cancel_requested: bool = False
     nodes: dict[str, NodeRow] = field(default_factory=dict)
     steps: dict[tuple[str, int], StepRow] = field(default_factory=dict)
     logs: list[tuple[int, LogChunk, str]] = field(default_factory=list)
@@ -54,8 +58,9 @@ class _Run:
         )  # fmt: skip
 
 
-class MemoryStore:
-    """Every method completes without awaiting, so each is atomic on the event loop."""
+class MemoryStore(MemoryServerOps):
+    """Every method completes without awaiting, so each is atomic on the event loop.
+    The `ServerStore` operations are in memory_server.py."""
 
     def __init__(self) -> None:
         self._runs: dict[str, _Run] = {}
@@ -64,6 +69,8 @@ class MemoryStore:
         self._fires: set[tuple[str, str]] = set()
         self._machines: dict[str, str] = {}
         self._instances: dict[str, MachineInstance] = {}
+        self._workflows: dict[str, AppliedWorkflow] = {}
+        self._modes: dict[tuple[str, str], PipelineMode] = {}
 
     async def migrate(self) -> None:
         return None
@@ -79,7 +86,9 @@ class MemoryStore:
         if run.id in self._runs:
             raise KeyError(f"run {run.id!r} exists already")
         input_json = rows.dumps(run.input)
-        self._runs[run.id] = _Run(run, input_json, owner=run.owner, lease_until=run.lease_until)
+        self._runs[run.id] = _Run(
+            run, input_json, state=run.state, owner=run.owner, lease_until=run.lease_until
+        )
         if key is not None:
             self._keys[key] = run.id
         return run.id, True

@@ -1,8 +1,8 @@
 """`SqlStore`: the Store over SQL, shared by SQLite and PostgreSQL.
 
-The logic is in transactions (sql_runs, sql_approvals, sql_machines; see txn.py) written
-once over named queries (queries/*.sql). A subclass only says how to run a transaction
-(`_run`) and how to close.
+The logic is in transactions (sql_runs, sql_approvals, sql_machines, sql_server; see
+txn.py) written once over named queries (queries/*.sql). A subclass only says how to run
+a transaction (`_run`) and how to close.
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ import abc
 import time
 from typing import Any, ClassVar, TypeVar
 
-from xene.store import owners, sql_approvals, sql_machines, sql_runs, sqlfiles
+from xene.store import owners, sql_approvals, sql_machines, sql_runs, sql_server, sqlfiles
 from xene.store.base import (
+    AppliedWorkflow,
     Batch,
     LogChunk,
     MachineInstance,
     NewRun,
+    PipelineMode,
     RunFilter,
     RunSummary,
     StoredRun,
@@ -140,3 +142,47 @@ class SqlStore(abc.ABC):
 
     async def list_instances(self, machine: str) -> list[MachineInstance]:
         return await self._run(sql_machines.list_instances(self._q, machine), write=False)
+
+    # -- server (ServerStore) -----------------------------------------------------------
+    async def apply_workflow(
+        self, name: str, text: str, format: str, filename: str, at: float
+    ) -> tuple[AppliedWorkflow, bool]:
+        txn = sql_server.apply_workflow(self._q, name, text, format, filename, at)
+        return await self._run(txn, write=True)
+
+    async def get_workflow(self, name: str) -> AppliedWorkflow | None:
+        return await self._run(sql_server.get_workflow(self._q, name), write=False)
+
+    async def list_workflows(self) -> list[AppliedWorkflow]:
+        return await self._run(sql_server.list_workflows(self._q), write=False)
+
+    async def delete_workflow(self, name: str) -> bool:
+        return await self._run(sql_server.delete_workflow(self._q, name), write=True)
+
+    async def set_pipeline_mode(self, workflow: str, pipeline: str, mode: PipelineMode) -> None:
+        txn = sql_server.set_pipeline_mode(self._q, workflow, pipeline, mode)
+        await self._run(txn, write=True)
+
+    async def pipeline_modes(self, workflow: str) -> dict[str, PipelineMode]:
+        return await self._run(sql_server.pipeline_modes(self._q, workflow), write=False)
+
+    async def claim_runs(self, owner: str, limit: int, lease_until: float, now: float) -> list[str]:
+        returning = self.dialect == "postgres"
+        txn = sql_server.claim_runs(self._q, owner, limit, lease_until, now, returning=returning)
+        return await self._run(txn, write=True)
+
+    async def retry_run(self, run_id: str) -> bool:
+        return await self._run(sql_server.retry_run(self._q, run_id), write=True)
+
+    async def requeue_run(self, run_id: str) -> bool:
+        return await self._run(sql_server.requeue_run(self._q, run_id), write=True)
+
+    async def request_cancel(self, run_id: str) -> bool:
+        txn = sql_server.request_cancel(self._q, run_id, time.time())
+        return await self._run(txn, write=True)
+
+    async def cancel_requested(self, run_id: str) -> bool:
+        return await self._run(sql_server.cancel_requested(self._q, run_id), write=False)
+
+    async def count_runs(self) -> dict[str, int]:
+        return await self._run(sql_server.count_runs(self._q), write=False)

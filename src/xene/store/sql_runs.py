@@ -29,7 +29,7 @@ def create_run(q: Queries, run: NewRun) -> Txn[tuple[str, bool]]:
     src = run.source
     inserted = yield Stmt(
         q["insert_run"],
-        (run.id, run.workflow, run.pipeline, str(State.NOT_EXECUTED), rows.dumps(run.input),
+        (run.id, run.workflow, run.pipeline, run.state, rows.dumps(run.input),
          run.created_at, run.idempotency_key, src.path, src.text, src.format, run.owner,
          run.lease_until),
     )  # fmt: skip

@@ -180,3 +180,91 @@ SELECT event, from_state, to_state, at FROM transitions WHERE instance_id = ? OR
 -- name: list_instances
 SELECT id, machine, state, created_at, updated_at FROM instances WHERE machine = ?
 ORDER BY created_at, id
+
+-- Server (sql_server.py): applied workflows, pipeline modes, queued runs, cancel requests.
+
+-- name: apply_workflow
+-- Insert version 1, or the next version when the text differs; nothing (rowcount 0)
+-- when the text is the one applied.
+INSERT INTO workflows (name, text, format, filename, version, applied_at)
+VALUES (?, ?, ?, ?, 1, ?)
+ON CONFLICT (name) DO UPDATE SET
+    text = excluded.text, format = excluded.format, filename = excluded.filename,
+    version = workflows.version + 1, applied_at = excluded.applied_at
+WHERE workflows.text <> excluded.text
+
+-- name: get_workflow
+SELECT name, text, format, filename, version, applied_at FROM workflows WHERE name = ?
+
+-- name: list_workflows
+SELECT name, text, format, filename, version, applied_at FROM workflows ORDER BY name
+
+-- name: delete_workflow
+DELETE FROM workflows WHERE name = ?
+
+-- name: delete_pipeline_modes
+DELETE FROM pipeline_modes WHERE workflow = ?
+
+-- name: set_pipeline_mode
+INSERT INTO pipeline_modes (workflow, pipeline, mode) VALUES (?, ?, ?)
+ON CONFLICT (workflow, pipeline) DO UPDATE SET mode = excluded.mode
+
+-- name: pipeline_modes
+SELECT pipeline, mode FROM pipeline_modes WHERE workflow = ? ORDER BY pipeline
+
+-- name: claimable_runs
+-- Unfinished, not waiting for a person, lease expired (queued runs have lease 0);
+-- oldest first. SQLite: runs under BEGIN IMMEDIATE, then `claim_run_by_id`.
+SELECT id FROM runs
+WHERE state NOT IN {final} AND state <> 'Suspended' AND lease_until < ?
+ORDER BY id LIMIT ?
+
+-- name: claim_run_by_id
+UPDATE runs SET owner = ?, lease_until = ? WHERE id = ?
+
+-- name: claim_runs
+-- `claimable_runs` and `claim_run_by_id` in one statement, used on PostgreSQL, which
+-- overrides it to skip the rows another claimer holds (SQLite before 3.35 has no
+-- UPDATE ... RETURNING).
+UPDATE runs SET owner = ?, lease_until = ?
+WHERE id IN (
+    SELECT id FROM runs
+    WHERE state NOT IN {final} AND state <> 'Suspended' AND lease_until < ?
+    ORDER BY id LIMIT ?
+)
+RETURNING id
+
+-- name: forget_retried_steps
+-- The steps of the nodes `forget_retried_nodes` deletes (steps have no foreign key to
+-- their node). Kept: successes, and errors taken by an error port (ports not empty).
+DELETE FROM steps WHERE run_id = ? AND node_key IN (
+    SELECT key FROM nodes WHERE run_id = ?
+        AND NOT (state = 'Success' OR (state = 'Error' AND ports_json NOT IN ('', '[]')))
+)
+
+-- name: forget_retried_nodes
+DELETE FROM nodes WHERE run_id = ?
+    AND NOT (state = 'Success' OR (state = 'Error' AND ports_json NOT IN ('', '[]')))
+
+-- name: queue_retried_run
+UPDATE runs SET state = 'WaitingForExecutor', owner = '', lease_until = 0, error = NULL,
+    ended_at = NULL, cancel_requested = FALSE
+WHERE id = ? AND state IN ('Error', 'Cancelled')
+
+-- name: requeue_run
+UPDATE runs SET state = 'WaitingForExecutor', owner = '', lease_until = 0
+WHERE id = ? AND state = 'Suspended'
+
+-- name: cancel_queued_run
+-- A queued run nobody has claimed: nobody else will cancel it.
+UPDATE runs SET state = 'Cancelled', ended_at = ?
+WHERE id = ? AND state = 'WaitingForExecutor' AND owner = ''
+
+-- name: request_cancel
+UPDATE runs SET cancel_requested = TRUE WHERE id = ? AND state NOT IN {final}
+
+-- name: cancel_requested
+SELECT cancel_requested FROM runs WHERE id = ?
+
+-- name: count_runs
+SELECT state, COUNT(*) FROM runs GROUP BY state

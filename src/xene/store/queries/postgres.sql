@@ -15,3 +15,15 @@ SELECT pg_advisory_xact_lock(7100114)
 -- (`run_counters` must be a statement of its own, after this one: in READ COMMITTED a
 -- statement that waited for the lock still reads with the snapshot it started with.)
 SELECT id FROM runs WHERE id = ? FOR UPDATE
+
+-- name: claim_runs
+-- Concurrent claimers each lock the rows they take and skip those another one holds:
+-- no run is taken twice, and nobody waits.
+UPDATE runs SET owner = ?, lease_until = ?
+WHERE id IN (
+    SELECT id FROM runs
+    WHERE state NOT IN {final} AND state <> 'Suspended' AND lease_until < ?
+    ORDER BY id LIMIT ?
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id

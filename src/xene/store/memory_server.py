@@ -1,0 +1,108 @@
+"""`ServerStore` operations of `MemoryStore` (applied workflows, queued runs, claims,
+retry, cancel requests), kept beside it so that memory.py stays the `Store` alone."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from xene.core.states import State
+from xene.store.base import AppliedWorkflow, NodeRow, PipelineMode
+
+if TYPE_CHECKING:
+    from xene.store.memory import _Run
+
+_RETRYABLE = (State.ERROR.value, State.CANCELLED.value)
+
+
+def _kept_on_retry(node: NodeRow) -> bool:
+    """Successes, and errors taken by an error port: they are replayed, not run again."""
+    if node.state == State.SUCCESS.value:
+        return True
+    return node.state == State.ERROR.value and node.ports_json not in ("", "[]")
+
+
+class MemoryServerOps:
+    """Mixed into `MemoryStore`, whose `__init__` makes these attributes."""
+
+    _runs: dict[str, _Run]
+    _workflows: dict[str, AppliedWorkflow]
+    _modes: dict[tuple[str, str], PipelineMode]
+
+    # -- workflows and pipeline modes ---------------------------------------------------
+    async def apply_workflow(
+        self, name: str, text: str, format: str, filename: str, at: float
+    ) -> tuple[AppliedWorkflow, bool]:
+        old = self._workflows.get(name)
+        if old is not None and old.text == text:
+            return old, False
+        version = 1 if old is None else old.version + 1
+        new = AppliedWorkflow(name, text, format, filename, version, at)
+        self._workflows[name] = new
+        return new, True
+
+    async def get_workflow(self, name: str) -> AppliedWorkflow | None:
+        return self._workflows.get(name)
+
+    async def list_workflows(self) -> list[AppliedWorkflow]:
+        return [self._workflows[name] for name in sorted(self._workflows)]
+
+    async def delete_workflow(self, name: str) -> bool:
+        self._modes = {key: mode for key, mode in self._modes.items() if key[0] != name}
+        return self._workflows.pop(name, None) is not None
+
+    async def set_pipeline_mode(self, workflow: str, pipeline: str, mode: PipelineMode) -> None:
+        self._modes[workflow, pipeline] = mode
+
+    async def pipeline_modes(self, workflow: str) -> dict[str, PipelineMode]:
+        return {p: mode for (w, p), mode in sorted(self._modes.items()) if w == workflow}
+
+    # -- queued runs --------------------------------------------------------------------
+    async def claim_runs(self, owner: str, limit: int, lease_until: float, now: float) -> list[str]:
+        claimed: list[str] = []
+        for run_id in sorted(self._runs):
+            if len(claimed) >= limit:
+                break
+            run = self._runs[run_id]
+            if run.finished or run.state == State.SUSPENDED.value or run.lease_until >= now:
+                continue
+            run.owner, run.lease_until = owner, lease_until
+            claimed.append(run_id)
+        return claimed
+
+    async def retry_run(self, run_id: str) -> bool:
+        run = self._runs.get(run_id)
+        if run is None or run.state not in _RETRYABLE:
+            return False
+        run.nodes = {key: node for key, node in run.nodes.items() if _kept_on_retry(node)}
+        run.steps = {key: step for key, step in run.steps.items() if key[0] in run.nodes}
+        run.state, run.owner, run.lease_until = State.WAITING.value, "", 0.0
+        run.error, run.ended_at, run.cancel_requested = None, None, False
+        return True
+
+    async def requeue_run(self, run_id: str) -> bool:
+        run = self._runs.get(run_id)
+        if run is None or run.state != State.SUSPENDED.value:
+            return False
+        run.state, run.owner, run.lease_until = State.WAITING.value, "", 0.0
+        return True
+
+    async def request_cancel(self, run_id: str) -> bool:
+        run = self._runs.get(run_id)
+        if run is None or run.finished:
+            return False
+        if run.state == State.WAITING.value and run.owner == "":
+            run.state, run.ended_at = State.CANCELLED.value, time.time()
+        else:
+            run.cancel_requested = True
+        return True
+
+    async def cancel_requested(self, run_id: str) -> bool:
+        run = self._runs.get(run_id)
+        return run is not None and run.cancel_requested
+
+    async def count_runs(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for run in self._runs.values():
+            counts[run.state] = counts.get(run.state, 0) + 1
+        return counts

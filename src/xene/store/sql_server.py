@@ -1,0 +1,106 @@
+"""Server transactions shared by the SQL stores (`ServerStore`): applied workflows,
+pipeline modes, claiming queued runs, retry, requeue and cancel requests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from xene.store.base import AppliedWorkflow, PipelineMode
+from xene.store.txn import Row, Stmt, Txn
+
+Queries = Mapping[str, str]
+
+
+def _workflow(row: Row) -> AppliedWorkflow:
+    name, text, format_, filename, version, applied_at = row
+    return AppliedWorkflow(name, text, format_, filename, int(version), float(applied_at))
+
+
+# -- workflows and pipeline modes ------------------------------------------------------
+def apply_workflow(
+    q: Queries, name: str, text: str, format: str, filename: str, at: float
+) -> Txn[tuple[AppliedWorkflow, bool]]:
+    """One upsert: a new version only when the text differs (atomic on both databases)."""
+    done = yield Stmt(q["apply_workflow"], (name, text, format, filename, at))
+    applied = yield from get_workflow(q, name)
+    assert applied is not None
+    return applied, done.rowcount == 1
+
+
+def get_workflow(q: Queries, name: str) -> Txn[AppliedWorkflow | None]:
+    found = yield Stmt(q["get_workflow"], (name,))
+    return _workflow(found.rows[0]) if found.rows else None
+
+
+def list_workflows(q: Queries) -> Txn[list[AppliedWorkflow]]:
+    found = yield Stmt(q["list_workflows"])
+    return [_workflow(row) for row in found.rows]
+
+
+def delete_workflow(q: Queries, name: str) -> Txn[bool]:
+    done = yield Stmt(q["delete_workflow"], (name,))
+    yield Stmt(q["delete_pipeline_modes"], (name,))
+    return done.rowcount == 1
+
+
+def set_pipeline_mode(q: Queries, workflow: str, pipeline: str, mode: PipelineMode) -> Txn[None]:
+    yield Stmt(q["set_pipeline_mode"], (workflow, pipeline, mode))
+
+
+def pipeline_modes(q: Queries, workflow: str) -> Txn[dict[str, PipelineMode]]:
+    found = yield Stmt(q["pipeline_modes"], (workflow,))
+    return {str(pipeline): str(mode) for pipeline, mode in found.rows}
+
+
+# -- queued runs -----------------------------------------------------------------------
+def claim_runs(
+    q: Queries, owner: str, limit: int, lease_until: float, now: float, *, returning: bool
+) -> Txn[list[str]]:
+    """Oldest first. `returning` (PostgreSQL): one UPDATE ... RETURNING whose rows are
+    locked with SKIP LOCKED; else (SQLite, whose writers BEGIN IMMEDIATE in turn) a
+    select, then an update of what it found."""
+    if limit <= 0:
+        return []
+    if returning:
+        claimed = yield Stmt(q["claim_runs"], (owner, lease_until, now, limit))
+        return sorted(str(row[0]) for row in claimed.rows)
+    found = yield Stmt(q["claimable_runs"], (now, limit))
+    ids = [str(row[0]) for row in found.rows]
+    if ids:
+        yield Stmt(q["claim_run_by_id"], [(owner, lease_until, i) for i in ids], many=True)
+    return ids
+
+
+def retry_run(q: Queries, run_id: str) -> Txn[bool]:
+    """Compare-and-set on the run's state first; only then forget its unfinished nodes."""
+    queued = yield Stmt(q["queue_retried_run"], (run_id,))
+    if queued.rowcount != 1:
+        return False
+    yield Stmt(q["forget_retried_steps"], (run_id, run_id))
+    yield Stmt(q["forget_retried_nodes"], (run_id,))
+    return True
+
+
+def requeue_run(q: Queries, run_id: str) -> Txn[bool]:
+    done = yield Stmt(q["requeue_run"], (run_id,))
+    return done.rowcount == 1
+
+
+def request_cancel(q: Queries, run_id: str, now: float) -> Txn[bool]:
+    """A queued run nobody claimed is cancelled at once; any other unfinished run is
+    flagged for its executor."""
+    cancelled = yield Stmt(q["cancel_queued_run"], (now, run_id))
+    if cancelled.rowcount == 1:
+        return True
+    flagged = yield Stmt(q["request_cancel"], (run_id,))
+    return flagged.rowcount == 1
+
+
+def cancel_requested(q: Queries, run_id: str) -> Txn[bool]:
+    found = yield Stmt(q["cancel_requested"], (run_id,))
+    return bool(found.scalar) if found.rows else False
+
+
+def count_runs(q: Queries) -> Txn[dict[str, int]]:
+    found = yield Stmt(q["count_runs"])
+    return {str(state): int(count) for state, count in found.rows}
