@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from xene.store.base import Store
+from xene.store.base import ServerStore, Store
 
 __all__ = ["Store", "default_url", "open_store", "store_for"]
 
@@ -30,7 +30,7 @@ def default_url() -> str:
     return f"sqlite:///{home / 'xene.db'}"
 
 
-def store_for(url: str) -> Store:
+def store_for(url: str) -> ServerStore:
     """The store a URL names, not yet opened nor migrated; ValueError for other URLs."""
     if url == "memory://":
         from xene.store.memory import MemoryStore
@@ -47,7 +47,7 @@ def store_for(url: str) -> Store:
     raise ValueError(f"unknown store URL {url!r}: expected {URL_FORMS}")
 
 
-async def open_store(url: str | None = None) -> Store:
+async def open_store(url: str | None = None) -> ServerStore:
     """Open the store a URL names (None: `default_url()`) and migrate it.
 
     Raises ValueError for a URL of another form. Close the store with `await store.close()`.
