@@ -1,0 +1,121 @@
+"""Webhook helpers: signature and token checks, body parsing, delivery ids.
+
+Pure functions with no web framework: the server's route
+`POST /api/v1/hooks/{workflow}/{trigger}` reads the request, calls these, and emits a
+`TriggerEvent` whose input is `webhook_input(...)` and whose idempotency key comes from
+`delivery_key(...)`, so a repeated delivery starts no second run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+"""GitHub's header: `sha256=` then the hex HMAC-SHA256 of the raw body with the secret."""
+
+DELIVERY_HEADERS = ("X-GitHub-Delivery", "X-Delivery-Id", "Idempotency-Key")
+"""Headers naming a delivery, in the order they are looked for."""
+
+_SIGNATURE_PREFIX = "sha256="
+
+
+class BadPayload(ValueError):
+    """The webhook body cannot be read as its content type says (answer 400)."""
+
+
+def verify_signature(secret: bytes, body: bytes, header: str | None) -> bool:
+    """Is `header` (`sha256=<hex>`) the HMAC-SHA256 of `body` under `secret`?
+
+    A missing or malformed header is refused. The comparison takes the same time
+    wherever the first difference is, so it leaks nothing about the expected value.
+    """
+    if not header or not secret:
+        return False
+    given = header.strip()
+    if not given.lower().startswith(_SIGNATURE_PREFIX):
+        return False
+    expected = hmac.new(secret, body, hashlib.sha256).hexdigest()
+    digest = given[len(_SIGNATURE_PREFIX) :].lower()
+    return hmac.compare_digest(expected.encode(), digest.encode("utf-8", "replace"))
+
+
+def verify_token(expected: str, given: str | None) -> bool:
+    """Is `given` the configured token? Constant time; an empty `expected` never matches."""
+    if not expected or given is None:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+
+
+def webhook_input(content_type: str, body: bytes) -> Any:
+    """The run input a webhook body carries.
+
+    - `application/json` (and `...+json`): the JSON value itself; an empty body is `{}`.
+    - `application/x-www-form-urlencoded`: a dict of fields; a repeated field is a list.
+    - anything else: `{"body": <the text>}`.
+
+    Raises:
+        BadPayload: malformed JSON, or a body that is not text in its charset.
+    """
+    media, charset = _media_type(content_type)
+    text = _decode(body, charset)
+    if media == "application/json" or media.endswith("+json"):
+        return _json(text)
+    if media == "application/x-www-form-urlencoded":
+        return _form(text)
+    return {"body": text}
+
+
+def delivery_key(headers: Mapping[str, str]) -> str | None:
+    """The delivery id of a request (`X-GitHub-Delivery`, `X-Delivery-Id` or
+    `Idempotency-Key`, in that order, any letter case); None if it has none."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    for name in DELIVERY_HEADERS:
+        value = lowered.get(name.lower(), "").strip()
+        if value:
+            return value
+    return None
+
+
+def _media_type(content_type: str) -> tuple[str, str]:
+    """`application/json; charset=utf-8` -> (`application/json`, `utf-8`)."""
+    media, *params = (part.strip() for part in content_type.split(";"))
+    charset = "utf-8"
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            charset = value.strip().strip('"')
+    return media.lower(), charset
+
+
+def _decode(body: bytes, charset: str) -> str:
+    try:
+        return body.decode(charset)
+    except LookupError:
+        raise BadPayload(f"unknown charset {charset!r} in the Content-Type header") from None
+    except UnicodeDecodeError as exc:
+        raise BadPayload(
+            f"the body is not valid {charset} text (byte {exc.start}); "
+            "send UTF-8 or name the right charset in Content-Type"
+        ) from None
+
+
+def _json(text: str) -> Any:
+    if not text.strip():
+        return {}
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadPayload(
+            f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}; "
+            "check it, or send another Content-Type than application/json"
+        ) from None
+
+
+def _form(text: str) -> dict[str, str | list[str]]:
+    fields = parse_qs(text, keep_blank_values=True)
+    return {key: values[0] if len(values) == 1 else values for key, values in fields.items()}
