@@ -28,13 +28,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"xene {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from xene.cli import decide, graph, resume, run, validate
+    from xene.cli import decide, graph, resume, run, serve, validate
 
     run.add_parser(commands)
     resume.add_parser(commands)
     decide.add_parser(commands)
     validate.add_parser(commands)
     graph.add_parser(commands)
+    serve.add_parser(commands)
     _add_history_parsers(commands)
     return parser
 

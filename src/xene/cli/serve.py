@@ -1,0 +1,120 @@
+"""`xene serve`: the API, the triggers and a built-in agent, in one process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from typing import Any
+
+from xene.cli.common import positive_int
+
+DESCRIPTION = """\
+Run Xene as a service: a REST API (OpenAPI document at /openapi.json, docs at /docs),
+the triggers of every applied workflow (webhook, cron, filesystem, manual) and a
+built-in agent that executes runs. Runs are kept in the store (SQLite at
+$XENE_HOME/xene.db unless --store says otherwise); on start the server resumes what a
+previous one left unfinished. Several servers may share one PostgreSQL store.
+
+  xene serve                                  http://127.0.0.1:6060, tokens required
+  xene token create --role manager --name ci  a token for the API (XENE_TOKEN)
+  xene apply flow.yaml --server http://127.0.0.1:6060
+
+SIGTERM or Ctrl-C: the server takes no more work, lets running steps finish within
+--grace seconds, and leaves every unfinished run to be resumed.
+"""
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "serve",
+        help="run the API, the triggers and an agent as a service",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--store", metavar="URL", help="sqlite:///path, postgresql://... ")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=6060, help="port (default 6060)")
+    parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate")
+    parser.add_argument("--tls-key", metavar="FILE", help="... and this private key")
+    parser.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="ask no token: anyone who can reach the port can do anything (local use only)",
+    )
+    parser.add_argument(
+        "--fs-root",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a directory filesystem triggers may watch (repeatable; none: no such triggers)",
+    )
+    parser.add_argument(
+        "--capacity", type=positive_int, default=4, help="runs executed at once (default 4)"
+    )
+    parser.add_argument(
+        "--grace", type=float, default=30.0, metavar="S", help="seconds to finish steps on stop"
+    )
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    if bool(args.tls_cert) != bool(args.tls_key):
+        print("xene: --tls-cert and --tls-key go together", file=sys.stderr)
+        return 2
+    from xene.server.config import ServerConfig
+
+    config = ServerConfig(
+        host=args.host,
+        port=args.port,
+        store_url=args.store,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        auth=not args.no_auth,
+        fs_roots=tuple(args.fs_root),
+        capacity=args.capacity,
+        grace_s=args.grace,
+    )
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return asyncio.run(serve(config))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def serve(config: Any) -> int:
+    import uvicorn
+
+    from xene.server.api import create_app
+    from xene.server.runtime import Runtime
+    from xene.store import open_store
+
+    try:
+        store = await open_store(config.store_url)
+    except Exception as exc:
+        print(f"xene: cannot open the store: {exc}", file=sys.stderr)
+        return 1
+    runtime = Runtime(store, config)
+    app = create_app(runtime, manage=True)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=config.host,
+            port=config.port,
+            ssl_certfile=config.tls_cert,
+            ssl_keyfile=config.tls_key,
+            log_level="info",
+            lifespan="on",
+            timeout_graceful_shutdown=int(config.grace_s) + 5,
+        )
+    )
+    scheme = "https" if config.tls_cert else "http"
+    print(f"xene serving on {scheme}://{config.host}:{config.port}", file=sys.stderr)
+    try:
+        await server.serve()
+    finally:
+        await store.close()
+    return 0

@@ -1,0 +1,163 @@
+"""The server's built-in agent: claims queued (or orphaned) runs and executes them.
+
+Claiming goes through the store (`claim_runs`), so several servers share one queue and a
+run whose executor died is taken over once its lease expires. A remote agent will do the
+same through the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+from xene.engine.journal import LEASE_S
+from xene.store.owners import owner_alive, owner_id
+
+if TYPE_CHECKING:
+    from xene.engine.execution import Execution
+    from xene.server.runtime import Runtime
+
+log = logging.getLogger("xene.server.agent")
+CANCEL_POLL_S = 1.0
+
+
+class Agent:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.owner = owner_id()
+        self.running: dict[str, Execution] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._loop: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        self._loop = asyncio.create_task(self._claim_loop(), name="xene-agent")
+
+    async def _take_over_dead(self) -> None:
+        """Runs whose process on this host has died are taken at once, not when their
+        lease expires (a restarted server resumes what it was doing)."""
+        now = self.runtime.clock.now()
+        for summary in await self.runtime.store.unfinished_runs():
+            if summary.state != "Running" or summary.owner in ("", self.owner):
+                continue
+            if not owner_alive(summary.owner) and await self.runtime.store.claim_run(
+                summary.id, self.owner, now + LEASE_S, now
+            ):
+                self._spawn(summary.id)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _claim_loop(self) -> None:
+        runtime = self.runtime
+        try:
+            await self._take_over_dead()
+        except Exception:
+            log.exception("taking over runs of dead processes failed")
+        while not self._stopping:
+            free = runtime.config.capacity - len(self.running)
+            if free > 0:
+                try:
+                    await self._claim(free)
+                except Exception:  # the store is away: try again at the next poll
+                    log.exception("claiming work failed", extra={"action": "claim"})
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(runtime.config.poll_s):
+                    await self._wake.wait()
+            self._wake.clear()
+
+    async def _claim(self, free: int) -> None:
+        now = self.runtime.clock.now()
+        ids = await self.runtime.store.claim_runs(self.owner, free, now + LEASE_S, now)
+        for run_id in ids:
+            self._spawn(run_id)
+        self.runtime.metrics.queue_depth.set(
+            (await self.runtime.store.count_runs()).get("WaitingForExecutor", 0)
+        )
+
+    def _spawn(self, run_id: str) -> None:
+        task = asyncio.create_task(self._execute(run_id), name=f"xene-run-{run_id}")
+        self.tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        self.wake()
+
+    async def _execute(self, run_id: str) -> None:
+        from xene.engine.durable import continue_run, pipeline_of
+        from xene.engine.options import EngineOptions
+
+        runtime = self.runtime
+        stored = await runtime.store.get_run(run_id)
+        if stored is None:
+            return
+        try:
+            pipeline = pipeline_of(stored)
+        except Exception as exc:
+            log.error("run %s cannot be executed: %s", run_id, exc)
+            await _fail(runtime, run_id, f"its definition no longer loads: {exc}")
+            return
+        options = EngineOptions(clock=runtime.clock, listeners=runtime.listeners)
+        execution = continue_run(runtime.store, stored, pipeline, options)
+        self.running[run_id] = execution
+        runtime.metrics.active_runs.set(len(self.running))
+        watcher = asyncio.create_task(self._watch_cancel(run_id, execution))
+        try:
+            await execution.execute()
+        finally:
+            watcher.cancel()
+            self.running.pop(run_id, None)
+            runtime.metrics.active_runs.set(len(self.running))
+
+    async def _watch_cancel(self, run_id: str, execution: Execution) -> None:
+        """Cancellation asked through another server reaches us through the store."""
+        while not execution.finished:
+            await asyncio.sleep(CANCEL_POLL_S)
+            if await self.runtime.store.cancel_requested(run_id):
+                await execution.cancel("cancelled on request")
+                return
+
+    async def cancel(self, run_id: str) -> bool:
+        execution = self.running.get(run_id)
+        if execution is None:
+            return False
+        await execution.cancel("cancelled on request")
+        return True
+
+    async def cancel_pipeline(self, workflow: str, pipeline: str) -> None:
+        for execution in list(self.running.values()):
+            if execution.run.workflow == workflow and execution.run.pipeline == pipeline:
+                await execution.cancel(f"pipeline {workflow}/{pipeline} was stopped")
+
+    async def stop(self, grace_s: float) -> None:
+        """Claim nothing more; running nodes get `grace_s` to finish, then stop; the
+        runs stay unfinished and unowned, to be resumed by another server or a restart."""
+        self._stopping = True
+        self.wake()
+        if self._loop is not None:
+            self._loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop
+        for execution in self.running.values():
+            execution.drain()
+        if self.tasks:
+            _, late = await asyncio.wait(set(self.tasks), timeout=grace_s)
+            for execution in list(self.running.values()):
+                await execution.abandon()
+            if late:
+                _, stuck = await asyncio.wait(late, timeout=10)
+                for task in stuck:  # nothing should get here: abandon ends every node
+                    task.cancel()
+                if stuck:
+                    await asyncio.wait(stuck)
+
+
+async def _fail(runtime: Runtime, run_id: str, reason: str) -> None:
+    from xene.store.base import Batch, RunRow
+
+    now = runtime.clock.now()
+    await runtime.store.commit(run_id, Batch(run=RunRow(run_id, "Error", reason, now, now)))

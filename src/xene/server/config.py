@@ -1,0 +1,31 @@
+"""How a server is set up: where it listens, its store, its limits, who may do what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 6060
+    store_url: str | None = None
+    """None: $XENE_STORE, else SQLite at $XENE_HOME/xene.db."""
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    auth: bool = True
+    """False: no tokens asked (local use only: anyone who reaches the port is admin)."""
+    jwt_secret: str | None = None
+    """HS256 secret; None: read (or create) $XENE_HOME/jwt-secret."""
+    max_body_bytes: int = 10 * 1024 * 1024
+    rate_per_s: float = 50.0
+    """Requests per second per client (token or address), with bursts of `rate_burst`."""
+    rate_burst: int = 100
+    fs_roots: tuple[str, ...] = ()
+    """Directories filesystem triggers may watch; none: filesystem triggers are refused."""
+    capacity: int = 4
+    """Runs the built-in agent executes at once."""
+    grace_s: float = 30.0
+    """On SIGTERM: how long running steps may take to finish."""
+    poll_s: float = 1.0
+    """How often the agent looks for work it was not woken for (other servers' queues)."""

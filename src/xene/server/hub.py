@@ -1,0 +1,63 @@
+"""Run and node state changes, as they happen in this server, for `/api/v1/events`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from xene.core.records import Listener, NodeRecord, RunRecord
+
+QUEUE = 1000
+"""A subscriber that falls this far behind loses events (it is told so)."""
+
+
+class EventHub(Listener):
+    """A listener of every execution in this server, fanning changes out to subscribers."""
+
+    def __init__(self) -> None:
+        self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
+
+    def publish(self, event: dict[str, Any]) -> None:
+        for queue in list(self._subscribers):
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:
+                self._subscribers.discard(queue)
+                queue.put_nowait({"type": "lagging"}) if queue.empty() else None
+
+    def run_changed(self, run: RunRecord) -> None:
+        self.publish(
+            {
+                "type": "run",
+                "run": run.id,
+                "workflow": run.workflow,
+                "pipeline": run.pipeline,
+                "state": str(run.state),
+                "error": run.error,
+            }
+        )
+
+    def node_changed(self, run: RunRecord, node: NodeRecord) -> None:
+        self.publish(
+            {
+                "type": "node",
+                "run": run.id,
+                "node": node.key,
+                "state": str(node.state),
+                "attempt": node.attempt,
+                "error": node.error,
+            }
+        )
+
+    async def subscribe(self) -> AsyncIterator[dict[str, Any]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE)
+        self._subscribers.add(queue)
+        try:
+            while True:
+                event = await queue.get()
+                yield event
+                if event.get("type") == "lagging":
+                    return
+        finally:
+            self._subscribers.discard(queue)

@@ -1,0 +1,50 @@
+"""Prometheus metrics of a server: runs, nodes, queue, triggers, webhooks.
+
+One registry per server (not the process-global default), so tests can build many.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from xene.core.records import Listener, NodeRecord, RunRecord
+from xene.core.states import State
+
+
+class Metrics(Listener):
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.runs_started = Counter(
+            "xene_runs_started", "Runs started", ["workflow", "pipeline"], registry=r
+        )
+        self.runs_finished = Counter(
+            "xene_runs_finished", "Runs finished, by final state", ["state"], registry=r
+        )
+        self.nodes = Counter(
+            "xene_node_executions", "Node executions that ended, by state", ["state"], registry=r
+        )
+        self.node_seconds = Histogram(
+            "xene_node_duration_seconds", "Node execution time", registry=r
+        )
+        self.queue_depth = Gauge("xene_queue_depth", "Runs waiting for an executor", registry=r)
+        self.active_runs = Gauge("xene_active_runs", "Runs executing in this server", registry=r)
+        self.trigger_fires = Counter(
+            "xene_trigger_fires", "Trigger fires that started runs", ["type"], registry=r
+        )
+        self.webhook_seconds = Histogram(
+            "xene_webhook_latency_seconds", "Webhook request to run created", registry=r
+        )
+
+    def run_changed(self, run: RunRecord) -> None:
+        if run.state.finished:
+            self.runs_finished.labels(str(run.state)).inc()
+
+    def node_changed(self, run: RunRecord, node: NodeRecord) -> None:
+        if node.state in (State.SUCCESS, State.ERROR, State.CANCELLED) and node.started_at:
+            self.nodes.labels(str(node.state)).inc()
+            if node.ended_at is not None:
+                self.node_seconds.observe(max(node.ended_at - node.started_at, 0.0))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,255 @@
+"""The server's domain service: applied workflows, runs started by triggers, decisions.
+
+The API, the trigger controllers and the built-in agent all act through a `Runtime`; it
+holds no state of its own that the store does not have (workflows are cached, and
+reloaded from the store on start), so any number of servers can share one store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from xene.core.records import Listener
+from xene.core.states import State
+from xene.engine.clock import Clock, clock_from_env, new_id
+from xene.server.agent import Agent
+from xene.server.config import ServerConfig
+from xene.server.hub import EventHub
+from xene.server.metrics import Metrics
+from xene.spec.ir import Workflow
+from xene.store.base import (
+    AppliedWorkflow,
+    Batch,
+    NewRun,
+    RunRow,
+    RunSource,
+    ServerStore,
+    Suspension,
+)
+
+log = logging.getLogger("xene.server")
+MODES = ("active", "paused", "draining", "stopped")
+
+
+class NotFound(LookupError):
+    """No such workflow, pipeline, run or hook."""
+
+
+class Conflict(RuntimeError):
+    """The request is valid but the current state refuses it (a paused pipeline, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    workflow: AppliedWorkflow
+    changed: bool
+    definition: Workflow
+
+
+class Runtime:
+    def __init__(
+        self,
+        store: ServerStore,
+        config: ServerConfig | None = None,
+        *,
+        clock: Clock | None = None,
+        listeners: tuple[Listener, ...] = (),
+    ) -> None:
+        self.store = store
+        self.config = config or ServerConfig()
+        self.clock = clock or clock_from_env()
+        self.hub = EventHub()
+        self.metrics = Metrics()
+        self.listeners = (self.hub, self.metrics, *listeners)
+        self.workflows: dict[str, tuple[AppliedWorkflow, Workflow]] = {}
+        self.agent = Agent(self)
+        self.triggers: Any = None
+        self.started = False
+
+    # -- lifecycle ----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Load applied workflows, start triggers and the agent (which resumes orphaned
+        runs: their leases have expired, so it claims them like queued ones)."""
+        for applied in await self.store.list_workflows():
+            try:
+                self.workflows[applied.name] = (applied, _load(applied))
+            except Exception as exc:  # an applied definition that no longer loads
+                log.error("cannot load workflow %s: %s", applied.name, exc)
+        await self._start_triggers()
+        self.agent.start()
+        self.started = True
+
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Take no more work; let running steps finish within the grace period; leave
+        every unfinished run resumable."""
+        if self.triggers is not None:
+            await self.triggers.stop()
+        await self.agent.stop(self.config.grace_s if grace_s is None else grace_s)
+        self.started = False
+
+    async def _start_triggers(self) -> None:
+        from xene.server.scheduling import start_triggers
+
+        self.triggers = await start_triggers(self)
+
+    async def _reconcile_triggers(self) -> None:
+        if self.triggers is not None:
+            await self.triggers.reconcile(self.desired_triggers())
+
+    def desired_triggers(self) -> list[tuple[str, Workflow]]:
+        return [(name, definition) for name, (_, definition) in self.workflows.items()]
+
+    # -- workflows ----------------------------------------------------------------------
+    async def apply(self, text: str, filename: str) -> Applied:
+        """Create or update a workflow from its definition text; raises InvalidDefinition."""
+        from xene.spec.load import load_text
+
+        definition = load_text(text, filename)
+        if definition.format not in ("manifest", "flow", "fsm"):
+            raise Conflict(f"{filename}: only YAML or JSON definitions can be applied")
+        from xene.server.scheduling import trigger_problems
+
+        problems = trigger_problems(self, definition.name, definition)
+        if problems:
+            raise Conflict("; ".join(problems))
+        applied, changed = await self.store.apply_workflow(
+            definition.name, text, definition.format, filename, self.clock.now()
+        )
+        self.workflows[definition.name] = (applied, definition)
+        if changed:
+            await self._reconcile_triggers()
+        return Applied(applied, changed, definition)
+
+    async def delete(self, name: str) -> None:
+        if not await self.store.delete_workflow(name):
+            raise NotFound(f"no workflow {name!r}")
+        self.workflows.pop(name, None)
+        await self._reconcile_triggers()
+
+    async def workflow(self, name: str) -> tuple[AppliedWorkflow, Workflow]:
+        found = self.workflows.get(name)
+        if found is None:  # applied by another server meanwhile?
+            applied = await self.store.get_workflow(name)
+            if applied is None:
+                raise NotFound(f"no workflow {name!r}; `xene apply FILE` creates it")
+            found = self.workflows[name] = (applied, _load(applied))
+        return found
+
+    async def set_mode(self, workflow: str, pipeline: str, mode: str) -> None:
+        _, definition = await self.workflow(workflow)
+        _pipeline(definition, pipeline)
+        if mode not in MODES:
+            raise Conflict(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        await self.store.set_pipeline_mode(workflow, pipeline, mode)
+        if mode == "stopped":
+            await self.agent.cancel_pipeline(workflow, pipeline)
+
+    # -- runs ---------------------------------------------------------------------------
+    async def trigger(
+        self,
+        workflow: str,
+        pipeline: str,
+        data: Any = None,
+        *,
+        idempotency_key: str | None = None,
+        manual: bool = True,
+    ) -> tuple[str, bool]:
+        """Queue a run of a pipeline; `(run id, created)`. Refused unless it is active."""
+        applied, definition = await self.workflow(workflow)
+        _pipeline(definition, pipeline)
+        mode = (await self.store.pipeline_modes(workflow)).get(pipeline, "active")
+        if mode != "active":
+            raise Conflict(f"pipeline {workflow}/{pipeline} is {mode}: resume it first")
+        now = self.clock.now()
+        source = RunSource(applied.filename, applied.text, applied.format, workflow, pipeline)
+        run = NewRun(
+            id=new_id(now),
+            workflow=workflow,
+            pipeline=pipeline,
+            input=data,
+            source=source,
+            created_at=now,
+            owner="",
+            lease_until=0.0,
+            idempotency_key=idempotency_key,
+            state="WaitingForExecutor",
+        )
+        run_id, created = await self.store.create_run(run)
+        if created:
+            self.metrics.runs_started.labels(workflow, pipeline).inc()
+            self.agent.wake()
+        return run_id, created
+
+    async def fire(self, workflow: str, trigger: str, data: Any, key: str | None) -> list[str]:
+        """A trigger fired: queue a run of every active pipeline it starts."""
+        _, definition = await self.workflow(workflow)
+        kind = next((t.type for t in definition.triggers if t.name == trigger), "unknown")
+        started = []
+        for pipeline in definition.pipelines:
+            if trigger not in pipeline.triggers:
+                continue
+            pkey = None if key is None else f"{key}/{pipeline.name}"
+            try:
+                run_id, created = await self.trigger(
+                    workflow, pipeline.name, data, idempotency_key=pkey, manual=False
+                )
+            except Conflict:
+                continue  # paused, draining or stopped: the fire is dropped
+            if created:
+                self.metrics.trigger_fires.labels(kind).inc()
+                started.append(run_id)
+        return started
+
+    async def cancel(self, run_id: str) -> None:
+        if await self.agent.cancel(run_id):
+            return
+        stored = await self.store.get_run(run_id)
+        if stored is None:
+            raise NotFound(f"no run {run_id!r}")
+        if stored.record.state.finished or not await self.store.request_cancel(run_id):
+            raise Conflict(f"run {run_id} has ended already ({stored.record.state})")
+        if stored.record.state is State.SUSPENDED:  # nobody executes it: end it here
+            now = self.clock.now()
+            row = RunRow(run_id, "Cancelled", "cancelled on request", stored.record.started_at, now)
+            await self.store.commit(run_id, Batch(run=row))
+
+    async def retry(self, run_id: str) -> None:
+        if not await self.store.retry_run(run_id):
+            raise Conflict(f"run {run_id} did not end in Error or Cancelled: nothing to retry")
+        self.agent.wake()
+
+    async def decide(
+        self, hook: str, decision: str, data: Any = None, reason: str = ""
+    ) -> Suspension:
+        waiting = await self.store.get_suspension(hook)
+        if waiting is None:
+            raise NotFound(f"no hook {hook!r}")
+        decided = await self.store.decide(hook, decision, data, reason, self.clock.now())
+        if decided is None:
+            raise Conflict(f"{hook} was decided already")
+        await self.store.requeue_run(decided.run_id)
+        self.agent.wake()
+        return decided
+
+    async def ready(self) -> bool:
+        """The store answers and the agent runs."""
+        try:
+            await asyncio.wait_for(self.store.count_runs(), timeout=5)
+        except Exception:
+            return False
+        return self.started
+
+
+def _load(applied: AppliedWorkflow) -> Workflow:
+    from xene.spec.load import load_text
+
+    return load_text(applied.text, applied.filename)
+
+
+def _pipeline(definition: Workflow, name: str) -> None:
+    if not any(p.name == name for p in definition.pipelines):
+        known = ", ".join(p.name for p in definition.pipelines) or "none"
+        raise NotFound(f"workflow {definition.name!r} has no pipeline {name!r}; it has: {known}")

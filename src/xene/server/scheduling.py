@@ -1,0 +1,38 @@
+"""The server's trigger controllers: cron and filesystem triggers of applied workflows,
+each firing into `Runtime.fire` (webhooks and manual runs come in through the API)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from xene.triggers.base import TriggerEvent
+from xene.triggers.controller import (
+    SourceFactory,
+    TriggerController,
+    check_triggers,
+    source_factory,
+)
+
+if TYPE_CHECKING:
+    from xene.server.runtime import Runtime
+    from xene.spec.ir import Workflow
+
+
+async def start_triggers(runtime: Runtime) -> TriggerController:
+    """A controller running the triggers of every applied workflow."""
+
+    async def emit(event: TriggerEvent) -> None:
+        await runtime.fire(event.workflow, event.trigger, event.input, event.idempotency_key)
+
+    controller = TriggerController(_factory(runtime), emit, clock=runtime.clock)
+    await controller.reconcile(runtime.desired_triggers())
+    return controller
+
+
+def trigger_problems(runtime: Runtime, name: str, definition: Workflow) -> list[str]:
+    """Why a workflow's triggers cannot run here (a path outside the roots, ...)."""
+    return check_triggers([(name, definition)], _factory(runtime))
+
+
+def _factory(runtime: Runtime) -> SourceFactory:
+    return source_factory(clock=runtime.clock, store=runtime.store, roots=runtime.config.fs_roots)

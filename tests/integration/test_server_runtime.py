@@ -1,0 +1,148 @@
+"""The server's runtime without HTTP: applied workflows, queued runs, the built-in agent."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FakeClock
+from xene.engine.clock import SystemClock
+from xene.server.config import ServerConfig
+from xene.server.runtime import Conflict, NotFound, Runtime
+from xene.store import open_store
+from xene.store.base import RunFilter
+
+MANIFEST = """\
+kind: Workflow
+apiVersion: v1alpha1
+metadata: {name: demo}
+spec:
+  triggers:
+    nightly: {type: cron, cronConfig: "0 2 * * *"}
+  pipelines:
+    build:
+      trigger: nightly
+      tasks:
+        a: {steps: [{name: s, type: shell, cmd: "echo v=$XENE_RUN_ID >> $XENE_OUTPUT"}]}
+        b: {dependencies: [a], steps: [{name: s, type: shell, cmd: "FLAKY"}]}
+"""
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
+    """On the system clock: the nightly cron trigger does not fire during a test."""
+    store = await open_store(f"sqlite:///{tmp_path}/x.db")
+    made = Runtime(store, ServerConfig(poll_s=0.05, grace_s=1), clock=SystemClock())
+    await made.start()
+    yield made
+    await made.stop(0.5)
+    await store.close()
+
+
+@pytest.fixture
+async def fast_runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
+    """On a fake clock: a night passes at each sleep, so cron triggers fire at once."""
+    store = await open_store(f"sqlite:///{tmp_path}/x.db")
+    made = Runtime(store, ServerConfig(poll_s=0.05, grace_s=1), clock=FakeClock())
+    await made.start()
+    yield made
+    await made.stop(0.5)
+    await store.close()
+
+
+async def final_state(runtime: Runtime, run_id: str) -> str:
+    for _ in range(2000):
+        stored = await runtime.store.get_run(run_id)
+        assert stored is not None
+        if stored.record.state.finished:
+            return str(stored.record.state)
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"run {run_id} never ended")
+
+
+def manifest(command: str = "true") -> str:
+    return MANIFEST.replace("FLAKY", command)
+
+
+async def test_applying_twice_the_same_text_keeps_the_version(runtime: Runtime) -> None:
+    first = await runtime.apply(manifest(), "demo.yaml")
+    again = await runtime.apply(manifest(), "demo.yaml")
+    changed = await runtime.apply(manifest("echo changed"), "demo.yaml")
+    assert (first.workflow.version, first.changed) == (1, True)
+    assert (again.workflow.version, again.changed) == (1, False)
+    assert (changed.workflow.version, changed.changed) == (2, True)
+
+
+async def test_a_triggered_run_is_queued_then_executed_by_the_agent(runtime: Runtime) -> None:
+    await runtime.apply(manifest(), "demo.yaml")
+    run_id, created = await runtime.trigger("demo", "build", {"x": 1})
+    assert created
+    assert await final_state(runtime, run_id) == "Success"
+
+
+async def test_an_idempotency_key_queues_one_run(runtime: Runtime) -> None:
+    await runtime.apply(manifest(), "demo.yaml")
+    first = await runtime.trigger("demo", "build", None, idempotency_key="k")
+    second = await runtime.trigger("demo", "build", None, idempotency_key="k")
+    assert second == (first[0], False)
+
+
+async def test_a_paused_pipeline_refuses_runs_until_resumed(runtime: Runtime) -> None:
+    await runtime.apply(manifest(), "demo.yaml")
+    await runtime.set_mode("demo", "build", "paused")
+    with pytest.raises(Conflict, match="is paused"):
+        await runtime.trigger("demo", "build")
+    await runtime.set_mode("demo", "build", "active")
+    assert (await runtime.trigger("demo", "build"))[1]
+
+
+async def test_unknown_workflows_and_pipelines_are_not_found(runtime: Runtime) -> None:
+    with pytest.raises(NotFound):
+        await runtime.trigger("nope", "build")
+    await runtime.apply(manifest(), "demo.yaml")
+    with pytest.raises(NotFound, match="has no pipeline 'nope'; it has: build"):
+        await runtime.trigger("demo", "nope")
+
+
+async def test_a_failed_run_retried_reruns_only_what_failed(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    marker = tmp_path / "fixed"
+    await runtime.apply(manifest(f"test -f {marker}"), "demo.yaml")
+    run_id, _ = await runtime.trigger("demo", "build")
+    assert await final_state(runtime, run_id) == "Error"
+    before = await runtime.store.get_run(run_id)
+    assert before is not None
+    marker.touch()
+    await runtime.retry(run_id)
+    assert await final_state(runtime, run_id) == "Success"
+    after = await runtime.store.get_run(run_id)
+    assert after is not None
+    assert after.record.nodes["a"].output == before.record.nodes["a"].output
+    assert after.record.nodes["a"].attempt == 1
+
+
+async def test_cancelling_a_running_run_ends_it_cancelled(runtime: Runtime, tmp_path: Path) -> None:
+    await runtime.apply(manifest(f"touch {tmp_path}/started; sleep 30"), "demo.yaml")
+    run_id, _ = await runtime.trigger("demo", "build")
+    for _ in range(2000):
+        if (tmp_path / "started").exists():
+            break
+        await asyncio.sleep(0.01)
+    await runtime.cancel(run_id)
+    assert await final_state(runtime, run_id) == "Cancelled"
+
+
+async def test_a_cron_trigger_queues_a_run_at_its_time(fast_runtime: Runtime) -> None:
+    runtime = fast_runtime
+    await runtime.apply(manifest(), "demo.yaml")
+    for _ in range(2000):
+        if await runtime.store.list_runs(RunFilter()):
+            break
+        await asyncio.sleep(0.01)
+    runs = await runtime.store.list_runs(RunFilter())
+    assert runs
+    assert runs[-1].pipeline == "build"
