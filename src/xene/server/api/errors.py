@@ -1,0 +1,101 @@
+"""Every error is JSON `{"error": message}`: never a traceback, never a 500 for bad input."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from xene.errors import InvalidDefinition
+from xene.server.limits import ASGIApp, Message, Receive, Scope, Send, send_error
+from xene.server.runtime import Conflict, NotFound
+
+log = logging.getLogger("xene.server.api")
+
+
+class ApiError(Exception):
+    """An answer other than success, with a status and a body beyond `error`."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.extra = extra
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(NotFound, _status(404))
+    app.add_exception_handler(Conflict, _status(409))
+    app.add_exception_handler(InvalidDefinition, _invalid_definition)
+    app.add_exception_handler(ApiError, _api_error)
+
+
+def located(error: dict[str, Any]) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ()))
+    return f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg"))
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [located(error) for error in exc.errors()]
+    return JSONResponse({"error": "invalid request", "problems": problems}, status_code=422)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse({"error": str(exc.detail)}, exc.status_code, headers=exc.headers)
+
+
+def _status(status: int) -> Any:
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=status)
+
+    return handler
+
+
+async def _invalid_definition(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidDefinition)
+    problems = [str(problem) for problem in exc.problems]
+    return JSONResponse({"error": "invalid definition", "problems": problems}, status_code=400)
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return JSONResponse({"error": str(exc), **exc.extra}, status_code=exc.status)
+
+
+class CatchAll:
+    """Anything unexpected: a 500 with a short message and one log line (with the
+    traceback), instead of the server's plain-text error page."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            log.exception(
+                "%s %s failed: %s",
+                scope.get("method"),
+                scope.get("path"),
+                exc,
+                extra={"action": "api-error"},
+            )
+            if not started:
+                await send_error(send, 500, f"internal error ({type(exc).__name__}); see the log")

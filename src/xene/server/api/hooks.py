@@ -1,0 +1,172 @@
+"""Webhooks: a POST to a workflow's webhook trigger starts the pipelines it triggers.
+
+A trigger whose params have `secret` (or `secret_env`, naming an environment variable)
+needs an `X-Hub-Signature-256` HMAC of the body; one with `token` (or `token_env`) needs
+that token in `X-Xene-Token` or `?token=`. Either check stands in for a bearer token,
+since senders such as GitHub cannot send one; a trigger with neither needs a bearer
+token with the manager role, like any other way of starting runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from xene.server import auth
+from xene.server.api import deps, models
+from xene.server.api.deps import RuntimeDep
+from xene.server.api.errors import ApiError
+from xene.server.runtime import Conflict, NotFound, Runtime
+from xene.spec.ir import Trigger, Workflow
+from xene.triggers import webhook
+
+log = logging.getLogger("xene.server.api")
+router = APIRouter(prefix="/api/v1", tags=["webhooks"], responses=deps.ERRORS)
+
+WEBHOOK_TYPES = ("webhook", "default")
+TOKEN_HEADER = "X-Xene-Token"
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": models.HookOut, "description": "a duplicate delivery: nothing new ran"},
+    400: {"model": models.ErrorOut, "description": "the body is not what its type says"},
+    401: {"model": models.ErrorOut, "description": "the signature or token does not match"},
+}
+BODY = {
+    "requestBody": {
+        "required": False,
+        "description": "the run input: JSON, a form, or any text (as {body: text})",
+        "content": {
+            "application/json": {"schema": {}},
+            "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+        },
+    }
+}
+
+
+# Declared first: `/hooks/w/path/x` would otherwise be trigger `path` plus a stray part.
+@router.post(
+    "/hooks/{workflow}/path/{path:path}",
+    response_model=models.HookOut,
+    status_code=202,
+    responses=RESPONSES,
+    openapi_extra=BODY,
+)
+async def deliver_by_path(
+    workflow: str, path: str, request: Request, response: Response, runtime: RuntimeDep
+) -> models.HookOut:
+    """The webhook trigger of the flow format whose `params.path` is `path`."""
+    started = time.perf_counter()
+    _, definition = await runtime.workflow(workflow)
+    wanted = path.strip("/")
+    for trigger in definition.triggers:
+        given = trigger.params.get("path")
+        if trigger.type in WEBHOOK_TYPES and isinstance(given, str) and given.strip("/") == wanted:
+            return await _deliver(request, response, runtime, definition, trigger, started)
+    raise NotFound(f"workflow {workflow!r} has no webhook trigger with path /{wanted}")
+
+
+@router.post(
+    "/hooks/{workflow}/{trigger}",
+    response_model=models.HookOut,
+    status_code=202,
+    responses=RESPONSES,
+    openapi_extra=BODY,
+)
+async def deliver(
+    workflow: str, trigger: str, request: Request, response: Response, runtime: RuntimeDep
+) -> models.HookOut:
+    """Start a run of every active pipeline the webhook trigger starts, with the JSON or
+    form body as input. A delivery id (`X-GitHub-Delivery`, `X-Delivery-Id` or
+    `Idempotency-Key`) seen before starts nothing and answers the same runs (200)."""
+    started = time.perf_counter()
+    _, definition = await runtime.workflow(workflow)
+    found = next((t for t in definition.triggers if t.name == trigger), None)
+    if found is None or found.type not in WEBHOOK_TYPES:
+        what = "no trigger" if found is None else f"a {found.type} trigger, not a webhook,"
+        raise NotFound(f"workflow {workflow!r} has {what} named {trigger!r}")
+    return await _deliver(request, response, runtime, definition, found, started)
+
+
+async def _deliver(
+    request: Request,
+    response: Response,
+    runtime: Runtime,
+    definition: Workflow,
+    trigger: Trigger,
+    started: float,
+) -> models.HookOut:
+    if not trigger.enabled:
+        raise Conflict(f"trigger {trigger.name!r} of {definition.name!r} is disabled")
+    body = await request.body()
+    _verify(request, body, trigger)
+    data = _input(request.headers.get("content-type", ""), body)
+    delivery = webhook.delivery_key(request.headers)
+    key = None if delivery is None else f"hook:{definition.name}/{trigger.name}:{delivery}"
+    runs, created = [], False
+    for pipeline in definition.pipelines:
+        if trigger.name not in pipeline.triggers:
+            continue
+        pkey = None if key is None else f"{key}/{pipeline.name}"
+        try:
+            run_id, new = await runtime.trigger(
+                definition.name, pipeline.name, data, idempotency_key=pkey, manual=False
+            )
+        except Conflict:
+            continue  # paused, draining or stopped: the delivery is dropped for it
+        if new:
+            runtime.metrics.trigger_fires.labels(trigger.type).inc()
+        runs.append(run_id)
+        created = created or new
+    runtime.metrics.webhook_seconds.observe(time.perf_counter() - started)
+    duplicate = bool(runs) and not created
+    response.status_code = 200 if duplicate else 202
+    return models.HookOut(runs=runs, duplicate=duplicate)
+
+
+def _verify(request: Request, body: bytes, trigger: Trigger) -> None:
+    secret = _configured(trigger.params, "secret")
+    token = _configured(trigger.params, "token")
+    if secret is None and token is None:
+        authenticator: auth.Authenticator = request.app.state.auth
+        auth.check(authenticator.principal(request), "manager")
+        return
+    if secret is not None:
+        signature = request.headers.get(webhook.SIGNATURE_HEADER)
+        if not webhook.verify_signature(secret.encode(), body, signature):
+            problem = "is missing" if signature is None else "does not match the body"
+            raise ApiError(401, f"the {webhook.SIGNATURE_HEADER} signature {problem}")
+    if token is not None:
+        given = request.headers.get(TOKEN_HEADER) or request.query_params.get("token")
+        if not webhook.verify_token(token, given):
+            problem = "is missing" if given is None else "does not match"
+            raise ApiError(401, f"the webhook token ({TOKEN_HEADER} or ?token=) {problem}")
+
+
+def _configured(params: Mapping[str, Any], name: str) -> str | None:
+    """`params[name]`, or the environment variable `params[name + "_env"]` names."""
+    value = params.get(name)
+    if value is not None:
+        return str(value)
+    variable = params.get(f"{name}_env")
+    if variable is None:
+        return None
+    found = os.environ.get(str(variable))
+    if not found:
+        log.error("webhook %s_env names %s, which is not set", name, variable)
+        raise ApiError(500, f"the server lacks the webhook's {name}: ${variable} is not set")
+    return found
+
+
+def _input(content_type: str, body: bytes) -> Any:
+    try:
+        data = webhook.webhook_input(content_type, body)
+    except webhook.BadPayload as exc:
+        raise ApiError(400, str(exc)) from exc
+    except RecursionError as exc:
+        raise ApiError(400, "the body nests too deeply") from exc
+    deps.check_json(data)
+    return data

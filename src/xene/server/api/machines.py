@@ -1,0 +1,208 @@
+"""State machines: definitions, instances, and the events that move them."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+
+from xene.cli import fsm_defs
+from xene.core import fsm
+from xene.engine.clock import new_id
+from xene.server.api import deps, models
+from xene.server.api.deps import MANAGER, VIEWER, RuntimeDep
+from xene.server.api.errors import ApiError
+from xene.server.runtime import Conflict, NotFound, Runtime
+from xene.spec.load import load_text
+from xene.store.base import MachineInstance, NewRun, RunSource
+
+log = logging.getLogger("xene.server.api")
+router = APIRouter(prefix="/api/v1", tags=["state machines"], responses=deps.ERRORS)
+Event = Annotated[str, Path(max_length=200)]
+
+
+@router.post(
+    "/machines",
+    response_model=models.DefinedOut,
+    status_code=201,
+    dependencies=[MANAGER],
+    responses={400: {"model": models.ProblemsOut, "description": "invalid definition"}},
+    openapi_extra=deps.text_body("an OpenState definition (state_machine: ...)"),
+)
+async def define(
+    request: Request,
+    runtime: RuntimeDep,
+    filename: Annotated[str | None, Query(max_length=255)] = None,
+) -> models.DefinedOut:
+    """Store the state machines the definition holds; each name is defined once (409)."""
+    text, name = await deps.definition_text(request, filename)
+    workflow = load_text(text, name)
+    if not workflow.state_machines:
+        raise ApiError(400, f"{name} defines no state machine (no state_machine: section)")
+    for machine in workflow.state_machines:  # all or nothing, as far as can be checked
+        if await runtime.store.get_machine(machine.name) is not None:
+            raise Conflict(_defined_already(machine.name))
+    anonymous = dataclasses.replace(workflow, source="")  # the text comes from the body
+    for machine in workflow.state_machines:
+        data = fsm_defs.definition(machine, anonymous) | {"source": name, "source_text": text}
+        if not await runtime.store.define_machine(machine.name, data, runtime.clock.now()):
+            raise Conflict(_defined_already(machine.name))
+    return models.DefinedOut(machines=[m.name for m in workflow.state_machines])
+
+
+@router.get("/machines", response_model=models.MachineListOut, dependencies=[VIEWER])
+async def list_machines(runtime: RuntimeDep) -> models.MachineListOut:
+    machines = []
+    for name in await runtime.store.list_machines():
+        data = await runtime.store.get_machine(name)
+        if data is not None:
+            machines.append(machine_out(data))
+    return models.MachineListOut(machines=machines)
+
+
+@router.get("/machines/{name}", response_model=models.MachineOut, dependencies=[VIEWER])
+async def get_machine(name: str, runtime: RuntimeDep) -> models.MachineOut:
+    return machine_out(await _machine(runtime, name))
+
+
+@router.post(
+    "/machines/{name}/instances",
+    response_model=models.CreatedInstanceOut,
+    status_code=201,
+    dependencies=[MANAGER],
+)
+async def create_instance(name: str, runtime: RuntimeDep) -> models.CreatedInstanceOut:
+    """A new instance in the machine's initial state (running its on_enter pipeline)."""
+    data = await _machine(runtime, name)
+    now = runtime.clock.now()
+    instance = MachineInstance(new_id(now), name, data["initial_state"], now, now)
+    await runtime.store.create_instance(instance)
+    run_id = await queue_on_enter(runtime, data, instance.id, instance.state)
+    return models.CreatedInstanceOut(id=instance.id, state=instance.state, run_id=run_id)
+
+
+@router.get(
+    "/machines/{name}/instances", response_model=models.InstanceListOut, dependencies=[VIEWER]
+)
+async def list_instances(name: str, runtime: RuntimeDep) -> models.InstanceListOut:
+    data = await _machine(runtime, name)
+    found = [i for i in await runtime.store.list_instances(name) if i.machine == name]
+    return models.InstanceListOut(instances=[instance_out(i, data) for i in found])
+
+
+@router.get("/instances/{instance_id}", response_model=models.InstanceOut, dependencies=[VIEWER])
+async def get_instance(instance_id: str, runtime: RuntimeDep) -> models.InstanceOut:
+    """Its state, the events it accepts now, and every move so far."""
+    instance = await _instance(runtime, instance_id)
+    return instance_out(instance, await _machine(runtime, instance.machine))
+
+
+@router.post(
+    "/instances/{instance_id}/events/{event}",
+    response_model=models.MovedOut,
+    dependencies=[MANAGER],
+    responses={409: {"model": models.RefusedOut, "description": "not allowed now"}},
+)
+async def send_event(instance_id: str, event: Event, runtime: RuntimeDep) -> models.MovedOut:
+    """Move the instance if the event is allowed in its state; otherwise 409 with the
+    events allowed now, and nothing changes."""
+    instance = await _instance(runtime, instance_id)
+    data = await _machine(runtime, instance.machine)
+    machine = fsm_defs.machine(data)
+    try:
+        state = fsm.fire(machine, instance.state, event)
+    except fsm.EventRefused as exc:
+        raise ApiError(409, str(exc), available=list(exc.available)) from exc
+    now = runtime.clock.now()
+    if not await runtime.store.move_instance(instance.id, event, instance.state, state, now):
+        moved = await _instance(runtime, instance_id)
+        available = list(machine.available_events(moved.state))
+        message = f"instance {instance.id} moved meanwhile to {moved.state!r}; nothing changed"
+        raise ApiError(409, message, available=available)
+    run_id = await queue_on_enter(runtime, data, instance.id, state)
+    return models.MovedOut.model_validate({"from": instance.state, "to": state, "run_id": run_id})
+
+
+async def queue_on_enter(
+    runtime: Runtime, data: dict[str, Any], instance_id: str, state: str
+) -> str | None:
+    """Queue the pipeline the machine runs on entering `state`, for the agent; its run's
+    input names the instance, the machine and the state."""
+    pipeline: str | None = (data.get("on_enter") or {}).get(state)
+    if not pipeline:
+        return None
+    path, text = str(data.get("source", "")), str(data.get("source_text", ""))
+    try:
+        workflow = load_text(text, path)
+        workflow.pipeline(pipeline)
+    except Exception as exc:
+        log.error("on_enter %s of %s cannot run: %s", pipeline, data.get("name"), exc)
+        return None
+    now = runtime.clock.now()
+    run = NewRun(
+        id=new_id(now),
+        workflow=workflow.name,
+        pipeline=pipeline,
+        input={"instance": instance_id, "machine": data["name"], "state": state},
+        source=RunSource(path, text, workflow.format, workflow.name, pipeline),
+        created_at=now,
+        owner="",
+        lease_until=0.0,
+        state="WaitingForExecutor",
+    )
+    run_id, _ = await runtime.store.create_run(run)
+    runtime.metrics.runs_started.labels(workflow.name, pipeline).inc()
+    runtime.agent.wake()
+    return run_id
+
+
+def machine_out(data: dict[str, Any]) -> models.MachineOut:
+    machine = fsm_defs.machine(data)
+    return models.MachineOut(
+        name=machine.name,
+        initial_state=machine.initial_state,
+        states=list(machine.states),
+        events=[
+            models.MachineEventOut(name=e.name, destination=e.destination, sources=list(e.sources))
+            for e in machine.events
+        ],
+        attributes=dict(machine.attributes),
+        on_enter=dict(machine.on_enter),
+        workflow=str(data.get("workflow", "")),
+    )
+
+
+def instance_out(instance: MachineInstance, data: dict[str, Any]) -> models.InstanceOut:
+    history = [
+        models.TransitionOut.model_validate({"event": e, "from": a, "to": b, "at": at})
+        for e, a, b, at in instance.history
+    ]
+    return models.InstanceOut(
+        id=instance.id,
+        machine=instance.machine,
+        state=instance.state,
+        available_events=list(fsm_defs.machine(data).available_events(instance.state)),
+        created_at=instance.created_at,
+        updated_at=instance.updated_at,
+        history=history,
+    )
+
+
+async def _machine(runtime: Runtime, name: str) -> dict[str, Any]:
+    data = await runtime.store.get_machine(name)
+    if data is None:
+        raise NotFound(f"no state machine {name!r}; POST its definition to /api/v1/machines")
+    return data
+
+
+async def _instance(runtime: Runtime, instance_id: str) -> MachineInstance:
+    instance = await runtime.store.get_instance(instance_id)
+    if instance is None:
+        raise NotFound(f"no state-machine instance {instance_id!r}")
+    return instance
+
+
+def _defined_already(name: str) -> str:
+    return f"a state machine named {name!r} exists already; give a new version another name"

@@ -1,0 +1,257 @@
+"""What the API answers, as pydantic models: they are the OpenAPI document's schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+
+# -- errors ---------------------------------------------------------------------------
+class ErrorOut(Model):
+    error: str
+
+
+class ProblemsOut(Model):
+    error: str
+    problems: list[str] = Field(description="each `file:line: path: message` or `where: message`")
+
+
+class RefusedOut(Model):
+    error: str
+    available: list[str] = Field(description="the events the instance accepts now")
+
+
+# -- workflows --------------------------------------------------------------------------
+class AppliedOut(Model):
+    name: str
+    version: int
+    changed: bool
+
+
+class TriggerOut(Model):
+    name: str
+    type: str
+    enabled: bool
+    params: dict[str, Any] = Field(description="secrets and tokens are masked")
+
+
+class PipelineOut(Model):
+    name: str
+    description: str
+    mode: str = Field(description="active, paused, draining or stopped")
+    triggers: list[TriggerOut]
+
+
+class WorkflowSummaryOut(Model):
+    name: str
+    version: int
+    applied_at: float
+    format: str
+    pipelines: list[str]
+
+
+class WorkflowListOut(Model):
+    workflows: list[WorkflowSummaryOut]
+
+
+class WorkflowOut(Model):
+    name: str
+    version: int
+    applied_at: float
+    format: str
+    filename: str
+    description: str
+    text: str
+    pipelines: list[PipelineOut]
+
+
+class DeletedOut(Model):
+    name: str
+    deleted: bool = True
+
+
+class ModeOut(Model):
+    workflow: str
+    pipeline: str
+    mode: str
+
+
+class TriggeredOut(Model):
+    run_id: str
+    created: bool = Field(description="false: the Idempotency-Key named an existing run")
+
+
+# -- runs -----------------------------------------------------------------------------
+class RunSummaryOut(Model):
+    id: str
+    workflow: str
+    pipeline: str
+    state: str
+    created_at: float
+    started_at: float | None
+    ended_at: float | None
+    error: str | None
+    owner: str
+
+
+class RunPageOut(Model):
+    runs: list[RunSummaryOut]
+    next: str | None = Field(description="pass as `before` for the next page; null: no more")
+
+
+class StepOut(Model):
+    name: str
+    state: str
+    exit_code: int | None
+    error: str | None
+    duration_s: float | None
+
+
+class NodeOut(Model):
+    key: str
+    node: str
+    type: str
+    state: str
+    attempts: int
+    ports: list[str]
+    output: Any = None
+    error: str | None
+    duration_s: float | None
+    steps: list[StepOut]
+
+
+class SourceOut(Model):
+    path: str
+    format: str
+    workflow: str
+    pipeline: str
+
+
+class RunOut(Model):
+    id: str
+    workflow: str
+    pipeline: str
+    state: str
+    error: str | None
+    input: Any = None
+    duration_s: float | None
+    nodes: list[NodeOut]
+    source: SourceOut
+    owner: str
+    lease_until: float
+    idempotency_key: str | None
+
+
+class RunActionOut(Model):
+    run_id: str
+    action: str
+
+
+class LogChunkOut(Model):
+    seq: int
+    node: str
+    step: str | None
+    at: float
+    lines: list[str]
+
+
+class LogPageOut(Model):
+    chunks: list[LogChunkOut]
+    next_after: int = Field(description="pass as `after` for the chunks committed since")
+
+
+# -- approvals --------------------------------------------------------------------------
+class SuspensionOut(Model):
+    hook_id: str
+    run_id: str
+    node: str
+    metadata: dict[str, Any]
+    created_at: float
+    timeout_at: float | None
+    timeout_action: str
+    decision: str | None
+    data: Any = None
+    reason: str
+    decided_at: float | None
+
+
+class SuspensionListOut(Model):
+    suspensions: list[SuspensionOut]
+
+
+class DecisionIn(Model):
+    data: Any = None
+    reason: str = ""
+
+
+# -- state machines ---------------------------------------------------------------------
+class MachineEventOut(Model):
+    name: str
+    destination: str
+    sources: list[str]
+
+
+class MachineOut(Model):
+    name: str
+    initial_state: str
+    states: list[str]
+    events: list[MachineEventOut]
+    attributes: dict[str, Any]
+    on_enter: dict[str, str]
+    workflow: str
+
+
+class MachineListOut(Model):
+    machines: list[MachineOut]
+
+
+class DefinedOut(Model):
+    machines: list[str]
+
+
+class TransitionOut(Model):
+    event: str
+    from_: str = Field(alias="from")
+    to: str
+    at: float
+
+
+class InstanceOut(Model):
+    id: str
+    machine: str
+    state: str
+    available_events: list[str]
+    created_at: float
+    updated_at: float
+    history: list[TransitionOut]
+
+
+class InstanceListOut(Model):
+    instances: list[InstanceOut]
+
+
+class CreatedInstanceOut(Model):
+    id: str
+    state: str
+    run_id: str | None = Field(None, description="the on_enter run of the initial state")
+
+
+class MovedOut(Model):
+    from_: str = Field(alias="from")
+    to: str
+    run_id: str | None = Field(None, description="the on_enter run of the new state")
+
+
+# -- webhooks and system ----------------------------------------------------------------
+class HookOut(Model):
+    runs: list[str]
+    duplicate: bool = Field(description="true: this delivery was seen before; nothing new ran")
+
+
+class StatusOut(Model):
+    status: str

@@ -1,0 +1,171 @@
+"""Runs: list, the whole tree, cancel, retry, logs (a page, or followed live), events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
+
+from xene.server.api import deps, models, sse
+from xene.server.api.deps import MANAGER, VIEWER, RuntimeDep
+from xene.server.runtime import NotFound, Runtime
+from xene.store.base import RunFilter, StoredRun
+
+router = APIRouter(prefix="/api/v1", tags=["runs"], responses=deps.ERRORS)
+
+Name = Annotated[str | None, Query(max_length=300)]
+After = Annotated[int, Query(ge=0, le=2**62, description="a chunk's seq: only later ones")]
+STREAM: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LogFilter:
+    node: str | None
+    step: str | None
+    after: int
+
+
+def log_filter(node: Name = None, step: Name = None, after: After = 0) -> LogFilter:
+    return LogFilter(node, step, after)
+
+
+LogFilterDep = Annotated[LogFilter, Depends(log_filter)]
+
+
+@router.get("/runs", response_model=models.RunPageOut, dependencies=[VIEWER])
+async def list_runs(
+    runtime: RuntimeDep,
+    workflow: Name = None,
+    pipeline: Name = None,
+    state: Name = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    before: Annotated[str | None, Query(max_length=100, description="a run id: older runs")] = None,
+) -> models.RunPageOut:
+    """Newest first; `next` is the cursor of the following page."""
+    found = await runtime.store.list_runs(RunFilter(workflow, pipeline, state, limit, before))
+    runs = [
+        models.RunSummaryOut(
+            id=r.id,
+            workflow=r.workflow,
+            pipeline=r.pipeline,
+            state=r.state,
+            created_at=r.created_at,
+            started_at=r.started_at,
+            ended_at=r.ended_at,
+            error=r.error,
+            owner=r.owner,
+        )
+        for r in found
+    ]
+    cursor = runs[-1].id if len(runs) == limit else None
+    return models.RunPageOut(runs=runs, next=cursor)
+
+
+@router.get("/runs/{run_id}", response_model=models.RunOut, dependencies=[VIEWER])
+async def get_run(run_id: str, runtime: RuntimeDep) -> models.RunOut:
+    """The run with every node and step, where it came from and who executes it."""
+    return run_out(await stored_run(runtime, run_id))
+
+
+@router.post(
+    "/runs/{run_id}/cancel",
+    response_model=models.RunActionOut,
+    status_code=202,
+    dependencies=[MANAGER],
+)
+async def cancel_run(run_id: str, runtime: RuntimeDep) -> models.RunActionOut:
+    """Cancel an unfinished run (its running steps are killed); 409 if it has ended."""
+    await runtime.cancel(run_id)
+    return models.RunActionOut(run_id=run_id, action="cancel")
+
+
+@router.post(
+    "/runs/{run_id}/retry",
+    response_model=models.RunActionOut,
+    status_code=202,
+    dependencies=[MANAGER],
+)
+async def retry_run(run_id: str, runtime: RuntimeDep) -> models.RunActionOut:
+    """Run a failed or cancelled run again from the nodes that did not succeed."""
+    await stored_run(runtime, run_id)
+    await runtime.retry(run_id)
+    return models.RunActionOut(run_id=run_id, action="retry")
+
+
+@router.get("/runs/{run_id}/logs", response_model=models.LogPageOut, dependencies=[VIEWER])
+async def read_logs(
+    run_id: str,
+    runtime: RuntimeDep,
+    flt: LogFilterDep,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> models.LogPageOut:
+    """Log chunks committed after `after` (a chunk's seq), oldest first; `node` and
+    `step` narrow them to one node or step."""
+    await stored_run(runtime, run_id)
+    chunks = await runtime.store.read_logs(
+        run_id, node=flt.node, step=flt.step, after=flt.after, limit=limit
+    )
+    out = [models.LogChunkOut.model_validate(sse.chunk_dict(c)) for c in chunks]
+    return models.LogPageOut(chunks=out, next_after=chunks[-1].seq if chunks else flt.after)
+
+
+@router.get(
+    "/runs/{run_id}/logs/stream",
+    response_class=StreamingResponse,
+    dependencies=[VIEWER],
+    responses=STREAM,
+)
+async def follow_logs(
+    run_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    flt: LogFilterDep,
+    last_event_id: Annotated[str | None, Header(max_length=30)] = None,
+) -> StreamingResponse:
+    """`event: log` with each chunk as it is committed (its seq as the event id; a
+    reconnecting client's Last-Event-ID resumes after it), then `event: end` once the
+    run is final and every chunk was sent."""
+    await stored_run(runtime, run_id)
+    after = flt.after
+    if last_event_id is not None and last_event_id.strip().isdigit():
+        after = max(after, int(last_event_id))
+    poll_s: float = request.app.state.log_poll_s
+    events = sse.follow_logs(
+        runtime.store, run_id, node=flt.node, step=flt.step, after=after, poll_s=poll_s
+    )
+    return sse.response(events)
+
+
+@router.get("/events", response_class=StreamingResponse, dependencies=[VIEWER], responses=STREAM)
+async def events(
+    runtime: RuntimeDep,
+    limit: Annotated[int | None, Query(ge=1, description="end after this many events")] = None,
+) -> StreamingResponse:
+    """`event: run` and `event: node` as runs executed by this server change state."""
+    return sse.response(sse.hub_events(runtime.hub, limit))
+
+
+async def stored_run(runtime: Runtime, run_id: str) -> StoredRun:
+    stored = await runtime.store.get_run(run_id)
+    if stored is None:
+        raise NotFound(f"no run {run_id!r}")
+    return stored
+
+
+def run_out(stored: StoredRun) -> models.RunOut:
+    tree: dict[str, Any] = stored.record.to_dict()
+    source = stored.source
+    tree["source"] = {
+        "path": source.path,
+        "format": source.format,
+        "workflow": source.workflow,
+        "pipeline": source.pipeline,
+    }
+    tree["owner"] = stored.owner
+    tree["lease_until"] = stored.lease_until
+    tree["idempotency_key"] = stored.idempotency_key
+    return models.RunOut.model_validate(tree)

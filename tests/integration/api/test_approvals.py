@@ -1,0 +1,71 @@
+"""Approvals through the API: a std::wait node suspends its run until decided."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.integration.api.conftest import apply, trigger, wait_run
+
+GATE = """\
+name: deploy
+version: "1.0"
+nodes:
+  gate: {type: std::wait, config: {hook_id: deploy, metadata_fields: [amount]}}
+  ship: {type: std::log, config: {message: "shipping ${input.amount}"}}
+  stop: {type: std::log, config: {message: "stopped: ${input.approval.reason}"}}
+edges:
+  - {from: gate, to: ship}
+  - {from: gate.rejected, to: stop}
+"""
+
+
+async def suspended(client: httpx.AsyncClient) -> tuple[str, str]:
+    await apply(client, GATE)
+    run_id = await trigger(client, "deploy", "deploy", {"amount": 3})
+    await wait_run(client, run_id, ("Suspended",))
+    (waiting,) = (await client.get("/api/v1/suspensions")).json()["suspensions"]
+    assert waiting["run_id"] == run_id
+    assert waiting["metadata"] == {"amount": 3}
+    assert waiting["decision"] is None
+    return run_id, waiting["hook_id"]
+
+
+async def test_approving_a_waiting_node_completes_the_run_on_out(
+    client: httpx.AsyncClient,
+) -> None:
+    run_id, hook = await suspended(client)
+    assert hook.startswith("deploy-")
+    decided = await client.post(
+        f"/api/v1/suspensions/{hook}/approve", json={"reason": "looks good"}
+    )
+    assert decided.status_code == 200
+    assert decided.json()["decision"] == "approve"
+    run = await wait_run(client, run_id)
+    assert run["state"] == "Success"
+    states = {node["key"]: node["state"] for node in run["nodes"]}
+    assert states["ship"] == "Success"
+    assert states.get("stop", "NotExecuted") != "Success"
+    assert (await client.get("/api/v1/suspensions")).json() == {"suspensions": []}
+    everything = (await client.get("/api/v1/suspensions", params={"all": "true"})).json()
+    assert [s["reason"] for s in everything["suspensions"]] == ["looks good"]
+
+
+async def test_rejecting_continues_on_rejected_and_a_second_decision_is_409(
+    client: httpx.AsyncClient,
+) -> None:
+    run_id, hook = await suspended(client)
+    rejected = await client.post(f"/api/v1/suspensions/{hook}/reject", json={"reason": "no"})
+    assert rejected.status_code == 200
+    run = await wait_run(client, run_id)
+    states = {node["key"]: node["state"] for node in run["nodes"]}
+    assert states["stop"] == "Success"
+    again = await client.post(f"/api/v1/suspensions/{hook}/approve")
+    assert again.status_code == 409
+    assert "decided already" in again.json()["error"]
+
+
+async def test_unknown_hooks_and_decisions(client: httpx.AsyncClient) -> None:
+    unknown = await client.post("/api/v1/suspensions/nope/approve")
+    assert unknown.status_code == 404
+    bad = await client.post("/api/v1/suspensions/nope/maybe")
+    assert bad.status_code == 422
