@@ -29,6 +29,8 @@ class StepRecord:
             "state": str(self.state),
             "exit_code": self.exit_code,
             "error": self.error,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
             "duration_s": _duration(self.started_at, self.ended_at),
         }
 
@@ -62,6 +64,8 @@ class NodeRecord:
             "ports": list(self.ports),
             "output": self.output,
             "error": self.error,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
             "duration_s": _duration(self.started_at, self.ended_at),
             "steps": [s.to_dict() for s in self.steps],
         }
@@ -91,6 +95,8 @@ class RunRecord:
             "state": str(self.state),
             "error": self.error,
             "input": self.input,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
             "duration_s": _duration(self.started_at, self.ended_at),
             "nodes": [n.to_dict() for n in self.nodes.values()],
         }

@@ -109,6 +109,8 @@ class StepOut(Model):
     state: str
     exit_code: int | None
     error: str | None
+    started_at: float | None = None
+    ended_at: float | None = None
     duration_s: float | None
 
 
@@ -121,6 +123,8 @@ class NodeOut(Model):
     ports: list[str]
     output: Any = None
     error: str | None
+    started_at: float | None = None
+    ended_at: float | None = None
     duration_s: float | None
     steps: list[StepOut]
 
@@ -139,6 +143,8 @@ class RunOut(Model):
     state: str
     error: str | None
     input: Any = None
+    started_at: float | None = None
+    ended_at: float | None = None
     duration_s: float | None
     nodes: list[NodeOut]
     source: SourceOut
