@@ -56,6 +56,13 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--grace", type=float, default=30.0, metavar="S", help="seconds to finish steps on stop"
     )
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        default=50.0,
+        metavar="N",
+        help="requests per second per client, bursts of 2N (default 50; 0: no limit)",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -75,6 +82,8 @@ def handle(args: argparse.Namespace) -> int:
         fs_roots=tuple(args.fs_root),
         capacity=args.capacity,
         grace_s=args.grace,
+        rate_per_s=args.rate_limit,
+        rate_burst=max(int(args.rate_limit * 2), 1),
     )
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
