@@ -112,8 +112,8 @@ async def measure(url: str, runs: int) -> None:
 
 
 def serve(store: str, port: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "xene.cli.main", "serve", "--no-auth",
-               "--port", str(port), "--store", store, "--capacity", "8", "--rate-limit", "0"]  # fmt: skip
+    command = [sys.executable, "-m", "xene.cli.main", "serve", "--no-auth", "--port",
+               str(port), "--store", store, "--capacity", "8", "--rate-limit", "0"]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
