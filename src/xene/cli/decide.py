@@ -19,7 +19,8 @@ that started it is still waiting for the decision, as `xene run --wait` does).
   xene approve deploy-8k2m4q7x --reject --reason "not on a Friday"
   xene approve deploy-8k2m4q7x --escalate --data '{"to": "ops"}'
 
-The run continues on the node's `out`, `rejected` or `escalated` port.
+The run continues on the node's `out`, `rejected` or `escalated` port. With --server
+(or $XENE_SERVER), the decision goes to that server, whose agent continues the run.
 Exit codes: 0 decided (and the run, if continued here, succeeded), 1 already decided or
 the continued run failed, 2 unknown hook or bad input, 3 the run waits again.
 """
@@ -40,6 +41,9 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--reason", default="", metavar="TEXT", help="why, for the record")
     parser.add_argument("--no-resume", action="store_true", help="only record the decision")
     parser.add_argument("--store", metavar="URL", help="the store (default: $XENE_STORE or SQLite)")
+    from xene.cli.stores import add_server_option
+
+    add_server_option(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the outcome")
     parser.add_argument("--json", action="store_true", help="print the continued run as JSON")
     parser.set_defaults(handler=handle)
@@ -81,6 +85,9 @@ async def _decide(args: argparse.Namespace, decision: str, data: Any, session: S
             f"{decision}: {args.hook} (run {decided.run_id}, node {decided.node}){passed}",
             file=sys.stderr,
         )
+        if stores.remote_api(store) is not None:
+            print(f"the server continues run {decided.run_id}", file=sys.stderr)
+            return 0
         return 0 if args.no_resume else await _continue(decided.run_id, session)
 
 

@@ -24,6 +24,9 @@ moves only on the events allowed in the state it is in; every move is recorded.
   xene fsm event INSTANCE EVENT    send EVENT: the instance moves, or nothing changes
   xene fsm show INSTANCE           its state, the events it accepts, its history
 
+With --server (or $XENE_SERVER), the server keeps the machines and runs the `on_enter`
+pipelines itself: `run` and `event` print the id of the run they queued.
+
 Exit codes: 0 done, 1 refused (a name defined already, an event not allowed now),
 2 bad input (an unknown machine, instance or file).
 
@@ -92,6 +95,11 @@ def handle(args: argparse.Namespace) -> int:
 async def dispatch(args: argparse.Namespace) -> int:
     action = ACTIONS[args.action]
     async with stores.opened(args) as store:
+        api = stores.remote_api(store)
+        if api is not None and args.action in REMOTE:  # the server moves its instances
+            from xene.cli import fsm_remote
+
+            return await fsm_remote.ACTIONS[args.action](api, args)
         return await action(store, args)
 
 
@@ -198,6 +206,8 @@ async def show(store: Store, args: argparse.Namespace) -> int:
     return stores.EXIT_OK
 
 
+REMOTE = ("define", "run", "event")
+"""What a server does itself (`xene.cli.fsm_remote`); the rest reads its store."""
 ACTIONS = {
     "define": define,
     "list": list_machines,

@@ -73,7 +73,12 @@ def handle(args: argparse.Namespace) -> int:
 async def logs(args: argparse.Namespace) -> int:
     async with stores.opened(args) as store:
         stored = await stores.find_run(store, args.run)
-        if args.follow:  # tasks of splits and loops may not have started yet: no checks
+        api = stores.remote_api(store)
+        if args.follow and api is not None:  # a server streams its lines as they come
+            from xene.cli.remote import follow
+
+            await follow(api, stored.record.id, args.task, args.step)
+        elif args.follow:  # tasks of splits and loops may not have started yet: no checks
             await Follower(store, stored, args.task, args.step).follow(sleep)
         else:
             nodes = select_nodes(stored, args.task, args.step)

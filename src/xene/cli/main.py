@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_parser(commands)
     serve.add_parser(commands)
     _add_history_parsers(commands)
+    _add_remote_parsers(commands)
     return parser
 
 
@@ -45,6 +46,14 @@ def _add_history_parsers(commands: Any) -> None:
     from xene.cli import fsm, gc, logs, runs, show, suspensions
 
     for module in (runs, show, logs, gc, suspensions, fsm):
+        module.add_parser(commands)
+
+
+def _add_remote_parsers(commands: Any) -> None:
+    """Commands for a server (`xene serve`): workflows applied to it, runs it starts, tokens."""
+    from xene.cli import apply, delete, get, pipeline, token, trigger
+
+    for module in (apply, get, delete, trigger, pipeline, token):
         module.add_parser(commands)
 
 

@@ -1,7 +1,9 @@
-"""What the history commands share: the `--store URL` option, opening the store for one
-command, finding a run by its id (or a unique prefix of it), and plain-text tables.
+"""What the history commands share: the `--store URL` and `--server URL` options, opening
+the store for one command (a local one, or a server's through its API), finding a run by
+its id (or a unique prefix of it), and plain-text tables.
 
-Imports stay light: the store package is imported only when a command opens it.
+Imports stay light: the store package (or the HTTP client) is imported only when a
+command opens it.
 """
 
 from __future__ import annotations
@@ -15,12 +17,19 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from xene.client.api import ApiClient
     from xene.store.base import Store, StoredRun
 
 STORE_HELP = (
     "the store of runs, approvals and state machines: sqlite:///path/to/xene.db, "
     "postgresql://user@host/db or memory:// "
     "(default: $XENE_STORE, else sqlite:///$XENE_HOME/xene.db, XENE_HOME being ~/.xene)"
+)
+SERVER_HELP = (
+    "ask this Xene server (`xene serve`) instead of a local store, e.g. "
+    "http://127.0.0.1:6060 (default: $XENE_SERVER, else `server:` in "
+    "$XENE_HOME/config.yaml, unless --store or $XENE_STORE is given); the token comes from "
+    "$XENE_TOKEN, else `token:` in that file"
 )
 EXIT_OK, EXIT_REFUSED, EXIT_INVALID = 0, 1, 2
 
@@ -34,12 +43,33 @@ class CommandError(Exception):
 
 
 def add_store_option(parser: argparse.ArgumentParser) -> None:
+    """`--store URL`, and `--server URL`: each command that reads a store can ask a server."""
     parser.add_argument("--store", metavar="URL", default=None, help=STORE_HELP)
+    add_server_option(parser)
+
+
+def add_server_option(parser: argparse.ArgumentParser, text: str = SERVER_HELP) -> None:
+    parser.add_argument("--server", metavar="URL", default=None, help=text)
 
 
 @asynccontextmanager
 async def opened(args: argparse.Namespace) -> AsyncIterator[Store]:
-    """The store named by `--store` (or the default), migrated; closed on the way out."""
+    """The store named by `--store` (or the default), migrated; closed on the way out.
+    For a command with `--server`, when a server is given (see `xene.client.settings`),
+    the server's store instead: a `RemoteStore` over its API."""
+    if hasattr(args, "server"):
+        from xene.client.settings import choose
+
+        target = choose(args.server, getattr(args, "store", None))
+        if target is not None:
+            from xene.client.store import RemoteStore
+
+            remote = RemoteStore.connect(target)
+            try:
+                yield remote
+            finally:
+                await remote.close()
+            return
     from xene.store import open_store
 
     where = args.store or "the default store"
@@ -56,12 +86,30 @@ async def opened(args: argparse.Namespace) -> AsyncIterator[Store]:
 
 
 def run_command(command: Callable[[], Coroutine[Any, Any, int]]) -> int:
-    """Run an async command; a CommandError becomes its message on stderr and its code."""
+    """Run an async command; a CommandError (or a server's ApiError) becomes its message
+    on stderr and its code."""
     try:
         return asyncio.run(command())
     except CommandError as exc:
         print(f"xene: {exc}", file=sys.stderr)
         return exc.code
+    except Exception as exc:
+        from xene.client.errors import ApiError
+
+        if not isinstance(exc, ApiError):
+            raise
+        for line in exc.lines():
+            print(line, file=sys.stderr)
+        return exc.exit_code
+
+
+def remote_api(store: Store) -> ApiClient | None:
+    """The server's client when `store` is a server's (`--server`), else None."""
+    module = sys.modules.get("xene.client.store")  # not imported: no RemoteStore exists
+    if module is None or not isinstance(store, module.RemoteStore):
+        return None
+    api: ApiClient = store.api
+    return api
 
 
 async def find_run(store: Store, ref: str) -> StoredRun:

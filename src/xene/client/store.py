@@ -1,0 +1,169 @@
+"""`RemoteStore`: the parts of the `Store` protocol the history commands use (`runs`,
+`show`, `logs`, `suspensions`, `approve`, `fsm list|ps|show`), answered by a server.
+
+What only a local store can do (create or commit runs, delete them, define machines or
+move instances by compare-and-set) raises `NotRemote`: against a server, runs are
+queued by `xene trigger` and state machines move by `POST /instances/{id}/events/{e}`,
+which `xene fsm` calls directly (see `xene.cli.fsm_remote`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+from xene.client import records
+from xene.client.api import ApiClient, api_path
+from xene.client.errors import ApiError, NotRemote
+from xene.client.settings import Target
+from xene.store.base import (
+    Batch,
+    LogChunk,
+    MachineInstance,
+    NewRun,
+    RunFilter,
+    RunSummary,
+    StoredRun,
+    Suspension,
+)
+
+
+class RemoteStore:
+    """A server's runs, approvals and state machines, read (and decided) over its API."""
+
+    def __init__(self, api: ApiClient) -> None:
+        self.api = api
+        self._machines: dict[str, dict[str, Any]] = {}
+
+    @classmethod
+    def connect(cls, target: Target) -> RemoteStore:
+        return cls(ApiClient(target.url, target.token))
+
+    async def migrate(self) -> None:
+        """The server keeps its own schema."""
+
+    async def close(self) -> None:
+        await self.api.aclose()
+
+    # -- runs ---------------------------------------------------------------------------
+    async def create_run(self, run: NewRun) -> tuple[str, bool]:
+        raise NotRemote("starting a run here (`xene trigger WORKFLOW PIPELINE` queues one)")
+
+    async def commit(self, run_id: str, batch: Batch) -> None:
+        raise NotRemote("executing a run here")
+
+    async def get_run(self, run_id: str) -> StoredRun | None:
+        data = await _or_none(self.api.get(api_path("runs", run_id)))
+        if data is None:
+            return None
+        # The tree has durations only: the run's own times come with its summary.
+        page = await self.list_runs(RunFilter(limit=1, before=run_id + "~"))
+        summary = page[0] if page and page[0].id == run_id else None
+        return records.stored_run(data, summary)
+
+    async def list_runs(self, flt: RunFilter) -> list[RunSummary]:
+        params = {
+            "workflow": flt.workflow,
+            "pipeline": flt.pipeline,
+            "state": flt.state,
+            "limit": min(flt.limit, 500),
+            "before": flt.before,
+        }
+        page = await self.api.get(api_path("runs"), params)
+        return [records.run_summary(r) for r in page["runs"]]
+
+    async def unfinished_runs(self) -> list[RunSummary]:
+        raise NotRemote("resuming runs (the server resumes its own)")
+
+    async def claim_run(self, run_id: str, owner: str, lease_until: float, now: float) -> bool:
+        raise NotRemote("taking over a run (the server's agent executes it)")
+
+    async def read_logs(
+        self,
+        run_id: str,
+        *,
+        node: str | None = None,
+        step: str | None = None,
+        after: int = 0,
+        limit: int = 1000,
+    ) -> list[LogChunk]:
+        params = {"node": node, "step": step, "after": after, "limit": min(limit, 5000)}
+        page = await self.api.get(api_path("runs", run_id, "logs"), params)
+        return [records.log_chunk(run_id, c) for c in page["chunks"]]
+
+    async def delete_runs(self, ended_before: float) -> int:
+        raise NotRemote("deleting runs (`xene gc`)")
+
+    # -- approvals ----------------------------------------------------------------------
+    async def list_suspensions(self, *, pending: bool = True) -> list[Suspension]:
+        found = await self.api.get(api_path("suspensions"), {"all": not pending})
+        return [records.suspension(s) for s in found["suspensions"]]
+
+    async def get_suspension(self, hook_id: str) -> Suspension | None:
+        found = await self.list_suspensions(pending=False)
+        return next((s for s in found if s.hook_id == hook_id), None)
+
+    async def decide(
+        self, hook_id: str, decision: str, data: Any, reason: str, at: float
+    ) -> Suspension | None:
+        """Post the decision: the server records it and continues the run. None if the
+        hook is unknown or was decided already (404, 409)."""
+        body = {"data": data, "reason": reason}
+        try:
+            decided = await self.api.post(
+                api_path("suspensions", hook_id, decision), json_body=body
+            )
+        except ApiError as exc:
+            if exc.status in (404, 409):
+                return None
+            raise
+        return records.suspension(decided)
+
+    # -- triggers -----------------------------------------------------------------------
+    async def record_fire(self, trigger_id: str, fire_key: str, at: float) -> bool:
+        raise NotRemote("recording trigger fires")
+
+    # -- state machines -----------------------------------------------------------------
+    async def define_machine(self, name: str, definition: dict[str, Any], at: float) -> bool:
+        raise NotRemote(
+            "defining a machine from its stored form (`xene fsm define` posts the file)"
+        )
+
+    async def get_machine(self, name: str) -> dict[str, Any] | None:
+        if name not in self._machines:
+            found = await _or_none(self.api.get(api_path("machines", name)))
+            if found is None:
+                return None
+            self._machines[name] = found
+        return self._machines[name]
+
+    async def list_machines(self) -> list[str]:
+        found = await self.api.get(api_path("machines"))
+        self._machines = {m["name"]: m for m in found["machines"]}
+        return list(self._machines)
+
+    async def create_instance(self, instance: MachineInstance) -> None:
+        raise NotRemote("creating an instance with an id of ours (`xene fsm run` asks the server)")
+
+    async def move_instance(
+        self, instance_id: str, event: str, from_state: str, to_state: str, at: float
+    ) -> bool:
+        raise NotRemote("moving an instance here (`xene fsm event` asks the server)")
+
+    async def get_instance(self, instance_id: str) -> MachineInstance | None:
+        found = await _or_none(self.api.get(api_path("instances", instance_id)))
+        return None if found is None else records.instance(found)
+
+    async def list_instances(self, machine: str) -> list[MachineInstance]:
+        found = await _or_none(self.api.get(api_path("machines", machine, "instances")))
+        return [] if found is None else [records.instance(i) for i in found["instances"]]
+
+
+async def _or_none(answer: Awaitable[Any]) -> Any:
+    """The awaited answer; None for a 404."""
+    try:
+        return await answer
+    except ApiError as exc:
+        if exc.status == 404:
+            return None
+        raise
