@@ -63,7 +63,8 @@ def xene_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     """Every test keeps its runs in a store of its own, never in ~/.xene."""
     home = tmp_path_factory.mktemp("xene-home")
     monkeypatch.setenv("XENE_HOME", str(home))
-    monkeypatch.delenv("XENE_STORE", raising=False)
+    for name in ("XENE_STORE", "XENE_SERVER", "XENE_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
     return home
 
 
