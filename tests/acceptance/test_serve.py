@@ -280,3 +280,42 @@ def test_a_server_killed_mid_run_completes_it_after_a_restart(
     again = server()
     assert again.wait_final(run_id)["state"] == "Success"
     assert (tmp_path / "effects").read_text().split() == ["a", "b", "b", "c"]
+
+
+GRACEFUL = """\
+kind: Workflow
+apiVersion: v1alpha1
+metadata: {name: graceful}
+spec:
+  pipelines:
+    p:
+      tasks:
+        a:
+          steps:
+            - name: s
+              type: shell
+              cmd: >-
+                touch WORK/a-started; while [ ! -f WORK/release ]; do sleep 0.05; done;
+                echo a >> WORK/effects
+        b: {dependencies: [a], steps: [{name: s, type: shell, cmd: "echo b >> WORK/effects"}]}
+"""
+
+
+def test_sigterm_lets_the_running_step_finish_and_leaves_the_run_to_resume(
+    server: Callable[..., Server], tmp_path: Path
+) -> None:
+    srv = server()
+    srv.apply(GRACEFUL)
+    path = "/api/v1/workflows/graceful/pipelines/p/runs"
+    run_id = srv.client.post(path, json={}).json()["run_id"]
+    until((tmp_path / "a-started").exists, "step a never started", 30)
+    assert srv.proc is not None
+    srv.proc.send_signal(signal.SIGTERM)
+    log = tmp_path / "server.log"
+    until(lambda: "stopping: no new work" in log.read_text(), "no sign of stopping", 30)
+    (tmp_path / "release").touch()  # step a finishes within the grace period
+    srv.proc.wait(timeout=30)
+    assert (tmp_path / "effects").read_text() == "a\n"  # b was not started
+    again = server()
+    assert again.wait_final(run_id)["state"] == "Success"
+    assert (tmp_path / "effects").read_text().split() == ["a", "b"]

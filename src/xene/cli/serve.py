@@ -108,7 +108,15 @@ async def serve(config: Any) -> int:
         return 1
     runtime = Runtime(store, config)
     app = create_app(runtime, manage=True)
-    server = uvicorn.Server(
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: object) -> None:
+            # Stop taking work at once: uvicorn reaches the lifespan shutdown (where
+            # the runtime stops) only after open connections have closed.
+            runtime.begin_stop()
+            super().handle_exit(sig, frame)  # type: ignore[arg-type]
+
+    server = Server(
         uvicorn.Config(
             app,
             host=config.host,

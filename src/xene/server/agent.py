@@ -133,17 +133,21 @@ class Agent:
             if execution.run.workflow == workflow and execution.run.pipeline == pipeline:
                 await execution.cancel(f"pipeline {workflow}/{pipeline} was stopped")
 
+    def begin_stop(self) -> None:
+        """Claim nothing more and let running executions start no new node."""
+        self._stopping = True
+        self.wake()
+        for execution in self.running.values():
+            execution.drain()
+
     async def stop(self, grace_s: float) -> None:
         """Claim nothing more; running nodes get `grace_s` to finish, then stop; the
         runs stay unfinished and unowned, to be resumed by another server or a restart."""
-        self._stopping = True
-        self.wake()
+        self.begin_stop()
         if self._loop is not None:
             self._loop.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop
-        for execution in self.running.values():
-            execution.drain()
         if self.tasks:
             _, late = await asyncio.wait(set(self.tasks), timeout=grace_s)
             for execution in list(self.running.values()):

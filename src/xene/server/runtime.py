@@ -82,6 +82,12 @@ class Runtime:
         self.agent.start()
         self.started = True
 
+    def begin_stop(self) -> None:
+        """Take no more work and start no more nodes, now (callable from a signal
+        handler); `stop` then waits for what runs."""
+        log.info("stopping: no new work; running steps may finish (grace %ss)", self.config.grace_s)
+        self.agent.begin_stop()
+
     async def stop(self, grace_s: float | None = None) -> None:
         """Take no more work; let running steps finish within the grace period; leave
         every unfinished run resumable."""
