@@ -10,25 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 from collections import deque
 from collections.abc import Awaitable
-from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from xene.core import planner
-from xene.core.plan import LOOP, ROOT, SPLIT, WAIT, Plan
+from xene.core.plan import LOOP, ROOT, SPLIT, Plan
 from xene.core.planner import RegionRun, Start
 from xene.core.records import Listeners, NodeRecord, RunRecord, StepRecord
-from xene.core.retry import backoff_ms, should_retry
 from xene.core.states import State, transition
+from xene.engine import attempts
 from xene.engine.constructs import Constructs
 from xene.engine.context import Context
 from xene.engine.options import EngineOptions
-from xene.errors import NodeFailed, Suspend
-from xene.nodes import registry
-from xene.nodes.base import NodeResult, NodeType
-from xene.spec.ir import TASK, Node
+from xene.nodes.base import NodeResult
+from xene.spec.ir import Node
 
 if TYPE_CHECKING:
     from xene.engine.durable import Durable
@@ -166,7 +162,7 @@ class Execution:
                 self._replay(start, recovered)
                 continue
             node = self.nodes[start.node]
-            inline = self._inline_type(node)
+            inline = attempts.inline_type(node)
             if inline is None:
                 if len(self.tasks) >= self.limit:
                     return False
@@ -174,9 +170,9 @@ class Execution:
                     return True
             self.ready.popleft()
             if inline is not None:
-                self._run_inline(start, node, inline)
+                attempts.run_inline(self, start, node, inline)
             else:
-                self._spawn(self._run_node(start, node))
+                self._spawn(attempts.run_node(self, start, node))
         return False
 
     def _replay(self, start: Start, record: NodeRecord) -> None:
@@ -256,103 +252,6 @@ class Execution:
             record.ended_at = now
         self.listener.node_changed(self.run, record)
 
-    # -- running nodes ----------------------------------------------------------------
-    def _inline_type(self, node: Node) -> NodeType | None:
-        """The node type when the node can run inline: pure, sync, no retries."""
-        if node.type in (TASK, WAIT) or node.retry.max_attempts > 1 or node.timeout_s:
-            return None
-        node_type = registry.get(node.type)
-        if node_type is None or node_type.blocking or _is_async(node_type):
-            return None
-        return node_type
-
-    def _run_inline(self, start: Start, node: Node, node_type: NodeType) -> None:
-        record = self.record_of(start)
-        record.attempt = 1
-        self.set_state(record, State.RUNNING)
-        try:
-            result = node_type.fn(self.context.for_node(node, start, record))
-        except Exception as exc:
-            self.node_failed(start, record, _describe(exc))
-            return
-        assert isinstance(result, NodeResult)
-        self.node_returned(start, record, result)
-
-    async def _run_node(self, start: Start, node: Node) -> None:
-        record = self.record_of(start)
-        attempt = record.attempt  # a run resumed after a crash goes on counting
-        while True:
-            attempt += 1
-            record.attempt = attempt
-            self.set_state(record, State.RUNNING)
-            timer = asyncio.timeout(node.timeout_s)
-            try:
-                async with timer:
-                    result = await self._call(node, start, record)
-            except asyncio.CancelledError:
-                self.set_state(record, State.CANCELLED)
-                raise
-            except Suspend:
-                self.suspended.add(record.key)
-                return
-            except Exception as exc:
-                message = _describe(exc, node.timeout_s if timer.expired() else None)
-                if should_retry(node.retry, attempt) and not self.cancelling:
-                    await self._backoff(record, node, attempt, message)
-                    continue
-                self.node_failed(start, record, message)
-                return
-            self.node_returned(start, record, result)
-            return
-
-    async def _backoff(self, record: NodeRecord, node: Node, attempt: int, message: str) -> None:
-        delay = backoff_ms(node.retry, attempt, self.options.random()) / 1000
-        record.error = message
-        self.listener.log(
-            self.run,
-            record,
-            None,
-            f"attempt {attempt} failed: {message}; retrying in {delay:.2f} s",
-        )
-        self.set_state(record, State.WAITING)
-        await self.options.clock.sleep(delay)
-
-    async def _call(self, node: Node, start: Start, record: NodeRecord) -> NodeResult:
-        if node.type == TASK:
-            from xene.engine.tasks import TaskRun, run_task
-
-            task = TaskRun(
-                self.pipeline, node, record, self.run, start.input, self.options, self.listener
-            )
-            return await run_task(task)
-        if node.type == WAIT:
-            return await self.constructs.wait(node, start, record)
-        node_type = registry.get(node.type)
-        if node_type is None:
-            raise NodeFailed(f"node type {node.type!r} has no implementation")
-        ctx = self.context.for_node(node, start, record)
-        with self._user_output(node, record):
-            if node_type.blocking:
-                result = await asyncio.to_thread(node_type.fn, ctx)
-            else:
-                result = node_type.fn(ctx)
-            if inspect.isawaitable(result):
-                result = await result
-        if not isinstance(result, NodeResult):
-            raise NodeFailed(f"node type {node.type!r} returned {type(result).__name__}")
-        return result
-
-    def _user_output(self, node: Node, record: NodeRecord) -> AbstractContextManager[None]:
-        """User code (std::python) prints into the node's log, as a Python step does."""
-        if node.type != "std::python":
-            return nullcontext()
-        from xene.engine.capture import step_output
-
-        def on_line(line: str) -> None:
-            self.listener.log(self.run, record, None, line)
-
-        return step_output(on_line)
-
     # -- results ----------------------------------------------------------------------
     def record_of(self, start: Start) -> NodeRecord:
         return self.run.nodes[start.region.key(start.node)]
@@ -403,23 +302,6 @@ class Execution:
     def _run_state(self, state: State) -> None:
         self.run.state = state
         self.listener.run_changed(self.run)
-
-
-_ASYNC: dict[str, bool] = {}
-
-
-def _is_async(node_type: NodeType) -> bool:
-    known = _ASYNC.get(node_type.name)
-    if known is None:
-        known = _ASYNC[node_type.name] = inspect.iscoroutinefunction(node_type.fn)
-    return known
-
-
-def _describe(exc: BaseException, timeout: float | None = None) -> str:
-    if timeout is not None:
-        return f"timed out after {timeout:g} s"
-    text = str(exc)
-    return text if text else type(exc).__name__
 
 
 def _error_text(output: Any) -> str:
