@@ -92,7 +92,9 @@ async def _call(ex: Execution, node: Node, start: Start, record: NodeRecord) -> 
     if node.type == TASK:
         from xene.engine.tasks import TaskRun, run_task
 
-        task = TaskRun(ex.pipeline, node, record, ex.run, start.input, ex.options, ex.listener)
+        task = TaskRun(
+            ex.pipeline, node, record, ex.run, start.input, ex.options, ex.listener, ex.journal
+        )
         return await run_task(task)
     if node.type == WAIT:
         return await ex.constructs.wait(node, start, record)

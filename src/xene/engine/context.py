@@ -97,6 +97,7 @@ class Context:
             run_id=self.ex.run.id,
             attempt=record.attempt,
             scope={"inputs": start.inputs, **scope_vars},
+            pace=self.ex.journal,
         )
 
     def _raw(self, node_type: str) -> frozenset[str]:

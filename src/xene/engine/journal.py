@@ -18,6 +18,8 @@ from xene.store.rows import node_row, run_row, step_row
 
 CHUNK_LINES = 1000
 CHUNK_BYTES = 256 * 1024
+BACKLOG_BYTES = 4 * 1024 * 1024
+"""Output buffered beyond this makes steps' readers wait until it is committed."""
 LEASE_S = 30.0
 """How long a run stays ours without a heartbeat; renewed at a third of it."""
 
@@ -45,6 +47,8 @@ class Journal(Listener):
         self.steps: dict[tuple[str, int], StepRecord] = {}
         self.chunks: list[_Lines] = []
         self.pending_bytes = 0
+        self.room = asyncio.Event()
+        self.room.set()
         self.suspensions: list[Suspension] = []
         self.lease_until = now + LEASE_S
         self.renew_at = now + LEASE_S / 3
@@ -76,6 +80,8 @@ class Journal(Listener):
         self.pending_bytes += len(line) + 1
         if self.pending_bytes >= CHUNK_BYTES or len(last.lines) >= CHUNK_LINES:
             self.wake.set()
+        if self.pending_bytes >= BACKLOG_BYTES:
+            self.room.clear()
 
     def suspend(self, suspension: Suspension) -> None:
         self.suspensions.append(suspension)
@@ -88,10 +94,11 @@ class Journal(Listener):
 
     @property
     def full(self) -> bool:
-        """Enough output is buffered that it should be committed now."""
-        return self.pending_bytes >= CHUNK_BYTES or any(
-            len(c.lines) >= CHUNK_LINES for c in self.chunks
-        )
+        """So much output waits to be committed that steps should stop reading more."""
+        return not self.room.is_set()
+
+    async def wait_room(self) -> None:
+        await self.room.wait()
 
     # -- committing ---------------------------------------------------------------------
     def take(self, now: float) -> Batch:
@@ -113,6 +120,7 @@ class Journal(Listener):
         self.run_changed_flag = False
         self.nodes, self.steps, self.chunks, self.suspensions = {}, {}, [], []
         self.pending_bytes = 0
+        self.room.set()
         return batch
 
     async def flush(self, now: float) -> None:

@@ -18,6 +18,7 @@ from xene.core.records import Listener, NodeRecord, RunRecord, StepRecord
 from xene.core.states import State
 from xene.engine.options import EngineOptions
 from xene.errors import NodeFailed, StepTimeout
+from xene.executors.spawn import Pace
 from xene.nodes.base import NodeResult
 from xene.spec.ir import Node, Pipeline, Step
 
@@ -34,6 +35,8 @@ class TaskRun:
     input: Any
     options: EngineOptions
     listener: Listener
+    pace: Pace | None = None
+    """The run's journal: steps stop reading output while it has too much to commit."""
 
 
 async def run_task(task: TaskRun) -> NodeResult:
@@ -88,7 +91,7 @@ async def _run_step(task: TaskRun, step: Step, cwd: str | None, record: StepReco
     timeout = step.timeout_s or task.options.step_timeout_s
     if step.kind == "python":
         return await _run_python(task, step, timeout)
-    from xene.executors.local import run_command
+    from xene.executors.local import Control, run_command
 
     def on_line(line: str) -> None:
         task.listener.log(task.run, task.record, step.name, line)
@@ -99,7 +102,7 @@ async def _run_step(task: TaskRun, step: Step, cwd: str | None, record: StepReco
         env=step_env(task, step),
         on_line=on_line,
         timeout_s=timeout,
-        grace_s=task.options.grace_s,
+        control=Control(task.options.grace_s, task.pace),
     )
     record.exit_code = result.exit_code
     if result.timed_out:

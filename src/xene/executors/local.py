@@ -22,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO
 
+from xene.executors import spawn
+
 CHUNK = 64 * 1024
 MAX_LINE = 64 * 1024
 """A longer line is handed on in pieces of this size."""
@@ -39,6 +41,16 @@ class CommandResult:
     timed_out: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Control:
+    """How a command is stopped and paced."""
+
+    grace_s: float = 5.0
+    """Between SIGTERM and SIGKILL when it times out or is cancelled."""
+    pace: spawn.Pace | None = None
+    """Back-pressure: reading output waits while `pace.full`."""
+
+
 async def run_command(
     cmd: str,
     *,
@@ -46,18 +58,27 @@ async def run_command(
     env: Mapping[str, str],
     on_line: Callable[[str], None],
     timeout_s: float | None,
-    grace_s: float = 5.0,
+    control: Control | None = None,
 ) -> CommandResult:
     """Run `cmd` under `/bin/sh -c` with `env` added to this process's environment.
 
-    The child is spawned and read by a thread of its own: forking from the event loop
-    would serialise every spawn behind the loop (twice as slow for many short steps).
-    Lines come back to the loop in order, and all of them before the exit code.
+    On Linux the child is spawned and watched from the loop (`xene.executors.spawn`);
+    elsewhere a thread of its own spawns and reads it (forking from the loop would
+    serialise every spawn behind it). Either way lines come in order, all of them
+    before the exit code.
     """
+    grace_s = control.grace_s if control else 5.0
+    pace = control.pace if control else None
     output_path = _output_path()
     full_env = {**os.environ, **env, "XENE_OUTPUT": output_path}
-    child = _Child(asyncio.get_running_loop(), on_line)
-    _threads().submit(child.run, cmd, cwd, full_env)
+    loop = asyncio.get_running_loop()
+    child: _Child | spawn.SpawnedChild
+    if spawn.available():
+        child = spawn.SpawnedChild(loop, on_line, pace)
+        child.start(cmd, cwd, full_env)
+    else:
+        child = _Child(loop, on_line)
+        _threads().submit(child.run, cmd, cwd, full_env)
     try:
         try:
             async with asyncio.timeout(timeout_s):
@@ -129,7 +150,7 @@ class _Child:
         with self.lock:
             self.pid = proc.pid
             if self.ending:
-                _signal_group(proc.pid, signal.SIGKILL)
+                spawn.signal_group(proc.pid, signal.SIGKILL)
         with proc:
             assert proc.stdout is not None
             self._pump(proc.stdout)
@@ -170,10 +191,10 @@ class _Child:
         if pid is None:
             await asyncio.wait([self.done])
             return
-        _signal_group(pid, signal.SIGTERM)
+        spawn.signal_group(pid, signal.SIGTERM)
         finished, _ = await asyncio.wait([self.done], timeout=grace_s)
         if not finished:
-            _signal_group(pid, signal.SIGKILL)
+            spawn.signal_group(pid, signal.SIGKILL)
             await asyncio.wait([self.done])
 
 
@@ -185,11 +206,6 @@ def _settle(future: asyncio.Future[int], code: int | None, error: BaseException 
     else:
         assert code is not None
         future.set_result(code)
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, sig)
 
 
 def read_outputs(path: str) -> dict[str, str]:

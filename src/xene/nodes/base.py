@@ -43,6 +43,8 @@ class NodeContext:
     run_id: str = ""
     attempt: int = 1
     scope: Mapping[str, Any] = field(default_factory=dict)
+    pace: Any = None
+    """Back-pressure for output (`xene.executors.spawn.Pace`): the run's journal."""
 
 
 NodeFn = Callable[[NodeContext], "NodeResult | Awaitable[NodeResult]"]

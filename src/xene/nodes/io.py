@@ -124,7 +124,7 @@ async def shell(ctx: NodeContext) -> NodeResult:
 
     A non-zero exit or a timeout fails the node.
     """
-    from xene.executors.local import run_command
+    from xene.executors.local import Control, run_command
 
     config = ctx.config
     command = str(config.get("command") or config.get("cmd") or "")
@@ -134,7 +134,12 @@ async def shell(ctx: NodeContext) -> NodeResult:
     timeout_ms = config.get("timeout_ms")
     timeout_s = float(timeout_ms) / 1000 if timeout_ms else ctx.node.timeout_s
     result = await run_command(
-        command, cwd=cwd, env=_shell_env(ctx), on_line=ctx.log, timeout_s=timeout_s
+        command,
+        cwd=cwd,
+        env=_shell_env(ctx),
+        on_line=ctx.log,
+        timeout_s=timeout_s,
+        control=Control(pace=ctx.pace),
     )
     if result.timed_out:
         raise NodeFailed(f"std::shell: {command!r} timed out after {timeout_s} s and was stopped")

@@ -192,8 +192,11 @@ def fake_run(monkeypatch: pytest.MonkeyPatch) -> Callable[[_FakeResult], list[di
             options["on_line"]("a line")
             return result
 
+        from xene.executors.local import Control
+
         module = types.ModuleType("xene.executors.local")
         module.run_command = run_command  # type: ignore[attr-defined]
+        module.Control = Control  # type: ignore[attr-defined]
         monkeypatch.setitem(sys.modules, "xene.executors.local", module)
         return calls
 
