@@ -8,13 +8,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 
-from xene.cli import fsm_defs
 from xene.core import fsm
 from xene.engine.clock import new_id
 from xene.server.api import deps, models
 from xene.server.api.deps import MANAGER, VIEWER, RuntimeDep
 from xene.server.api.errors import ApiError
 from xene.server.runtime import Conflict, NotFound, Runtime
+from xene.spec import machines as fsm_defs
 from xene.spec.load import load_text
 from xene.store.base import MachineInstance, NewRun, RunSource
 
