@@ -97,3 +97,11 @@ async def test_list_instances_gives_a_machines_instances_oldest_first(store: Sto
     found = await store.list_instances("light")
     assert [(i.id, i.state) for i in found] == [("early", "green"), ("late", "red")]
     assert found[0].history == ()
+
+
+async def test_last_fire_is_the_latest_recorded_fire_of_that_trigger(store: Store) -> None:
+    assert await store.last_fire("wf/nightly") is None
+    await store.record_fire("wf/nightly", "2026-01-01T02:00:00Z", 100.0)
+    await store.record_fire("wf/nightly", "2026-01-02T02:00:00Z", 200.0)
+    await store.record_fire("wf/other", "2026-01-03T02:00:00Z", 300.0)
+    assert await store.last_fire("wf/nightly") == 200.0

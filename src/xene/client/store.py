@@ -123,6 +123,9 @@ class RemoteStore:
     async def record_fire(self, trigger_id: str, fire_key: str, at: float) -> bool:
         raise NotRemote("recording trigger fires")
 
+    async def last_fire(self, trigger_id: str) -> float | None:
+        raise NotRemote("reading trigger fires")
+
     # -- state machines -----------------------------------------------------------------
     async def define_machine(self, name: str, definition: dict[str, Any], at: float) -> bool:
         raise NotRemote(

@@ -259,6 +259,9 @@ class Store(Protocol):
     async def record_fire(self, trigger_id: str, fire_key: str, at: float) -> bool:
         """True the first time `(trigger_id, fire_key)` is recorded; False for a duplicate."""
 
+    async def last_fire(self, trigger_id: str) -> float | None:
+        """When the trigger last fired (its latest recorded fire), if ever."""
+
     # -- state machines -----------------------------------------------------------------
     async def define_machine(self, name: str, definition: dict[str, Any], at: float) -> bool:
         """False if a machine of that name exists already."""

@@ -66,7 +66,7 @@ class MemoryStore(MemoryServerOps):
         self._runs: dict[str, _Run] = {}
         self._keys: dict[str, str] = {}
         self._suspensions: dict[str, Suspension] = {}
-        self._fires: set[tuple[str, str]] = set()
+        self._fires: dict[tuple[str, str], float] = {}
         self._machines: dict[str, str] = {}
         self._instances: dict[str, MachineInstance] = {}
         self._workflows: dict[str, AppliedWorkflow] = {}
@@ -217,8 +217,12 @@ class MemoryStore(MemoryServerOps):
     async def record_fire(self, trigger_id: str, fire_key: str, at: float) -> bool:
         if (trigger_id, fire_key) in self._fires:
             return False
-        self._fires.add((trigger_id, fire_key))
+        self._fires[(trigger_id, fire_key)] = at
         return True
+
+    async def last_fire(self, trigger_id: str) -> float | None:
+        times = [at for (trigger, _), at in self._fires.items() if trigger == trigger_id]
+        return max(times, default=None)
 
     # -- state machines -----------------------------------------------------------------
     async def define_machine(self, name: str, definition: dict[str, Any], at: float) -> bool:

@@ -117,6 +117,9 @@ class SqlStore(abc.ABC):
         txn = sql_runs.record_fire(self._q, trigger_id, fire_key, at)
         return await self._run(txn, write=True)
 
+    async def last_fire(self, trigger_id: str) -> float | None:
+        return await self._run(sql_runs.last_fire(self._q, trigger_id), write=False)
+
     # -- state machines -----------------------------------------------------------------
     async def define_machine(self, name: str, definition: dict[str, Any], at: float) -> bool:
         txn = sql_machines.define_machine(self._q, name, definition, at)

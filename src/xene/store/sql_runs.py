@@ -168,3 +168,9 @@ def delete_runs(q: Queries, ended_before: float) -> Txn[int]:
 def record_fire(q: Queries, trigger_id: str, fire_key: str, at: float) -> Txn[bool]:
     done = yield Stmt(q["record_fire"], (trigger_id, fire_key, at))
     return done.rowcount == 1
+
+
+def last_fire(q: Queries, trigger_id: str) -> Txn[float | None]:
+    found = yield Stmt(q["last_fire"], (trigger_id,))
+    value = found.rows[0][0] if found.rows else None
+    return None if value is None else float(value)

@@ -36,6 +36,8 @@ class FireLog(Protocol):
 
     async def record_fire(self, trigger_id: str, fire_key: str, at: float) -> bool: ...
 
+    async def last_fire(self, trigger_id: str) -> float | None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
@@ -102,7 +104,12 @@ class CronTrigger:
         return f"{self.workflow}/{self.trigger}"
 
     async def run(self, emit: base.Emit) -> None:
-        """Sleep until each scheduled instant and fire it; runs until cancelled."""
+        """Sleep until each scheduled instant and fire it; runs until cancelled.
+
+        With catchup, fires missed while no server ran (since the last recorded fire) are
+        emitted first."""
+        if self.last_fire is None and self.schedule.catchup:
+            self.last_fire = await self._store.last_fire(self.name)
         cursor = self._clock.now() if self.last_fire is None else self.last_fire
         while True:
             now = self._clock.now()

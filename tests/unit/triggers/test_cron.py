@@ -217,3 +217,17 @@ def test_an_unusable_cron_trigger_is_refused_when_built(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         CronTrigger("wf", Trigger("tick", "cron", params), clock, store)
+
+
+async def test_catchup_after_a_restart_starts_from_the_last_fire_the_store_recorded(
+    clock: FakeClock, store: Store
+) -> None:
+    """A new server (no `last_fire` given) reads it from the store: downtime is caught up."""
+    await store.record_fire("wf/tick", "2023-11-14T22:00:00Z", START - 800)
+    source = CronTrigger("wf", cron(catchup=True), clock, store)
+    events = await run_until(source, count(3))
+    assert scheduled(events) == [
+        "2023-11-14T22:05:00Z",
+        "2023-11-14T22:10:00Z",
+        "2023-11-14T22:15:00Z",
+    ]

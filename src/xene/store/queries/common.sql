@@ -148,6 +148,10 @@ WHERE hook_id = ? AND decision IS NULL
 INSERT INTO fires (trigger_id, fire_key, at) VALUES (?, ?, ?)
 ON CONFLICT (trigger_id, fire_key) DO NOTHING
 
+
+-- name: last_fire
+SELECT MAX(at) FROM fires WHERE trigger_id = ?
+
 -- name: define_machine
 INSERT INTO machines (name, definition_json, created_at) VALUES (?, ?, ?)
 ON CONFLICT (name) DO NOTHING
