@@ -15,6 +15,8 @@ Start here:
   xene run examples/ci.yaml          run a workflow now, watching it live
   xene validate examples/*.yaml      check definitions without running anything
   xene graph examples/orders.flow.yaml --format mermaid
+  xene runs / xene show RUN / xene logs RUN   what ran, kept in $XENE_HOME/xene.db
+  xene serve                         the API, triggers and an agent, as a service
 """
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
