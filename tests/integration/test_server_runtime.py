@@ -146,3 +146,27 @@ async def test_a_cron_trigger_queues_a_run_at_its_time(fast_runtime: Runtime) ->
     runs = await runtime.store.list_runs(RunFilter())
     assert runs
     assert runs[-1].pipeline == "build"
+
+
+async def test_a_workflow_applied_through_another_server_is_picked_up(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    other = Runtime(runtime.store, ServerConfig(poll_s=0.05), clock=SystemClock())
+    await other.apply(manifest(), "demo.yaml")
+    assert await runtime.refresh()
+    assert "demo" in runtime.workflows
+    assert [t.name for t in runtime.desired_triggers()[0][1].triggers] == ["nightly"]
+    await other.delete("demo")
+    assert await runtime.refresh()
+    assert runtime.workflows == {}
+
+
+async def test_a_run_uses_the_version_applied_last_even_through_another_server(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    other = Runtime(runtime.store, ServerConfig(poll_s=0.05), clock=SystemClock())
+    await runtime.apply(manifest("echo one"), "demo.yaml")
+    await other.apply(manifest(f"echo two > {tmp_path}/which"), "demo.yaml")
+    run_id, _ = await runtime.trigger("demo", "build")
+    assert await final_state(runtime, run_id) == "Success"
+    assert (tmp_path / "which").read_text() == "two\n"

@@ -8,6 +8,7 @@ reloaded from the store on start), so any number of servers can share one store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,8 @@ from xene.store.base import (
 
 log = logging.getLogger("xene.server")
 MODES = ("active", "paused", "draining", "stopped")
+WATCH_S = 5.0
+"""How often a server looks for workflows applied or deleted through another server."""
 
 
 class NotFound(LookupError):
@@ -67,20 +70,53 @@ class Runtime:
         self.workflows: dict[str, tuple[AppliedWorkflow, Workflow]] = {}
         self.agent = Agent(self)
         self.triggers: Any = None
+        self._watcher: asyncio.Task[None] | None = None
         self.started = False
 
     # -- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
         """Load applied workflows, start triggers and the agent (which resumes orphaned
         runs: their leases have expired, so it claims them like queued ones)."""
-        for applied in await self.store.list_workflows():
-            try:
-                self.workflows[applied.name] = (applied, _load(applied))
-            except Exception as exc:  # an applied definition that no longer loads
-                log.error("cannot load workflow %s: %s", applied.name, exc)
+        await self._load_changed()
         await self._start_triggers()
         self.agent.start()
+        self._watcher = asyncio.create_task(self._watch_workflows(), name="xene-workflows")
         self.started = True
+
+    async def refresh(self) -> bool:
+        """Converge on the workflows in the store (another server may have applied or
+        deleted some): True when something changed and the triggers were reconciled."""
+        if not await self._load_changed():
+            return False
+        await self._reconcile_triggers()
+        return True
+
+    async def _load_changed(self) -> bool:
+        applied = {w.name: w for w in await self.store.list_workflows()}
+        changed = False
+        for name in [n for n in self.workflows if n not in applied]:
+            del self.workflows[name]
+            changed = True
+        for name, workflow in applied.items():
+            known = self.workflows.get(name)
+            if known is not None and known[0].version == workflow.version:
+                continue
+            try:
+                self.workflows[name] = (workflow, _load(workflow))
+                changed = True
+            except Exception as exc:  # an applied definition that no longer loads
+                log.error("cannot load workflow %s: %s", name, exc)
+        return changed
+
+    async def _watch_workflows(self) -> None:
+        """Level-triggered: look at the store every few seconds and converge, so that
+        every server runs the triggers of every applied workflow."""
+        while True:
+            await asyncio.sleep(WATCH_S)
+            try:
+                await self.refresh()
+            except Exception:  # the store is away: converge at the next look
+                log.exception("reloading workflows failed", extra={"action": "refresh"})
 
     def begin_stop(self) -> None:
         """Take no more work and start no more nodes, now (callable from a signal
@@ -91,6 +127,10 @@ class Runtime:
     async def stop(self, grace_s: float | None = None) -> None:
         """Take no more work; let running steps finish within the grace period; leave
         every unfinished run resumable."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
         if self.triggers is not None:
             await self.triggers.stop()
         await self.agent.stop(self.config.grace_s if grace_s is None else grace_s)
@@ -136,13 +176,15 @@ class Runtime:
         await self._reconcile_triggers()
 
     async def workflow(self, name: str) -> tuple[AppliedWorkflow, Workflow]:
-        found = self.workflows.get(name)
-        if found is None:  # applied by another server meanwhile?
-            applied = await self.store.get_workflow(name)
-            if applied is None:
-                raise NotFound(f"no workflow {name!r}; `xene apply FILE` creates it")
-            found = self.workflows[name] = (applied, _load(applied))
-        return found
+        """The workflow as the store has it now (another server may have updated it)."""
+        applied = await self.store.get_workflow(name)
+        if applied is None:
+            self.workflows.pop(name, None)
+            raise NotFound(f"no workflow {name!r}; `xene apply FILE` creates it")
+        known = self.workflows.get(name)
+        if known is None or known[0].version != applied.version:
+            known = self.workflows[name] = (applied, _load(applied))
+        return known
 
     async def set_mode(self, workflow: str, pipeline: str, mode: str) -> None:
         _, definition = await self.workflow(workflow)
