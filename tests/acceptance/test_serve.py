@@ -35,13 +35,15 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, work: Path, *extra: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, work: Path, *extra: str, env: dict[str, str] | None = None, store: str = ""
+    ) -> None:
         self.work = work
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.args = [
             *XENE, "serve", "--no-auth", "--port", str(self.port),
-            "--store", f"sqlite:///{work / 'runs.db'}", "--grace", "2", *extra,
+            "--store", store or f"sqlite:///{work / 'runs.db'}", "--grace", "2", *extra,
         ]  # fmt: skip
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
@@ -114,8 +116,8 @@ def until(check: Callable[[], bool], message: str, deadline: float = 30) -> None
 def server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     started: list[Server] = []
 
-    def make(*extra: str, env: dict[str, str] | None = None) -> Server:
-        made = Server(tmp_path, *extra, env=env).start()
+    def make(*extra: str, env: dict[str, str] | None = None, store: str = "") -> Server:
+        made = Server(tmp_path, *extra, env=env, store=store).start()
         started.append(made)
         return made
 
@@ -319,3 +321,17 @@ def test_sigterm_lets_the_running_step_finish_and_leaves_the_run_to_resume(
     again = server()
     assert again.wait_final(run_id)["state"] == "Success"
     assert (tmp_path / "effects").read_text().split() == ["a", "b"]
+
+
+def test_two_servers_on_one_postgresql_fire_each_cron_instant_once(
+    server: Callable[..., Server], tmp_path: Path, pg_database: str
+) -> None:
+    env = {"XENE_CLOCK_WARP": "120", "XENE_CLOCK_WARP_FROM": str(time.time())}
+    first = server(env=env, store=pg_database)
+    second = server(env=env, store=pg_database)
+    first.apply(CRON)  # the second server finds it in the store within seconds
+    ticks = tmp_path / "ticks"
+    until(lambda: ticks.exists() and len(ticks.read_text().split()) >= 20, "few fires", 60)
+    runs = [second.client.get(f"/api/v1/runs/{r['id']}").json() for r in second.runs()]
+    instants = [run["input"]["scheduled_at"] for run in runs]
+    assert len(instants) == len(set(instants))

@@ -46,19 +46,19 @@ def new_id(at: float | None = None) -> str:
 
 
 class WarpClock:
-    """Time that runs `speed` times faster than the wall clock, from `start`.
+    """Time that runs `speed` times faster than the wall clock since `anchor`.
 
     For acceptance tests of real server processes (`XENE_CLOCK_WARP=600` makes a minute
-    pass in a tenth of a second), where no fake clock can be handed in.
+    pass in a tenth of a second), where no fake clock can be handed in. Processes given
+    the same anchor (`XENE_CLOCK_WARP_FROM`, seconds since the epoch) agree on the time.
     """
 
-    def __init__(self, speed: float, start: float | None = None) -> None:
+    def __init__(self, speed: float, anchor: float | None = None) -> None:
         self.speed = speed
-        self.start = time.time() if start is None else start
-        self.origin = time.monotonic()
+        self.anchor = time.time() if anchor is None else anchor
 
     def now(self) -> float:
-        return self.start + (time.monotonic() - self.origin) * self.speed
+        return self.anchor + (time.time() - self.anchor) * self.speed
 
     def monotonic(self) -> float:
         return time.monotonic() * self.speed
@@ -70,4 +70,7 @@ class WarpClock:
 def clock_from_env() -> Clock:
     """`WarpClock` when `XENE_CLOCK_WARP` sets a speed (tests), else the system clock."""
     speed = os.environ.get("XENE_CLOCK_WARP")
-    return WarpClock(float(speed)) if speed else SystemClock()
+    if not speed:
+        return SystemClock()
+    anchor = os.environ.get("XENE_CLOCK_WARP_FROM")
+    return WarpClock(float(speed), float(anchor) if anchor else None)
