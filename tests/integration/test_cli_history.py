@@ -413,3 +413,26 @@ def test_every_history_command_explains_itself_and_its_store_option(command, cap
     assert "Exit codes:" in out
     assert "Examples:" in out
     assert "--store URL" in out
+
+
+def test_show_sums_up_split_items_past_the_first_few(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    flow = tmp_path / "many.yaml"
+    flow.write_text(
+        "name: many\nnodes:\n"
+        "  split: {type: std::split, config: {field: items}}\n"
+        "  work: {type: std::log, config: {message: 'item ${split.item}'}}\n"
+        "edges:\n  - {from: split, to: work}\n"
+    )
+    url = f"sqlite:///{tmp_path}/x.db"
+    items = json.dumps({"items": list(range(12))})
+    assert main(["run", str(flow), "--store", url, "--input", items, "--json"]) == 0
+    run_id = json.loads(capsys.readouterr().out)["id"]
+    assert main(["show", run_id, "--store", url]) == 0
+    out = capsys.readouterr().out
+    assert "item 4" in out
+    assert "item 5" not in out
+    assert "… and more items: 7 Success (--all shows them)" in out
+    assert main(["show", run_id, "--store", url, "--all"]) == 0
+    assert "item 11" in capsys.readouterr().out

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
 from xene.cli import stores
+from xene.core.states import State
 
 if TYPE_CHECKING:
     from xene.core.records import NodeRecord, RunRecord, StepRecord
@@ -32,6 +33,8 @@ Examples:
 
 INDENT = "  "
 OUTPUT_WIDTH = 100
+SHOWN_ITEMS = 5
+"""Split items or loop iterations shown in full before the rest are summed up."""
 
 
 def add_parser(commands: Any) -> None:
@@ -44,6 +47,12 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("run", metavar="RUN", help="the run's id, or a unique start of it")
     parser.add_argument(
         "--json", action="store_true", help="print the run record and its source as JSON"
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help=f"every split item and loop iteration (else the first {SHOWN_ITEMS}, and "
+        "those that did not succeed)",
     )
     stores.add_store_option(parser)
     parser.set_defaults(handler=handle)
@@ -59,7 +68,7 @@ async def show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(as_json(stored), indent=2, default=str))
     else:
-        print_run(stored)
+        print_run(stored, every_item=args.all)
     return stores.EXIT_OK
 
 
@@ -79,7 +88,7 @@ def as_json(stored: StoredRun) -> dict[str, Any]:
     }
 
 
-def print_run(stored: StoredRun) -> None:
+def print_run(stored: StoredRun, *, every_item: bool = False) -> None:
     run = stored.record
     where = f"{run.workflow}/{run.pipeline}" if run.workflow else run.pipeline
     state = f"{stores.glyph(run.state)} {run.state}"
@@ -92,14 +101,15 @@ def print_run(stored: StoredRun) -> None:
     if run.error:
         _field("error", run.error, 1)
     print()
-    Tree(run).print()
+    Tree(run, every_item=every_item).print()
 
 
 class Tree:
     """Top-level nodes in record order; scoped ones under the split or loop they ran in."""
 
-    def __init__(self, run: RunRecord) -> None:
+    def __init__(self, run: RunRecord, *, every_item: bool = False) -> None:
         self.run = run
+        self.every_item = every_item
         self.groups: dict[str, dict[int, list[NodeRecord]]] = defaultdict(dict)
         self.top: list[NodeRecord] = []
         for node in run.nodes.values():
@@ -142,11 +152,25 @@ class Tree:
             print(INDENT * (depth + 2) + step_line(step))
         if node.output not in (None, {}, []):
             _field("output", short_json(node.output), depth + 2)
-        for index, members in sorted(self.groups.get(node.key, {}).items()):
-            label = "iteration" if node.type == "std::loop" else "item"
+        items = sorted(self.groups.get(node.key, {}).items())
+        label = "iteration" if node.type == "std::loop" else "item"
+        hidden: Counter[str] = Counter()
+        for position, (index, members) in enumerate(items):
+            if not self._shown(position, members):
+                hidden.update(str(m.state) for m in members)
+                continue
             print(INDENT * (depth + 1) + f"{label} {index}")
             for member in members:
                 self._node(member, depth + 2)
+        if hidden:
+            counts = ", ".join(f"{n} {state}" for state, n in sorted(hidden.items()))
+            print(INDENT * (depth + 1) + f"… and more {label}s: {counts} (--all shows them)")
+
+    def _shown(self, position: int, members: list[NodeRecord]) -> bool:
+        """The first items, and every item where something did not succeed."""
+        if self.every_item or position < SHOWN_ITEMS:
+            return True
+        return any(m.state not in (State.SUCCESS, State.SKIPPED) for m in members)
 
 
 def node_line(node: NodeRecord, name: str) -> str:
