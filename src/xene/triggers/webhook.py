@@ -8,6 +8,7 @@ Pure functions with no web framework: the server's route
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -56,6 +57,8 @@ def webhook_input(content_type: str, body: bytes) -> Any:
 
     - `application/json` (and `...+json`): the JSON value itself; an empty body is `{}`.
     - `application/x-www-form-urlencoded`: a dict of fields; a repeated field is a list.
+      A form whose only field is `payload` holding JSON (GitHub's form delivery) is
+      that JSON value.
     - anything else: `{"body": <the text>}`.
 
     Raises:
@@ -66,7 +69,11 @@ def webhook_input(content_type: str, body: bytes) -> Any:
     if media == "application/json" or media.endswith("+json"):
         return _json(text)
     if media == "application/x-www-form-urlencoded":
-        return _form(text)
+        fields = _form(text)
+        if list(fields) == ["payload"] and isinstance(fields["payload"], str):
+            with contextlib.suppress(BadPayload):
+                return _json(fields["payload"])
+        return fields
     return {"body": text}
 
 

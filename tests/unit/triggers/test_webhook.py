@@ -130,3 +130,13 @@ def test_an_unknown_charset_is_a_bad_payload() -> None:
 )
 def test_delivery_key(headers: dict[str, str], expected: str | None) -> None:
     assert delivery_key(headers) == expected
+
+
+def test_a_form_with_only_a_json_payload_field_is_that_json() -> None:
+    body = b"payload=%7B%22ref%22%3A%20%22main%22%7D"
+    assert webhook_input("application/x-www-form-urlencoded", body) == {"ref": "main"}
+
+
+def test_a_payload_field_that_is_not_json_stays_text() -> None:
+    body = b"payload=hello"
+    assert webhook_input("application/x-www-form-urlencoded", body) == {"payload": "hello"}
