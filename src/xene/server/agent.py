@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("xene.server.agent")
 CANCEL_POLL_S = 1.0
+COUNT_EVERY_S = 15.0
+"""How often the queue-depth metric is refreshed."""
 
 
 class Agent:
@@ -32,6 +34,7 @@ class Agent:
         self._wake = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
         self._stopping = False
+        self._counted_at = float("-inf")
 
     def start(self) -> None:
         self._loop = asyncio.create_task(self._claim_loop(), name="xene-agent")
@@ -74,9 +77,10 @@ class Agent:
         ids = await self.runtime.store.claim_runs(self.owner, free, now + LEASE_S, now)
         for run_id in ids:
             self._spawn(run_id)
-        self.runtime.metrics.queue_depth.set(
-            (await self.runtime.store.count_runs()).get("WaitingForExecutor", 0)
-        )
+        if now >= self._counted_at + COUNT_EVERY_S:  # counting scans every run: not per claim
+            self._counted_at = now
+            counts = await self.runtime.store.count_runs()
+            self.runtime.metrics.queue_depth.set(counts.get("WaitingForExecutor", 0))
 
     def _spawn(self, run_id: str) -> None:
         task = asyncio.create_task(self._execute(run_id), name=f"xene-run-{run_id}")
