@@ -68,7 +68,8 @@ class Journal(Listener):
         self.nodes[node.key] = node
 
     def step_changed(self, run: RunRecord, node: NodeRecord, step: StepRecord) -> None:
-        self.steps[(node.key, node.steps.index(step))] = step
+        index = next(i for i, known in enumerate(node.steps) if known is step)  # not ==
+        self.steps[(node.key, index)] = step
 
     def log(self, run: RunRecord, node: NodeRecord, step: str | None, line: str) -> None:
         last = self.chunks[-1] if self.chunks else None
