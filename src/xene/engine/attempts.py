@@ -13,7 +13,7 @@ from xene.core.planner import Start
 from xene.core.records import NodeRecord
 from xene.core.retry import backoff_ms, should_retry
 from xene.core.states import State
-from xene.errors import NodeFailed, Suspend
+from xene.errors import NodeFailed, Suspend, XeneError
 from xene.nodes import registry
 from xene.nodes.base import NodeResult, NodeType
 from xene.spec.ir import TASK, Node
@@ -137,7 +137,11 @@ def _is_async(node_type: NodeType) -> bool:
 
 
 def describe(exc: BaseException, timeout: float | None = None) -> str:
+    """Why an attempt failed: Xene's own errors say it themselves; user code's errors
+    keep their type (`ZeroDivisionError: division by zero`)."""
     if timeout is not None:
         return f"timed out after {timeout:g} s"
     text = str(exc)
-    return text if text else type(exc).__name__
+    if isinstance(exc, XeneError):
+        return text or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
