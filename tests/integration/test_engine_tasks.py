@@ -169,17 +169,16 @@ async def test_the_container_executor_fails_with_a_clear_message(engine: Engine)
     assert "needs a Docker engine" in (run.nodes["t"].error or "")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie is dead for our purposes
+def _alive(pid: int, name: str = "sleep") -> bool:
+    """Is `pid` a live process running `name`? (A dead one's pid may be reused.)"""
     try:
         with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split()[2] != "Z"
-    except OSError:
+            state = handle.read().rsplit(")", 1)[1].split()[0]
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            command = handle.read().split(b"\0")[0].decode(errors="replace")
+    except (OSError, IndexError):
         return False
+    return state != "Z" and os.path.basename(command) in (name, "sh")
 
 
 async def test_python_steps_get_the_task_input_and_return_its_output(

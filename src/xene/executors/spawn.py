@@ -17,6 +17,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 CHUNK = 64 * 1024
+DEFAULT_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)
+"""Reset in the child, as `subprocess` does: `yes | head` needs SIGPIPE's default."""
 MAX_LINE = 64 * 1024
 
 
@@ -69,7 +71,13 @@ class SpawnedChild:
         ]
         try:
             self.pid = os.posix_spawn(
-                "/bin/sh", ["/bin/sh", "-c", cmd], env, file_actions=actions, setsid=True
+                "/bin/sh",
+                ["/bin/sh", "-c", cmd],
+                env,
+                file_actions=actions,
+                setsid=True,
+                setsigmask=(),  # nothing blocked,
+                setsigdef=DEFAULT_SIGNALS,  # and what Python ignores back to default
             )
         except OSError:
             os.close(read_end)
