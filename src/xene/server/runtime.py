@@ -203,7 +203,6 @@ class Runtime:
         data: Any = None,
         *,
         idempotency_key: str | None = None,
-        manual: bool = True,
     ) -> tuple[str, bool]:
         """Queue a run of a pipeline; `(run id, created)`. Refused unless it is active."""
         applied, definition = await self.workflow(workflow)
@@ -242,7 +241,7 @@ class Runtime:
             pkey = None if key is None else f"{key}/{pipeline.name}"
             try:
                 run_id, created = await self.trigger(
-                    workflow, pipeline.name, data, idempotency_key=pkey, manual=False
+                    workflow, pipeline.name, data, idempotency_key=pkey
                 )
             except Conflict:
                 continue  # paused, draining or stopped: the fire is dropped

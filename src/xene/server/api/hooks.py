@@ -113,7 +113,7 @@ async def _deliver(
         pkey = None if key is None else f"{key}/{pipeline.name}"
         try:
             run_id, new = await runtime.trigger(
-                definition.name, pipeline.name, data, idempotency_key=pkey, manual=False
+                definition.name, pipeline.name, data, idempotency_key=pkey
             )
         except Conflict:
             continue  # paused, draining or stopped: the delivery is dropped for it
