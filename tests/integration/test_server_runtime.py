@@ -170,3 +170,35 @@ async def test_a_run_uses_the_version_applied_last_even_through_another_server(
     run_id, _ = await runtime.trigger("demo", "build")
     assert await final_state(runtime, run_id) == "Success"
     assert (tmp_path / "which").read_text() == "two\n"
+
+
+async def test_changes_of_runs_another_server_executes_reach_this_servers_events(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    watcher = Runtime(runtime.store, ServerConfig(), clock=SystemClock())  # no agent: sees only
+    events = watcher.hub.subscribe()
+    seen: list[dict[str, object]] = []
+
+    async def collect() -> None:
+        async for change in events:
+            seen.append(change)
+
+    collecting = asyncio.create_task(collect())
+    marker = tmp_path / "go"
+    await runtime.apply(manifest(f"while [ ! -f {marker} ]; do sleep 0.02; done"), "demo.yaml")
+    run_id, _ = await runtime.trigger("demo", "build")
+    for _ in range(2000):
+        await watcher.remote.poll()
+        await asyncio.sleep(0.01)
+        if ("b", "Running") in {(e.get("node"), e.get("state")) for e in seen}:
+            break
+    marker.touch()
+    assert await final_state(runtime, run_id) == "Success"
+    await watcher.remote.poll()
+    await asyncio.sleep(0)
+    collecting.cancel()
+    runs = [e["state"] for e in seen if e["type"] == "run" and e["run"] == run_id]
+    nodes = {(e["node"], e["state"]) for e in seen if e["type"] == "node"}
+    assert runs[-1] == "Success"
+    assert {("a", "Success"), ("b", "Running"), ("b", "Success")} <= nodes
+    assert await watcher.remote.poll() == 0  # the run has ended: it is forgotten

@@ -18,6 +18,11 @@ class EventHub(Listener):
     def __init__(self) -> None:
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
 
+    @property
+    def listening(self) -> bool:
+        """Whether anyone subscribes (watching other servers' runs costs reads)."""
+        return bool(self._subscribers)
+
     def publish(self, event: dict[str, Any]) -> None:
         for queue in list(self._subscribers):
             try:

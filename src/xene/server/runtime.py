@@ -8,7 +8,6 @@ reloaded from the store on start), so any number of servers can share one store.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from xene.core.records import Listener
 from xene.core.states import State
 from xene.engine.clock import Clock, clock_from_env, new_id
+from xene.server import watch
 from xene.server.agent import Agent
 from xene.server.config import ServerConfig
 from xene.server.hub import EventHub
@@ -71,6 +71,8 @@ class Runtime:
         self.agent = Agent(self)
         self.triggers: Any = None
         self._watcher: asyncio.Task[None] | None = None
+        self._remote: asyncio.Task[None] | None = None
+        self.remote = watch.RemoteChanges(self)
         self.started = False
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -81,6 +83,7 @@ class Runtime:
         await self._start_triggers()
         self.agent.start()
         self._watcher = asyncio.create_task(self._watch_workflows(), name="xene-workflows")
+        self._remote = asyncio.create_task(self.remote.loop(), name="xene-remote-runs")
         self.started = True
 
     async def refresh(self) -> bool:
@@ -127,10 +130,8 @@ class Runtime:
     async def stop(self, grace_s: float | None = None) -> None:
         """Take no more work; let running steps finish within the grace period; leave
         every unfinished run resumable."""
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
+        await watch.stop(self._watcher)
+        await watch.stop(self._remote)
         if self.triggers is not None:
             await self.triggers.stop()
         await self.agent.stop(self.config.grace_s if grace_s is None else grace_s)

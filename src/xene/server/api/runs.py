@@ -145,7 +145,8 @@ async def events(
     runtime: RuntimeDep,
     limit: Annotated[int | None, Query(ge=1, description="end after this many events")] = None,
 ) -> StreamingResponse:
-    """`event: run` and `event: node` as runs executed by this server change state."""
+    """`event: run` and `event: node` as runs change state: at once for runs this server
+    executes, within a second for runs other servers execute."""
     return sse.response(sse.hub_events(runtime.hub, limit))
 
 
