@@ -185,3 +185,25 @@ def test_run_resume_with_nothing_unfinished_says_so(
     code, _, err = xene(capsys, "run", str(flow), "--store", url, "--resume")
     assert code == 1
     assert "no unfinished run" in err
+
+
+def test_a_run_whose_definition_is_gone_ends_in_error_on_resume(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, url: str
+) -> None:
+    import asyncio
+
+    from xene.store import open_store
+    from xene.store.base import NewRun, RunSource
+
+    async def orphan() -> None:  # a run of a Python file that was deleted since
+        store = await open_store(url)
+        source = RunSource(str(tmp_path / "gone.py"), "", "python", "wf", "p")
+        await store.create_run(NewRun("r1", "wf", "p", None, source, 1.0, "elsewhere:1", 0.0))
+        await store.close()
+
+    asyncio.run(orphan())
+    code, _, err = xene(capsys, "resume", "r1", "--store", url)
+    assert code == 1
+    assert "cannot be recovered" in err
+    code, out, _ = xene(capsys, "show", "r1", "--store", url, "--json")
+    assert json.loads(out)["state"] == "Error"

@@ -51,17 +51,27 @@ def handle(args: argparse.Namespace) -> int:
 
 
 async def resume_stored(stored: StoredRun, session: Session) -> int:
-    """Rebuild the run's pipeline from its recorded source and execute the rest of it."""
-    from xene.engine.durable import CannotResume, pipeline_of, resume_run
+    """Rebuild the run's pipeline from its recorded source and execute the rest of it; a
+    run whose definition no longer loads cannot be recovered: it ends in Error."""
+    import time
+
+    from xene.engine.durable import CannotResume, claim, continue_run, give_up, pipeline_of
     from xene.errors import InvalidDefinition
 
-    assert session.store is not None
+    store, run_id = session.store, stored.record.id
+    assert store is not None
+    try:
+        await claim(store, stored, time.time())
+    except CannotResume as exc:
+        print(f"xene: cannot resume run {run_id}: {exc}", file=sys.stderr)
+        return 1
     try:
         pipeline = pipeline_of(stored)
-        execution = await resume_run(session.store, stored, pipeline, session.options())
-    except (CannotResume, InvalidDefinition) as exc:
-        print(f"xene: cannot resume run {stored.record.id}: {exc}", file=sys.stderr)
+    except (InvalidDefinition, KeyError, OSError) as exc:
+        reason = f"cannot be recovered: its definition no longer loads ({exc})"
+        await give_up(store, run_id, reason, time.time())
+        print(f"xene: run {run_id} {reason}; it is marked Error", file=sys.stderr)
         return 1
-    await session.execute(execution)
+    await session.execute(continue_run(store, stored, pipeline, session.options()))
     session.display.summary(session.runs)
     return session.exit_code()

@@ -132,16 +132,27 @@ async def resume_run(
     store: Store, stored: StoredRun, pipeline: Pipeline, options: EngineOptions
 ) -> Execution:
     """Take over an unfinished run; raises CannotResume with the reason."""
+    await claim(store, stored, options.clock.now())
+    return continue_run(store, stored, pipeline, options)
+
+
+async def claim(store: Store, stored: StoredRun, now: float) -> None:
+    """Make this process the run's owner, or raise CannotResume saying why not."""
     record = stored.record
     if record.state.finished:
         raise CannotResume(f"run {record.id} has ended already ({record.state})")
-    now = options.clock.now()
     if not await store.claim_run(record.id, owner_id(), now + LEASE_S, now):
         raise CannotResume(
             f"run {record.id} is being executed by {stored.owner} (its lease runs until "
             "that process stops); resume it when that process has ended"
         )
-    return continue_run(store, stored, pipeline, options)
+
+
+async def give_up(store: Store, run_id: str, reason: str, now: float) -> None:
+    """End a run that cannot be recovered in Error, with the reason; others are untouched."""
+    from xene.store.base import Batch, RunRow
+
+    await store.commit(run_id, Batch(run=RunRow(run_id, "Error", reason, None, now)))
 
 
 def continue_run(

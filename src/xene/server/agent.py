@@ -92,7 +92,7 @@ class Agent:
         self.wake()
 
     async def _execute(self, run_id: str) -> None:
-        from xene.engine.durable import continue_run, pipeline_of
+        from xene.engine.durable import continue_run, give_up, pipeline_of
         from xene.engine.options import EngineOptions
 
         runtime = self.runtime
@@ -103,7 +103,8 @@ class Agent:
             pipeline = pipeline_of(stored)
         except Exception as exc:
             log.error("run %s cannot be executed: %s", run_id, exc)
-            await _fail(runtime, run_id, f"its definition no longer loads: {exc}")
+            reason = f"cannot be recovered: its definition no longer loads ({exc})"
+            await give_up(runtime.store, run_id, reason, runtime.clock.now())
             return
         options = EngineOptions(clock=runtime.clock, listeners=runtime.listeners)
         execution = continue_run(runtime.store, stored, pipeline, options)
@@ -162,10 +163,3 @@ class Agent:
                     task.cancel()
                 if stuck:
                     await asyncio.wait(stuck)
-
-
-async def _fail(runtime: Runtime, run_id: str, reason: str) -> None:
-    from xene.store.base import Batch, RunRow
-
-    now = runtime.clock.now()
-    await runtime.store.commit(run_id, Batch(run=RunRow(run_id, "Error", reason, now, now)))
