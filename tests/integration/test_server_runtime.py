@@ -202,3 +202,40 @@ async def test_changes_of_runs_another_server_executes_reach_this_servers_events
     assert runs[-1] == "Success"
     assert {("a", "Success"), ("b", "Running"), ("b", "Success")} <= nodes
     assert await watcher.remote.poll() == 0  # the run has ended: it is forgotten
+
+
+GATED = """\
+name: gated
+nodes:
+  gate: {type: std::wait, config: {timeout_secs: 60, timeout_action: reject}}
+  approved: {type: std::log, config: {message: approved}}
+  refused: {type: std::log, config: {message: rejected on timeout}}
+edges:
+  - {from: gate, to: approved}
+  - {from: gate.rejected, to: refused}
+"""
+
+
+async def test_an_approval_past_its_timeout_takes_its_action_and_the_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    store = await open_store(f"sqlite:///{tmp_path}/x.db")
+    clock = FakeClock()
+    runtime = Runtime(store, ServerConfig(poll_s=0.05), clock=clock)
+    await runtime.apply(GATED, "gated.yaml")
+    run_id, _ = await runtime.trigger("gated", "gated")
+    await runtime.agent.run_until_idle()  # no background loops: the clock is fake
+    suspended = await store.get_run(run_id)
+    assert suspended is not None
+    assert str(suspended.record.state) == "Suspended"
+    assert await runtime.expire_suspensions() == []  # not yet
+    clock.time += 61
+    (hook,) = await runtime.expire_suspensions()
+    await runtime.agent.run_until_idle()
+    stored = await store.get_run(run_id)
+    assert stored is not None
+    assert str(stored.record.state) == "Success"
+    assert str(stored.record.nodes["refused"].state) == "Success"
+    (decided,) = await store.list_suspensions(pending=False)
+    assert (decided.hook_id, decided.decision, decided.reason) == (hook, "reject", "timed out")
+    await store.close()

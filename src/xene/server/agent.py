@@ -51,6 +51,15 @@ class Agent:
             ):
                 self._spawn(summary.id)
 
+    async def run_until_idle(self) -> None:
+        """Claim and execute until no run waits (without the background loop): for
+        tests, and for one-shot processing."""
+        while True:
+            await self._claim(self.runtime.config.capacity)
+            if not self.tasks:
+                return
+            await asyncio.gather(*list(self.tasks))
+
     def wake(self) -> None:
         self._wake.set()
 

@@ -118,8 +118,24 @@ class Runtime:
             await asyncio.sleep(WATCH_S)
             try:
                 await self.refresh()
+                await self.expire_suspensions()
             except Exception:  # the store is away: converge at the next look
                 log.exception("reloading workflows failed", extra={"action": "refresh"})
+
+    async def expire_suspensions(self) -> list[str]:
+        """Decide the approvals whose timeout passed with their `timeout_action`, and queue
+        their runs again: a suspended run has no process of its own to notice."""
+        now, expired = self.clock.now(), []
+        for waiting in await self.store.list_suspensions():
+            if waiting.timeout_at is None or waiting.timeout_at > now:
+                continue
+            action = waiting.timeout_action
+            if await self.store.decide(waiting.hook_id, action, None, "timed out", now):
+                await self.store.requeue_run(waiting.run_id)
+                expired.append(waiting.hook_id)
+        if expired:
+            self.agent.wake()
+        return expired
 
     def begin_stop(self) -> None:
         """Take no more work and start no more nodes, now (callable from a signal
