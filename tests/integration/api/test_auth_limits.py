@@ -228,3 +228,19 @@ async def test_unknown_routes_and_internal_errors_answer_json(
     assert failed.status_code == 500
     assert failed.json() == {"error": "internal error (RuntimeError); see the log"}
     assert "disk on fire" not in failed.text
+
+
+async def test_only_an_admin_creates_tokens_and_they_work(make_app: AppFactory) -> None:
+    app = make_app()
+    wanted = {"role": "viewer", "name": "dashboard", "expires_s": 3600}
+    async with client_of(app, **bearer("manager")) as manager:
+        refused = await manager.post("/api/v1/tokens", json=wanted)
+        assert refused.status_code == 403
+        assert "admin" in refused.json()["error"]
+    async with client_of(app, **bearer("admin")) as admin:
+        made = await admin.post("/api/v1/tokens", json=wanted)
+        assert made.status_code == 201
+    token = made.json()["token"]
+    async with client_of(app, authorization=f"Bearer {token}") as dashboard:
+        assert (await dashboard.get("/api/v1/runs")).status_code == 200
+        assert (await dashboard.post("/api/v1/tokens", json=wanted)).status_code == 403

@@ -15,7 +15,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from xene.server import auth, limits
-from xene.server.api import approvals, errors, hooks, machines, runs, system, workflows
+from xene.server.api import (
+    approvals,
+    errors,
+    hooks,
+    machines,
+    runs,
+    system,
+    tokens,
+    workflows,
+)
 from xene.server.runtime import Runtime
 
 __all__ = ["LOG_POLL_S", "create_app"]
@@ -50,7 +59,7 @@ def create_app(
     app.state.auth = auth.Authenticator(config)
     app.state.log_poll_s = LOG_POLL_S
     errors.install(app)
-    for module in (workflows, runs, approvals, machines, hooks, system):
+    for module in (workflows, runs, approvals, machines, hooks, tokens, system):
         app.include_router(module.router)
     # The last added runs first: errors are caught innermost, bodies and rates outermost.
     app.add_middleware(errors.CatchAll)
