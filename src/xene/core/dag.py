@@ -37,9 +37,6 @@ class Graph:
             predecessors={n: tuple(es) for n, es in pred.items()},
         )
 
-    def roots(self) -> tuple[str, ...]:
-        return tuple(n for n in self.nodes if not self.predecessors[n])
-
     def reachable(self, starts: Iterable[str]) -> set[str]:
         """Every node reachable from `starts` (the starts included)."""
         seen: set[str] = set()

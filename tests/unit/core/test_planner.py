@@ -161,3 +161,42 @@ def test_a_loop_body_region_records_its_loop_back_edge() -> None:
 
 def test_instance_keys_name_the_enclosing_items() -> None:
     assert planner.instance_key("n", (("s", 3), ("l", 0))) == "n[s=3][l=0]"
+
+
+def test_a_wait_n_merge_fires_once_n_inputs_arrived() -> None:
+    pipeline = Pipeline(
+        name="p",
+        nodes=(
+            Node("a", TASK),
+            Node("b", TASK),
+            Node("c", TASK),
+            Node("m", "std::merge", config={"strategy": "wait_n", "count": 2}),
+        ),
+        edges=(Edge("a", "m"), Edge("b", "m"), Edge("c", "m")),
+    )
+    _, run = _root(pipeline)
+    planner.enter(run, None)
+    assert _started(planner.finish(run, "a", ("out",), 1)) == []
+    assert _started(planner.finish(run, "c", ("out",), 3)) == ["m"]
+
+
+def test_a_split_with_an_empty_body_region_is_done_at_once() -> None:
+    plan = Plan.build(
+        _pipeline({"split": "std::split", "after": TASK}, [Edge("split", "after", "done")])
+    )
+    body = planner.open_region(plan.regions["split"], (("split", 0),), _never)
+    assert isinstance(planner.enter(body, 1)[-1], RegionDone)
+
+
+def test_an_edge_into_a_body_from_outside_its_split_is_never_counted() -> None:
+    nodes = {"split": "std::split", "work": TASK, "stray": TASK}
+    edges = [Edge("split", "work", "out"), Edge("stray", "work")]
+    plan = Plan.build(_pipeline(nodes, edges))
+    assert [e.source for e in plan.regions["split"].incoming["work"]] == ["split"]
+
+
+def test_reachable_visits_a_diamond_once_per_node() -> None:
+    from xene.core.dag import Graph
+
+    graph = Graph.build("abcd", [Edge("a", "b"), Edge("a", "c"), Edge("b", "d"), Edge("c", "d")])
+    assert graph.reachable(["a"]) == {"a", "b", "c", "d"}
