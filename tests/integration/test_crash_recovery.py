@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,9 @@ def xene(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*XENE, *args], check=False, capture_output=True, text=True, timeout=120)
 
 
-def kill_when_reached(work: Path, *args: str) -> None:
+def kill_when_reached(
+    work: Path, *args: str, before_kill: Callable[[int], None] | None = None
+) -> None:
     """Start `xene run`, wait until the blocking step is reached, SIGKILL xene."""
     proc = subprocess.Popen([*XENE, "run", *args, "--quiet"], stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -64,9 +66,47 @@ def kill_when_reached(work: Path, *args: str) -> None:
         assert proc.poll() is None, "xene run ended before reaching the blocking step"
         assert time.monotonic() < deadline, "the blocking step was never reached"
         time.sleep(0.02)
+    if before_kill is not None:
+        before_kill(proc.pid)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     (work / "RESUMED").touch()
+
+
+def alive(pid: int) -> bool:
+    """Running, not a zombie waiting to be reaped."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    state = next(line for line in status.splitlines() if line.startswith("State:"))
+    return state.split()[1] not in ("Z", "X")
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def kill_watchdogs(parent: int) -> None:
+    """SIGKILL the watchdog a xene process started, so that only recovery is left to
+    end its orphans."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == parent and b"xene-watchdog" in cmdline:
+            os.kill(int(entry.name), signal.SIGKILL)
+            return
+    raise AssertionError(f"xene run (pid {parent}) has no watchdog")
 
 
 def stored(url: str) -> Any:
@@ -112,6 +152,10 @@ spec:
               type: shell
               cmd: >-
                 echo b >> WORK/EFFECTS; echo w=2 >> $XENE_OUTPUT;
+                echo "$XENE_ATTEMPT $XENE_IDEMPOTENCY_KEY" >> WORK/ATTEMPTS;
+                alive() { [ -e /proc/$1 ] && ! grep -q "^State:[[:space:]]*[ZX]" /proc/$1/status; };
+                if [ -f WORK/RESUMED ] && alive "$(cat WORK/blocked.pid)";
+                then echo OVERLAP >> WORK/EFFECTS; fi;
                 if [ ! -f WORK/RESUMED ]; then echo $$ > WORK/blocked.pid;
                 touch WORK/REACHED; sleep 60; fi
         c:
@@ -133,6 +177,44 @@ def test_a_run_killed_mid_pipeline_resumes_without_rerunning_finished_tasks(
     (work / "EFFECTS").unlink()
     fresh = xene("run", str(flow), "--store", "memory://", "--json")
     assert outputs_of(resumed) == outputs_of(fresh)
+
+
+def attempts_of_b(work: Path) -> list[tuple[str, str]]:
+    lines = (work / "ATTEMPTS").read_text().splitlines()
+    return [(attempt, key) for attempt, key in (line.split() for line in lines)]
+
+
+def test_a_step_begins_only_once_its_attempt_is_committed_and_a_rerun_counts_on(
+    work: Path, store_url: str
+) -> None:
+    flow = write(work, "p.yaml", PIPELINE)
+    kill_when_reached(work, str(flow), "--store", store_url)
+    b = stored(store_url).record.nodes["b"]
+    assert (str(b.state), b.attempt) == ("Running", 1)  # committed before its effect
+    resumed = xene("resume", stored(store_url).record.id, "--store", store_url, "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    (first, key1), (second, key2) = attempts_of_b(work)
+    assert (first, second) == ("1", "2")
+    assert key1 == key2  # one node, one idempotency key, whatever the attempt
+
+
+def test_a_killed_runs_steps_die_with_it(work: Path, store_url: str) -> None:
+    flow = write(work, "p.yaml", PIPELINE)
+    kill_when_reached(work, str(flow), "--store", store_url)
+    orphan = int((work / "blocked.pid").read_text())
+    assert wait_until(lambda: not alive(orphan)), "the step outlived the killed xene run"
+
+
+def test_resume_ends_an_orphaned_step_before_running_it_again(work: Path, store_url: str) -> None:
+    flow = write(work, "p.yaml", PIPELINE)
+    kill_when_reached(work, str(flow), "--store", store_url, before_kill=kill_watchdogs)
+    orphan = int((work / "blocked.pid").read_text())
+    assert alive(orphan)  # nothing ended it: no watchdog left
+    resumed = xene("resume", stored(store_url).record.id, "--store", store_url, "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert not alive(orphan)
+    assert "OVERLAP" not in effects(work)
+    assert effects(work) == ["a", "b", "b", "c"]
 
 
 SPLIT = """\

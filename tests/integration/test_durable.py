@@ -250,3 +250,96 @@ async def test_step_output_is_stored_in_chunks_in_order(
     assert lines == [str(i) for i in range(1, 2501)]
     assert len(chunks) >= 3
     assert {(c.node, c.step) for c in chunks} == {("loud", "s")}
+
+
+def _node_row(db: str, run_id: str, key: str) -> tuple[str, int]:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(
+            "SELECT state, attempt FROM nodes WHERE run_id = ? AND key = ?", (run_id, key)
+        ).fetchone()
+    return str(row[0]), int(row[1])
+
+
+async def test_each_attempt_is_committed_running_before_it_acts(
+    tmp_path: Path, clock: FakeClock, recorder: Recorder
+) -> None:
+    """What the store says while the step's code runs: its node Running, at the attempt
+    that is running, the retry included (a crash then re-runs it at a higher attempt)."""
+    db = str(tmp_path / "w.db")
+    store = await open_store(f"sqlite:///{db}")
+    run_id: list[str] = []
+    seen: list[tuple[str, int]] = []
+
+    def look() -> None:
+        seen.append(_node_row(db, run_id[0], "flaky"))
+        if len(seen) == 1:
+            raise RuntimeError("first attempt fails")
+
+    from xene.spec.ir import RetryPolicy
+
+    flaky = Node(
+        "flaky",
+        TASK,
+        steps=(Step("look", kind="python", fn=look),),
+        join="all",
+        retry=RetryPolicy(max_attempts=2, initial_delay_ms=1),
+    )
+    pipeline = Pipeline("p", nodes=(flaky,))
+    execution, _ = await start_run(store, pipeline, None, SOURCE, options(clock, recorder))
+    run_id.append(execution.run.id)
+    run = await execution.execute()
+    await store.close()
+    assert run.state is State.SUCCESS
+    assert seen == [("Running", 1), ("Running", 2)]
+
+
+async def test_nodes_that_start_together_are_committed_in_one_batch(
+    tmp_path: Path, clock: FakeClock, recorder: Recorder
+) -> None:
+    commits: list[list[str]] = []
+    store = await open_store(f"sqlite:///{tmp_path}/w.db")
+    real_commit = store.commit
+
+    async def counting(run_id: str, batch: Batch) -> None:
+        commits.append([n.key for n in batch.nodes if n.state == "Running"])
+        await real_commit(run_id, batch)
+
+    store.commit = counting  # type: ignore[method-assign]
+    nodes = tuple(shell(f"n{i}", "true") for i in range(20))
+    pipeline = Pipeline("p", nodes=nodes, max_concurrency=20)
+    execution, _ = await start_run(store, pipeline, None, SOURCE, options(clock, recorder))
+    await execution.execute()
+    await store.close()
+    started = [batch for batch in commits if batch]
+    assert sorted(started[0]) == sorted(f"n{i}" for i in range(20))
+
+
+async def test_a_running_steps_process_group_is_committed(
+    store: Store, clock: FakeClock, recorder: Recorder, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from xene.executors.processes import ProcessRef, ref_of
+
+    gate = tmp_path / "gate"
+    pidfile = tmp_path / "pid"
+    pipeline = Pipeline(
+        "p", nodes=(shell("a", f"echo $$ > {pidfile}; while [ ! -f {gate} ]; do sleep 0.01; done"),)
+    )
+    execution, _ = await start_run(store, pipeline, None, SOURCE, options(clock, recorder))
+    running = asyncio.ensure_future(execution.execute())
+    recorded: ProcessRef | None = None
+    for _ in range(2000):  # bounded: the commit follows the spawn within a loop turn
+        stored = await store.get_run(execution.run.id)
+        steps = stored.record.nodes["a"].steps if stored and "a" in stored.record.nodes else []
+        recorded = ProcessRef.parse(steps[0].process) if steps else None
+        if recorded is not None and pidfile.exists() and pidfile.read_text().strip():
+            break
+        await asyncio.sleep(0.005)
+    pid = int(pidfile.read_text())
+    actual = ref_of(pid)
+    gate.touch()
+    await running
+    assert recorded is not None
+    assert recorded == actual
+    assert recorded.pgid == pid

@@ -55,7 +55,7 @@ async def resume_stored(stored: StoredRun, session: Session) -> int:
     run whose definition no longer loads cannot be recovered: it ends in Error."""
     import time
 
-    from xene.engine.durable import CannotResume, claim, continue_run, give_up, pipeline_of
+    from xene.engine.durable import CannotResume, claim, give_up, pipeline_of, recover
     from xene.errors import InvalidDefinition
 
     store, run_id = session.store, stored.record.id
@@ -72,6 +72,6 @@ async def resume_stored(stored: StoredRun, session: Session) -> int:
         await give_up(store, run_id, reason, time.time())
         print(f"xene: run {run_id} {reason}; it is marked Error", file=sys.stderr)
         return 1
-    await session.execute(continue_run(store, stored, pipeline, session.options()))
+    await session.execute(await recover(store, stored, pipeline, session.options()))
     session.display.summary(session.runs)
     return session.exit_code()

@@ -22,6 +22,8 @@ class StepRecord:
     error: str | None = None
     started_at: float | None = None
     ended_at: float | None = None
+    process: str | None = None
+    """The process group running it (`xene.executors.processes.ProcessRef`), if any."""
 
     def to_dict(self) -> dict[str, Any]:
         return {

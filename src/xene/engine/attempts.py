@@ -45,13 +45,18 @@ def run_inline(ex: Execution, start: Start, node: Node, node_type: NodeType) -> 
     ex.node_returned(start, record, result)
 
 
+def begin(ex: Execution, record: NodeRecord) -> None:
+    """The next attempt of a node, as the journal must commit it before the attempt acts:
+    a run resumed after a crash goes on counting past any attempt that may have begun."""
+    record.attempt += 1
+    ex.set_state(record, State.RUNNING)
+
+
 async def run_node(ex: Execution, start: Start, node: Node) -> None:
+    """Attempts of a node whose first attempt has begun (and been committed)."""
     record = ex.record_of(start)
-    attempt = record.attempt  # a run resumed after a crash goes on counting
     while True:
-        attempt += 1
-        record.attempt = attempt
-        ex.set_state(record, State.RUNNING)
+        attempt = record.attempt
         timer = asyncio.timeout(node.timeout_s)
         try:
             async with timer:
@@ -66,6 +71,8 @@ async def run_node(ex: Execution, start: Start, node: Node) -> None:
             message = describe(exc, node.timeout_s if timer.expired() else None)
             if should_retry(node.retry, attempt) and not ex.cancelling:
                 await _backoff(ex, record, node, attempt, message)
+                begin(ex, record)
+                await ex.commit()
                 continue
             ex.node_failed(start, record, message)
             return

@@ -95,6 +95,7 @@ class Context:
             evaluate=self._evaluator(start.input, lookup),
             log=self._logger(record),
             run_id=self.ex.run.id,
+            key=record.key,
             attempt=record.attempt,
             scope={"inputs": start.inputs, **scope_vars},
             pace=self.ex.journal,

@@ -133,7 +133,38 @@ async def resume_run(
 ) -> Execution:
     """Take over an unfinished run; raises CannotResume with the reason."""
     await claim(store, stored, options.clock.now())
+    return await recover(store, stored, pipeline, options)
+
+
+async def recover(
+    store: Store, stored: StoredRun, pipeline: Pipeline, options: EngineOptions
+) -> Execution:
+    """The execution of a run this process has claimed, once whatever its previous
+    owner left running on this host has ended: never two copies of one step at once."""
+    await end_orphans(stored, options.grace_s)
     return continue_run(store, stored, pipeline, options)
+
+
+async def end_orphans(stored: StoredRun, grace_s: float) -> None:
+    """End the process groups of steps a dead owner left running (SIGTERM, then SIGKILL
+    after `grace_s`): recorded ones, and any whose environment names the run's nodes."""
+    from xene.executors.processes import ProcessRef, end_groups, live_groups
+
+    record = stored.record
+    keys = [key for key, node in record.nodes.items() if node.state in _IN_FLIGHT]
+    refs = [
+        ref
+        for key in keys
+        for step in record.nodes[key].steps
+        if (ref := ProcessRef.parse(step.process)) is not None
+    ]
+    groups = live_groups(refs, record.id, keys) if keys else set()
+    if groups:
+        await end_groups(groups, grace_s)
+
+
+_IN_FLIGHT = frozenset({State.WAITING, State.RUNNING, State.CANCELLED, State.CONFIGURING})
+"""Node states in which a dead owner may have left a step running."""
 
 
 async def claim(store: Store, stored: StoredRun, now: float) -> None:

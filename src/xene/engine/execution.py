@@ -95,11 +95,13 @@ class Execution:
 
     async def _drive(self) -> None:
         while not self.finished:
-            must_commit = self._pump()
-            if self.journal is not None and (self.journal.dirty or must_commit):
+            starting = self._pump()
+            if self.journal is not None and self.journal.dirty:
                 await self._flush()
-                if must_commit:
-                    continue
+            if starting and not (self.cancelling or self.draining or self.finished):
+                for start, node in starting:  # their attempt is durable now: run it
+                    self._spawn(attempts.run_node(self, start, node))
+                continue
             if self.finished:
                 return
             if self.draining and not self.tasks:
@@ -151,9 +153,15 @@ class Execution:
         if self.journal is not None:
             await self.journal.flush(self.options.clock.now())
 
-    def _pump(self) -> bool:
-        """Start what is ready. True when it stopped because uncommitted changes must be
-        committed before a node with effects may start (the write-ahead rule)."""
+    async def commit(self) -> None:
+        """Commit what changed now (a retry's attempt, before it acts)."""
+        await self._flush()
+
+    def _pump(self) -> list[tuple[Start, Node]]:
+        """Run what is ready inline, and begin the first attempt of each node with
+        effects that may start now. Those are returned, to be spawned only once their
+        attempt is committed (the write-ahead rule): all of them in one commit."""
+        starting: list[tuple[Start, Node]] = []
         while self.ready and not self.cancelling and not self.draining:
             start = self.ready[0]
             recovered = self.recovered.pop(start.region.key(start.node), None)
@@ -163,17 +171,15 @@ class Execution:
                 continue
             node = self.nodes[start.node]
             inline = attempts.inline_type(node)
-            if inline is None:
-                if len(self.tasks) >= self.limit:
-                    return False
-                if self.journal is not None and self.journal.dirty:
-                    return True
+            if inline is None and len(self.tasks) + len(starting) >= self.limit:
+                break
             self.ready.popleft()
             if inline is not None:
                 attempts.run_inline(self, start, node, inline)
             else:
-                self._spawn(attempts.run_node(self, start, node))
-        return False
+                attempts.begin(self, self.record_of(start))
+                starting.append((start, node))
+        return starting
 
     def _replay(self, start: Start, record: NodeRecord) -> None:
         """A node a previous process finished: its outcome comes from the store."""

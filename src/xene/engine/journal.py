@@ -53,6 +53,8 @@ class Journal(Listener):
         self.lease_until = now + LEASE_S
         self.renew_at = now + LEASE_S / 3
         self.released = False
+        self._committing = asyncio.Lock()
+        """Batches reach the store in the order they were taken."""
 
     @property
     def dirty(self) -> bool:
@@ -70,6 +72,8 @@ class Journal(Listener):
     def step_changed(self, run: RunRecord, node: NodeRecord, step: StepRecord) -> None:
         index = next(i for i, known in enumerate(node.steps) if known is step)  # not ==
         self.steps[(node.key, index)] = step
+        if step.process is not None and step.ended_at is None:
+            self.wake.set()  # a new process group: recovery must know it, commit soon
 
     def log(self, run: RunRecord, node: NodeRecord, step: str | None, line: str) -> None:
         last = self.chunks[-1] if self.chunks else None
@@ -125,6 +129,7 @@ class Journal(Listener):
         return batch
 
     async def flush(self, now: float) -> None:
-        batch = self.take(now)
-        if batch:
-            await self.store.commit(self.run.id, batch)
+        async with self._committing:
+            batch = self.take(now)
+            if batch:
+                await self.store.commit(self.run.id, batch)

@@ -96,13 +96,20 @@ async def _run_step(task: TaskRun, step: Step, cwd: str | None, record: StepReco
     def on_line(line: str) -> None:
         task.listener.log(task.run, task.record, step.name, line)
 
+    def on_start(pgid: int) -> None:
+        from xene.executors.processes import ref_of
+
+        ref = ref_of(pgid)
+        record.process = None if ref is None else str(ref)
+        task.listener.step_changed(task.run, task.record, record)
+
     result = await run_command(
         step.cmd,
         cwd=cwd,
         env=step_env(task, step),
         on_line=on_line,
         timeout_s=timeout,
-        control=Control(task.options.grace_s, task.pace),
+        control=Control(task.options.grace_s, task.pace, on_start),
     )
     record.exit_code = result.exit_code
     if result.timed_out:

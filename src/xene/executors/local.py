@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO
 
-from xene.executors import spawn
+from xene.executors import spawn, watchdog
 
 CHUNK = 64 * 1024
 MAX_LINE = 64 * 1024
@@ -49,6 +49,8 @@ class Control:
     """Between SIGTERM and SIGKILL when it times out or is cancelled."""
     pace: spawn.Pace | None = None
     """Back-pressure: reading output waits while `pace.full`."""
+    on_start: Callable[[int], None] | None = None
+    """Told the child's process group id as soon as it is spawned."""
 
 
 async def run_command(
@@ -67,17 +69,19 @@ async def run_command(
     serialise every spawn behind it). Either way lines come in order, all of them
     before the exit code.
     """
-    grace_s = control.grace_s if control else 5.0
-    pace = control.pace if control else None
+    control = control or Control()
+    grace_s, pace = control.grace_s, control.pace
     output_path = _output_path()
     full_env = {**os.environ, **env, "XENE_OUTPUT": output_path}
     loop = asyncio.get_running_loop()
     child: _Child | spawn.SpawnedChild
     if spawn.available():
-        child = spawn.SpawnedChild(loop, on_line, pace)
+        child = spawn.SpawnedChild(loop, on_line, pace, grace_s)
         child.start(cmd, cwd, full_env)
+        if control.on_start is not None:
+            control.on_start(child.pid)
     else:
-        child = _Child(loop, on_line)
+        child = _Child(loop, on_line, control.on_start, grace_s)
         _threads().submit(child.run, cmd, cwd, full_env)
     try:
         try:
@@ -124,9 +128,17 @@ _COUNTER = itertools.count()
 class _Child:
     """One subprocess, owned by a thread; ended from the loop by signalling its group."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, on_line: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        on_line: Callable[[str], None],
+        on_start: Callable[[int], None] | None,
+        grace_s: float,
+    ) -> None:
         self.loop = loop
         self.on_line = on_line
+        self.on_start = on_start
+        self.grace_s = grace_s
         self.done: asyncio.Future[int] = loop.create_future()
         self.lock = threading.Lock()
         self.pid: int | None = None
@@ -151,10 +163,14 @@ class _Child:
             self.pid = proc.pid
             if self.ending:
                 spawn.signal_group(proc.pid, signal.SIGKILL)
+        watchdog.watch(proc.pid, self.grace_s)
+        if self.on_start is not None:
+            self.loop.call_soon_threadsafe(self.on_start, proc.pid)
         with proc:
             assert proc.stdout is not None
             self._pump(proc.stdout)
             code = proc.wait()
+        watchdog.unwatch(proc.pid)
         self.loop.call_soon_threadsafe(_settle, self.done, code, None)
 
     def _pump(self, stream: IO[bytes]) -> None:

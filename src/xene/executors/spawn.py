@@ -16,8 +16,10 @@ import signal
 from collections.abc import Callable
 from typing import Protocol
 
+from xene.executors import watchdog
+
 CHUNK = 64 * 1024
-DEFAULT_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)
+DEFAULT_SIGNALS = watchdog.DEFAULT_SIGNALS
 """Reset in the child, as `subprocess` does: `yes | head` needs SIGPIPE's default."""
 MAX_LINE = 64 * 1024
 
@@ -43,8 +45,10 @@ class SpawnedChild:
         loop: asyncio.AbstractEventLoop,
         on_line: Callable[[str], None],
         pace: Pace | None = None,
+        grace_s: float = 5.0,
     ) -> None:
         self.loop = loop
+        self.grace_s = grace_s
         self.on_line = on_line
         self.pace = pace
         self._resuming: asyncio.Future[None] | None = None
@@ -85,6 +89,7 @@ class SpawnedChild:
         finally:
             os.close(write_end)
         os.set_blocking(read_end, False)
+        watchdog.watch(self.pid, self.grace_s)
         self._out = read_end
         self._pidfd = os.pidfd_open(self.pid)
         self.loop.add_reader(read_end, self._read)
@@ -128,6 +133,7 @@ class SpawnedChild:
         self.loop.remove_reader(self._pidfd)
         os.close(self._pidfd)
         _, status = os.waitpid(self.pid, 0)
+        watchdog.unwatch(self.pid)
         self._code = os.waitstatus_to_exitcode(status)
         self._settle()
 

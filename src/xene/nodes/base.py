@@ -41,6 +41,8 @@ class NodeContext:
     `extra_names` adds names such as `iteration`."""
     log: Callable[[str], None]
     run_id: str = ""
+    key: str = ""
+    """The node's key in the run (`node`, or `node[split=3]` inside a split item)."""
     attempt: int = 1
     scope: Mapping[str, Any] = field(default_factory=dict)
     pace: Any = None

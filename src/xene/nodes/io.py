@@ -150,7 +150,8 @@ async def shell(ctx: NodeContext) -> NodeResult:
 
 def _shell_env(ctx: NodeContext) -> dict[str, str]:
     env = {**ctx.node.env, **{k: str(v) for k, v in (ctx.config.get("env") or {}).items()}}
-    if ctx.run_id:
-        env.setdefault("XENE_RUN_ID", ctx.run_id)
+    if ctx.run_id:  # as a task's steps get them; recovery finds orphans by the first two
+        env.update(XENE_RUN_ID=ctx.run_id, XENE_TASK=ctx.key)
         env.setdefault("XENE_ATTEMPT", str(ctx.attempt))
+        env.setdefault("XENE_IDEMPOTENCY_KEY", f"{ctx.run_id}/{ctx.key}")
     return env

@@ -101,7 +101,7 @@ class Agent:
         self.wake()
 
     async def _execute(self, run_id: str) -> None:
-        from xene.engine.durable import continue_run, give_up, pipeline_of
+        from xene.engine.durable import give_up, pipeline_of, recover
         from xene.engine.options import EngineOptions
 
         runtime = self.runtime
@@ -116,7 +116,7 @@ class Agent:
             await give_up(runtime.store, run_id, reason, runtime.clock.now())
             return
         options = EngineOptions(clock=runtime.clock, listeners=runtime.listeners)
-        execution = continue_run(runtime.store, stored, pipeline, options)
+        execution = await recover(runtime.store, stored, pipeline, options)
         self.running[run_id] = execution
         runtime.metrics.active_runs.set(len(self.running))
         watcher = asyncio.create_task(self._watch_cancel(run_id, execution))

@@ -119,6 +119,7 @@ class StepRow:
     error: str | None
     started_at: float | None
     ended_at: float | None
+    process: str | None = None
 
 
 @dataclass(slots=True)

@@ -61,6 +61,7 @@ def step_row(node_key: str, index: int, step: StepRecord) -> StepRow:
         error=step.error,
         started_at=step.started_at,
         ended_at=step.ended_at,
+        process=step.process,
     )
 
 
@@ -91,4 +92,5 @@ def step_record(row: StepRow) -> StepRecord:
         error=row.error,
         started_at=row.started_at,
         ended_at=row.ended_at,
+        process=row.process,
     )

@@ -91,7 +91,7 @@ def _node_params(run_id: str, ord_: int, n: NodeRow) -> tuple[Any, ...]:
 def _step_params(run_id: str, s: StepRow) -> tuple[Any, ...]:
     return (
         run_id, s.node_key, s.index, s.name, s.state, s.exit_code, s.error, s.started_at,
-        s.ended_at,
+        s.ended_at, s.process,
     )  # fmt: skip
 
 

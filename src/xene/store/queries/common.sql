@@ -57,11 +57,12 @@ ON CONFLICT (run_id, key) DO UPDATE SET
 
 -- name: upsert_step
 INSERT INTO steps (
-    run_id, node_key, idx, name, state, exit_code, error, started_at, ended_at
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    run_id, node_key, idx, name, state, exit_code, error, started_at, ended_at, process
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run_id, node_key, idx) DO UPDATE SET
     name = excluded.name, state = excluded.state, exit_code = excluded.exit_code,
-    error = excluded.error, started_at = excluded.started_at, ended_at = excluded.ended_at
+    error = excluded.error, started_at = excluded.started_at, ended_at = excluded.ended_at,
+    process = excluded.process
 
 -- name: insert_log
 INSERT INTO logs (run_id, seq, node, step, at, text) VALUES (?, ?, ?, ?, ?, ?)
@@ -87,7 +88,7 @@ SELECT key, node_id, type, scope_json, state, attempt, input_json, output_json, 
 FROM nodes WHERE run_id = ? ORDER BY ord
 
 -- name: run_steps
-SELECT node_key, idx, name, state, exit_code, error, started_at, ended_at
+SELECT node_key, idx, name, state, exit_code, error, started_at, ended_at, process
 FROM steps WHERE run_id = ? ORDER BY node_key, idx
 
 -- name: list_runs

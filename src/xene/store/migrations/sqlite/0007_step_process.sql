@@ -1,0 +1,3 @@
+-- Xene store, version 7 (SQLite): the process group running each step (boot:pgid:start),
+-- committed with the step's start, so that recovery can end a dead owner's orphans.
+ALTER TABLE steps ADD COLUMN process TEXT;
