@@ -239,3 +239,23 @@ async def test_an_approval_past_its_timeout_takes_its_action_and_the_run_goes_on
     (decided,) = await store.list_suspensions(pending=False)
     assert (decided.hook_id, decided.decision, decided.reason) == (hook, "reject", "timed out")
     await store.close()
+
+
+async def test_a_run_whose_process_on_this_host_died_is_taken_over_before_its_lease_ends(
+    runtime: Runtime,
+) -> None:
+    """A killed `xene run` or peer server on this host: its runs are taken over within a
+    poll, not after the lease (an hour here)."""
+    import socket
+    import subprocess
+
+    from xene.store.base import NewRun, RunSource
+
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    dead_owner = f"{socket.gethostname()}:{ended.pid}"
+    now = runtime.clock.now()
+    source = RunSource("demo.yaml", manifest(), "manifest", "demo", "build")
+    new = NewRun("01ORPHAN", "demo", "build", None, source, now, dead_owner, now + 3600)
+    await runtime.store.create_run(new)
+    assert await final_state(runtime, "01ORPHAN") == "Success"

@@ -31,6 +31,9 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("run", help="the run id, or a unique start of it (see `xene runs`)")
     parser.add_argument("--store", metavar="URL", help="the store (default: $XENE_STORE or SQLite)")
     parser.add_argument("--wait", action="store_true", help="wait for decisions, do not suspend")
+    from xene.cli.run import add_grace_option
+
+    add_grace_option(parser)
     parser.add_argument("--json", action="store_true", help="print the final run record as JSON")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the outcome")
     parser.set_defaults(handler=handle)
@@ -40,7 +43,7 @@ def handle(args: argparse.Namespace) -> int:
     from xene.cli import stores
     from xene.cli.run import make_display
 
-    session = Session(make_display(args), Settings(wait=args.wait), None)
+    session = Session(make_display(args), Settings(wait=args.wait, grace_s=args.grace), None)
 
     async def resume() -> int:
         async with stores.opened(args) as store:

@@ -36,7 +36,10 @@ continues with `xene resume RUN` (or `xene run FILE --resume`).
 
 Exit codes: 0 every run succeeded, 1 a run failed, 2 the input is invalid, 3 a run is
 suspended on an approval (decide with `xene approve HOOK`), 130 interrupted (Ctrl-C
-cancels the run: running steps get SIGTERM, then SIGKILL).
+cancels the run: running steps get SIGTERM, then SIGKILL), 143 stopped by SIGTERM (as
+systemd, `docker stop` or Kubernetes stop a process: running steps get --grace seconds
+to finish, then are stopped, and the run stays unfinished: `xene resume RUN` goes on).
+If xene itself is killed, its steps are ended with it.
 
 Examples:
   xene run examples/ci.yaml
@@ -99,9 +102,24 @@ def add_parser(commands: Any) -> None:
         help="when a std::wait node asks for a decision, wait for `xene approve` "
         "instead of suspending the run (exit code 3)",
     )
+    add_grace_option(parser)
     parser.add_argument("--json", action="store_true", help="print the final run record as JSON")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the outcome")
     parser.set_defaults(handler=handle)
+
+
+def add_grace_option(parser: argparse.ArgumentParser) -> None:
+    from xene.cli.common import positive_seconds
+    from xene.cli.session import DEFAULT_GRACE_S
+
+    parser.add_argument(
+        "--grace",
+        type=positive_seconds,
+        default=DEFAULT_GRACE_S,
+        metavar="S",
+        help=f"on SIGTERM, let running steps finish for S seconds, then stop them and leave "
+        f"the run to resume (default {DEFAULT_GRACE_S:g})",
+    )
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -112,6 +130,7 @@ def handle(args: argparse.Namespace) -> int:
             approvals=_approvals(parse_pairs(args.approve, "--approve")),
             max_concurrency=args.max_concurrency,
             wait=args.wait,
+            grace_s=args.grace,
         )
     except UsageError as exc:
         return fail_usage(str(exc))
@@ -150,7 +169,7 @@ async def _run(
             return await _resume_latest(args.file, pipelines, session)
         for pipeline in pipelines:
             await _start(args, workflow, pipeline, data, session)
-            if session.interrupted:
+            if session.interrupted or session.stopped:
                 break
         session.display.summary(session.runs)
         return session.exit_code()

@@ -93,11 +93,17 @@ def parse_state(text: str | None) -> str | None:
 
 
 def print_runs(runs: list[RunSummary]) -> None:
+    import time
+
+    from xene.store.owners import owner_gone
+
+    now = time.time()
+    gone = {r.id for r in runs if owner_gone(r.state, r.owner, r.lease_until, now)}
     rows = [
         (
             run.id,
             f"{run.workflow}/{run.pipeline}" if run.workflow else run.pipeline,
-            f"{stores.glyph(run.state)} {run.state}",
+            f"{stores.glyph(run.state)} {run.state}" + (" (owner gone)" if run.id in gone else ""),
             stores.when(run.started_at or run.created_at),
             stores.elapsed(run.started_at, run.ended_at),
             stores.shorten(run.error, 50),
@@ -105,6 +111,11 @@ def print_runs(runs: list[RunSummary]) -> None:
         for run in runs
     ]
     stores.print_table(("ID", "WORKFLOW/PIPELINE", "STATE", "STARTED", "DURATION", "ERROR"), rows)
+    if gone:
+        print(
+            f"\n{len(gone)} unfinished run(s) have no live owner: continue one with "
+            "`xene resume ID` (a `xene serve` on this store takes them over)"
+        )
 
 
 def _filtered(args: argparse.Namespace) -> bool:

@@ -8,7 +8,7 @@ import logging
 import sys
 from typing import Any
 
-from xene.cli.common import positive_int
+from xene.cli.common import positive_int, positive_seconds
 
 DESCRIPTION = """\
 Run Xene as a service: a REST API (OpenAPI document at /openapi.json, docs at /docs),
@@ -57,6 +57,13 @@ def add_parser(commands: Any) -> None:
         "--grace", type=float, default=30.0, metavar="S", help="seconds to finish steps on stop"
     )
     parser.add_argument(
+        "--lease",
+        type=positive_seconds,
+        default=15.0,
+        metavar="S",
+        help="a run whose server stops renewing it for S seconds is taken over (default 15)",
+    )
+    parser.add_argument(
         "--rate-limit",
         type=float,
         default=50.0,
@@ -82,6 +89,7 @@ def handle(args: argparse.Namespace) -> int:
         fs_roots=tuple(args.fs_root),
         capacity=args.capacity,
         grace_s=args.grace,
+        lease_s=args.lease,
         rate_per_s=args.rate_limit,
         rate_burst=max(int(args.rate_limit * 2), 1),
     )

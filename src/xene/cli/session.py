@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from xene.store.base import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_SUSPENDED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_STOPPED = 143
+"""SIGTERM (128 + 15): the run was stopped and stays resumable."""
+DEFAULT_GRACE_S = 10.0
+"""On SIGTERM, how long running steps may take to finish (`docker stop` waits 10 s)."""
 
 
 @dataclass(slots=True)
@@ -33,6 +37,8 @@ class Settings:
     max_concurrency: int | None = None
     wait: bool = False
     """`--wait`: keep waiting for decisions made elsewhere instead of suspending."""
+    grace_s: float = DEFAULT_GRACE_S
+    """`--grace`: on SIGTERM, how long running steps may take to finish."""
 
 
 class Session:
@@ -46,7 +52,10 @@ class Session:
         self.found: list[RunRecord] = []
         """Runs an idempotency key named: reported, not executed."""
         self.interrupted = False
+        self.stopped = False
+        """SIGTERM: the current run was left unfinished, to be resumed."""
         self._cancelling: asyncio.Future[None] | None = None
+        self._stopping: asyncio.Future[None] | None = None
 
     def options(self) -> EngineOptions:
         from xene.cli.approve import make_approver
@@ -66,20 +75,50 @@ class Session:
 
     async def execute(self, execution: Execution) -> RunRecord:
         self.display.begin(execution.run)
-        with _on_interrupt(lambda: self._interrupt(execution)):
+        with _on_signals(lambda: self._interrupt(execution), lambda: self._stop(execution)):
             run = await execution.execute()
+        if self._stopping is not None:
+            self._stopping.cancel()  # the run left before its grace period ran out
         self.display.end(run)
+        if self.stopped and not run.state.finished:
+            _report_stopped(run, self.store)
         if run.state is State.SUSPENDED:
             await self._report_suspended(run)
         self.runs.append(run)
         return run
 
     def _interrupt(self, execution: Execution) -> None:
+        """Ctrl-C: cancel the run for good."""
         if self.interrupted:
             return
         self.interrupted = True
         print("\ncancelling: running steps get SIGTERM, then SIGKILL", file=sys.stderr)
         self._cancelling = asyncio.ensure_future(execution.cancel("interrupted"))
+
+    def _stop(self, execution: Execution) -> None:
+        """SIGTERM (a supervisor stopping us): start nothing new, give running steps the
+        grace period, then stop them; the run stays unfinished, to be resumed. A second
+        SIGTERM stops them at once."""
+        if self.interrupted:
+            return
+        if self.stopped:
+            print("stopping running steps now", file=sys.stderr)
+            self._stopping = asyncio.ensure_future(execution.abandon())
+            return
+        self.stopped = True
+        grace = self.settings.grace_s
+        print(
+            f"\nstopping (SIGTERM): running steps have {grace:g} s to finish, then they "
+            "are stopped; the run stays unfinished, to be resumed",
+            file=sys.stderr,
+        )
+        execution.drain()
+
+        async def abandon_after_grace() -> None:
+            await asyncio.sleep(grace)
+            await execution.abandon()
+
+        self._stopping = asyncio.ensure_future(abandon_after_grace())
 
     def existing(self, run: RunRecord, key: str) -> None:
         print(
@@ -106,6 +145,8 @@ class Session:
     def exit_code(self) -> int:
         if self.interrupted:
             return EXIT_INTERRUPTED
+        if self.stopped:
+            return EXIT_STOPPED
         states = {run.state for run in self.runs}
         states |= {run.state for run in self.found if run.state.finished}
         if states - {State.SUCCESS, State.SUSPENDED}:
@@ -113,16 +154,30 @@ class Session:
         return EXIT_SUSPENDED if State.SUSPENDED in states else EXIT_OK
 
 
-class _on_interrupt:
-    """Route SIGINT and SIGTERM to a callback while a run executes."""
+def _report_stopped(run: RunRecord, store: Store | None) -> None:
+    from xene.store.memory import MemoryStore
 
-    def __init__(self, callback: Callable[[], None]) -> None:
-        self.callback = callback
+    if store is None or isinstance(store, MemoryStore):
+        print(f"run {run.id} was stopped before it ended (nothing was kept)", file=sys.stderr)
+        return
+    print(
+        f"run {run.id} was stopped before it ended; continue it with:\n    xene resume {run.id}",
+        file=sys.stderr,
+    )
+
+
+class _on_signals:
+    """Route SIGINT (cancel) and SIGTERM (stop, resumable) to callbacks while a run
+    executes."""
+
+    def __init__(self, interrupt: Callable[[], None], stop: Callable[[], None]) -> None:
+        self.interrupt = interrupt
+        self.stop = stop
 
     def __enter__(self) -> None:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self.callback)
+        loop.add_signal_handler(signal.SIGINT, self.interrupt)
+        loop.add_signal_handler(signal.SIGTERM, self.stop)
 
     def __exit__(self, *exc: object) -> None:
         loop = asyncio.get_running_loop()

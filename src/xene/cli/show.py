@@ -84,8 +84,18 @@ def as_json(stored: StoredRun) -> dict[str, Any]:
         "started_at": stored.record.started_at,
         "ended_at": stored.record.ended_at,
         "owner": stored.owner,
+        "owner_gone": _owner_gone(stored),
         "idempotency_key": stored.idempotency_key,
     }
+
+
+def _owner_gone(stored: StoredRun) -> str | None:
+    import time
+
+    from xene.store.owners import owner_gone
+
+    state = str(stored.record.state)
+    return owner_gone(state, stored.owner, stored.lease_until, time.time())
 
 
 def print_run(stored: StoredRun, *, every_item: bool = False) -> None:
@@ -95,6 +105,11 @@ def print_run(stored: StoredRun, *, every_item: bool = False) -> None:
     took = stores.elapsed(run.started_at, run.ended_at)
     print(f"run {run.id}  {where}  {state}  {took}".rstrip())
     _field("started", stores.when(run.started_at), 1)
+    gone = _owner_gone(stored)
+    if gone:
+        from xene.store.owners import resume_hint
+
+        _field("owner", f"gone: {gone}; {resume_hint(run.id)}", 1)
     _field("source", f"{stored.source.path} ({stored.source.format})", 1)
     if run.input is not None:
         _field("input", short_json(run.input), 1)

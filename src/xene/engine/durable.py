@@ -14,8 +14,7 @@ from xene.core.plan import Plan
 from xene.core.records import NodeRecord, RunRecord
 from xene.core.states import State
 from xene.engine.execution import Execution
-from xene.engine.journal import LEASE_S
-from xene.engine.options import Approval, ApprovalRequest, EngineOptions
+from xene.engine.options import LEASE_S, Approval, ApprovalRequest, EngineOptions
 from xene.errors import Suspend, XeneError
 from xene.spec.ir import Pipeline
 from xene.store.base import NewRun, RunSource, Store, StoredRun, Suspension
@@ -116,7 +115,7 @@ async def start_run(
         source=source,
         created_at=now,
         owner=owner_id(),
-        lease_until=now + LEASE_S,
+        lease_until=now + options.lease_s,
         idempotency_key=idempotency_key,
     )
     run_id, created = await store.create_run(new)
@@ -132,7 +131,7 @@ async def resume_run(
     store: Store, stored: StoredRun, pipeline: Pipeline, options: EngineOptions
 ) -> Execution:
     """Take over an unfinished run; raises CannotResume with the reason."""
-    await claim(store, stored, options.clock.now())
+    await claim(store, stored, options.clock.now(), options.lease_s)
     return await recover(store, stored, pipeline, options)
 
 
@@ -167,12 +166,12 @@ _IN_FLIGHT = frozenset({State.WAITING, State.RUNNING, State.CANCELLED, State.CON
 """Node states in which a dead owner may have left a step running."""
 
 
-async def claim(store: Store, stored: StoredRun, now: float) -> None:
+async def claim(store: Store, stored: StoredRun, now: float, lease_s: float = LEASE_S) -> None:
     """Make this process the run's owner, or raise CannotResume saying why not."""
     record = stored.record
     if record.state.finished:
         raise CannotResume(f"run {record.id} has ended already ({record.state})")
-    if not await store.claim_run(record.id, owner_id(), now + LEASE_S, now):
+    if not await store.claim_run(record.id, owner_id(), now + lease_s, now):
         raise CannotResume(
             f"run {record.id} is being executed by {stored.owner} (its lease runs until "
             "that process stops); resume it when that process has ended"

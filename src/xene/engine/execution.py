@@ -51,7 +51,9 @@ class Execution:
         if durable is not None:
             from xene.engine.journal import Journal
 
-            self.journal = Journal(durable.store, run, options.clock.now(), self.wakeup)
+            self.journal = Journal(
+                durable.store, run, options.clock.now(), self.wakeup, options.lease_s
+            )
             self.recovered = durable.recovered
             listeners.append(self.journal)
         self.listener = Listeners(listeners)

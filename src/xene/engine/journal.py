@@ -20,8 +20,6 @@ CHUNK_LINES = 1000
 CHUNK_BYTES = 256 * 1024
 BACKLOG_BYTES = 4 * 1024 * 1024
 """Output buffered beyond this makes steps' readers wait until it is committed."""
-LEASE_S = 30.0
-"""How long a run stays ours without a heartbeat; renewed at a third of it."""
 
 
 @dataclass(slots=True)
@@ -38,8 +36,11 @@ def _sealed(chunk: _Lines) -> bool:
 
 
 class Journal(Listener):
-    def __init__(self, store: Store, run: RunRecord, now: float, wake: asyncio.Event) -> None:
+    def __init__(
+        self, store: Store, run: RunRecord, now: float, wake: asyncio.Event, lease_s: float
+    ) -> None:
         self.store = store
+        self.lease_s = lease_s
         self.run = run
         self.wake = wake
         self.run_changed_flag = False
@@ -50,8 +51,8 @@ class Journal(Listener):
         self.room = asyncio.Event()
         self.room.set()
         self.suspensions: list[Suspension] = []
-        self.lease_until = now + LEASE_S
-        self.renew_at = now + LEASE_S / 3
+        self.lease_until = now + lease_s
+        self.renew_at = now + lease_s / 3
         self.released = False
         self._committing = asyncio.Lock()
         """Batches reach the store in the order they were taken."""
@@ -119,8 +120,8 @@ class Journal(Listener):
             batch.lease_until, self.released = 0.0, False
             self.renew_at = float("inf")
         elif now >= self.renew_at:
-            self.lease_until = now + LEASE_S
-            self.renew_at = now + LEASE_S / 3
+            self.lease_until = now + self.lease_s
+            self.renew_at = now + self.lease_s / 3
             batch.lease_until = self.lease_until
         self.run_changed_flag = False
         self.nodes, self.steps, self.chunks, self.suspensions = {}, {}, [], []

@@ -10,6 +10,8 @@ from typing import Any, Literal
 from xene.core.records import Listener
 from xene.engine.clock import Clock, SystemClock, new_id
 
+LEASE_S = 15.0
+"""The default lease."""
 Decision = Literal["approve", "reject", "escalate"]
 PORT_OF_DECISION: dict[str, str] = {"approve": "out", "reject": "rejected", "escalate": "escalated"}
 
@@ -53,3 +55,6 @@ class EngineOptions:
     run_timeout_s: float = 100 * 60
     grace_s: float = 5.0
     """Between SIGTERM and SIGKILL when a step is cancelled or times out."""
+    lease_s: float = LEASE_S
+    """How long a run stays this process's without a commit renewing it (at a third of
+    it); past it, another process (a server, an agent) may take the run over."""

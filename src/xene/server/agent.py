@@ -12,7 +12,6 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
-from xene.engine.journal import LEASE_S
 from xene.store.owners import owner_alive, owner_id
 
 if TYPE_CHECKING:
@@ -35,21 +34,28 @@ class Agent:
         self._loop: asyncio.Task[None] | None = None
         self._stopping = False
         self._counted_at = float("-inf")
+        self._looked_at = float("-inf")
+        """When runs of dead processes on this host were last looked for."""
 
     def start(self) -> None:
         self._loop = asyncio.create_task(self._claim_loop(), name="xene-agent")
 
-    async def _take_over_dead(self) -> None:
+    async def _take_over_dead(self, free: int) -> None:
         """Runs whose process on this host has died are taken at once, not when their
-        lease expires (a restarted server resumes what it was doing)."""
+        lease expires: a restarted server resumes what it was doing, and a peer (or a
+        `xene run`) killed on this host has its runs taken over within a poll."""
         now = self.runtime.clock.now()
+        self._looked_at = now
         for summary in await self.runtime.store.unfinished_runs():
-            if summary.state != "Running" or summary.owner in ("", self.owner):
+            if free <= 0:
+                return
+            if summary.state == "Suspended" or summary.owner in ("", self.owner):
                 continue
             if not owner_alive(summary.owner) and await self.runtime.store.claim_run(
-                summary.id, self.owner, now + LEASE_S, now
+                summary.id, self.owner, now + self.runtime.config.lease_s, now
             ):
                 self._spawn(summary.id)
+                free -= 1
 
     async def run_until_idle(self) -> None:
         """Claim and execute until no run waits (without the background loop): for
@@ -65,25 +71,30 @@ class Agent:
 
     async def _claim_loop(self) -> None:
         runtime = self.runtime
-        try:
-            await self._take_over_dead()
-        except Exception:
-            log.exception("taking over runs of dead processes failed")
         while not self._stopping:
-            free = runtime.config.capacity - len(self.running)
-            if free > 0:
-                try:
-                    await self._claim(free)
-                except Exception:  # the store is away: try again at the next poll
-                    log.exception("claiming work failed", extra={"action": "claim"})
+            try:
+                await self._claim_some()
+            except Exception:  # the store is away: try again at the next poll
+                log.exception("claiming work failed", extra={"action": "claim"})
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(runtime.config.poll_s):
                     await self._wake.wait()
             self._wake.clear()
 
+    async def _claim_some(self) -> None:
+        """Runs of dead processes on this host first (every poll), then queued ones."""
+        config = self.runtime.config
+        free = config.capacity - len(self.tasks)
+        if free > 0 and self.runtime.clock.now() >= self._looked_at + config.poll_s:
+            await self._take_over_dead(free)
+            free = config.capacity - len(self.tasks)
+        if free > 0:
+            await self._claim(free)
+
     async def _claim(self, free: int) -> None:
         now = self.runtime.clock.now()
-        ids = await self.runtime.store.claim_runs(self.owner, free, now + LEASE_S, now)
+        lease_until = now + self.runtime.config.lease_s
+        ids = await self.runtime.store.claim_runs(self.owner, free, lease_until, now)
         for run_id in ids:
             self._spawn(run_id)
         if now >= self._counted_at + COUNT_EVERY_S:  # counting scans every run: not per claim
@@ -115,7 +126,9 @@ class Agent:
             reason = f"cannot be recovered: its definition no longer loads ({exc})"
             await give_up(runtime.store, run_id, reason, runtime.clock.now())
             return
-        options = EngineOptions(clock=runtime.clock, listeners=runtime.listeners)
+        options = EngineOptions(
+            clock=runtime.clock, listeners=runtime.listeners, lease_s=runtime.config.lease_s
+        )
         execution = await recover(runtime.store, stored, pipeline, options)
         self.running[run_id] = execution
         runtime.metrics.active_runs.set(len(self.running))

@@ -27,5 +27,7 @@ class ServerConfig:
     """Runs the built-in agent executes at once."""
     grace_s: float = 30.0
     """On SIGTERM: how long running steps may take to finish."""
+    lease_s: float = 15.0
+    """A run not renewed for this long (its server died) is taken over by another."""
     poll_s: float = 1.0
     """How often the agent looks for work it was not woken for (other servers' queues)."""

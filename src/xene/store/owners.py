@@ -30,3 +30,21 @@ def owner_alive(owner: str) -> bool:
     except PermissionError:  # it exists, owned by another user
         return True
     return True
+
+
+def owner_gone(state: str, owner: str, lease_until: float, now: float) -> str | None:
+    """Why nobody executes an unfinished run any more, or None (it runs, it waits in a
+    queue or for a decision, or it has ended)."""
+    from xene.core.states import FINISHED
+
+    if state in FINISHED or state == "Suspended" or not owner:
+        return None
+    if not owner_alive(owner):
+        return f"its process ({owner}) has ended"
+    if lease_until < now:
+        return f"its owner ({owner}) stopped renewing its lease"
+    return None
+
+
+def resume_hint(run_id: str) -> str:
+    return f"continue it with `xene resume {run_id}` (a `xene serve` on this store takes it over)"

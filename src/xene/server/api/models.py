@@ -97,6 +97,10 @@ class RunSummaryOut(Model):
     ended_at: float | None
     error: str | None
     owner: str
+    owner_gone: str | None = Field(
+        default=None,
+        description="unfinished and nobody executes it: why (resume it with `xene resume`)",
+    )
 
 
 class RunPageOut(Model):
@@ -150,6 +154,10 @@ class RunOut(Model):
     source: SourceOut
     owner: str
     lease_until: float
+    owner_gone: str | None = Field(
+        default=None,
+        description="unfinished and nobody executes it: why (resume it with `xene resume`)",
+    )
     idempotency_key: str | None
 
 

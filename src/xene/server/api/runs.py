@@ -12,6 +12,7 @@ from xene.server.api import deps, models, sse
 from xene.server.api.deps import MANAGER, VIEWER, RuntimeDep
 from xene.server.runtime import NotFound, Runtime
 from xene.store.base import RunFilter, StoredRun
+from xene.store.owners import owner_gone
 
 router = APIRouter(prefix="/api/v1", tags=["runs"], responses=deps.ERRORS)
 
@@ -58,6 +59,7 @@ async def list_runs(
             ended_at=r.ended_at,
             error=r.error,
             owner=r.owner,
+            owner_gone=owner_gone(r.state, r.owner, r.lease_until, runtime.clock.now()),
         )
         for r in found
     ]
@@ -68,7 +70,7 @@ async def list_runs(
 @router.get("/runs/{run_id}", response_model=models.RunOut, dependencies=[VIEWER])
 async def get_run(run_id: str, runtime: RuntimeDep) -> models.RunOut:
     """The run with every node and step, where it came from and who executes it."""
-    return run_out(await stored_run(runtime, run_id))
+    return run_out(await stored_run(runtime, run_id), runtime.clock.now())
 
 
 @router.post(
@@ -157,7 +159,7 @@ async def stored_run(runtime: Runtime, run_id: str) -> StoredRun:
     return stored
 
 
-def run_out(stored: StoredRun) -> models.RunOut:
+def run_out(stored: StoredRun, now: float) -> models.RunOut:
     tree: dict[str, Any] = stored.record.to_dict()
     source = stored.source
     tree["source"] = {
@@ -168,5 +170,6 @@ def run_out(stored: StoredRun) -> models.RunOut:
     }
     tree["owner"] = stored.owner
     tree["lease_until"] = stored.lease_until
+    tree["owner_gone"] = owner_gone(str(stored.record.state), stored.owner, stored.lease_until, now)
     tree["idempotency_key"] = stored.idempotency_key
     return models.RunOut.model_validate(tree)
