@@ -64,12 +64,6 @@ def engine_time(pipeline: Pipeline, repeat: int) -> float:
     return median_time(once, repeat)
 
 
-TIME = "/usr/bin/time"
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-"""Fresh processes as a user starts them: with the bytecode cache Python keeps by default
-(some environments turn it off; then every start compiles every module again)."""
-
-
 def store_time(pipeline: Pipeline, url: str, repeat: int) -> float | None:
     """The same run kept in a store (every change committed, write-ahead); the store is
     opened once, as a process running many runs would."""
@@ -181,6 +175,10 @@ def bench_shell(directory: Path, repeat: int) -> None:
     inside = engine_time(pipeline, repeat)
     row("pool of 2 subprocess workers (floor)", floor, None)
     row("xene engine, in process", inside, floor, "(target < 1.5×)")
+    for label, url, _ in STORES:  # every start and process group committed before it acts
+        stored = store_time(pipeline, url.format(dir=directory), repeat)
+        if stored is not None:
+            row(f"xene engine, {label}", stored, floor, "× the pool")
 
 
 def bench_cold(directory: Path, repeat: int) -> None:

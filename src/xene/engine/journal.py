@@ -72,9 +72,9 @@ class Journal(Listener):
 
     def step_changed(self, run: RunRecord, node: NodeRecord, step: StepRecord) -> None:
         index = next(i for i, known in enumerate(node.steps) if known is step)  # not ==
+        # A new process group is committed with the next batch (within a second): no
+        # commit of its own per step. Recovery also finds groups by their environment.
         self.steps[(node.key, index)] = step
-        if step.process is not None and step.ended_at is None:
-            self.wake.set()  # a new process group: recovery must know it, commit soon
 
     def log(self, run: RunRecord, node: NodeRecord, step: str | None, line: str) -> None:
         last = self.chunks[-1] if self.chunks else None
