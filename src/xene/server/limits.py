@@ -43,8 +43,8 @@ async def send_error(
     await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
+class BodyTooLarge(Exception):
+    """Raised into the app as it reads past the limit; `BodyLimit` answers 413."""
 
 
 class BodyLimit:
@@ -74,7 +74,7 @@ class BodyLimit:
                 state["received"] += len(message.get("body", b""))
                 if state["received"] > self.max_bytes:
                     state["exceeded"] = True
-                    raise _TooLarge
+                    raise BodyTooLarge
             return message
 
         async def guarded_send(message: Message) -> None:
@@ -83,7 +83,7 @@ class BodyLimit:
             state["started"] = True
             await send(message)
 
-        with contextlib.suppress(_TooLarge):
+        with contextlib.suppress(BodyTooLarge):
             await self.app(scope, limited_receive, guarded_send)
         if state["exceeded"] and not state["started"]:
             await send_error(send, 413, self._message())

@@ -169,7 +169,9 @@ async def test_auth_off_makes_everyone_admin_and_warns(
         assert applied.status_code == 201
 
 
-async def test_bodies_over_the_limit_are_413(make_app: AppFactory) -> None:
+async def test_bodies_over_the_limit_are_413(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
     async with client_of(make_app(auth=False, max_body_bytes=100)) as client:
         declared = await client.post("/api/v1/workflows", content="x" * 101, headers=YAML)
         assert declared.status_code == 413
@@ -185,6 +187,8 @@ async def test_bodies_over_the_limit_are_413(make_app: AppFactory) -> None:
             headers={"content-type": "application/json"},
         )
         assert streamed.status_code == 413
+        assert "100 bytes" in streamed.json()["error"]
+        assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []  # no traceback
         small = await client.post("/api/v1/workflows", content="x" * 100, headers=YAML)
         assert small.status_code == 400  # read whole, and found invalid
 

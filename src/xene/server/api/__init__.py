@@ -3,7 +3,8 @@
     app = create_app(runtime)              # the caller starts and stops the runtime
     app = create_app(runtime, manage=True)  # the app's lifespan does (for uvicorn)
 
-The OpenAPI document is at `/openapi.json`, its docs page at `/docs`.
+The OpenAPI document is at `/openapi.json`, its docs pages at `/docs` and `/redoc` (served
+from the package: no CDN).
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ def create_app(
         finally:
             await runtime.stop()
 
-    app = FastAPI(
+    from fastapi_offline import FastAPIOffline
+
+    # /docs and /redoc from assets in the package: they work with no Internet access.
+    app = FastAPIOffline(
         title="Xene",
         summary="Workflows, runs, approvals and state machines of a Xene server",
         version="1",

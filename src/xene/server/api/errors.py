@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from xene.errors import InvalidDefinition
-from xene.server.limits import ASGIApp, Message, Receive, Scope, Send, send_error
+from xene.server.limits import ASGIApp, BodyTooLarge, Message, Receive, Scope, Send, send_error
 from xene.server.runtime import Conflict, NotFound
 
 log = logging.getLogger("xene.server.api")
@@ -89,6 +89,8 @@ class CatchAll:
 
         try:
             await self.app(scope, receive, tracked)
+        except BodyTooLarge:
+            raise  # not an error of ours: BodyLimit, outside, answers 413
         except Exception as exc:
             log.exception(
                 "%s %s failed: %s",
