@@ -34,6 +34,10 @@ class InvalidDefinition(XeneError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class NotRunnable(InvalidDefinition):
+    """The definition is valid but holds what cannot run yet."""
+
+
 class NodeFailed(XeneError):
     """A node failed."""
 

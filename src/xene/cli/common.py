@@ -4,32 +4,47 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xene.spec.ir import Workflow
+
+if TYPE_CHECKING:
+    from xene.errors import Problem
 
 
 class UsageError(Exception):
     """Bad command-line input: printed as `xene: <message>`, exit code 2."""
 
 
-def load_workflow(path: str) -> Workflow | None:
-    """The file's workflow, or None after printing every problem to stderr."""
+def load_workflow(path: str, *, to_run: bool = True) -> Workflow | None:
+    """The file's workflow, or None after printing every problem to stderr. With
+    `to_run`, what cannot run yet (`validate.not_runnable`) is a problem too."""
     from xene.errors import InvalidDefinition
     from xene.spec.load import load_file
+    from xene.spec.validate import not_runnable
 
     if not Path(path).exists():
         print(f"xene: {path}: no such file", file=sys.stderr)
         return None
     try:
-        return load_file(path)
+        workflow = load_file(path)
     except InvalidDefinition as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        count = len(exc.problems)
-        print(f"{path}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
+        _print_problems(path, exc.problems, "")
         return None
+    blocked = not_runnable(workflow) if to_run else []
+    if blocked:
+        _print_problems(path, blocked, ": it cannot run yet (`xene validate` accepts it)")
+        return None
+    return workflow
+
+
+def _print_problems(path: str, problems: Sequence[Problem], why: str) -> None:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    count = len(problems)
+    print(f"{path}: {count} problem{'s' if count != 1 else ''}{why}", file=sys.stderr)
 
 
 def parse_input(text: str | None) -> Any:

@@ -13,7 +13,8 @@ DESCRIPTION = """\
 Without WORKFLOW: every workflow applied to the server, with its version, format, when
 it was applied and its pipelines. With WORKFLOW: its version and source file, and each
 pipeline with its mode (active, paused, draining, stopped) and the triggers that start it
-(secrets and tokens in trigger parameters are masked by the server).
+(secrets and tokens in trigger parameters are masked by the server), and for a pipeline
+with a circuit breaker whether it paused the pipeline, and why.
 
 Exit codes: 0 shown, 1 the server is unreachable or refused, 2 no such workflow (or no
 server given).
@@ -88,6 +89,27 @@ def print_workflow(workflow: dict[str, Any]) -> None:
         for p in workflow["pipelines"]
     ]
     stores.print_table(("PIPELINE", "MODE", "TRIGGERS"), rows)
+    for pipeline in workflow["pipelines"]:
+        line = breaker(workflow["name"], pipeline)
+        if line:
+            print(line)
+
+
+def breaker(workflow: str, pipeline: dict[str, Any]) -> str:
+    """The circuit breaker's line of a pipeline: why it paused it, or what trips it."""
+    state, name = pipeline.get("breaker"), pipeline["name"]
+    if not state:
+        return ""
+    if state["tripped"]:
+        at = f" at {stores.when(state['tripped_at'])}" if state.get("tripped_at") else ""
+        return (
+            f"  {name}: paused by its circuit breaker{at}: {state['reason']}; "
+            f"`xene pipeline resume {workflow} {name}` re-arms it"
+        )
+    return (
+        f"  {name}: circuit breaker armed: pauses it once {state['threshold']:g} of its "
+        f"last {state['window']} runs failed"
+    )
 
 
 def trigger(data: dict[str, Any]) -> str:

@@ -36,7 +36,7 @@ def handle(args: argparse.Namespace) -> int:
     from xene.cli.run import select_pipelines
     from xene.spec.render import render
 
-    workflow = load_workflow(args.file)
+    workflow = load_workflow(args.file, to_run=False)
     if workflow is None:
         return 2
     try:

@@ -12,11 +12,12 @@ DESCRIPTION = """\
 Set the mode of a pipeline of a workflow applied to the server:
 
   pause    its triggers do not fire and manual runs are refused; running runs go on
-  resume   active again: triggers fire, runs can be started
+  resume   active again: triggers fire, runs can be started; a circuit breaker that
+           paused it is re-armed and counts only runs from now on
   drain    no new runs; running ones finish
   stop     no new runs; running ones are cancelled
 
-`xene get WORKFLOW` shows each pipeline's mode.
+`xene get WORKFLOW` shows each pipeline's mode, and why a circuit breaker paused it.
 
 Exit codes: 0 done, 1 the server is unreachable or refused (a token without the manager
 role), 2 no such workflow or pipeline (or no server given).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from xene.cli.common import load_workflow
@@ -12,7 +13,10 @@ Check workflow definitions without running anything: the format, names, triggers
 dependencies, cycles, node types and their config, selectors and limits. Every problem
 is reported at once, as `file:line: path.to.key: message`.
 
-Exit codes: 0 every file is valid, 2 a file has problems.
+A valid file may still hold what cannot run yet (a container executor): that is a
+warning (`file:line: path: warning: ...`); `xene run` and `xene apply` refuse such a file.
+
+Exit codes: 0 every file is valid (warnings or not), 2 a file has problems.
 Python files are imported to be checked, so their module-level code runs.
 """
 
@@ -29,9 +33,11 @@ def add_parser(commands: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from xene.spec.validate import not_runnable
+
     invalid = 0
     for path in args.files:
-        workflow = load_workflow(path)
+        workflow = load_workflow(path, to_run=False)
         if workflow is None:
             invalid += 1
             continue
@@ -42,4 +48,6 @@ def handle(args: argparse.Namespace) -> int:
         if workflow.state_machines:
             parts.append(f"{len(workflow.state_machines)} state machine(s)")
         print(f"ok  {path}: {workflow.format} {workflow.name!r}, {', '.join(parts)}")
+        for problem in not_runnable(workflow):
+            print(f"{problem.loc}: warning: {problem.message}", file=sys.stderr)
     return 2 if invalid else 0

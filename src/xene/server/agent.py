@@ -139,6 +139,7 @@ class Agent:
             watcher.cancel()
             self.running.pop(run_id, None)
             runtime.metrics.active_runs.set(len(self.running))
+        await runtime.run_ended(execution.run)
 
     async def _watch_cancel(self, run_id: str, execution: Execution) -> None:
         """Cancellation asked through another server reaches us through the store."""

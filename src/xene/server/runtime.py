@@ -12,14 +12,16 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from xene.core.records import Listener
+from xene.core.records import Listener, RunRecord
 from xene.core.states import State
 from xene.engine.clock import Clock, clock_from_env, new_id
+from xene.errors import NotRunnable
 from xene.server import watch
 from xene.server.agent import Agent
 from xene.server.config import ServerConfig
 from xene.server.hub import EventHub
 from xene.server.metrics import Metrics
+from xene.spec import validate
 from xene.spec.ir import Workflow
 from xene.store.base import (
     AppliedWorkflow,
@@ -173,6 +175,9 @@ class Runtime:
         definition = load_text(text, filename)
         if definition.format not in ("manifest", "flow", "fsm"):
             raise Conflict(f"{filename}: only YAML or JSON definitions can be applied")
+        blocked = validate.not_runnable(definition)
+        if blocked:
+            raise NotRunnable(blocked)
         from xene.server.scheduling import trigger_problems
 
         problems = trigger_problems(self, definition.name, definition)
@@ -208,9 +213,21 @@ class Runtime:
         _pipeline(definition, pipeline)
         if mode not in MODES:
             raise Conflict(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
-        await self.store.set_pipeline_mode(workflow, pipeline, mode)
+        if mode == "active":  # a resume re-arms the circuit breaker too
+            await self.store.resume_pipeline(workflow, pipeline, self.clock.now())
+        else:
+            await self.store.set_pipeline_mode(workflow, pipeline, mode)
         if mode == "stopped":
             await self.agent.cancel_pipeline(workflow, pipeline)
+
+    async def run_ended(self, run: RunRecord) -> None:
+        """A run this server executed has stopped: its pipeline's circuit breaker may trip."""
+        from xene.server import breakers
+
+        try:
+            await breakers.run_ended(self, run)
+        except Exception:  # the store is away: the next run's end checks again
+            log.exception("checking the circuit breaker failed", extra={"run_id": run.id})
 
     # -- runs ---------------------------------------------------------------------------
     async def trigger(

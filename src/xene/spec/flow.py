@@ -11,24 +11,28 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from xene.spec import manifest
-from xene.spec.ir import Edge, Node, Pipeline, Trigger, Workflow
+from xene.spec import manifest, trigger_keys
+from xene.spec.ir import CircuitBreaker, Edge, Node, Pipeline, Trigger, Workflow
 from xene.spec.source import join
-from xene.spec.validate import Reader
+from xene.spec.validate import Reader, describe
 
-TRIGGER_TYPES = ("webhook", "cron", "filesystem", "queue", "kafka", "manual", "memory")
+TRIGGER_TYPES = trigger_keys.FLOW_TYPES
 CRON_KEYS = ("schedule", "cron", "expression")
 """Where a cron trigger's schedule may sit in its `params` (the first found is used)."""
 NODE_ID = re.compile(r"^[A-Za-z_][\w-]*$")
+INPUT_PORT = "in"
+MERGE_INPUT = re.compile(r"^in_\d+$")
 
 _TOP_KEYS = ("name", "version", "description", "triggers", "nodes", "edges", "settings", "config")
 _NODE_KEYS = ("type", "description", "config", "retry", "timeout_ms", "enabled")
 _EDGE_KEYS = ("from", "to", "description", "condition", "loop_back")
 _TRIGGER_KEYS = ("id", "type", "description", "params", "enabled")
 _SETTINGS_KEYS = (
-    "max_concurrent_executions", "execution_timeout_ms", "circuit_breaker_threshold", "env",
-    "debug",
+    "max_concurrent_executions", "execution_timeout_ms", "circuit_breaker_threshold",
+    "circuit_breaker_window", "env", "debug",
 )  # fmt: skip
+BREAKER_WINDOW = 10
+"""Runs the circuit breaker looks back on, unless `circuit_breaker_window` says."""
 
 
 def load(reader: Reader) -> Workflow:
@@ -57,6 +61,7 @@ def load(reader: Reader) -> Workflow:
             settings, "max_concurrent_executions", "settings", default=8, minimum=1
         ),
         timeout_s=reader.duration(settings, "execution_timeout_ms", "settings", millis=True),
+        circuit_breaker=_breaker(reader, settings),
         loc=reader.loc(""),
     )
     return Workflow(
@@ -67,6 +72,32 @@ def load(reader: Reader) -> Workflow:
         format="flow",
         source=reader.doc.file,
     )
+
+
+def _breaker(reader: Reader, settings: Mapping[str, Any]) -> CircuitBreaker | None:
+    """`circuit_breaker_threshold` (a fraction of runs) and `circuit_breaker_window`."""
+    window = reader.integer(
+        settings, "circuit_breaker_window", "settings", default=BREAKER_WINDOW, minimum=1
+    )
+    value = settings.get("circuit_breaker_threshold")
+    if value is None:
+        if "circuit_breaker_window" in settings:
+            reader.error(
+                "settings.circuit_breaker_window",
+                "circuit_breaker_window does nothing without circuit_breaker_threshold: "
+                "add it (e.g. 0.5) or remove the window",
+            )
+        return None
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or not 0 < value <= 1:
+        reader.error(
+            "settings.circuit_breaker_threshold",
+            "circuit_breaker_threshold is the fraction of recent runs that may fail before "
+            f"the pipeline pauses: a number above 0 and at most 1 (0.5: half of the last "
+            f"{window} runs), got {describe(value)}",
+        )
+        return None
+    return CircuitBreaker(float(value), window)
 
 
 def _check_shared_ids(
@@ -94,6 +125,9 @@ def _triggers(reader: Reader, root: Mapping[str, Any]) -> dict[str, Trigger]:
     for path, trigger_id, body in entries:
         if not isinstance(body, dict):
             reader.error(path, "a trigger is a mapping such as {id: hook, type: webhook}")
+        elif isinstance(trigger_id, bool):
+            where = join(path, "id")
+            reader.error(where, reader.not_a_name(where, trigger_id, "a trigger id"))
         elif not isinstance(trigger_id, str) or not trigger_id:
             reader.error(join(path, "id"), '"id" is required: the name edges use for this trigger')
         elif trigger_id in found:
@@ -108,19 +142,28 @@ def _id_of(body: Any) -> Any:
 
 
 def _trigger(reader: Reader, trigger_id: str, body: dict[str, Any], path: str) -> Trigger:
-    reader.keys(body, path, _TRIGGER_KEYS, f'trigger "{trigger_id}"')
     if "id" in body and body["id"] != trigger_id:
         reader.error(join(path, "id"), f'id "{body["id"]}" differs from its key "{trigger_id}"')
     kind = reader.text(body, "type", path, required=True)
-    if kind and kind not in TRIGGER_TYPES:
-        allowed = ", ".join(TRIGGER_TYPES)
-        reader.error(join(path, "type"), f'unknown trigger type "{kind}"; use one of: {allowed}')
+    _trigger_keys(reader, body, path, kind, trigger_id)
     params = dict(reader.mapping(body, "params", path))
     if kind == "cron":
         key = next((k for k in CRON_KEYS if k in params), CRON_KEYS[0])
         params["cron"] = manifest.cron(reader, params, key, join(path, "params"))
     enabled = reader.flag(body, "enabled", path, default=True)
     return Trigger(trigger_id, kind or "manual", params, enabled, reader.loc(path))
+
+
+def _trigger_keys(reader: Reader, body: dict[str, Any], path: str, kind: str, name: str) -> None:
+    runs = trigger_keys.check_type(reader, kind, join(path, "type"), TRIGGER_TYPES)
+    for key in (key for key in body if key not in _TRIGGER_KEYS):
+        hint = trigger_keys.misplaced_in_flow(key, kind)
+        if hint is None:
+            reader.keys({key: None}, path, _TRIGGER_KEYS, f'trigger "{name}"')
+        else:
+            reader.error(join(path, key), f'unknown key "{key}" in trigger "{name}": {hint}')
+    if runs:
+        trigger_keys.flow_params(reader, body, path, kind, name)
 
 
 def _nodes(reader: Reader, root: Mapping[str, Any]) -> dict[str, Node]:
@@ -187,6 +230,9 @@ def _edge(
     target, _ = _endpoint(target_text, nodes, triggers)
     ok = _known(reader, join(path, "from"), source, nodes, triggers)
     ok = _known(reader, join(path, "to"), target, nodes, {}) and ok
+    if target in nodes and target_text != target:
+        port_in = target_text[len(target) + 1 :]
+        ok = _input_port(reader, join(path, "to"), nodes[target], port_in) and ok
     if source in triggers and port != "out":
         reader.error(
             join(path, "from"), f'trigger "{source}" has no port "{port}"; write from: {source}'
@@ -201,6 +247,26 @@ def _endpoint(text: str, nodes: Mapping[str, Any], triggers: Mapping[str, Any]) 
         return text, "out"
     node, _, port = text.rpartition(".")
     return node, port or "out"
+
+
+def _input_port(reader: Reader, path: str, node: Node, port: str) -> bool:
+    """`to: node.in` names the one input every node has (XERV's name for it; a merge's
+    inputs are also `in_0`, `in_1`, ...): anything else is a typo, not a second input."""
+    merge = node.type == "std::merge"
+    if port == INPUT_PORT or (merge and MERGE_INPUT.match(port)):
+        return True
+    import difflib
+
+    names = [INPUT_PORT, *(["in_0"] if merge else [])]
+    close = difflib.get_close_matches(port, names, n=1, cutoff=0.5)  # "in" is short
+    hint = f'did you mean "{close[0]}"? ' if close else ""
+    also = " (a std::merge also takes in_0, in_1, ...)" if merge else ""
+    reader.error(
+        path,
+        f'node "{node.id}" has no input port "{port}"; {hint}a node has one input, '
+        f'"{INPUT_PORT}"{also}: write to: {node.id}',
+    )
+    return False
 
 
 def _known(

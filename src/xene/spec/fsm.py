@@ -112,6 +112,9 @@ def _on_enter(
         path = join("on_enter", state)
         if state not in states:
             reader.error(path, f'unknown state "{state}"; states: {", ".join(states)}')
+        if isinstance(pipeline, bool):
+            reader.error(path, reader.not_a_name(path, pipeline, "a pipeline name"))
+            continue
         if not isinstance(pipeline, str) or pipeline not in names:
             known = ", ".join(names) or "none (add a pipelines: block to this file)"
             reader.error(

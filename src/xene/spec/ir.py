@@ -77,6 +77,19 @@ class Executor:
 
     type: Literal["local", "container"] = "local"
     image: str = ""
+    loc: Location = field(default=Location(), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitBreaker:
+    """Pause a served pipeline once too many of its recent runs failed.
+
+    It trips when the runs that ended `Error` among the pipeline's last `window` runs
+    reach `threshold` (a fraction, 0 < threshold <= 1) of `window`. See `xene.core.breaker`.
+    """
+
+    threshold: float
+    window: int = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +152,8 @@ class Pipeline:
     max_concurrency: int = 8
     timeout_s: float | None = None
     """None means the engine default (100 minutes)."""
+    circuit_breaker: CircuitBreaker | None = None
+    """None: the pipeline never pauses itself."""
     loc: Location = Location()
 
     _index: Mapping[str, Node] = field(init=False, repr=False, compare=False)

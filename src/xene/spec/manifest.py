@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal, cast
 
-from xene.spec import durations
+from xene.spec import durations, trigger_keys
 from xene.spec.ir import (
     NO_RETRY,
     TASK,
@@ -33,7 +33,8 @@ KIND = "Workflow"
 API_VERSIONS = ("v1alpha1",)
 NAME = re.compile(r"^[a-zA-Z0-9]+[a-zA-Z0-9-._]*[a-zA-Z0-9]+$")
 MAX_NAME = 253
-TRIGGER_TYPES = ("default", "webhook", "cron", "manual", "filesystem", "queue")
+TRIGGER_TYPES = trigger_keys.MANIFEST_TYPES
+_TRIGGER_COMMON = ("type", "description", "enabled")
 CALL = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 _TOP_KEYS = ("kind", "apiVersion", "metadata", "spec")
@@ -100,9 +101,9 @@ def parse_triggers(reader: Reader, parent: Mapping[str, Any], path: str) -> dict
             reader.error(tpath, "a trigger is a mapping such as {type: cron, cronConfig: ...}")
             continue
         kind = reader.text(body, "type", tpath, required=True)
-        if kind and kind not in TRIGGER_TYPES:
-            reader.error(join(tpath, "type"), _not_one_of("trigger type", kind, TRIGGER_TYPES))
-        params = {k: v for k, v in body.items() if k not in ("type", "description", "enabled")}
+        if trigger_keys.check_type(reader, kind, join(tpath, "type"), TRIGGER_TYPES):
+            trigger_keys.manifest_keys(reader, body, tpath, kind, name, _TRIGGER_COMMON)
+        params = {k: v for k, v in body.items() if k not in _TRIGGER_COMMON}
         if kind == "cron":
             params["cron"] = cron(reader, body, "cronConfig", tpath)
         enabled = reader.flag(body, "enabled", tpath, default=True)
@@ -190,7 +191,7 @@ def _executor(reader: Reader, body: Mapping[str, Any], path: str) -> Executor:
             "a container executor needs an image: "
             "executor: {type: container, containerConfig: {image: golang}}",
         )
-    return Executor(cast(Literal["local", "container"], canonical), image)
+    return Executor(cast(Literal["local", "container"], canonical), image, reader.loc(where))
 
 
 def _tasks(
@@ -222,7 +223,9 @@ def _dependencies(
     where = join(path, "dependencies")
     for index, dep in enumerate(reader.sequence(task, "dependencies", path)):
         dpath = f"{where}[{index}]"
-        if not isinstance(dep, str) or dep not in tasks:
+        if isinstance(dep, bool):
+            reader.error(dpath, reader.not_a_name(dpath, dep, "a task name"))
+        elif not isinstance(dep, str) or dep not in tasks:
             known = ", ".join(sorted(t for t in tasks if t != name)) or "none"
             reader.error(
                 dpath,

@@ -52,6 +52,9 @@ class Document:
     data: Any
     lines: Mapping[str, int] = field(default_factory=dict)
     problems: tuple[Problem, ...] = ()
+    booleans: Mapping[str, str] = field(default_factory=dict)
+    """Key path -> text of each unquoted YAML value read as a boolean (`on`, `yes`, `off`
+    are booleans in YAML 1.1): where a name was meant, errors say to quote it."""
 
     def loc(self, path: str) -> Location:
         """The location of `path` (`a.b[0].c`), or of its nearest ancestor with a line."""
@@ -129,7 +132,7 @@ def _parse_json(text: str, filename: str) -> Document:
         if depth(data) > MAX_DEPTH:
             _fail(filename, f"the JSON is nested more than {MAX_DEPTH} levels deep; flatten it")
         return Document(filename, data, {"": 1})
-    return dataclasses.replace(walked, data=data)
+    return dataclasses.replace(walked, data=data, booleans={})  # JSON's true is meant
 
 
 def depth(value: Any) -> int:
@@ -196,6 +199,7 @@ class _Walker:
         self.stack: list[_Frame] = []
         self.anchors: dict[str, tuple[Any, int, int]] = {}
         self.lines: dict[str, int] = {"": 1}
+        self.booleans: dict[str, str] = {}
         self.problems: list[Problem] = []
         self.total = 0
         self.documents = 0
@@ -207,7 +211,7 @@ class _Walker:
                 self._on(self.loader.get_event())
         finally:
             self.loader.dispose()
-        return Document(self.file, self.root, self.lines, tuple(self.problems))
+        return Document(self.file, self.root, self.lines, tuple(self.problems), self.booleans)
 
     def _on(self, event: yaml.Event) -> None:
         line = event.start_mark.line + 1 if event.start_mark else 0
@@ -267,6 +271,8 @@ class _Walker:
             return
         path = self._start_value(line, 1)
         value = self._construct(tag, event.value, line, path)
+        if isinstance(value, bool) and event.implicit[0]:
+            self.booleans[path] = event.value
         if event.anchor:
             self.anchors[event.anchor] = (value, 1, 0)
         self._add(value, 1, 0)

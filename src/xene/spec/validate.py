@@ -48,6 +48,11 @@ def _kind(value: Any) -> str:
     return "a list" if isinstance(value, list) else "a mapping"
 
 
+def describe(value: Any) -> str:
+    """`a number (5)`, `text ("x")`, ...: how errors name a value of the wrong kind."""
+    return _kind(value)
+
+
 class Reader:
     """Typed access to a document's fields; each mistake becomes one located Problem.
 
@@ -65,6 +70,14 @@ class Reader:
 
     def error(self, path: str, message: str) -> None:
         self.problems.append(Problem(self.doc.loc(path), message))
+
+    def not_a_name(self, path: str, value: Any, expected: str = "a name") -> str:
+        """What to say of `value` at `path` where text was expected: an unquoted `on`,
+        `yes` or `off` that YAML read as a boolean gets told to be quoted."""
+        text = self.doc.booleans.get(path)
+        if isinstance(value, bool) and text is not None:
+            return f"`{text}` was read as a boolean; quote it: '{text}'"
+        return f"expected {expected}, got {_kind(value)}"
 
     def keys(self, value: Mapping[str, Any], path: str, known: Collection[str], what: str) -> None:
         """Report keys of `value` outside `known`, suggesting the closest known one."""
@@ -108,7 +121,8 @@ class Reader:
         if value is None:
             return ""
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.error(join(path, key), f"expected text, got {_kind(value)}")
+            where = join(path, key)
+            self.error(where, self.not_a_name(where, value, "text"))
             return ""
         if required and not str(value).strip():
             self.error(join(path, key), f'"{key}" must not be empty')
@@ -149,10 +163,11 @@ class Reader:
         """A list of texts (ids, names); bad items are reported and left out."""
         found: list[str] = []
         for index, item in enumerate(self.sequence(parent, key, path)):
+            where = f"{join(path, key)}[{index}]"
             if isinstance(item, str) and item:
                 found.append(item)
             else:
-                self.error(f"{join(path, key)}[{index}]", f"expected a name, got {_kind(item)}")
+                self.error(where, self.not_a_name(where, item))
         return found
 
     def env(self, parent: Mapping[str, Any], key: str, path: str) -> dict[str, str]:
@@ -183,6 +198,25 @@ class Reader:
         except ValueError as exc:
             self.error(join(path, key), str(exc))
             return None
+
+
+def not_runnable(workflow: Workflow) -> list[Problem]:
+    """What a valid definition holds that cannot run yet (the container executor).
+
+    Such a definition stays valid, since it is the original format's own: `xene validate`
+    prints these as warnings, while `xene run` and `xene apply` refuse the definition
+    with them, rather than accept it and fail every run.
+    """
+    return [
+        Problem(
+            pipeline.executor.loc if pipeline.executor.loc.line else pipeline.loc,
+            f'pipeline "{pipeline.name}" uses the container executor (image '
+            f'"{pipeline.executor.image}"), which cannot run yet: every run would fail. '
+            "To run its steps on this machine, write executor: {type: local}",
+        )
+        for pipeline in workflow.pipelines
+        if pipeline.executor.type == "container"
+    ]
 
 
 def _unknown_key(key: str, known: Collection[str], what: str) -> str:

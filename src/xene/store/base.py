@@ -195,6 +195,17 @@ cancelled)."""
 
 
 @dataclass(frozen=True, slots=True)
+class BreakerState:
+    """A pipeline's circuit breaker, as the store keeps it beside the pipeline's mode."""
+
+    reason: str = ""
+    """Why the breaker paused the pipeline; "" while it has not tripped since it was armed."""
+    tripped_at: float | None = None
+    armed_at: float = 0.0
+    """The breaker counts only runs created at or after this (0: every run)."""
+
+
+@dataclass(frozen=True, slots=True)
 class MachineInstance:
     id: str
     machine: str
@@ -308,6 +319,21 @@ class ServerStore(Store, Protocol):
 
     async def pipeline_modes(self, workflow: str) -> dict[str, PipelineMode]:
         """Modes set explicitly; a pipeline not listed is `active`."""
+
+    async def breaker_states(self, workflow: str) -> dict[str, BreakerState]:
+        """The breakers of the workflow's pipelines that have a mode set (others: default)."""
+
+    async def trip_breaker(self, workflow: str, pipeline: str, reason: str, at: float) -> bool:
+        """Pause an `active` pipeline, saying why; False (nothing changed) if it was not."""
+
+    async def resume_pipeline(self, workflow: str, pipeline: str, at: float) -> None:
+        """Mode `active`, and the breaker re-armed: its reason cleared, counting from `at`."""
+
+    async def recent_outcomes(
+        self, workflow: str, pipeline: str, since: float, limit: int
+    ) -> list[str]:
+        """Final states of the pipeline's runs created at or after `since` that ended
+        other than `Cancelled`, newest first, at most `limit`."""
 
     async def claim_runs(self, owner: str, limit: int, lease_until: float, now: float) -> list[str]:
         """Take up to `limit` runs that wait for an executor, or whose lease expired,

@@ -17,6 +17,7 @@ from xene.store.base import (
     FINAL_STATES,
     AppliedWorkflow,
     Batch,
+    BreakerState,
     LogChunk,
     MachineInstance,
     NewRun,
@@ -28,6 +29,7 @@ from xene.store.base import (
     StoredRun,
     Suspension,
 )
+from xene.store.memory_breaker import MemoryBreakerOps
 from xene.store.memory_server import MemoryServerOps
 
 
@@ -58,7 +60,7 @@ class _Run:
         )  # fmt: skip
 
 
-class MemoryStore(MemoryServerOps):
+class MemoryStore(MemoryServerOps, MemoryBreakerOps):
     """Every method completes without awaiting, so each is atomic on the event loop.
     The `ServerStore` operations are in memory_server.py."""
 
@@ -71,6 +73,7 @@ class MemoryStore(MemoryServerOps):
         self._instances: dict[str, MachineInstance] = {}
         self._workflows: dict[str, AppliedWorkflow] = {}
         self._modes: dict[tuple[str, str], PipelineMode] = {}
+        self._breakers: dict[tuple[str, str], BreakerState] = {}
 
     async def migrate(self) -> None:
         return None

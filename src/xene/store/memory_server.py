@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 from xene.core.states import State
-from xene.store.base import AppliedWorkflow, NodeRow, PipelineMode
+from xene.store.base import AppliedWorkflow, BreakerState, NodeRow, PipelineMode
 
 if TYPE_CHECKING:
     from xene.store.memory import _Run
@@ -28,6 +28,7 @@ class MemoryServerOps:
     _runs: dict[str, _Run]
     _workflows: dict[str, AppliedWorkflow]
     _modes: dict[tuple[str, str], PipelineMode]
+    _breakers: dict[tuple[str, str], BreakerState]
 
     # -- workflows and pipeline modes ---------------------------------------------------
     async def apply_workflow(
@@ -49,6 +50,7 @@ class MemoryServerOps:
 
     async def delete_workflow(self, name: str) -> bool:
         self._modes = {key: mode for key, mode in self._modes.items() if key[0] != name}
+        self._breakers = {key: b for key, b in self._breakers.items() if key[0] != name}
         return self._workflows.pop(name, None) is not None
 
     async def set_pipeline_mode(self, workflow: str, pipeline: str, mode: PipelineMode) -> None:

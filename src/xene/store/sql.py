@@ -24,12 +24,13 @@ from xene.store.base import (
     StoredRun,
     Suspension,
 )
+from xene.store.sql_breaker import SqlBreakerOps
 from xene.store.txn import Stmt, Txn
 
 T = TypeVar("T")
 
 
-class SqlStore(abc.ABC):
+class SqlStore(SqlBreakerOps, abc.ABC):
     dialect: ClassVar[str]
 
     def __init__(self) -> None:

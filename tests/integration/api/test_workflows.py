@@ -82,6 +82,7 @@ async def test_list_get_and_delete(client: httpx.AsyncClient) -> None:
             "description": "",
             "mode": "active",
             "triggers": [{"name": "go", "type": "manual", "enabled": True, "params": {}}],
+            "breaker": None,
         }
     ]
     deleted = await client.delete("/api/v1/workflows/hello")

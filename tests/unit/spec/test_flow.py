@@ -122,7 +122,7 @@ def test_unknown_trigger_type_is_rejected(errors: Errors) -> None:
     text = _flow(LOG, extra="triggers: [{id: t, type: email}]\n")
     assert errors(text) == [
         'wf.yaml:6: triggers[0].type: unknown trigger type "email"; use one of: webhook, cron, '
-        "filesystem, queue, kafka, manual, memory"
+        "filesystem, manual"
     ]
 
 

@@ -135,7 +135,7 @@ def test_workflow_name_of_254_characters_is_rejected(errors: Errors) -> None:
 def test_unknown_trigger_type_is_rejected(errors: Errors) -> None:
     assert errors(CI.replace("type: webhook", "type: github")) == [
         'wf.yaml:8: spec.triggers.push.type: unknown trigger type "github"; use one of: '
-        "default, webhook, cron, manual, filesystem, queue"
+        "default, webhook, cron, manual, filesystem"
     ]
 
 

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from xene.errors import InvalidDefinition
+from xene.errors import InvalidDefinition, NotRunnable
 from xene.server.limits import ASGIApp, BodyTooLarge, Message, Receive, Scope, Send, send_error
 from xene.server.runtime import Conflict, NotFound
 
@@ -32,6 +32,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _status(404))
     app.add_exception_handler(Conflict, _status(409))
     app.add_exception_handler(InvalidDefinition, _invalid_definition)
+    app.add_exception_handler(NotRunnable, _not_runnable)
     app.add_exception_handler(ApiError, _api_error)
 
 
@@ -62,6 +63,13 @@ async def _invalid_definition(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InvalidDefinition)
     problems = [str(problem) for problem in exc.problems]
     return JSONResponse({"error": "invalid definition", "problems": problems}, status_code=400)
+
+
+async def _not_runnable(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NotRunnable)
+    problems = [str(problem) for problem in exc.problems]
+    body = {"error": "the definition is valid but cannot run yet", "problems": problems}
+    return JSONResponse(body, status_code=422)
 
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:

@@ -40,11 +40,22 @@ class TriggerOut(Model):
     params: dict[str, Any] = Field(description="secrets and tokens are masked")
 
 
+class BreakerOut(Model):
+    threshold: float | None = Field(description="circuit_breaker_threshold; null if removed")
+    window: int | None = Field(description="how many recent runs it counts")
+    tripped: bool = Field(description="it paused the pipeline (until `resume`)")
+    reason: str = Field(description="why it paused the pipeline; empty while it has not")
+    tripped_at: float | None = None
+
+
 class PipelineOut(Model):
     name: str
     description: str
     mode: str = Field(description="active, paused, draining or stopped")
     triggers: list[TriggerOut]
+    breaker: BreakerOut | None = Field(
+        default=None, description="its circuit breaker; null when it has none (and never tripped)"
+    )
 
 
 class WorkflowSummaryOut(Model):

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from xene.server.api import deps, models
 from xene.server.api.deps import MANAGER, VIEWER, RuntimeDep
-from xene.spec.ir import Workflow
-from xene.store.base import AppliedWorkflow
+from xene.spec.ir import Pipeline, Workflow
+from xene.store.base import AppliedWorkflow, BreakerState
 
 router = APIRouter(prefix="/api/v1", tags=["workflows"], responses=deps.ERRORS)
 
@@ -26,6 +26,7 @@ MASKED = ("secret", "token", "password")
     responses={
         200: {"model": models.AppliedOut, "description": "updated, or unchanged"},
         400: {"model": models.ProblemsOut, "description": "invalid definition"},
+        422: {"model": models.ProblemsOut, "description": "valid, but cannot run yet"},
         415: {"model": models.ErrorOut, "description": "not YAML or JSON"},
     },
     openapi_extra=deps.text_body("the workflow definition (Xene manifest, flow or OpenState)"),
@@ -68,7 +69,11 @@ async def get_workflow(name: str, runtime: RuntimeDep) -> models.WorkflowOut:
     """The applied definition, its pipelines with their triggers and modes."""
     applied, definition = await runtime.workflow(name)
     modes = await runtime.store.pipeline_modes(name)
-    return _workflow(applied, definition, modes)
+    answer = _workflow(applied, definition, modes)
+    states = await runtime.store.breaker_states(name)
+    for pipeline, out in zip(definition.pipelines, answer.pipelines, strict=True):
+        out.breaker = _breaker(pipeline, states.get(pipeline.name))
+    return answer
 
 
 @router.delete("/workflows/{name}", response_model=models.DeletedOut, dependencies=[MANAGER])
@@ -115,8 +120,9 @@ async def set_mode(
     action: Literal["pause", "resume", "drain", "stop"],
     runtime: RuntimeDep,
 ) -> models.ModeOut:
-    """pause: triggers do not fire, manual runs are refused; resume: active again;
-    drain: no new runs, running ones finish; stop: no new runs, running ones are cancelled."""
+    """pause: triggers do not fire, manual runs are refused; resume: active again, and
+    its circuit breaker re-armed (counting runs from now); drain: no new runs, running
+    ones finish; stop: no new runs, running ones are cancelled."""
     mode = MODES[action]
     await runtime.set_mode(workflow, pipeline, mode)
     return models.ModeOut(workflow=workflow, pipeline=pipeline, mode=mode)
@@ -149,6 +155,19 @@ def _workflow(
         description=definition.description,
         text=applied.text,
         pipelines=pipelines,
+    )
+
+
+def _breaker(pipeline: Pipeline, state: BreakerState | None) -> models.BreakerOut | None:
+    config, reason = pipeline.circuit_breaker, state.reason if state else ""
+    if config is None and not reason:
+        return None
+    return models.BreakerOut(
+        threshold=config.threshold if config else None,
+        window=config.window if config else None,
+        tripped=bool(reason),
+        reason=reason,
+        tripped_at=state.tripped_at if state else None,
     )
 
 

@@ -217,6 +217,31 @@ ON CONFLICT (workflow, pipeline) DO UPDATE SET mode = excluded.mode
 -- name: pipeline_modes
 SELECT pipeline, mode FROM pipeline_modes WHERE workflow = ? ORDER BY pipeline
 
+-- name: breaker_states
+SELECT pipeline, breaker_reason, tripped_at, armed_at FROM pipeline_modes
+WHERE workflow = ? ORDER BY pipeline
+
+-- name: trip_breaker
+-- Only an active pipeline trips: one paused, draining or stopped by hand stays so, and
+-- of several servers seeing runs of one pipeline end, one records the trip.
+INSERT INTO pipeline_modes (workflow, pipeline, mode, breaker_reason, tripped_at)
+VALUES (?, ?, 'paused', ?, ?)
+ON CONFLICT (workflow, pipeline) DO UPDATE SET
+    mode = 'paused', breaker_reason = excluded.breaker_reason, tripped_at = excluded.tripped_at
+WHERE pipeline_modes.mode = 'active'
+
+-- name: resume_pipeline
+INSERT INTO pipeline_modes (workflow, pipeline, mode, breaker_reason, tripped_at, armed_at)
+VALUES (?, ?, 'active', '', NULL, ?)
+ON CONFLICT (workflow, pipeline) DO UPDATE SET
+    mode = 'active', breaker_reason = '', tripped_at = NULL, armed_at = excluded.armed_at
+
+-- name: recent_outcomes
+SELECT state FROM runs
+WHERE workflow = ? AND pipeline = ? AND created_at >= ?
+    AND state IN {final} AND state <> 'Cancelled'
+ORDER BY id DESC LIMIT ?
+
 -- name: claimable_runs
 -- Unfinished, not waiting for a person, lease expired (queued runs have lease 0);
 -- oldest first. SQLite: runs under BEGIN IMMEDIATE, then `claim_run_by_id`.
