@@ -20,15 +20,30 @@ VALID = sorted((ROOT / "tests" / "fixtures" / "valid").iterdir())
 INVALID = ROOT / "tests" / "fixtures" / "invalid"
 
 FIRST_PROBLEM = {
+    "bad-breaker.flow.yaml": "6: settings.circuit_breaker_threshold: circuit_breaker_threshold "
+    "is the fraction of recent runs that may fail before the pipeline pauses: a number above 0 "
+    "and at most 1 (0.5: half of the last 10 runs), got a number (5)",
     "bad-cron.yaml": "8: spec.triggers.nightly.cronConfig: cron schedule '0 25 * * *' is not valid",
     "bad-on-enter.fsm.yaml": '8: on_enter.opened: unknown pipeline "ring-bell" for state "opened"',
+    "boolean-dependency.yaml": "11: spec.pipelines.build.tasks.after.dependencies[0]: `on` was "
+    "read as a boolean; quote it: 'on'",
     "cycle.yaml": "12: spec.pipelines.main.tasks.b.dependencies[0]: cycle: a -> b -> c -> a;",
     "duplicate-keys.yaml": '10: spec.pipelines.main.tasks.build: duplicate key "build"',
+    "input-port-typo.flow.yaml": '7: edges[0].to: node "second" has no input port "inptu"; '
+    'did you mean "in"? a node has one input, "in": write to: second',
     "malformed.json": "4: invalid JSON: Expecting property name enclosed in double quotes",
     "malformed.yaml": "6: invalid YAML: did not find expected node content",
     "many-problems.yaml": '2: apiVersion: apiVersion "v2" is not supported',
     "python-tag.yaml": "11: spec.pipelines.main.tasks.run.steps[0].cmd: the YAML tag "
     "!!python/object/apply:os.system is not allowed",
+    "queue-trigger.flow.yaml": '5: triggers[0].type: trigger type "queue" is not supported '
+    "yet; supported: webhook, cron, filesystem, manual",
+    "secret-under-params.yaml": "9: spec.triggers.push.params: a manifest trigger has no "
+    '"params": write secret at the trigger\'s top level, beside type ({type: webhook, '
+    "secret: ...})",
+    "trigger-params-typo.flow.yaml": '8: triggers[0].params.secert: unknown key "secert" in '
+    'params of webhook trigger "hook"; did you mean "secret"? (known keys: host, method, path, '
+    "port, secret, secret_env, token, token_env)",
     "unknown-dependency.yaml": "17: spec.pipelines.build.tasks.test.dependencies[0]: unknown task "
     '"lnt" (pipeline "build", task "test"); known tasks: lint, setup',
     "unknown-format.yaml": "1: the file has none of the keys kind, nodes or state_machine",

@@ -1,0 +1,114 @@
+"""The CLI refuses what is not built yet: `validate` warns of a container executor, `run`
+and `apply` refuse it; a queue trigger is invalid everywhere; and `xene get` says why a
+circuit breaker paused a pipeline, until `xene pipeline resume` re-arms it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.cli_helpers import EXAMPLES, FIXTURES, Result, run_main
+from tests.integration.server_thread import ServerThread, serving
+
+Capsys = pytest.CaptureFixture[str]
+CONTAINER = EXAMPLES / "container.yaml"
+LOCATION = f"{CONTAINER}:19: spec.pipelines.go-build.executor: "
+WHY = 'pipeline "go-build" uses the container executor (image "golang"), which cannot run yet'
+FLAKY = """\
+name: flaky
+nodes:
+  work: {type: std::shell, config: {command: "exit 1"}}
+settings:
+  circuit_breaker_threshold: 1
+  circuit_breaker_window: 1
+"""
+
+
+@pytest.fixture(autouse=True)
+def no_server_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XENE_SERVER", raising=False)
+    monkeypatch.delenv("XENE_TOKEN", raising=False)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerThread]:
+    with serving(f"sqlite:///{tmp_path}/server.db") as running:
+        yield running
+
+
+def xene(capsys: Capsys, server: ServerThread, *args: str | Path) -> Result:
+    return run_main(capsys, *args, "--server", server.url)
+
+
+# -- the container executor ----------------------------------------------------------------
+def test_validate_accepts_a_container_executor_with_a_located_warning(capsys: Capsys) -> None:
+    result = run_main(capsys, "validate", CONTAINER)
+    assert result.code == 0
+    assert result.out.startswith(f"ok  {CONTAINER}: manifest 'go-in-a-container'")
+    assert result.err.startswith(f"{LOCATION}warning: {WHY}")
+
+
+def test_run_refuses_a_container_executor_up_front(capsys: Capsys) -> None:
+    result = run_main(capsys, "run", CONTAINER, "--store", "memory://")
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        f"{LOCATION}{WHY}: every run would fail. To run its steps on this machine, write "
+        "executor: {type: local}",
+        f"{CONTAINER}: 1 problem: it cannot run yet (`xene validate` accepts it)",
+    ]
+
+
+def test_apply_refuses_a_container_executor_and_applies_nothing(
+    capsys: Capsys, server: ServerThread
+) -> None:
+    result = xene(capsys, server, "apply", CONTAINER)
+    assert result.code == 2
+    assert f"{LOCATION}{WHY}" in result.err
+    assert f"{CONTAINER}: 1 problem; nothing applied" in result.err
+    assert "no workflows applied yet" in xene(capsys, server, "get").out
+
+
+# -- triggers not built yet ----------------------------------------------------------------
+def test_run_refuses_a_queue_trigger(capsys: Capsys) -> None:
+    path = FIXTURES / "invalid" / "queue-trigger.flow.yaml"
+    result = run_main(capsys, "run", path, "--store", "memory://")
+    assert result.code == 2
+    assert result.err.startswith(
+        f'{path}:5: triggers[0].type: trigger type "queue" is not supported yet; '
+    )
+
+
+# -- the circuit breaker -------------------------------------------------------------------
+def breaker_line(capsys: Capsys, server: ServerThread) -> str:
+    shown = xene(capsys, server, "get", "flaky")
+    assert shown.code == 0, shown.err
+    (line,) = [line for line in shown.lines if "circuit breaker" in line]
+    return line
+
+
+def test_get_says_why_the_breaker_paused_a_pipeline_and_resume_re_arms_it(
+    capsys: Capsys, server: ServerThread, tmp_path: Path
+) -> None:
+    path = tmp_path / "flaky.yaml"
+    path.write_text(FLAKY)
+    xene(capsys, server, "apply", path)
+    assert breaker_line(capsys, server) == (
+        "  flaky: circuit breaker armed: pauses it once 1 of its last 1 runs failed"
+    )
+    started = xene(capsys, server, "trigger", "flaky", "flaky")
+    server.wait_run(started.out.strip())
+    deadline = time.monotonic() + 30
+    while "paused by its circuit breaker" not in (line := breaker_line(capsys, server)):
+        assert time.monotonic() < deadline, line
+        time.sleep(0.05)
+    assert line.startswith("  flaky: paused by its circuit breaker at ")
+    assert line.endswith(
+        ": 1 of its last 1 runs failed (circuit_breaker_threshold 1); "
+        "`xene pipeline resume flaky flaky` re-arms it"
+    )
+    resumed = xene(capsys, server, "pipeline", "resume", "flaky", "flaky")
+    assert resumed.out == "flaky/flaky: active\n"
+    assert "armed" in breaker_line(capsys, server)
