@@ -74,8 +74,16 @@ async def test_failing_runs_trip_the_breaker_which_pauses_the_pipeline(applied: 
     assert await mode(applied) == "active"  # one failure of a window of two: 0.5 < 1
     await run_to_the_end(applied)
     assert (await mode(applied), await reason(applied)) == ("paused", WHY)
-    with pytest.raises(Conflict, match="is paused"):
+
+
+async def test_a_tripped_pipeline_refuses_runs_saying_why(applied: Runtime) -> None:
+    await run_to_the_end(applied)
+    await run_to_the_end(applied)
+    with pytest.raises(Conflict) as refused:
         await applied.trigger("flaky", "flaky")
+    assert str(refused.value) == (
+        f"pipeline flaky/flaky is paused by its circuit breaker ({WHY}): resume it first"
+    )
 
 
 async def test_a_trip_is_logged_with_how_to_re_arm(

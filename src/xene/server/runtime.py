@@ -243,7 +243,9 @@ class Runtime:
         _pipeline(definition, pipeline)
         mode = (await self.store.pipeline_modes(workflow)).get(pipeline, "active")
         if mode != "active":
-            raise Conflict(f"pipeline {workflow}/{pipeline} is {mode}: resume it first")
+            state = (await self.store.breaker_states(workflow)).get(pipeline)
+            why = f" by its circuit breaker ({state.reason})" if state and state.reason else ""
+            raise Conflict(f"pipeline {workflow}/{pipeline} is {mode}{why}: resume it first")
         now = self.clock.now()
         source = RunSource(applied.filename, applied.text, applied.format, workflow, pipeline)
         run = NewRun(

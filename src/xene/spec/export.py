@@ -56,7 +56,10 @@ def _fallback_name(taken: Mapping[str, Any]) -> str:
 
 
 def _trigger(trigger: ir.Trigger) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": trigger.type, **_plain(trigger.params)}
+    params = dict(trigger.params)
+    if "cronConfig" in params:  # `cron` is the loader's normalised copy of it, not a key
+        params.pop("cron", None)
+    out: dict[str, Any] = {"type": trigger.type, **_plain(params)}
     if not trigger.enabled:
         out["enabled"] = False
     return out

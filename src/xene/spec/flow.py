@@ -127,7 +127,7 @@ def _triggers(reader: Reader, root: Mapping[str, Any]) -> dict[str, Trigger]:
             reader.error(path, "a trigger is a mapping such as {id: hook, type: webhook}")
         elif isinstance(trigger_id, bool):
             where = join(path, "id")
-            reader.error(where, reader.not_a_name(where, trigger_id, "a trigger id"))
+            reader.error(where, reader.wrong_kind(where, trigger_id, "a trigger id"))
         elif not isinstance(trigger_id, str) or not trigger_id:
             reader.error(join(path, "id"), '"id" is required: the name edges use for this trigger')
         elif trigger_id in found:

@@ -113,7 +113,7 @@ def _on_enter(
         if state not in states:
             reader.error(path, f'unknown state "{state}"; states: {", ".join(states)}')
         if isinstance(pipeline, bool):
-            reader.error(path, reader.not_a_name(path, pipeline, "a pipeline name"))
+            reader.error(path, reader.wrong_kind(path, pipeline, "a pipeline name"))
             continue
         if not isinstance(pipeline, str) or pipeline not in names:
             known = ", ".join(names) or "none (add a pipelines: block to this file)"

@@ -224,7 +224,7 @@ def _dependencies(
     for index, dep in enumerate(reader.sequence(task, "dependencies", path)):
         dpath = f"{where}[{index}]"
         if isinstance(dep, bool):
-            reader.error(dpath, reader.not_a_name(dpath, dep, "a task name"))
+            reader.error(dpath, reader.wrong_kind(dpath, dep, "a task name"))
         elif not isinstance(dep, str) or dep not in tasks:
             known = ", ".join(sorted(t for t in tasks if t != name)) or "none"
             reader.error(

@@ -71,7 +71,7 @@ class Reader:
     def error(self, path: str, message: str) -> None:
         self.problems.append(Problem(self.doc.loc(path), message))
 
-    def not_a_name(self, path: str, value: Any, expected: str = "a name") -> str:
+    def wrong_kind(self, path: str, value: Any, expected: str = "a name") -> str:
         """What to say of `value` at `path` where text was expected: an unquoted `on`,
         `yes` or `off` that YAML read as a boolean gets told to be quoted."""
         text = self.doc.booleans.get(path)
@@ -122,7 +122,7 @@ class Reader:
             return ""
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             where = join(path, key)
-            self.error(where, self.not_a_name(where, value, "text"))
+            self.error(where, self.wrong_kind(where, value, "text"))
             return ""
         if required and not str(value).strip():
             self.error(join(path, key), f'"{key}" must not be empty')
@@ -167,7 +167,7 @@ class Reader:
             if isinstance(item, str) and item:
                 found.append(item)
             else:
-                self.error(where, self.not_a_name(where, item))
+                self.error(where, self.wrong_kind(where, item))
         return found
 
     def env(self, parent: Mapping[str, Any], key: str, path: str) -> dict[str, str]:

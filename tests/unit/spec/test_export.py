@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -10,6 +11,9 @@ import yaml
 import xene
 from xene.spec import ir
 from xene.spec.export import to_manifest, to_yaml
+from xene.spec.load import load_file, load_text
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _workflow(*pipelines: ir.Pipeline, triggers: tuple[ir.Trigger, ...] = ()) -> ir.Workflow:
@@ -170,3 +174,9 @@ def test_yaml_reads_back_as_the_manifest() -> None:
 def test_yaml_keeps_the_manifest_key_order() -> None:
     text = to_yaml(_workflow(_pipeline(_shell("a"))))
     assert text.splitlines()[:2] == ["kind: Workflow", "apiVersion: v1alpha1"]
+
+
+def test_a_manifest_cron_trigger_exports_as_it_was_written_and_loads_again() -> None:
+    exported = to_yaml(load_file(ROOT / "examples" / "container.yaml"))
+    assert "cron: " not in exported.replace("cronConfig: ", "")
+    assert load_text(exported, "again.yaml").triggers[0].params["cron"] == "*/5 * * * *"
