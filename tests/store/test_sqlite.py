@@ -24,6 +24,25 @@ async def test_the_parent_directory_is_created(tmp_path: Path) -> None:
     assert path.exists()
 
 
+async def test_a_new_database_and_its_wal_files_are_private_to_the_owner(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "x.db"
+    store = await open_store(f"sqlite:///{path}")
+    await store.create_run(new_run())
+    files = [path, *(p for p in tmp_path.glob("x.db-*"))]
+    modes = {p.name: p.stat().st_mode & 0o777 for p in files}
+    await store.close()
+    assert {"x.db", "x.db-wal"} <= set(modes)
+    assert set(modes.values()) == {0o600}, modes
+
+
+async def test_a_new_home_directory_is_private_to_the_owner(tmp_path: Path) -> None:
+    store = await open_store(f"sqlite:///{tmp_path / 'home' / 'xene.db'}")
+    await store.close()
+    assert (tmp_path / "home").stat().st_mode & 0o777 == 0o700
+
+
 def test_the_url_names_a_relative_or_an_absolute_path() -> None:
     assert SqliteStore.from_url("sqlite:///rel/x.db").path == Path("rel/x.db")
     assert SqliteStore.from_url("sqlite:////abs/x.db").path == Path("/abs/x.db")

@@ -2,9 +2,10 @@
 
 The manifest keeps what the original format holds (triggers, pipelines, tasks, dependencies,
 steps) and writes our extensions only where they differ from the defaults: `retry`,
-`timeout`, `enabled`, `envs` on a task or step, `type`/`config` for a `std::` node, and a
-dependency that carries a port or a condition as `{task, port, if, loop_back}`. Flow entry
-edges (trigger -> node) and state machines have no place in a manifest and are left out.
+`timeout`, `enabled`, `envs` on a task or step, a task's `secrets`, `type`/`config` for
+a `std::` node, and a dependency that carries a port or a condition as `{task, port, if,
+loop_back}`. Flow entry edges (trigger -> node) and state machines have no place in a
+manifest and are left out.
 """
 
 from __future__ import annotations
@@ -118,6 +119,8 @@ def _task(node: ir.Node, incoming: list[ir.Edge]) -> dict[str, Any]:
         out["timeout"] = _number(node.timeout_s)
     if not node.enabled:
         out["enabled"] = False
+    if node.type == ir.TASK and node.secrets:  # a std node's come from its config
+        out["secrets"] = [ref.name for ref in node.secrets]
     if node.steps or node.type == ir.TASK:
         out["steps"] = [_step(s) for s in node.steps]
     return out

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from xene.spec import manifest, trigger_keys
+from xene.spec import manifest, secret_refs, trigger_keys
 from xene.spec.ir import CircuitBreaker, Edge, Node, Pipeline, Trigger, Workflow
 from xene.spec.source import join
 from xene.spec.validate import Reader, describe
@@ -151,7 +151,10 @@ def _trigger(reader: Reader, trigger_id: str, body: dict[str, Any], path: str) -
         key = next((k for k in CRON_KEYS if k in params), CRON_KEYS[0])
         params["cron"] = manifest.cron(reader, params, key, join(path, "params"))
     enabled = reader.flag(body, "enabled", path, default=True)
-    return Trigger(trigger_id, kind or "manual", params, enabled, reader.loc(path))
+    refs = tuple(secret_refs.trigger_secrets(reader, params, join(path, "params")))
+    return Trigger(
+        trigger_id, kind or "manual", params, enabled, secrets=refs, loc=reader.loc(path)
+    )
 
 
 def _trigger_keys(reader: Reader, body: dict[str, Any], path: str, kind: str, name: str) -> None:
@@ -180,15 +183,17 @@ def _nodes(reader: Reader, root: Mapping[str, Any]) -> dict[str, Node]:
             reader.error(path, "a node is a mapping such as {type: std::log, config: {...}}")
             continue
         reader.keys(body, path, _NODE_KEYS, f'node "{node_id}"')
+        config = reader.mapping(body, "config", path)
         found[node_id] = Node(
             id=node_id,
             type=reader.text(body, "type", path, required=True),
-            config=reader.mapping(body, "config", path),
+            config=config,
             description=reader.text(body, "description", path),
             retry=manifest.parse_retry(reader, body, path),
             timeout_s=reader.duration(body, "timeout_ms", path, millis=True),
             enabled=reader.flag(body, "enabled", path, default=True),
             join="any",
+            secrets=tuple(secret_refs.config_secrets(reader, config, path)),
             loc=reader.loc(path),
         )
     if not found and isinstance(root.get("nodes"), dict):

@@ -52,6 +52,16 @@ NO_RETRY = RetryPolicy()
 
 
 @dataclass(frozen=True, slots=True)
+class SecretRef:
+    """A secret a definition names (by name only: values live in the store, encrypted):
+    in a task's `secrets: [NAME]`, as `${secrets.NAME}` in a node's config, or as a
+    webhook trigger's `secret:`/`token:`."""
+
+    name: str
+    loc: Location = Location()
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """The atomic unit of a task: a shell command or a Python call."""
 
@@ -107,6 +117,9 @@ class Node:
     timeout_s: float | None = None
     enabled: bool = True
     join: JoinMode = "any"
+    secrets: tuple[SecretRef, ...] = ()
+    """The secrets the node needs: a task's `secrets:` (environment variables of its
+    shell steps) and the `${secrets.NAME}` in its config."""
     loc: Location = Location()
 
 
@@ -130,6 +143,8 @@ class Trigger:
     type: str
     params: Mapping[str, Any] = field(default_factory=dict)
     enabled: bool = True
+    secrets: tuple[SecretRef, ...] = ()
+    """Secrets its params name (`secret: ${secrets.NAME}`), read when it is delivered."""
     loc: Location = Location()
 
 
@@ -157,9 +172,13 @@ class Pipeline:
     loc: Location = Location()
 
     _index: Mapping[str, Node] = field(init=False, repr=False, compare=False)
+    secret_names: frozenset[str] = field(init=False, repr=False, compare=False)
+    """Every secret a node of the pipeline needs: what a run of it resolves at its start."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {node.id: node for node in self.nodes})
+        names = frozenset(ref.name for node in self.nodes for ref in node.secrets)
+        object.__setattr__(self, "secret_names", names)
 
     def node(self, node_id: str) -> Node:
         """The node with that id (KeyError if none)."""

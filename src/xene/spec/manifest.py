@@ -2,8 +2,9 @@
 
 Every manifest of the original Xene loads unchanged. Our extensions are optional keys:
 task `retry`, `timeout` on tasks, steps and pipelines, pipeline `maxConcurrency` and
-`config`, `env` on tasks and steps, python steps (`type: python`, `call`, `args`) and a
-task that is a std node (`type: std::log` with `config` instead of `steps`).
+`config`, `env` on tasks and steps, task `secrets` (see secret_refs.py), python steps
+(`type: python`, `call`, `args`) and a task that is a std node (`type: std::log` with
+`config` instead of `steps`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal, cast
 
-from xene.spec import durations, trigger_keys
+from xene.spec import durations, secret_refs, trigger_keys
 from xene.spec.ir import (
     NO_RETRY,
     TASK,
@@ -21,6 +22,7 @@ from xene.spec.ir import (
     Node,
     Pipeline,
     RetryPolicy,
+    SecretRef,
     Step,
     StepKind,
     Trigger,
@@ -44,7 +46,7 @@ _PIPELINE_KEYS = (
 )  # fmt: skip
 _TASK_KEYS = (
     "description", "workingDir", "dependencies", "steps", "env", "retry", "timeout", "type",
-    "config",
+    "config", "secrets",
 )  # fmt: skip
 _STEP_KEYS = ("name", "description", "type", "cmd", "call", "args", "env", "timeout")
 _RETRY_KEYS = ("max_attempts", "initial_delay_ms", "max_delay_ms", "backoff_multiplier", "jitter")
@@ -107,7 +109,10 @@ def parse_triggers(reader: Reader, parent: Mapping[str, Any], path: str) -> dict
         if kind == "cron":
             params["cron"] = cron(reader, body, "cronConfig", tpath)
         enabled = reader.flag(body, "enabled", tpath, default=True)
-        found[name] = Trigger(name, kind or "manual", params, enabled, reader.loc(tpath))
+        refs = tuple(secret_refs.trigger_secrets(reader, params, tpath))
+        found[name] = Trigger(
+            name, kind or "manual", params, enabled, secrets=refs, loc=reader.loc(tpath)
+        )
     return found
 
 
@@ -255,19 +260,40 @@ def _task(reader: Reader, name: str, task: Mapping[str, Any], path: str) -> Node
             "such as type: std::log; a task with steps has no config",
         )
     working_dir = reader.text(task, "workingDir", path)
+    config, steps = reader.mapping(task, "config", path), _steps(reader, task, path)
     return Node(
         id=name,
         type=node_type,
-        config=reader.mapping(task, "config", path),
-        steps=_steps(reader, task, path),
+        config=config,
+        steps=steps,
         description=reader.text(task, "description", path),
         working_dir=working_dir or None,
         env=reader.env(task, "env", path),
         retry=parse_retry(reader, task, path),
         timeout_s=reader.duration(task, "timeout", path),
         join="all",
+        secrets=_task_secrets(reader, task, path, node_type, config, steps),
         loc=reader.loc(path),
     )
+
+
+def _task_secrets(
+    reader: Reader,
+    task: Mapping[str, Any],
+    path: str,
+    node_type: str,
+    config: Mapping[str, Any],
+    steps: tuple[Step, ...],
+) -> tuple[SecretRef, ...]:
+    if node_type != TASK and "secrets" in task:
+        reader.error(
+            join(path, "secrets"),
+            "secrets: belongs to a task with steps; a task with a std node type names "
+            "a secret in its config, as ${secrets.NAME}",
+        )
+        return tuple(secret_refs.config_secrets(reader, config, path))
+    found = secret_refs.task_secrets(reader, task, path, steps)
+    return tuple(found + secret_refs.config_secrets(reader, config, path))
 
 
 def _steps(reader: Reader, task: Mapping[str, Any], path: str) -> tuple[Step, ...]:
@@ -294,6 +320,7 @@ def _step(reader: Reader, item: Mapping[str, Any], path: str, index: int) -> Ste
     cmd = call = ""
     if kind == "shell":
         cmd = reader.text(item, "cmd", path, required=True)
+        secret_refs.shell_hint(reader, cmd, path)
         for key in ("call", "args"):
             if key in item:
                 reader.error(join(path, key), f"{key} belongs to a type: python step")

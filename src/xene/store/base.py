@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from xene.core.records import RunRecord
 from xene.core.states import State
+from xene.store.secrets import SecretStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,8 +296,9 @@ class Store(Protocol):
     async def list_instances(self, machine: str) -> list[MachineInstance]: ...
 
 
-class ServerStore(Store, Protocol):
-    """What `xene serve` needs beyond `Store`: applied workflows, queued runs, claiming.
+class ServerStore(Store, SecretStore, Protocol):
+    """What `xene serve` needs beyond `Store`: applied workflows, queued runs, claiming,
+    and secrets (`SecretStore`, in secrets.py).
 
     A run queued by a trigger is created with `owner=""` and `lease_until=0` and state
     `WaitingForExecutor`; agents take runs with `claim_runs`. A run whose lease expired

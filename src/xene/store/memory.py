@@ -30,7 +30,9 @@ from xene.store.base import (
     Suspension,
 )
 from xene.store.memory_breaker import MemoryBreakerOps
+from xene.store.memory_secrets import MemorySecretOps
 from xene.store.memory_server import MemoryServerOps
+from xene.store.secrets import StoredSecret
 
 
 @dataclass(slots=True)
@@ -60,9 +62,9 @@ class _Run:
         )  # fmt: skip
 
 
-class MemoryStore(MemoryServerOps, MemoryBreakerOps):
+class MemoryStore(MemoryServerOps, MemoryBreakerOps, MemorySecretOps):
     """Every method completes without awaiting, so each is atomic on the event loop.
-    The `ServerStore` operations are in memory_server.py."""
+    The `ServerStore` operations are in memory_server.py, secrets in memory_secrets.py."""
 
     def __init__(self) -> None:
         self._runs: dict[str, _Run] = {}
@@ -74,6 +76,7 @@ class MemoryStore(MemoryServerOps, MemoryBreakerOps):
         self._workflows: dict[str, AppliedWorkflow] = {}
         self._modes: dict[tuple[str, str], PipelineMode] = {}
         self._breakers: dict[tuple[str, str], BreakerState] = {}
+        self._secrets: dict[str, StoredSecret] = {}
 
     async def migrate(self) -> None:
         return None

@@ -1,8 +1,8 @@
 """`SqlStore`: the Store over SQL, shared by SQLite and PostgreSQL.
 
-The logic is in transactions (sql_runs, sql_approvals, sql_machines, sql_server; see
-txn.py) written once over named queries (queries/*.sql). A subclass only says how to run
-a transaction (`_run`) and how to close.
+The logic is in transactions (sql_runs, sql_approvals, sql_machines, sql_server and
+sql_secrets; see txn.py) written once over named queries (queries/*.sql). A subclass only
+says how to run a transaction (`_run`) and how to close.
 """
 
 from __future__ import annotations
@@ -25,12 +25,13 @@ from xene.store.base import (
     Suspension,
 )
 from xene.store.sql_breaker import SqlBreakerOps
+from xene.store.sql_secrets import SqlSecretOps
 from xene.store.txn import Stmt, Txn
 
 T = TypeVar("T")
 
 
-class SqlStore(SqlBreakerOps, abc.ABC):
+class SqlStore(SqlBreakerOps, SqlSecretOps, abc.ABC):
     dialect: ClassVar[str]
 
     def __init__(self) -> None:

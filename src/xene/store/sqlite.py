@@ -11,6 +11,7 @@ commits since the latest checkpoint (the WAL is fsynced at checkpoints), never c
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -67,7 +68,7 @@ class SqliteStore(SqlStore):
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(self.path)
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA journal_mode = WAL")
@@ -80,6 +81,18 @@ class SqliteStore(SqlStore):
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def _create_private(path: Path) -> None:
+    """A new database file is readable by its owner only (0600): it holds run records
+    and secrets' ciphertext. SQLite gives its -wal and -shm files the same mode. An
+    existing file is left as it is."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def _execute(conn: sqlite3.Connection, stmt: Stmt) -> Result:

@@ -313,7 +313,7 @@ def test_misspelt_key_suggests_the_right_one(errors: Errors) -> None:
     assert errors(_manifest(tasks)) == [
         'wf.yaml:10: spec.pipelines.p.tasks.t.dependecies: unknown key "dependecies" in task '
         '"t"; did you mean "dependencies"? (known keys: config, dependencies, description, '
-        "env, retry, steps, timeout, type, workingDir)"
+        "env, retry, secrets, steps, timeout, type, workingDir)"
     ]
 
 

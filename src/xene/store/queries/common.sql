@@ -298,3 +298,30 @@ SELECT cancel_requested FROM runs WHERE id = ?
 
 -- name: count_runs
 SELECT state, COUNT(*) FROM runs GROUP BY state
+
+-- Secrets (sql_secrets.py): ciphertext only; xene.secrets encrypts and decrypts.
+
+-- name: set_secret
+INSERT INTO secrets (name, ciphertext, key_id, set_by, set_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET
+    ciphertext = excluded.ciphertext, key_id = excluded.key_id, set_by = excluded.set_by,
+    set_at = excluded.set_at
+
+-- name: secret_exists
+SELECT 1 FROM secrets WHERE name = ?
+
+-- name: list_secrets
+SELECT name, key_id, set_by, set_at FROM secrets ORDER BY name
+
+-- name: get_secret
+SELECT name, ciphertext, key_id, set_by, set_at FROM secrets WHERE name = ?
+
+-- name: all_secrets
+SELECT name, ciphertext, key_id, set_by, set_at FROM secrets ORDER BY name
+
+-- name: delete_secret
+DELETE FROM secrets WHERE name = ?
+
+-- name: rekey_secret
+-- Compare-and-set: only while the secret still holds the ciphertext that was re-encrypted.
+UPDATE secrets SET ciphertext = ?, key_id = ? WHERE name = ? AND ciphertext = ?
