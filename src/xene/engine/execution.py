@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 from xene.core import planner
 from xene.core.plan import LOOP, ROOT, SPLIT, Plan
 from xene.core.planner import RegionRun, Start
-from xene.core.records import Listeners, NodeRecord, RunRecord, StepRecord
+from xene.core.records import Listener, Listeners, NodeRecord, RunRecord, StepRecord
 from xene.core.states import State, transition
 from xene.engine import attempts
 from xene.engine.constructs import Constructs
 from xene.engine.context import Context
 from xene.engine.options import EngineOptions
 from xene.nodes.base import NodeResult
+from xene.secrets import inject, masking
 from xene.spec.ir import Node
 
 if TYPE_CHECKING:
@@ -56,7 +57,8 @@ class Execution:
             )
             self.recovered = durable.recovered
             listeners.append(self.journal)
-        self.listener = Listeners(listeners)
+        self.listener: Listener = Listeners(listeners)
+        self.masker = masking.NO_MASK  # the run's secrets, once resolved (inject.prepare)
         self.suspended: set[str] = set()
         self.nodes: dict[str, Node] = {n.id: n for n in plan.pipeline.nodes}
         self.context = Context(self)
@@ -75,6 +77,11 @@ class Execution:
     # -- the loop ---------------------------------------------------------------------
     async def execute(self) -> RunRecord:
         """Run to the end, or until only suspended nodes are left (state `Suspended`)."""
+        problem = await inject.prepare(self)
+        if problem is not None:
+            self._end_run(State.ERROR, problem)
+            await self._flush()
+            return self.run
         if self.run.started_at is None:
             self.run.started_at = self.options.clock.now()
         self._run_state(State.RUNNING)
@@ -265,6 +272,7 @@ class Execution:
         return self.run.nodes[start.region.key(start.node)]
 
     def node_returned(self, start: Start, record: NodeRecord, result: NodeResult) -> None:
+        result = self.masker.result(result)  # no secret value leaves a node
         node_type = self.nodes[start.node].type
         if node_type == SPLIT and "out" in result.ports:
             self.constructs.fan_out(start, record, result.output)

@@ -1,9 +1,9 @@
-"""How an engine is put together: clock, ids, listeners, approvals, limits."""
+"""How an engine is put together: clock, ids, listeners, approvals, secrets, limits."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -36,6 +36,8 @@ class Approval:
 
 
 Approver = Callable[[ApprovalRequest], Awaitable[Approval]]
+SecretSource = Callable[[Collection[str]], Awaitable[Mapping[str, str]]]
+"""Resolves secret names to values (raising for an unknown name): a store's vault."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,10 @@ class EngineOptions:
     approver: Approver | None = None
     """Asked when a `std::wait` node runs; None: such a node fails, saying how to decide."""
     secrets: Mapping[str, str] = field(default_factory=dict)
+    """Secret values by name, given in process; once a run starts, exactly the secrets
+    its pipeline names (see xene.secrets.inject)."""
+    secret_source: SecretSource | None = None
+    """Resolves the names a pipeline needs that `secrets` lacks, once, at a run's start."""
     env: Mapping[str, str] = field(default_factory=dict)
     """Added to every step's environment, over the pipeline's `envs`."""
     max_concurrency: int | None = None

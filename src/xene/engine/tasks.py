@@ -142,9 +142,11 @@ def _as_mapping(value: Any) -> Mapping[str, Any]:
 
 
 def step_env(task: TaskRun, step: Step) -> dict[str, str]:
-    """The environment a step adds: pipeline envs, task env, step env, then Xene's own."""
+    """The environment a step adds: pipeline envs, task env, step env, the secrets the
+    task names, then Xene's own."""
     run, key = task.run, task.record.key
     env = {**task.pipeline.env, **task.options.env, **task.node.env, **step.env}
+    env.update((ref.name, task.options.secrets[ref.name]) for ref in task.node.secrets)
     env.update(
         XENE_RUN_ID=run.id,
         XENE_WORKFLOW=run.workflow,

@@ -1,0 +1,55 @@
+"""What an execution does with secrets when it starts: resolve the names its pipeline
+needs, once, keep the values where steps and nodes take them, and mask them.
+
+`EngineOptions.secrets` holds values given in process (the Python API, tests);
+`EngineOptions.secret_source` resolves the other names, from the store's vault for
+`xene run` and `xene serve` (later, from the server for a remote agent holding the run).
+After `prepare`, `execution.options.secrets` holds exactly the pipeline's secrets: a
+task's steps get the ones it names as environment variables (engine/tasks.py),
+`${secrets.NAME}` in a node's config reads them (engine/context.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING
+
+from xene.engine.options import EngineOptions
+from xene.errors import XeneError
+from xene.secrets.masking import Masker, MaskingListener
+
+if TYPE_CHECKING:
+    from xene.engine.execution import Execution
+
+
+async def prepare(ex: Execution) -> str | None:
+    """Resolve and install the run's secrets; why the run cannot start, or None."""
+    names = ex.pipeline.secret_names
+    if not names:
+        return None
+    try:
+        values = await resolve(ex.options, names)
+    except XeneError as exc:
+        return f"cannot start: {exc}"
+    except Exception as exc:  # the store is away: each driver its own errors
+        return f"cannot start: reading its secrets failed: {exc}"
+    ex.options = dataclasses.replace(ex.options, secrets=values)
+    ex.masker = Masker(values.values())
+    ex.listener = MaskingListener(ex.listener, ex.masker)
+    return None
+
+
+async def resolve(options: EngineOptions, names: Collection[str]) -> Mapping[str, str]:
+    """The values of `names`: from `options.secrets`, else from `options.secret_source`."""
+    from xene.secrets.vault import UnknownSecret
+
+    found = {name: options.secrets[name] for name in names if name in options.secrets}
+    missing = [name for name in names if name not in found]
+    if missing and options.secret_source is None:
+        raise UnknownSecret(missing, "this engine's secrets (EngineOptions.secrets)")
+    if missing:
+        assert options.secret_source is not None
+        resolved = await options.secret_source(missing)
+        found.update((name, resolved[name]) for name in missing)
+    return found
