@@ -52,10 +52,11 @@ def _add_history_parsers(commands: Any) -> None:
 
 
 def _add_remote_parsers(commands: Any) -> None:
-    """Commands for a server (`xene serve`): workflows applied to it, runs it starts, tokens."""
-    from xene.cli import apply, delete, get, pipeline, token, trigger
+    """Commands for a server (`xene serve`): workflows applied to it, runs it starts, tokens;
+    and secrets, of a server or a local store."""
+    from xene.cli import apply, delete, get, pipeline, secret, token, trigger
 
-    for module in (apply, get, delete, trigger, pipeline, token):
+    for module in (apply, get, delete, trigger, pipeline, token, secret):
         module.add_parser(commands)
 
 

@@ -161,12 +161,14 @@ async def _run(
     data: Any,
     session: Session,
 ) -> int:
-    from xene.cli import stores
+    from xene.cli import secret_check, stores
 
     async with stores.opened(args) as store:
         session.store = store
         if args.resume:
             return await _resume_latest(args.file, pipelines, session)
+        if not await secret_check.known_in(store, workflow, pipelines, secret_check.where(args)):
+            return 2
         for pipeline in pipelines:
             await _start(args, workflow, pipeline, data, session)
             if session.interrupted or session.stopped:

@@ -60,6 +60,7 @@ class Session:
     def options(self) -> EngineOptions:
         from xene.cli.approve import make_approver
         from xene.engine.options import EngineOptions
+        from xene.secrets.inject import store_source
 
         return EngineOptions(
             listeners=(self.display,),
@@ -70,6 +71,7 @@ class Session:
                 wait=self.settings.wait,
             ),
             env=self.settings.env,
+            secret_source=None if self.store is None else store_source(self.store, "the store"),
             max_concurrency=self.settings.max_concurrency,
         )
 

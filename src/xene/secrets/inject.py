@@ -15,7 +15,7 @@ import dataclasses
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
-from xene.engine.options import EngineOptions
+from xene.engine.options import EngineOptions, SecretSource
 from xene.errors import XeneError
 from xene.secrets.masking import Masker, MaskingListener
 
@@ -53,3 +53,17 @@ async def resolve(options: EngineOptions, names: Collection[str]) -> Mapping[str
         resolved = await options.secret_source(missing)
         found.update((name, resolved[name]) for name in missing)
     return found
+
+
+def store_source(store: object, where: str) -> SecretSource:
+    """Resolve names from a store's vault (imported only when a run names a secret)."""
+
+    async def resolve(names: Collection[str]) -> Mapping[str, str]:
+        from xene.secrets.vault import SecretError, Vault
+        from xene.store.secrets import SecretStore
+
+        if not isinstance(store, SecretStore):
+            raise SecretError(f"{where} keeps no secrets")
+        return await Vault(store, where).resolve(names)
+
+    return resolve

@@ -31,14 +31,13 @@ class SecretError(XeneError):
 class UnknownSecret(SecretError):
     """No secret of that name in the store."""
 
-    def __init__(self, names: Collection[str], where: str = "the store") -> None:
+    def __init__(self, names: Collection[str], where: str = "the store", hint: str = "") -> None:
         self.names = tuple(sorted(names))
         listed = ", ".join(f'"{n}"' for n in self.names)
         first = self.names[0] if self.names else "NAME"
         plural = "s" if len(self.names) != 1 else ""
-        super().__init__(
-            f"unknown secret{plural} {listed} in {where}: set it with `xene secret set {first}`"
-        )
+        hint = hint or f"set it with `xene secret set {first}`"
+        super().__init__(f"unknown secret{plural} {listed} in {where}: {hint}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +95,7 @@ class Vault:
     async def delete(self, name: str) -> None:
         check_name(name)
         if not await self.store.delete_secret(name):
-            raise UnknownSecret([name], self.where)
+            raise UnknownSecret([name], self.where, "`xene secret list` lists the secrets")
 
     async def resolve(self, names: Collection[str]) -> Mapping[str, str]:
         """The values of `names`: UnknownSecret naming every missing one, or

@@ -127,7 +127,10 @@ class Agent:
             await give_up(runtime.store, run_id, reason, runtime.clock.now())
             return
         options = EngineOptions(
-            clock=runtime.clock, listeners=runtime.listeners, lease_s=runtime.config.lease_s
+            clock=runtime.clock,
+            listeners=runtime.listeners,
+            lease_s=runtime.config.lease_s,
+            secret_source=runtime.secrets.resolve,
         )
         execution = await recover(runtime.store, stored, pipeline, options)
         self.running[run_id] = execution

@@ -16,6 +16,7 @@ from xene.core.records import Listener, RunRecord
 from xene.core.states import State
 from xene.engine.clock import Clock, clock_from_env, new_id
 from xene.errors import NotRunnable
+from xene.secrets.vault import Vault
 from xene.server import watch
 from xene.server.agent import Agent
 from xene.server.config import ServerConfig
@@ -70,6 +71,8 @@ class Runtime:
         self.metrics = Metrics()
         self.listeners = (self.hub, self.metrics, *listeners)
         self.workflows: dict[str, tuple[AppliedWorkflow, Workflow]] = {}
+        self.secrets = Vault(store, "this server's store")
+        """Encrypted with this process's key: `XENE_SECRET_KEY`, else $XENE_HOME/secret.key."""
         self.agent = Agent(self)
         self.triggers: Any = None
         self._watcher: asyncio.Task[None] | None = None
@@ -183,6 +186,7 @@ class Runtime:
         problems = trigger_problems(self, definition.name, definition)
         if problems:
             raise Conflict("; ".join(problems))
+        await self._check_secrets(definition)
         applied, changed = await self.store.apply_workflow(
             definition.name, text, definition.format, filename, self.clock.now()
         )
@@ -190,6 +194,19 @@ class Runtime:
         if changed:
             await self._reconcile_triggers()
         return Applied(applied, changed, definition)
+
+    async def _check_secrets(self, definition: Workflow) -> None:
+        """Every secret the definition names exists here; else InvalidDefinition, located."""
+        from xene.errors import InvalidDefinition
+        from xene.spec import secret_refs
+
+        refs = secret_refs.references(definition)
+        if not refs:
+            return
+        known = {s.name for s in await self.secrets.list()}
+        problems = secret_refs.check(refs, known, "this server's store")
+        if problems:
+            raise InvalidDefinition(problems)
 
     async def delete(self, name: str) -> None:
         if not await self.store.delete_workflow(name):

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 from xene.core import selectors
 from xene.errors import Problem
-from xene.spec.ir import SecretRef, Step, Workflow
+from xene.spec.ir import Pipeline, SecretRef, Step, Workflow
 from xene.spec.source import join
 from xene.spec.validate import EXPRESSION_KEYS, Reader
 
@@ -128,19 +128,20 @@ def param_secret(value: Any) -> str | None:
     return match.group(1) if match else None
 
 
-def references(workflow: Workflow) -> list[SecretRef]:
-    """Every secret the workflow names: its nodes' and its triggers'."""
-    refs = [ref for pipeline in workflow.pipelines for n in pipeline.nodes for ref in n.secrets]
+def references(workflow: Workflow, pipelines: Iterable[Pipeline] | None = None) -> list[SecretRef]:
+    """Every secret the workflow names: its nodes' and its triggers'; with `pipelines`,
+    only what their nodes name (what a run of them needs)."""
+    if pipelines is not None:
+        return [ref for pipeline in pipelines for n in pipeline.nodes for ref in n.secrets]
+    refs = references(workflow, workflow.pipelines)
     return refs + [ref for trigger in workflow.triggers for ref in trigger.secrets]
 
 
-def check(workflow: Workflow, known: Collection[str], where: str) -> list[Problem]:
-    """A located problem for each secret the workflow names that `known` lacks; `where`
-    says which store was asked (`the store sqlite:///...`, `the server at URL`)."""
+def check(refs: Iterable[SecretRef], known: Collection[str], where: str) -> list[Problem]:
+    """A located problem for each reference to a name `known` lacks; `where` says which
+    store was asked (`the store sqlite:///...`, `the server at URL`)."""
     return [
-        Problem(ref.loc, unknown(ref.name, known, where))
-        for ref in references(workflow)
-        if ref.name not in known
+        Problem(ref.loc, unknown(ref.name, known, where)) for ref in refs if ref.name not in known
     ]
 
 

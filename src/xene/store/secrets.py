@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +46,7 @@ class Rekeyed:
     key_id: str
 
 
+@runtime_checkable
 class SecretStore(Protocol):
     """Secret operations every backend implements (a role of `ServerStore`)."""
 

@@ -123,7 +123,8 @@ def test_a_secrets_selector_without_one_name_is_refused(errors: Errors) -> None:
 
 def test_check_locates_each_unknown_secret_with_a_hint(load: Load) -> None:
     workflow = load(FLOW)
-    problems = secret_refs.check(workflow, {"HOOK_SECRET", "API_TOKN"}, "the store x.db")
+    refs = secret_refs.references(workflow)
+    problems = secret_refs.check(refs, {"HOOK_SECRET", "API_TOKN"}, "the store x.db")
     assert [str(p) for p in problems] == [
         'wf.yaml:8: nodes.call.config.headers.Authorization: unknown secret "API_TOKEN" in '
         'the store x.db (did you mean "API_TOKN"?): set it with `xene secret set API_TOKEN`',
@@ -133,7 +134,13 @@ def test_check_locates_each_unknown_secret_with_a_hint(load: Load) -> None:
 
 
 def test_check_finds_nothing_when_every_name_is_known(load: Load) -> None:
-    assert secret_refs.check(load(FLOW), {"HOOK_SECRET", "API_TOKEN"}, "the store") == []
+    refs = secret_refs.references(load(FLOW))
+    assert secret_refs.check(refs, {"HOOK_SECRET", "API_TOKEN"}, "the store") == []
+
+
+def test_the_references_of_some_pipelines_leave_triggers_out(load: Load) -> None:
+    workflow = load(FLOW)
+    assert {r.name for r in secret_refs.references(workflow, workflow.pipelines)} == {"API_TOKEN"}
 
 
 def test_an_exported_manifest_keeps_a_tasks_secrets(load: Load) -> None:

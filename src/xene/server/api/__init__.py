@@ -22,6 +22,7 @@ from xene.server.api import (
     hooks,
     machines,
     runs,
+    secrets,
     system,
     tokens,
     workflows,
@@ -63,7 +64,7 @@ def create_app(
     app.state.auth = auth.Authenticator(config)
     app.state.log_poll_s = LOG_POLL_S
     errors.install(app)
-    for module in (workflows, runs, approvals, machines, hooks, tokens, system):
+    for module in (workflows, runs, approvals, machines, hooks, secrets, tokens, system):
         app.include_router(module.router)
     # The last added runs first: errors are caught innermost, bodies and rates outermost.
     app.add_middleware(errors.CatchAll)

@@ -2,9 +2,10 @@
 
 A trigger whose params have `secret` (or `secret_env`, naming an environment variable)
 needs an `X-Hub-Signature-256` HMAC of the body; one with `token` (or `token_env`) needs
-that token in `X-Xene-Token` or `?token=`. Either check stands in for a bearer token,
-since senders such as GitHub cannot send one; a trigger with neither needs a bearer
-token with the manager role, like any other way of starting runs.
+that token in `X-Xene-Token` or `?token=`; either may be `${secrets.NAME}`, a stored
+secret. Either check stands in for a bearer token, since senders such as GitHub cannot
+send one; a trigger with neither needs a bearer token with the manager role, like any
+other way of starting runs.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": models.HookOut, "description": "a duplicate delivery: nothing new ran"},
     400: {"model": models.ErrorOut, "description": "the body is not what its type says"},
     401: {"model": models.ErrorOut, "description": "the signature or token does not match"},
+    500: {"model": models.ErrorOut, "description": "the secret the trigger names is unreadable"},
 }
 BODY = {
     "requestBody": {
@@ -102,7 +104,7 @@ async def _deliver(
     if not trigger.enabled:
         raise Conflict(f"trigger {trigger.name!r} of {definition.name!r} is disabled")
     body = await request.body()
-    _verify(request, body, trigger)
+    _verify(request, body, await _with_secrets(runtime, trigger))
     data = _input(request.headers.get("content-type", ""), body)
     delivery = webhook.delivery_key(request.headers)
     key = None if delivery is None else f"hook:{definition.name}/{trigger.name}:{delivery}"
@@ -144,6 +146,28 @@ def _verify(request: Request, body: bytes, trigger: Trigger) -> None:
         if not webhook.verify_token(token, given):
             problem = "is missing" if given is None else "does not match"
             raise ApiError(401, f"the webhook token ({TOKEN_HEADER} or ?token=) {problem}")
+
+
+async def _with_secrets(runtime: Runtime, trigger: Trigger) -> Trigger:
+    """The trigger with each `secret:`/`token:` written `${secrets.NAME}` replaced by
+    that secret's value, read from the store now (so a secret set again takes effect)."""
+    if not trigger.secrets:
+        return trigger
+    from dataclasses import replace
+
+    from xene.spec.secret_refs import param_secret
+
+    try:
+        values = await runtime.secrets.resolve([ref.name for ref in trigger.secrets])
+    except Exception as exc:  # an unknown secret (deleted since apply) or a bad key
+        log.error("webhook %s cannot read its secret: %s", trigger.name, exc)
+        raise ApiError(500, f"the server cannot check this webhook: {exc}") from exc
+    params = dict(trigger.params)
+    for key, value in trigger.params.items():
+        name = param_secret(value)
+        if name is not None and name in values:
+            params[key] = values[name]
+    return replace(trigger, params=params)
 
 
 def _configured(params: Mapping[str, Any], name: str) -> str | None:
