@@ -24,6 +24,7 @@ async def run_on_enter(
     from xene.cli.display import PlainDisplay
     from xene.engine.durable import start_run
     from xene.engine.options import EngineOptions
+    from xene.secrets.inject import store_source
     from xene.spec.load import load_text
     from xene.store.base import RunSource
 
@@ -32,9 +33,8 @@ async def run_on_enter(
     source = RunSource(path, text, workflow.format, workflow.name, name)
     display = PlainDisplay()
     payload = {"instance": instance_id, "machine": data["name"], "state": state}
-    execution, _ = await start_run(
-        store, workflow.pipeline(name), payload, source, EngineOptions(listeners=(display,))
-    )
+    options = EngineOptions(listeners=(display,), secret_source=store_source(store, "the store"))
+    execution, _ = await start_run(store, workflow.pipeline(name), payload, source, options)
     display.begin(execution.run)
     run = await execution.execute()
     display.end(run)

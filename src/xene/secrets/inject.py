@@ -47,7 +47,9 @@ async def resolve(options: EngineOptions, names: Collection[str]) -> Mapping[str
     found = {name: options.secrets[name] for name in names if name in options.secrets}
     missing = [name for name in names if name not in found]
     if missing and options.secret_source is None:
-        raise UnknownSecret(missing, "this engine's secrets (EngineOptions.secrets)")
+        raise UnknownSecret(
+            missing, "the secrets given to this engine (EngineOptions.secrets; no store to ask)"
+        )
     if missing:
         assert options.secret_source is not None
         resolved = await options.secret_source(missing)

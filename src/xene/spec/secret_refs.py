@@ -9,7 +9,6 @@ hand (`xene validate`, `xene run`, `xene apply`), since only the store knows the
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any
@@ -146,6 +145,8 @@ def check(refs: Iterable[SecretRef], known: Collection[str], where: str) -> list
 
 
 def unknown(name: str, known: Collection[str], where: str) -> str:
+    import difflib
+
     close = difflib.get_close_matches(name, list(known), n=1)
     hint = f' (did you mean "{close[0]}"?)' if close else ""
     return f'unknown secret "{name}" in {where}{hint}: set it with `xene secret set {name}`'
