@@ -79,6 +79,30 @@ async def test_opening_an_older_database_applies_the_missing_migrations(
     assert await _version(empty_url) == LATEST + 1
 
 
+async def test_a_migration_numbered_below_the_latest_applied_is_applied_when_it_comes(
+    empty_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = sqlfiles.load_migrations
+    late = Migration(LATEST + 2, "late", ("CREATE TABLE late_one (id INTEGER PRIMARY KEY)",))
+    early = Migration(LATEST + 1, "early", ("CREATE TABLE early_one (id INTEGER PRIMARY KEY)",))
+    monkeypatch.setattr(sqlfiles, "load_migrations", lambda d: [*real(d), late])
+    await _migrate(empty_url)
+    monkeypatch.setattr(sqlfiles, "load_migrations", lambda d: [*real(d), early, late])
+    await _migrate(empty_url)
+    store = store_for(empty_url)
+    assert isinstance(store, SqlStore)
+    try:
+        await store._run(_select_from("early_one"), write=False)
+    finally:
+        await store.close()
+
+
+def _select_from(table: str) -> Any:
+    from xene.store.txn import Stmt
+
+    yield Stmt(f"SELECT COUNT(*) FROM {table}")
+
+
 async def test_a_failing_migration_applies_nothing(
     empty_url: str, extra_migration: list[str]
 ) -> None:

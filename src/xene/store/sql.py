@@ -52,10 +52,14 @@ class SqlStore(SqlBreakerOps, SqlSecretOps, abc.ABC):
         return await self._run(self._version(), write=True)
 
     def _migrate(self, now: float) -> Txn[None]:
+        """Every migration not applied yet, in order; also one numbered below the latest
+        applied (branches developed side by side each take their own number)."""
         yield Stmt(self._q["lock_migrations"])
-        current = yield from self._version()
+        yield Stmt(self._q["create_schema_version"])
+        found = yield Stmt(self._q["applied_versions"])
+        applied = {int(row[0]) for row in found.rows}
         for migration in sqlfiles.load_migrations(self.dialect):
-            if migration.version > current:
+            if migration.version not in applied:
                 for statement in migration.statements:
                     yield Stmt(statement, None)
                 yield Stmt(self._q["record_version"], (migration.version, now))

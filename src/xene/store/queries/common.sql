@@ -15,6 +15,9 @@ SELECT 1
 -- name: schema_version
 SELECT COALESCE(MAX(version), 0) FROM schema_version
 
+-- name: applied_versions
+SELECT version FROM schema_version
+
 -- name: record_version
 INSERT INTO schema_version (version, applied_at) VALUES (?, ?)
 
