@@ -65,7 +65,7 @@ def rekey_secrets(q: Queries, changes: Sequence[Rekeyed]) -> Txn[None]:
 class SqlSecretOps(abc.ABC):
     """`SecretStore` over the named queries; `SqlStore` provides `_q` and `_run`."""
 
-    _q: dict[str, str]
+    _q: Queries
 
     @abc.abstractmethod
     async def _run(self, txn: Txn[T], *, write: bool) -> T: ...
