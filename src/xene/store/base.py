@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from xene.core.records import RunRecord
 from xene.core.states import State
 from xene.store.secrets import SecretStore
+from xene.store.tokens import TokenStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,9 +297,9 @@ class Store(Protocol):
     async def list_instances(self, machine: str) -> list[MachineInstance]: ...
 
 
-class ServerStore(Store, SecretStore, Protocol):
+class ServerStore(Store, SecretStore, TokenStore, Protocol):
     """What `xene serve` needs beyond `Store`: applied workflows, queued runs, claiming,
-    and secrets (`SecretStore`, in secrets.py).
+    secrets (`SecretStore`, in secrets.py) and API tokens (store/tokens.py).
 
     A run queued by a trigger is created with `owner=""` and `lease_until=0` and state
     `WaitingForExecutor`; agents take runs with `claim_runs`. A run whose lease expired

@@ -33,6 +33,8 @@ from xene.store.memory_breaker import MemoryBreakerOps
 from xene.store.memory_secrets import MemorySecretOps
 from xene.store.memory_server import MemoryServerOps
 from xene.store.secrets import StoredSecret
+from xene.store.memory_tokens import MemoryTokenOps
+from xene.store.tokens import TokenRecord
 
 
 @dataclass(slots=True)
@@ -62,9 +64,10 @@ class _Run:
         )  # fmt: skip
 
 
-class MemoryStore(MemoryServerOps, MemoryBreakerOps, MemorySecretOps):
+class MemoryStore(MemoryServerOps, MemoryBreakerOps, MemorySecretOps, MemoryTokenOps):
     """Every method completes without awaiting, so each is atomic on the event loop.
-    The `ServerStore` operations are in memory_server.py, secrets in memory_secrets.py."""
+    The `ServerStore` operations are in memory_server.py, secrets in memory_secrets.py,
+    tokens in memory_tokens.py."""
 
     def __init__(self) -> None:
         self._runs: dict[str, _Run] = {}
@@ -77,6 +80,7 @@ class MemoryStore(MemoryServerOps, MemoryBreakerOps, MemorySecretOps):
         self._modes: dict[tuple[str, str], PipelineMode] = {}
         self._breakers: dict[tuple[str, str], BreakerState] = {}
         self._secrets: dict[str, StoredSecret] = {}
+        self._tokens: dict[str, TokenRecord] = {}
 
     async def migrate(self) -> None:
         return None

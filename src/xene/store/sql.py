@@ -1,7 +1,7 @@
 """`SqlStore`: the Store over SQL, shared by SQLite and PostgreSQL.
 
-The logic is in transactions (sql_runs, sql_approvals, sql_machines, sql_server and
-sql_secrets; see txn.py) written once over named queries (queries/*.sql). A subclass only
+The logic is in transactions (sql_runs, sql_approvals, sql_machines, sql_server,
+sql_secrets, sql_tokens; see txn.py) written once over named queries (queries/*.sql). A subclass only
 says how to run a transaction (`_run`) and how to close.
 """
 
@@ -26,12 +26,13 @@ from xene.store.base import (
 )
 from xene.store.sql_breaker import SqlBreakerOps
 from xene.store.sql_secrets import SqlSecretOps
+from xene.store.sql_tokens import SqlTokenOps
 from xene.store.txn import Stmt, Txn
 
 T = TypeVar("T")
 
 
-class SqlStore(SqlBreakerOps, SqlSecretOps, abc.ABC):
+class SqlStore(SqlBreakerOps, SqlSecretOps, SqlTokenOps, abc.ABC):
     dialect: ClassVar[str]
 
     def __init__(self) -> None:

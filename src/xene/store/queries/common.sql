@@ -328,3 +328,19 @@ DELETE FROM secrets WHERE name = ?
 -- name: rekey_secret
 -- Compare-and-set: only while the secret still holds the ciphertext that was re-encrypted.
 UPDATE secrets SET ciphertext = ?, key_id = ? WHERE name = ? AND ciphertext = ?
+-- name: insert_token
+INSERT INTO tokens (id, name, role, created_at, expires_at, created_by, revoked_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO NOTHING
+
+-- name: get_token
+SELECT id, name, role, created_at, expires_at, created_by, revoked_at
+FROM tokens WHERE id = ?
+
+-- name: list_tokens
+SELECT id, name, role, created_at, expires_at, created_by, revoked_at
+FROM tokens ORDER BY created_at, id
+
+-- name: revoke_token
+-- The first revocation stands: revoking again changes nothing.
+UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL
