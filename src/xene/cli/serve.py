@@ -44,6 +44,12 @@ def add_parser(commands: Any) -> None:
         help="ask no token: anyone who can reach the port can do anything (local use only)",
     )
     parser.add_argument(
+        "--metrics-public",
+        action="store_true",
+        help="serve /metrics without a token (default: it needs a viewer token); the "
+        "metrics name workflows and pipelines, so keep the port private",
+    )
+    parser.add_argument(
         "--fs-root",
         action="append",
         default=[],
@@ -86,6 +92,7 @@ def handle(args: argparse.Namespace) -> int:
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         auth=not args.no_auth,
+        metrics_public=args.metrics_public,
         fs_roots=tuple(args.fs_root),
         capacity=args.capacity,
         grace_s=args.grace,

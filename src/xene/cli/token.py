@@ -1,37 +1,66 @@
-"""`xene token create`: a bearer token for a server's API, signed with its secret."""
+"""`xene token create|list|revoke`: bearer tokens for a server's API."""
 
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
+import json
 import sys
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-HELP = "create API tokens for `xene serve`"
+from xene.cli import stores
+
+if TYPE_CHECKING:
+    from xene.store.tokens import TokenRecord
+
+HELP = "create, list and revoke API tokens for `xene serve`"
 DESCRIPTION = """\
-Create a bearer token for the API of a Xene server on this machine: it is signed with
-the server's secret, $XENE_HOME/jwt-secret (created here, readable by you only, if it
-does not exist yet; a server reads it when it starts). Whoever has the token can do
-what its role allows:
+Bearer tokens for the API of a Xene server. Whoever has a token can do what its role
+allows, until it expires or is revoked:
 
   viewer   read workflows, runs, logs, approvals, state machines, metrics
   manager  also apply and delete workflows, trigger, pause, cancel, retry, approve
   admin    also manage tokens, secrets and agents
 
-The token is printed alone on stdout; give it to the CLI with XENE_TOKEN (or `token:`
-in $XENE_HOME/config.yaml), to scripts as `Authorization: Bearer <token>`.
+On the server's machine (no server named), tokens are signed with the server's secret,
+$XENE_HOME/jwt-secret (created, readable by you only, if it does not exist yet), and
+recorded in the store (--store, else $XENE_STORE, else $XENE_HOME/xene.db): use the
+store the server uses, since a server accepts only the tokens its store knows. Against
+a server (--server, $XENE_SERVER or `server:` in $XENE_HOME/config.yaml), the server
+makes them: that needs an admin token. The store keeps each token's id, name, role and
+times, never the token itself.
+"""
+CREATE_DESCRIPTION = """\
+Create a token. It is printed alone on stdout; give it to the CLI with XENE_TOKEN (or
+`token:` in $XENE_HOME/config.yaml), to scripts as `Authorization: Bearer <token>`.
+It expires after 30 days unless --expires says otherwise; only admin tokens may never
+expire. Keep it like a password: it is shown once.
 
-Exit codes: 0 created, 2 bad input (an unknown role, an invalid --expires).
+Exit codes: 0 created, 1 the server refused, 2 bad input (an unknown role, a bad --expires).
 
 Examples:
-  export XENE_TOKEN=$(xene token create --role manager --name alice --expires 30d)
-  xene token create --role viewer --name grafana
+  export XENE_TOKEN=$(xene token create --role manager --name alice --expires 7d)
+  xene token create --role viewer --name grafana --expires 365d
+  xene token create --role admin --name break-glass --expires never
 """
-SECRET_CREATED = (
-    "created the signing secret {path} (mode 0600): restart a server that is already "
-    "running with auth so that it accepts these tokens"
+LIST_DESCRIPTION = """\
+Every token made on the store, oldest first: id, name, role, state (active, expired,
+revoked), when it was made and expires, and who made it. Never the tokens themselves.
+
+Exit codes: 0 listed, 1 the server refused, 2 bad input.
+"""
+REVOKE_DESCRIPTION = """\
+Revoke a token by its id (or the unique start of one, from `xene token list`). Every
+server on the store refuses it within 5 seconds. Revoking again changes nothing.
+
+Exit codes: 0 revoked, 1 the server refused, 2 no such token.
+
+Example:
+  xene token revoke 01jd5x
+"""
+NEVER_WARNING = (
+    "WARNING: this admin token NEVER expires. Whoever holds it can do anything on the "
+    "server until it is revoked: `xene token revoke {id}`. Keep it out of scripts and "
+    "shell history."
 )
 
 
@@ -43,12 +72,7 @@ def add_parser(commands: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    create = actions.add_parser(
-        "create",
-        help="create a token with a role",
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    create = _action(actions, "create", "create a token with a role", CREATE_DESCRIPTION)
     create.add_argument(
         "--role", required=True, choices=("viewer", "manager", "admin"), help="what it may do"
     )
@@ -58,75 +82,103 @@ def add_parser(commands: Any) -> None:
     create.add_argument(
         "--expires",
         metavar="AGE",
-        help="how long it is valid: 90m, 48h, 30d (default: it never expires)",
+        help="how long it is valid: 90m, 12h, 7d, 365d (default 30d), or never (admin only)",
     )
     create.add_argument(
         "--secret-file",
         metavar="F",
         help="sign with the secret in F (default: $XENE_HOME/jwt-secret, as the server)",
     )
-    parser.set_defaults(handler=handle)
+    create.set_defaults(handler=lambda args: stores.run_command(lambda: _create(args)))
+    listing = _action(
+        actions, "list", "list the tokens made (never their values)", LIST_DESCRIPTION
+    )
+    listing.add_argument("--json", action="store_true", help="print the records as JSON")
+    listing.set_defaults(handler=lambda args: stores.run_command(lambda: _list(args)))
+    revoke = _action(actions, "revoke", "revoke a token by its id", REVOKE_DESCRIPTION)
+    revoke.add_argument("id", metavar="ID", help="the token's id (or the unique start of one)")
+    revoke.set_defaults(handler=lambda args: stores.run_command(lambda: _revoke(args)))
 
 
-def handle(args: argparse.Namespace) -> int:
-    from xene.cli.common import fail_usage
+def _action(actions: Any, name: str, help_text: str, description: str) -> Any:
+    parser = actions.add_parser(
+        name,
+        help=help_text,
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    stores.add_store_option(parser)
+    return parser
 
-    try:
-        expires_s = _expiry(args.expires)
-        token = _create(args, expires_s)
-    except ValueError as exc:
-        return fail_usage(str(exc))
-    except OSError as exc:
-        print(f"xene: {exc.filename or 'the secret file'}: {exc.strerror}", file=sys.stderr)
-        return 1
+
+async def _create(args: argparse.Namespace) -> int:
+    from xene.cli.token_ops import opened
+
+    async with opened(args) as tokens:
+        try:
+            token, record = await tokens.create(args.role, args.name, args.expires)
+        except ValueError as exc:
+            raise stores.CommandError(str(exc)) from exc
     print(token)
-    lasts = f"valid for {args.expires}" if args.expires else "it never expires"
+    if record.expires_at is None:
+        print(NEVER_WARNING.format(id=record.id), file=sys.stderr)
+        lasts = "it never expires"
+    else:
+        lasts = f"valid until {stores.when(record.expires_at)}"
     print(
-        f"a {args.role} token for {args.name} ({lasts}); use it with: "
+        f"a {record.role} token for {record.name}, id {record.id} ({lasts}); use it with: "
         "export XENE_TOKEN=<the token above>",
         file=sys.stderr,
     )
-    return 0
+    return stores.EXIT_OK
 
 
-def _create(args: argparse.Namespace, expires_s: float | None) -> str:
-    try:
-        from xene.server.auth import create_token, secret_path
-    except ImportError as exc:  # pyjwt or fastapi missing
-        raise ValueError(
-            f"tokens need the server extra: pip install 'xene[server]' ({exc})"
-        ) from exc
-    path = Path(args.secret_file).expanduser() if args.secret_file else secret_path()
-    return create_token(read_secret(path), args.role, args.name, expires_s)
+async def _list(args: argparse.Namespace) -> int:
+    from xene.cli.token_ops import opened
+
+    async with opened(args) as tokens:
+        found, now = await tokens.list(), tokens.now()
+    if args.json:
+        print(json.dumps([_json(t, now) for t in found], indent=2))
+        return stores.EXIT_OK
+    if not found:
+        print("no tokens yet: `xene token create --role viewer --name NAME` makes one")
+        return stores.EXIT_OK
+    rows = [
+        (
+            t.id,
+            t.name,
+            t.role,
+            t.state(now),
+            stores.when(t.created_at),
+            "never" if t.expires_at is None else stores.when(t.expires_at),
+            t.created_by,
+        )
+        for t in found
+    ]
+    headers = ("ID", "NAME", "ROLE", "STATE", "CREATED", "EXPIRES", "CREATED BY")
+    stores.print_table(headers, rows)
+    return stores.EXIT_OK
 
 
-def _expiry(text: str | None) -> float | None:
-    if text is None:
-        return None
-    from xene.spec.durations import parse_duration
+async def _revoke(args: argparse.Namespace) -> int:
+    from xene.cli.token_ops import opened
 
-    try:
-        seconds = parse_duration(text)
-    except ValueError as exc:
-        raise ValueError(f"--expires {text}: {exc}") from exc
-    return seconds
+    async with opened(args) as tokens:
+        record = await tokens.revoke(args.id)
+    print(f"revoked token {record.id} ({record.name}, {record.role})")
+    print("every server on the store refuses it within 5 seconds", file=sys.stderr)
+    return stores.EXIT_OK
 
 
-def read_secret(path: Path) -> str:
-    """The secret in `path`; created (mode 0600) if there is none, as the server does."""
-    try:
-        secret = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        secret = ""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # created meanwhile by a server starting
-            return read_secret(path)
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(secrets.token_urlsafe(48))
-        print(SECRET_CREATED.format(path=path), file=sys.stderr)
-        return path.read_text(encoding="utf-8").strip()
-    if not secret:
-        raise ValueError(f"{path} is empty: delete it to have a new secret made")
-    return secret
+def _json(record: TokenRecord, now: float) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "name": record.name,
+        "role": record.role,
+        "state": record.state(now),
+        "created_at": record.created_at,
+        "expires_at": record.expires_at,
+        "revoked_at": record.revoked_at,
+        "created_by": record.created_by,
+    }

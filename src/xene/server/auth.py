@@ -1,32 +1,36 @@
-"""Who may do what: bearer JWTs (HS256) carrying a name and a role.
+"""Who may do what: bearer JWTs (HS256) carrying a name, a role and a token id.
 
 `viewer` reads; `manager` also applies workflows, triggers, pauses, cancels, retries,
 approves and drives state machines; `admin` also manages tokens, secrets and agents.
 With `ServerConfig.auth` off every request is admin: for local use only.
+
+A token is accepted while its signature holds, it has not expired, and the store has its
+record, not revoked (server/tokens.py). What the store says of a token is remembered for
+`CHECK_S` seconds, so a token revoked through any server is refused by every server on
+the same store within that time, without a store read per request.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import secrets
-import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-import jwt
 from fastapi import HTTPException, Request
 
+from xene.engine.clock import Clock, SystemClock
+from xene.server import tokens
 from xene.server.config import ServerConfig
+from xene.store.tokens import TokenRecord, TokenStore
 
 log = logging.getLogger("xene.server.auth")
 
-ROLES = ("viewer", "manager", "admin")
-"""In increasing order of power: each role may do what the ones before it may."""
-ALGORITHM = "HS256"
+ROLES = tokens.ROLES
 AUTH_OFF_WARNING = "auth is off: anyone who can reach this port can run anything"
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
+CHECK_S = 5.0
+"""How long what the store says of a token (known, revoked) is trusted before re-reading."""
+CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +39,8 @@ class Principal:
 
     name: str
     role: str
+    token_id: str = ""
+    """The id of the token used (empty with auth off)."""
 
     def may(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
@@ -43,74 +49,44 @@ class Principal:
 ANONYMOUS_ADMIN = Principal("anonymous", "admin")
 
 
-def secret_path() -> Path:
-    home = Path(os.environ.get("XENE_HOME") or "~/.xene").expanduser()
-    return home / "jwt-secret"
+class Revocations:
+    """The store's record of each token id, re-read at most every `ttl_s` seconds (on
+    `clock.monotonic()`, injectable so that tests move time instead of sleeping)."""
 
+    def __init__(self, store: TokenStore, clock: Clock, ttl_s: float = CHECK_S) -> None:
+        self.store, self.clock, self.ttl_s = store, clock, ttl_s
+        self._seen: dict[str, tuple[TokenRecord | None, float]] = {}
 
-def load_secret(config: ServerConfig) -> str:
-    """`config.jwt_secret`, else the one at `$XENE_HOME/jwt-secret` (created, mode 0600,
-    the first time), so that tokens survive restarts and `xene token create` can sign them."""
-    if config.jwt_secret:
-        return config.jwt_secret
-    path = secret_path()
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # created meanwhile by another process
-        return path.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(secrets.token_urlsafe(48))
-    return path.read_text(encoding="utf-8").strip()
+    async def record(self, token_id: str) -> TokenRecord | None:
+        now = self.clock.monotonic()
+        hit = self._seen.get(token_id)
+        if hit is not None and now - hit[1] < self.ttl_s:
+            return hit[0]
+        found = await self.store.get_token(token_id)
+        if len(self._seen) >= CACHE_SIZE:
+            self._seen.clear()
+        self._seen[token_id] = (found, now)
+        return found
 
-
-def create_token(secret: str, role: str, name: str, expires_s: float | None = None) -> str:
-    """A signed token for `name` with `role`; it never expires when `expires_s` is None."""
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
-    if not name:
-        raise ValueError("a token needs a name (who or what uses it)")
-    now = int(time.time())
-    claims: dict[str, object] = {"sub": name, "role": role, "iat": now}
-    if expires_s is not None:
-        claims["exp"] = now + max(int(expires_s), 1)
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
-
-
-def decode_token(secret: str, token: str) -> Principal:
-    """The token's principal; `ValueError` saying why it is refused."""
-    try:
-        claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "role"]}
-        )
-    except jwt.ExpiredSignatureError as exc:
-        raise ValueError("the token has expired: ask for a new one") from exc
-    except jwt.InvalidSignatureError as exc:
-        raise ValueError("the token's signature is invalid (signed by another server?)") from exc
-    except jwt.MissingRequiredClaimError as exc:
-        raise ValueError(f"the token lacks the {exc.claim!r} claim") from exc
-    except jwt.InvalidTokenError as exc:
-        raise ValueError(f"the token is invalid: {exc}") from exc
-    role, name = claims.get("role"), claims.get("sub")
-    if role not in ROLES or not isinstance(name, str):
-        raise ValueError(f"the token's role {role!r} is none of {', '.join(ROLES)}")
-    return Principal(name, str(role))
+    def forget(self, token_id: str) -> None:
+        """Read the token's record afresh next time (this server just changed it)."""
+        self._seen.pop(token_id, None)
 
 
 class Authenticator:
     """Kept on `app.state.auth`: checks the bearer token of a request."""
 
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(
+        self, config: ServerConfig, store: TokenStore, *, clock: Clock | None = None
+    ) -> None:
         self.enabled = config.auth
-        self.secret = load_secret(config) if config.auth else ""
+        self.secret = tokens.load_secret(config) if config.auth else ""
+        self.clock = clock or SystemClock()
+        self.revocations = Revocations(store, self.clock)
         if not self.enabled:
             log.warning(AUTH_OFF_WARNING, extra={"action": "auth-off"})
 
-    def principal(self, request: Request) -> Principal:
+    async def principal(self, request: Request) -> Principal:
         """The caller, or 401 saying what is wrong with the credentials."""
         if not self.enabled:
             return ANONYMOUS_ADMIN
@@ -123,12 +99,28 @@ class Authenticator:
             raise unauthorized("a bearer token is required: Authorization: Bearer <token>")
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthorized("the Authorization header must be 'Bearer <token>'")
-        try:
-            found = decode_token(self.secret, token.strip())
-        except ValueError as exc:
-            raise unauthorized(str(exc)) from exc
+        found = await self.check_token(token.strip())
         request.state.principal = found
         return found
+
+    async def check_token(self, token: str) -> Principal:
+        """The principal of a token, or 401 saying why it is refused."""
+        try:
+            claims = tokens.decode(self.secret, token, self.clock.now())
+        except ValueError as exc:
+            raise unauthorized(str(exc)) from exc
+        record = await self.revocations.record(claims.token_id)
+        if record is None:
+            raise unauthorized(
+                f"the token {claims.token_id} is not known to this server's store (made "
+                "for another store?): make one with `xene token create --store URL` naming "
+                "the server's store, or through this server"
+            )
+        if record.revoked_at is not None:
+            raise unauthorized(
+                f"the token {record.id} ({record.name}) was revoked: ask an admin for a new one"
+            )
+        return Principal(claims.name, claims.role, claims.token_id)
 
 
 def unauthorized(message: str) -> HTTPException:
@@ -143,13 +135,13 @@ def check(principal: Principal, role: str) -> Principal:
     return principal
 
 
-def require(role: str) -> Callable[[Request], Principal]:
+def require(role: str) -> Callable[[Request], Awaitable[Principal]]:
     """A FastAPI dependency: the caller, if their role is `role` or higher."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
 
-    def dependency(request: Request) -> Principal:
+    async def dependency(request: Request) -> Principal:
         authenticator: Authenticator = request.app.state.auth
-        return check(authenticator.principal(request), role)
+        return check(await authenticator.principal(request), role)
 
     return dependency

@@ -29,5 +29,7 @@ class ServerConfig:
     """On SIGTERM: how long running steps may take to finish."""
     lease_s: float = 15.0
     """A run not renewed for this long (its server died) is taken over by another."""
+    metrics_public: bool = False
+    """True: `/metrics` answers without a token (for a Prometheus that sends none)."""
     poll_s: float = 1.0
     """How often the agent looks for work it was not woken for (other servers' queues)."""

@@ -8,7 +8,9 @@ effect on every server sharing the store (each re-reads a record within seconds)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
+
+TokenState = Literal["active", "expired", "revoked"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +28,7 @@ class TokenRecord:
     for one made with the signing secret on the server's machine."""
     revoked_at: float | None = None
 
-    def state(self, now: float) -> str:
+    def state(self, now: float) -> TokenState:
         """`active`, `expired` or `revoked`."""
         if self.revoked_at is not None:
             return "revoked"

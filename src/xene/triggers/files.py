@@ -3,7 +3,9 @@ deleted file, with `{"path": ..., "event": ...}` as the run input.
 
 A server only watches inside the directories it was given as roots: a trigger whose path
 resolves (symlinks and `..` included) outside all of them is refused when it is built, so
-an applied workflow cannot read the names of files elsewhere on the machine.
+an applied workflow cannot read the names of files elsewhere on the machine. Inside a
+watched directory, a symlink may lead elsewhere (watchfiles follows it): a change whose
+real path lies outside every root fires nothing, and is logged once per path.
 
 Trigger params (both definition formats): `path` (required), `events` (a list among
 created, modified, deleted; default all three), `recursive` (default true) and `pattern`
@@ -14,6 +16,7 @@ created, modified, deleted; default all three), `recursive` (default true) and `
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -26,6 +29,8 @@ from xene.triggers import base
 log = logging.getLogger(__name__)
 
 EVENTS = ("created", "modified", "deleted")
+MAX_WARNED = 1000
+"""Paths outside the roots logged per trigger; past that, they are dropped silently."""
 _CHANGE_NAMES = {"added": "created", "modified": "modified", "deleted": "deleted"}
 
 
@@ -123,6 +128,8 @@ class FileTrigger:
         resolved = inside_roots(watch.path, self.roots)
         self.watch = Watch(resolved, watch.events, watch.recursive, watch.pattern)
         self._clock = clock or SystemClock()
+        self._real_roots = tuple(Path(root).expanduser().resolve() for root in self.roots)
+        self._warned: set[str] = set()
 
     @classmethod
     def from_trigger(
@@ -158,7 +165,7 @@ class FileTrigger:
                 await self._changed(_CHANGE_NAMES[change.name], Path(changed), emit)
 
     async def _changed(self, event: str, changed: Path, emit: base.Emit) -> None:
-        if not self.watch.fires(event, changed):
+        if not self.watch.fires(event, changed) or not self._inside(changed):
             return
         await emit(
             base.TriggerEvent(
@@ -168,3 +175,23 @@ class FileTrigger:
                 fired_at=self._clock.now(),
             )
         )
+
+    def _inside(self, changed: Path) -> bool:
+        """Is the file's real path (symlinks followed) inside a root? Warn once if not."""
+        real = Path(os.path.realpath(changed))
+        if any(real.is_relative_to(root) for root in self._real_roots):
+            return True
+        key = str(changed)
+        if key not in self._warned and len(self._warned) < MAX_WARNED:
+            self._warned.add(key)
+            last = len(self._warned) == MAX_WARNED
+            log.warning(
+                "%s: ignoring a change to %s: it is %s, outside the filesystem roots (%s)%s",
+                self.name,
+                changed,
+                real,
+                ", ".join(str(root) for root in self._real_roots),
+                "; further such paths are not logged" if last else "",
+                extra={"action": "trigger.files.outside", "trigger": self.name},
+            )
+        return False

@@ -13,13 +13,16 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from xene.server import tokens
 from xene.server.api import create_app
 from xene.server.config import ServerConfig
 from xene.server.runtime import Runtime
 from xene.store import open_store
 from xene.store.base import FINAL_STATES
+from xene.store.tokens import TokenStore
 
 DEADLINE_S = 30.0
+JWT_SECRET = "test-secret-of-thirty-two-bytes!"
 
 
 def client_of(app: FastAPI, **headers: str) -> httpx.AsyncClient:
@@ -51,6 +54,20 @@ def app(runtime: Runtime) -> FastAPI:
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with client_of(app) as client:
         yield client
+
+
+async def bearer(
+    store: TokenStore,
+    role: str,
+    *,
+    secret: str = JWT_SECRET,
+    lifetime_s: float | None = 3600.0,
+    now: float | None = None,
+) -> dict[str, str]:
+    """The Authorization header of a new token of `role`, recorded in `store`."""
+    wanted = tokens.NewToken(role, f"a-{role}", lifetime_s, "tests")
+    issued = await tokens.issue(store, secret, wanted, time.time() if now is None else now)
+    return {"authorization": f"Bearer {issued.token}"}
 
 
 async def apply(client: httpx.AsyncClient, text: str, **params: str) -> dict[str, Any]:

@@ -10,19 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from fastapi import FastAPI
 
-from tests.integration.api.conftest import client_of, shell_workflow
-from xene.server import auth
+from tests.integration.api.conftest import JWT_SECRET, bearer, client_of, shell_workflow
+from xene.server import auth, tokens
 from xene.server.api import create_app
 from xene.server.config import ServerConfig
 from xene.server.runtime import Runtime
 from xene.store import open_store
 from xene.store.base import ServerStore
 
-SECRET = "test-secret-of-thirty-two-bytes!"
+SECRET = JWT_SECRET
 YAML = {"content-type": "application/yaml"}
 
 AppFactory = Callable[..., FastAPI]
@@ -56,10 +55,6 @@ def make_app(store: ServerStore) -> AppFactory:
     return make
 
 
-def bearer(role: str, secret: str = SECRET) -> dict[str, str]:
-    return {"authorization": f"Bearer {auth.create_token(secret, role, f'a-{role}')}"}
-
-
 async def test_health_needs_no_token_and_ready_says_503_until_started(
     make_app: AppFactory,
 ) -> None:
@@ -80,7 +75,6 @@ async def test_ready_is_200_once_the_runtime_runs(client: httpx.AsyncClient) -> 
         ({}, "bearer token is required"),
         ({"authorization": "Basic YTpi"}, "must be 'Bearer <token>'"),
         ({"authorization": "Bearer not.a.jwt"}, "token is invalid"),
-        (bearer("admin", "another-secret-of-32-bytes-long!"), "signature is invalid"),
     ],
 )
 async def test_missing_or_bad_tokens_are_401_saying_why(
@@ -93,68 +87,76 @@ async def test_missing_or_bad_tokens_are_401_saying_why(
     assert says in response.json()["error"]
 
 
-async def test_an_expired_token_is_401_saying_so(make_app: AppFactory) -> None:
-    claims = {"sub": "old", "role": "admin", "exp": int(time.time()) - 60}
-    token = jwt.encode(claims, SECRET, algorithm="HS256")
-    async with client_of(make_app(), authorization=f"Bearer {token}") as client:
+async def test_a_token_signed_with_another_secret_is_401_saying_so(
+    make_app: AppFactory, store: ServerStore
+) -> None:
+    headers = await bearer(store, "admin", secret="another-secret-of-32-bytes-long!")
+    async with client_of(make_app(), **headers) as client:
+        response = await client.get("/api/v1/workflows")
+    assert response.status_code == 401
+    assert "signature is invalid" in response.json()["error"]
+
+
+async def test_an_expired_token_is_401_saying_so(make_app: AppFactory, store: ServerStore) -> None:
+    headers = await bearer(store, "admin", lifetime_s=60, now=time.time() - 120)
+    async with client_of(make_app(), **headers) as client:
         response = await client.get("/api/v1/runs")
     assert response.status_code == 401
     assert "expired" in response.json()["error"]
 
 
-async def test_roles_viewer_reads_manager_writes(make_app: AppFactory) -> None:
+async def test_roles_viewer_reads_manager_writes(make_app: AppFactory, store: ServerStore) -> None:
     app = make_app()
     hello = shell_workflow("hello", "true")
-    async with client_of(app, **bearer("viewer")) as viewer:
+    async with client_of(app, **await bearer(store, "viewer")) as viewer:
         assert (await viewer.get("/api/v1/workflows")).status_code == 200
         assert (await viewer.get("/metrics")).status_code == 200
         refused = await viewer.post("/api/v1/workflows", content=hello, headers=YAML)
         assert refused.status_code == 403
         assert "manager" in refused.json()["error"]
-    async with client_of(app, **bearer("manager")) as manager:
+    async with client_of(app, **await bearer(store, "manager")) as manager:
         applied = await manager.post("/api/v1/workflows", content=hello, headers=YAML)
         assert applied.status_code == 201
         ran = await manager.post("/api/v1/workflows/hello/pipelines/main/runs")
         assert ran.status_code == 201
         cancelled = await manager.post(f"/api/v1/runs/{ran.json()['run_id']}/cancel")
         assert cancelled.status_code == 202
-    async with client_of(app, **bearer("admin")) as admin:
+    async with client_of(app, **await bearer(store, "admin")) as admin:
         assert (await admin.delete("/api/v1/workflows/hello")).status_code == 200
     async with client_of(app) as anonymous:
         assert (await anonymous.get("/metrics")).status_code == 401
 
 
 async def test_a_webhook_without_secret_or_token_needs_a_manager_token(
-    make_app: AppFactory,
+    make_app: AppFactory, store: ServerStore
 ) -> None:
     app = make_app()
     text = shell_workflow("open", "true", trigger="webhook")
-    async with client_of(app, **bearer("manager")) as manager:
+    async with client_of(app, **await bearer(store, "manager")) as manager:
         await manager.post("/api/v1/workflows", content=text, headers=YAML)
         assert (await manager.post("/api/v1/hooks/open/go", json={})).status_code == 202
     async with client_of(app) as anonymous:
         assert (await anonymous.post("/api/v1/hooks/open/go", json={})).status_code == 401
-    async with client_of(app, **bearer("viewer")) as viewer:
+    async with client_of(app, **await bearer(store, "viewer")) as viewer:
         assert (await viewer.post("/api/v1/hooks/open/go", json={})).status_code == 403
 
 
 async def test_the_secret_file_is_created_once_with_mode_0600(
     store: ServerStore, xene_home: Path
 ) -> None:
-    first = auth.Authenticator(ServerConfig())
+    first = auth.Authenticator(ServerConfig(), store)
     path = xene_home / "jwt-secret"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert auth.Authenticator(ServerConfig()).secret == first.secret
+    assert auth.Authenticator(ServerConfig(), store).secret == first.secret
     app = create_app(Runtime(store, ServerConfig()))
-    async with client_of(app, **bearer("viewer", first.secret)) as client:
+    async with client_of(app, **await bearer(store, "viewer", secret=first.secret)) as client:
         assert (await client.get("/api/v1/runs")).status_code == 200
 
 
-def test_create_token_refuses_unknown_roles() -> None:
+async def test_issue_refuses_unknown_roles(store: ServerStore) -> None:
     with pytest.raises(ValueError, match="unknown role"):
-        auth.create_token(SECRET, "root", "me")
-    token = auth.create_token(SECRET, "viewer", "me", expires_s=3600)
-    assert auth.decode_token(SECRET, token) == auth.Principal("me", "viewer")
+        await tokens.issue(store, SECRET, tokens.NewToken("root", "me", 60, "t"), time.time())
+    assert await store.list_tokens() == []
 
 
 async def test_auth_off_makes_everyone_admin_and_warns(
@@ -234,14 +236,16 @@ async def test_unknown_routes_and_internal_errors_answer_json(
     assert "disk on fire" not in failed.text
 
 
-async def test_only_an_admin_creates_tokens_and_they_work(make_app: AppFactory) -> None:
+async def test_only_an_admin_creates_tokens_and_they_work(
+    make_app: AppFactory, store: ServerStore
+) -> None:
     app = make_app()
-    wanted = {"role": "viewer", "name": "dashboard", "expires_s": 3600}
-    async with client_of(app, **bearer("manager")) as manager:
+    wanted = {"role": "viewer", "name": "dashboard", "expires": "1h"}
+    async with client_of(app, **await bearer(store, "manager")) as manager:
         refused = await manager.post("/api/v1/tokens", json=wanted)
         assert refused.status_code == 403
         assert "admin" in refused.json()["error"]
-    async with client_of(app, **bearer("admin")) as admin:
+    async with client_of(app, **await bearer(store, "admin")) as admin:
         made = await admin.post("/api/v1/tokens", json=wanted)
         assert made.status_code == 201
     token = made.json()["token"]

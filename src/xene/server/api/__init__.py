@@ -61,7 +61,7 @@ def create_app(
         lifespan=lifespan if manage else None,
     )
     app.state.runtime = runtime
-    app.state.auth = auth.Authenticator(config)
+    app.state.auth = auth.Authenticator(config, runtime.store, clock=runtime.clock)
     app.state.log_poll_s = LOG_POLL_S
     errors.install(app)
     for module in (workflows, runs, approvals, machines, hooks, secrets, tokens, system):

@@ -1,11 +1,12 @@
 """Webhooks: a POST to a workflow's webhook trigger starts the pipelines it triggers.
 
 A trigger whose params have `secret` (or `secret_env`, naming an environment variable)
-needs an `X-Hub-Signature-256` HMAC of the body; one with `token` (or `token_env`) needs
-that token in `X-Xene-Token` or `?token=`; either may be `${secrets.NAME}`, a stored
-secret. Either check stands in for a bearer token, since senders such as GitHub cannot
-send one; a trigger with neither needs a bearer token with the manager role, like any
-other way of starting runs.
+needs an `X-Hub-Signature-256` HMAC of the body, or a timestamped `X-Xene-Signature`
+(triggers/webhook.py; only that one with `signature: timestamped`); one with `token` (or
+`token_env`) needs that token in `X-Xene-Token` or `?token=`; either may be
+`${secrets.NAME}`, a stored secret. Either check stands in for a bearer token, since
+senders such as GitHub cannot send one; a trigger with neither needs a bearer token with
+the manager role, like any other way of starting runs.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ async def _deliver(
     if not trigger.enabled:
         raise Conflict(f"trigger {trigger.name!r} of {definition.name!r} is disabled")
     body = await request.body()
-    _verify(request, body, await _with_secrets(runtime, trigger))
+    await _verify(request, body, runtime, definition, await _with_secrets(runtime, trigger))
     data = _input(request.headers.get("content-type", ""), body)
     delivery = webhook.delivery_key(request.headers)
     key = None if delivery is None else f"hook:{definition.name}/{trigger.name}:{delivery}"
@@ -129,18 +130,18 @@ async def _deliver(
     return models.HookOut(runs=runs, duplicate=duplicate)
 
 
-def _verify(request: Request, body: bytes, trigger: Trigger) -> None:
+async def _verify(
+    request: Request, body: bytes, runtime: Runtime, definition: Workflow, trigger: Trigger
+) -> None:
     secret = _configured(trigger.params, "secret")
     token = _configured(trigger.params, "token")
     if secret is None and token is None:
         authenticator: auth.Authenticator = request.app.state.auth
-        auth.check(authenticator.principal(request), "manager")
+        auth.check(await authenticator.principal(request), "manager")
         return
     if secret is not None:
-        signature = request.headers.get(webhook.SIGNATURE_HEADER)
-        if not webhook.verify_signature(secret.encode(), body, signature):
-            problem = "is missing" if signature is None else "does not match the body"
-            raise ApiError(401, f"the {webhook.SIGNATURE_HEADER} signature {problem}")
+        where = f"{definition.name}/{trigger.name}"
+        await _check_signature(request, body, secret, runtime, where, _scheme(trigger, where))
     if token is not None:
         given = request.headers.get(TOKEN_HEADER) or request.query_params.get("token")
         if not webhook.verify_token(token, given):
@@ -168,6 +169,44 @@ async def _with_secrets(runtime: Runtime, trigger: Trigger) -> Trigger:
         if name is not None and name in values:
             params[key] = values[name]
     return replace(trigger, params=params)
+async def _check_signature(
+    request: Request, body: bytes, secret: str, runtime: Runtime, where: str, scheme: str | None
+) -> None:
+    """The timestamped signature when one is sent (or when the trigger demands it), else
+    the GitHub one. A timestamped one is recorded as a fire of the trigger's signatures:
+    the same pair again is a replay (409), on every server sharing the store."""
+    headers = request.headers
+    if scheme != "timestamped" and webhook.TIMESTAMPED_HEADER not in headers:
+        signature = headers.get(webhook.SIGNATURE_HEADER)
+        if not webhook.verify_signature(secret.encode(), body, signature):
+            problem = "is missing" if signature is None else "does not match the body"
+            raise ApiError(401, f"the {webhook.SIGNATURE_HEADER} signature {problem}")
+        return
+    now = runtime.clock.now()
+    try:
+        seen = webhook.verify_timestamped(
+            secret.encode(),
+            body,
+            headers.get(webhook.TIMESTAMP_HEADER),
+            headers.get(webhook.TIMESTAMPED_HEADER),
+            now,
+        )
+    except webhook.BadSignature as exc:
+        only = " (this webhook takes only timestamped signatures)" if scheme else ""
+        raise ApiError(401, f"{exc}{only}") from exc
+    if not await runtime.store.record_fire(f"hook-signature:{where}", seen, now):
+        raise Conflict(
+            f"this signed delivery was received already (same {webhook.TIMESTAMP_HEADER} "
+            f"and {webhook.TIMESTAMPED_HEADER}): a replay; sign each delivery afresh"
+        )
+
+
+def _scheme(trigger: Trigger, where: str) -> str | None:
+    try:
+        return webhook.signature_scheme(trigger.params)
+    except ValueError as exc:
+        log.error("webhook %s: %s", where, exc)
+        raise ApiError(500, f"the webhook {where} is misconfigured: {exc}") from exc
 
 
 def _configured(params: Mapping[str, Any], name: str) -> str | None:

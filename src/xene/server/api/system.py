@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from xene.server.api import models
-from xene.server.api.deps import VIEWER, RuntimeDep
+from xene.server import auth
+from xene.server.api import deps, models
+from xene.server.api.deps import RuntimeDep
+from xene.server.runtime import Runtime
 
 router = APIRouter(tags=["system"])
 
@@ -30,12 +32,28 @@ async def ready(runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse({"status": "not ready"}, status_code=503)
 
 
+_VIEWER = auth.require("viewer")
+
+
+async def metrics_reader(request: Request) -> None:
+    """A viewer token, unless the server runs with `--metrics-public`."""
+    runtime: Runtime = request.app.state.runtime
+    if not runtime.config.metrics_public:
+        await _VIEWER(request)
+
+
 @router.get(
     "/metrics",
     response_class=Response,
-    dependencies=[VIEWER],
-    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+    dependencies=[Depends(metrics_reader)],
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
+        401: deps.ERRORS[401],
+        403: deps.ERRORS[403],
+    },
 )
 async def metrics(runtime: RuntimeDep) -> Response:
-    """Runs, nodes, queue depth, active runs, trigger fires, webhook latency."""
+    """Runs, nodes, queue depth, active runs, trigger fires, webhook latency. Needs a
+    viewer token (`Authorization: Bearer <token>`) unless the server runs with
+    `--metrics-public`."""
     return Response(runtime.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
+from xene.errors import InvalidDefinition, Problem
+from xene.server import redact
 from xene.server.api import deps, models
 from xene.server.api.deps import MANAGER, VIEWER, RuntimeDep
-from xene.spec.ir import Pipeline, Workflow
+from xene.spec.ir import Location, Pipeline, Workflow
 from xene.store.base import AppliedWorkflow, BreakerState
 
 router = APIRouter(prefix="/api/v1", tags=["workflows"], responses=deps.ERRORS)
 
 MODES = {"pause": "paused", "resume": "active", "drain": "draining", "stop": "stopped"}
-MASKED = ("secret", "token", "password")
+PLACEHOLDER_APPLIED = (
+    '"***" is how Xene shows a hidden value, not a value: put the real one here (the '
+    "text `xene get` and the API give has its secrets and tokens hidden)"
+)
 
 
 @router.post(
@@ -39,6 +44,7 @@ async def apply_workflow(
 ) -> models.AppliedOut:
     """Create or update a workflow; its triggers converge to the new definition."""
     text, name = await deps.definition_text(request, filename)
+    _refuse_placeholders(text, name)
     applied = await runtime.apply(text, name)
     created = applied.changed and applied.workflow.version == 1
     response.status_code = 201 if created else 200
@@ -66,7 +72,9 @@ async def list_workflows(runtime: RuntimeDep) -> models.WorkflowListOut:
 
 @router.get("/workflows/{name}", response_model=models.WorkflowOut, dependencies=[VIEWER])
 async def get_workflow(name: str, runtime: RuntimeDep) -> models.WorkflowOut:
-    """The applied definition, its pipelines with their triggers and modes."""
+    """The applied definition, its pipelines with their triggers and modes. Credentials
+    (secrets, tokens, passwords: in trigger params, in `envs`, anywhere in the text) are
+    shown as `***`, to every role."""
     applied, definition = await runtime.workflow(name)
     modes = await runtime.store.pipeline_modes(name)
     answer = _workflow(applied, definition, modes)
@@ -139,7 +147,7 @@ def _workflow(
             mode=modes.get(p.name, "active"),
             triggers=[
                 models.TriggerOut(
-                    name=t.name, type=t.type, enabled=t.enabled, params=masked(t.params)
+                    name=t.name, type=t.type, enabled=t.enabled, params=redact.masked(t.params)
                 )
                 for t in (triggers[name] for name in p.triggers if name in triggers)
             ],
@@ -153,7 +161,7 @@ def _workflow(
         format=applied.format,
         filename=applied.filename,
         description=definition.description,
-        text=applied.text,
+        text=redact.redact_text(applied.text),
         pipelines=pipelines,
     )
 
@@ -171,5 +179,9 @@ def _breaker(pipeline: Pipeline, state: BreakerState | None) -> models.BreakerOu
     )
 
 
-def masked(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: "***" if k.lower() in MASKED else v for k, v in params.items()}
+def _refuse_placeholders(text: str, filename: str) -> None:
+    """A redacted text applied back would make `***` the webhook's secret: refuse it."""
+    found = redact.placeholders(text)
+    if found:
+        problems = [Problem(Location(filename, f.line, f.path), PLACEHOLDER_APPLIED) for f in found]
+        raise InvalidDefinition(problems)
