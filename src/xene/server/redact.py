@@ -33,6 +33,7 @@ _SUFFIXES = ("_secret", "_token", "_password", "_passwd", "_api_key", "_apikey",
 _REFERENCE = re.compile(r"\$\{\s*secrets\.[\w.-]+\s*\}")
 _PROPERTIES = re.compile(r"(?:[&!]\S*\s+)*")
 """An anchor (`&a`) and a tag (`!!str`) before a scalar's value."""
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 UNREADABLE = "# the definition is not shown: it could not be read to hide its credentials\n"
 
 
@@ -114,7 +115,8 @@ def credentials(text: str) -> Iterator[Found]:
             found = _scalar(text, event, path)
             if event.anchor:
                 anchors[event.anchor] = found
-            if credential and _hidden(event.value):
+            plain_null = event.style is None and event.value in _NULLS
+            if credential and not plain_null and _hidden(event.value):
                 yield found
             top.took()
         elif isinstance(event, yaml.AliasEvent):
