@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from xene.triggers import webhook
 from xene.triggers.base import TriggerEvent
 from xene.triggers.controller import (
     SourceFactory,
@@ -31,7 +32,11 @@ async def start_triggers(runtime: Runtime) -> TriggerController:
 
 def trigger_problems(runtime: Runtime, name: str, definition: Workflow) -> list[str]:
     """Why a workflow's triggers cannot run here (a path outside the roots, ...)."""
-    return check_triggers([(name, definition)], _factory(runtime))
+    problems = check_triggers([(name, definition)], _factory(runtime))
+    for trigger in definition.triggers:
+        if trigger.type in ("webhook", "default"):
+            problems.extend(f"{trigger.loc}: {p}" for p in webhook.param_problems(trigger.params))
+    return problems
 
 
 def _factory(runtime: Runtime) -> SourceFactory:

@@ -126,6 +126,17 @@ def signature_scheme(params: Mapping[str, Any]) -> str | None:
     raise ValueError(f"signature is {value!r}: the only value is timestamped (or leave it out)")
 
 
+def param_problems(params: Mapping[str, Any]) -> list[str]:
+    """What is wrong with a webhook trigger's `signature` param, if anything."""
+    try:
+        scheme = signature_scheme(params)
+    except ValueError as exc:
+        return [str(exc)]
+    if scheme and params.get("secret") is None and params.get("secret_env") is None:
+        return [f"signature: {scheme} needs a secret (or secret_env) to check it with"]
+    return []
+
+
 def verify_token(expected: str, given: str | None) -> bool:
     """Is `given` the configured token? Constant time; an empty `expected` never matches."""
     if not expected or given is None:
