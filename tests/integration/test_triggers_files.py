@@ -7,10 +7,13 @@ to assert: each test waits for the real filesystem event it expects.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from xene.spec.ir import Trigger
 from xene.triggers.base import TriggerEvent
@@ -120,3 +123,26 @@ async def test_cancelling_stops_the_watch_promptly(tmp_path: Path) -> None:
     done, _ = await asyncio.wait([task], timeout=2.0)
     assert done
     assert task.cancelled()
+
+
+async def test_a_symlink_out_of_the_root_fires_nothing_and_is_logged_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (root / "link").symlink_to(outside, target_is_directory=True)
+    secret = outside / "secret.txt"
+    seen_through_link = root / "link" / "secret.txt"
+    with caplog.at_level(logging.WARNING, "xene.triggers.files"):
+        async with watch(root, root) as watching:
+            for round_ in range(2):
+                secret.write_text(f"change {round_}")
+                # After the link's change in path order: seen, it was handled first.
+                marker = root / f"zz-marker-{round_}.txt"
+                marker.write_text("x")
+                await watching.event(marker, "created")
+    assert [e for e in watching.events if e.input["path"] == str(seen_through_link)] == []
+    warnings = [r.getMessage() for r in caplog.records if str(seen_through_link) in r.getMessage()]
+    assert len(warnings) == 1
+    assert "outside the filesystem roots" in warnings[0]

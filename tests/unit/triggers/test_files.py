@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +112,37 @@ async def test_a_path_that_does_not_exist_fails_when_run(root: Path) -> None:
 
     with pytest.raises(FileNotFoundError, match="does not exist"):
         await source.run(emit)
+
+
+async def changes(source: FileTrigger, *paths: Path) -> list[Any]:
+    """The inputs the trigger emits for a `created` change of each path."""
+    emitted: list[Any] = []
+
+    async def emit(event: TriggerEvent) -> None:
+        emitted.append(event.input)
+
+    for path in paths:
+        await source._changed("created", path, emit)
+    return emitted
+
+
+async def test_a_symlink_to_elsewhere_in_the_roots_still_fires(root: Path) -> None:
+    (root / "archive").mkdir()
+    (root / "inbox" / "old").symlink_to(root / "archive", target_is_directory=True)
+    source = FileTrigger.from_trigger("wf", watching(root / "inbox"), [root])
+    through_link = root / "inbox" / "old" / "a.csv"
+    assert await changes(source, through_link) == [{"path": str(through_link), "event": "created"}]
+
+
+async def test_a_change_resolving_out_of_the_roots_is_dropped_and_warned_once(
+    root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (root / "inbox" / "out").symlink_to(root.parent / "elsewhere", target_is_directory=True)
+    (root / "inbox" / "passwd").symlink_to(root.parent / "elsewhere" / "passwd")
+    source = FileTrigger.from_trigger("wf", watching(root / "inbox"), [root])
+    out, passwd = root / "inbox" / "out" / "x.csv", root / "inbox" / "passwd"
+    with caplog.at_level(logging.WARNING, "xene.triggers.files"):
+        assert await changes(source, out, out, passwd, passwd, out) == []
+    assert [r.levelno for r in caplog.records] == [logging.WARNING, logging.WARNING]
+    first, second = (r.getMessage() for r in caplog.records)
+    assert (str(out) in first, str(passwd) in second) == (True, True)
