@@ -321,9 +321,11 @@ def test_a_token_opens_a_server_with_auth_and_its_role_limits_it(
     xene_home: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    viewer = run_main(capsys, "token", "create", "--role", "viewer", "--name", "bob").out.strip()
-    manager = run_main(capsys, "token", "create", "--role", "manager", "--name", "al").out.strip()
-    with serving(f"sqlite:///{tmp_path}/auth.db", auth=True) as server:
+    store = f"sqlite:///{tmp_path}/auth.db"  # the server's: it knows the tokens made on it
+    made = ("token", "create", "--store", store, "--role")
+    viewer = run_main(capsys, *made, "viewer", "--name", "bob").out.strip()
+    manager = run_main(capsys, *made, "manager", "--name", "al").out.strip()
+    with serving(store, auth=True) as server:
         assert httpx.get(f"{server.url}/api/v1/runs").status_code == 401
         bearer = {"Authorization": f"Bearer {viewer}"}
         assert httpx.get(f"{server.url}/api/v1/runs", headers=bearer).status_code == 200
