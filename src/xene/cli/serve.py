@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 from typing import Any
 
@@ -24,6 +25,22 @@ previous one left unfinished. Several servers may share one PostgreSQL store.
 SIGTERM or Ctrl-C: the server takes no more work, lets running steps finish within
 --grace seconds, and leaves every unfinished run to be resumed.
 """
+
+
+_QUERY_TOKEN = re.compile(r"([?&]token=)[^&\s]*", re.IGNORECASE)
+
+
+class HideQueryTokens(logging.Filter):
+    """uvicorn logs each request's path with its query: a webhook's `?token=` must not
+    reach the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and any(isinstance(a, str) and "token=" in a for a in args):
+            record.args = tuple(
+                _QUERY_TOKEN.sub(r"\1***", a) if isinstance(a, str) else a for a in args
+            )
+        return True
 
 
 def add_parser(commands: Any) -> None:
@@ -143,6 +160,7 @@ async def serve(config: Any) -> int:
             timeout_graceful_shutdown=int(config.grace_s) + 5,
         )
     )
+    logging.getLogger("uvicorn.access").addFilter(HideQueryTokens())
     scheme = "https" if config.tls_cert else "http"
     print(f"xene serving on {scheme}://{config.host}:{config.port}", file=sys.stderr)
     try:
