@@ -57,6 +57,15 @@ Exit codes: 0 revoked, 1 the server refused, 2 no such token.
 Example:
   xene token revoke 01jd5x
 """
+STORE_HELP = (
+    "the store the server uses, on the server's machine: sqlite:///path/to/xene.db or "
+    "postgresql://user@host/db (default: $XENE_STORE, else sqlite:///$XENE_HOME/xene.db)"
+)
+SERVER_HELP = (
+    "ask this server instead, e.g. http://127.0.0.1:6060, with an admin token from "
+    "$XENE_TOKEN or `token:` in $XENE_HOME/config.yaml (default: $XENE_SERVER, else "
+    "`server:` in that file, unless --store or $XENE_STORE is given)"
+)
 NEVER_WARNING = (
     "WARNING: this admin token NEVER expires. Whoever holds it can do anything on the "
     "server until it is revoked: `xene token revoke {id}`. Keep it out of scripts and "
@@ -91,7 +100,7 @@ def add_parser(commands: Any) -> None:
     )
     create.set_defaults(handler=lambda args: stores.run_command(lambda: _create(args)))
     listing = _action(
-        actions, "list", "list the tokens made (never their values)", LIST_DESCRIPTION
+        actions, "list", "list the tokens: ids, names, roles, states", LIST_DESCRIPTION
     )
     listing.add_argument("--json", action="store_true", help="print the records as JSON")
     listing.set_defaults(handler=lambda args: stores.run_command(lambda: _list(args)))
@@ -107,7 +116,8 @@ def _action(actions: Any, name: str, help_text: str, description: str) -> Any:
         description=description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    stores.add_store_option(parser)
+    parser.add_argument("--store", metavar="URL", default=None, help=STORE_HELP)
+    stores.add_server_option(parser, SERVER_HELP)
     return parser
 
 
@@ -126,7 +136,8 @@ async def _create(args: argparse.Namespace) -> int:
     else:
         lasts = f"valid until {stores.when(record.expires_at)}"
     print(
-        f"a {record.role} token for {record.name}, id {record.id} ({lasts}); use it with: "
+        f"{_article(record.role)} {record.role} token for {record.name}, id {record.id} "
+        f"({lasts}); use it with: "
         "export XENE_TOKEN=<the token above>",
         file=sys.stderr,
     )
@@ -169,6 +180,10 @@ async def _revoke(args: argparse.Namespace) -> int:
     print(f"revoked token {record.id} ({record.name}, {record.role})")
     print("every server on the store refuses it within 5 seconds", file=sys.stderr)
     return stores.EXIT_OK
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def _json(record: TokenRecord, now: float) -> dict[str, Any]:

@@ -142,7 +142,7 @@ def _scalar(text: str, event: yaml.ScalarEvent, path: str) -> Found:
     return Found(value_start, end, event.start_mark.line + 1, path, event.value)
 
 
-def redact_text(text: str, filename: str = "") -> str:
+def redact_text(text: str) -> str:
     """The text with every credential value replaced by `"***"` (same lines). A text
     that YAML cannot read (rare JSON) is shown as JSON, re-rendered, credentials masked."""
     try:

@@ -59,9 +59,14 @@ def test_json_stays_json() -> None:
         {"name": "f", "triggers": [{"id": "in", "type": "webhook", "params": {"token": "t1"}}]},
         indent=2,
     )
-    shown = redact_text(text, "f.json")
+    shown = redact_text(text)
     assert json.loads(shown)["triggers"][0]["params"] == {"token": "***"}
     assert "t1" not in shown
+
+
+def test_json_yaml_cannot_read_is_shown_rendered_again_with_credentials_hidden() -> None:
+    text = json.dumps({"params": {"secret": "x", "n": 1}}, indent="\t")  # tabs: not YAML
+    assert json.loads(redact_text(text)) == {"params": {"secret": "***", "n": 1}}
 
 
 def test_a_secret_given_through_an_anchor_is_hidden_where_the_anchor_is() -> None:

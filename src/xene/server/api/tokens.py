@@ -79,7 +79,10 @@ def _authenticator(request: Request) -> auth.Authenticator:
     "/tokens",
     response_model=TokenOut,
     status_code=201,
-    responses={409: {"model": ErrorOut, "description": "auth is off on this server"}},
+    responses={
+        400: {"model": ErrorOut, "description": "a bad lifetime (or never for a non-admin)"},
+        409: {"model": ErrorOut, "description": "auth is off on this server"},
+    },
 )
 async def create(
     body: TokenIn, request: Request, runtime: deps.RuntimeDep, admin: Admin
