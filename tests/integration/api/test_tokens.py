@@ -130,7 +130,9 @@ async def test_the_list_has_every_record_and_never_a_token(
     store: ServerStore, clock: FakeClock
 ) -> None:
     app, admin = server(store, clock), await admin_of(store, clock)
+    clock.time += 1
     first = (await made(app, admin, role="viewer", name="one")).json()
+    clock.time += 1
     await made(app, admin, role="manager", name="two")
     async with client_of(app, **admin) as client:
         await client.delete(f"/api/v1/tokens/{first['id']}")
