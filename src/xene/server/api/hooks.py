@@ -37,6 +37,10 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": models.ErrorOut, "description": "the body is not what its type says"},
     401: {"model": models.ErrorOut, "description": "the signature or token does not match"},
     500: {"model": models.ErrorOut, "description": "the secret the trigger names is unreadable"},
+    409: {
+        "model": models.ErrorOut,
+        "description": "a timestamped signature seen before (a replay), or a disabled trigger",
+    },
 }
 BODY = {
     "requestBody": {
