@@ -32,8 +32,8 @@ from xene.store.base import (
 from xene.store.memory_breaker import MemoryBreakerOps
 from xene.store.memory_secrets import MemorySecretOps
 from xene.store.memory_server import MemoryServerOps
-from xene.store.secrets import StoredSecret
 from xene.store.memory_tokens import MemoryTokenOps
+from xene.store.secrets import StoredSecret
 from xene.store.tokens import TokenRecord
 
 

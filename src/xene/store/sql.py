@@ -1,8 +1,8 @@
 """`SqlStore`: the Store over SQL, shared by SQLite and PostgreSQL.
 
 The logic is in transactions (sql_runs, sql_approvals, sql_machines, sql_server,
-sql_secrets, sql_tokens; see txn.py) written once over named queries (queries/*.sql). A subclass only
-says how to run a transaction (`_run`) and how to close.
+sql_breaker, sql_secrets, sql_tokens; see txn.py) written once over named queries
+(queries/*.sql). A subclass only says how to run a transaction (`_run`) and how to close.
 """
 
 from __future__ import annotations

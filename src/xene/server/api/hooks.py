@@ -173,6 +173,8 @@ async def _with_secrets(runtime: Runtime, trigger: Trigger) -> Trigger:
         if name is not None and name in values:
             params[key] = values[name]
     return replace(trigger, params=params)
+
+
 async def _check_signature(
     request: Request, body: bytes, secret: str, runtime: Runtime, where: str, scheme: str | None
 ) -> None:

@@ -328,6 +328,7 @@ DELETE FROM secrets WHERE name = ?
 -- name: rekey_secret
 -- Compare-and-set: only while the secret still holds the ciphertext that was re-encrypted.
 UPDATE secrets SET ciphertext = ?, key_id = ? WHERE name = ? AND ciphertext = ?
+
 -- name: insert_token
 INSERT INTO tokens (id, name, role, created_at, expires_at, created_by, revoked_at)
 VALUES (?, ?, ?, ?, ?, ?, ?)
