@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.integration.api.conftest import apply, client_of, shell_workflow, trigger, wait_run
-from xene.server import auth
+from tests.integration.api.conftest import bearer as recorded_bearer
 from xene.server.api import create_app
 from xene.server.config import ServerConfig
 from xene.server.runtime import Runtime
@@ -25,8 +25,9 @@ VALUE = "sk-live-7c1f9a2e4b8d"
 HOOK = "hook-signing-value-42"
 
 
-def bearer(role: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {auth.create_token(JWT, role, f'{role}-token')}"}
+async def bearer(app: FastAPI, role: str) -> dict[str, str]:
+    """A token of `role` recorded in the app's store (a server accepts no other)."""
+    return await recorded_bearer(app.state.runtime.store, role, secret=JWT)
 
 
 @pytest.fixture
@@ -42,14 +43,14 @@ async def put(client: httpx.AsyncClient, name: str, value: str) -> httpx.Respons
 
 
 async def test_an_admin_sets_a_secret_and_the_answer_holds_no_value(guarded: FastAPI) -> None:
-    async with client_of(guarded, **bearer("admin")) as admin:
+    async with client_of(guarded, **(await bearer(guarded, "admin"))) as admin:
         created = await put(admin, "API_KEY", VALUE)
         replaced = await put(admin, "API_KEY", VALUE + "2")
         listed = await admin.get("/api/v1/secrets")
     assert (created.status_code, created.json()) == (201, {"name": "API_KEY", "created": True})
     assert (replaced.status_code, replaced.json()["created"]) == (200, False)
     (secret,) = listed.json()["secrets"]
-    assert (secret["name"], secret["set_by"]) == ("API_KEY", "admin-token")
+    assert (secret["name"], secret["set_by"]) == ("API_KEY", "a-admin")
     assert VALUE not in created.text + replaced.text + listed.text
 
 
@@ -57,9 +58,9 @@ async def test_an_admin_sets_a_secret_and_the_answer_holds_no_value(guarded: Fas
 async def test_viewers_and_managers_cannot_write_secrets_but_may_list_names(
     guarded: FastAPI, role: str
 ) -> None:
-    async with client_of(guarded, **bearer("admin")) as admin:
+    async with client_of(guarded, **(await bearer(guarded, "admin"))) as admin:
         await put(admin, "API_KEY", VALUE)
-    async with client_of(guarded, **bearer(role)) as client:
+    async with client_of(guarded, **(await bearer(guarded, role))) as client:
         refused_set = await put(client, "API_KEY", "mine now")
         refused_delete = await client.delete("/api/v1/secrets/API_KEY")
         listed = await client.get("/api/v1/secrets")
@@ -75,7 +76,7 @@ async def test_no_token_reads_even_the_names(guarded: FastAPI) -> None:
 
 
 async def test_an_admin_deletes_a_secret_once(guarded: FastAPI) -> None:
-    async with client_of(guarded, **bearer("admin")) as admin:
+    async with client_of(guarded, **(await bearer(guarded, "admin"))) as admin:
         await put(admin, "API_KEY", VALUE)
         assert (await admin.delete("/api/v1/secrets/API_KEY")).status_code == 204
         again = await admin.delete("/api/v1/secrets/API_KEY")
@@ -85,7 +86,7 @@ async def test_an_admin_deletes_a_secret_once(guarded: FastAPI) -> None:
 
 
 async def test_a_bad_name_or_an_empty_value_is_400_and_sets_nothing(guarded: FastAPI) -> None:
-    async with client_of(guarded, **bearer("admin")) as admin:
+    async with client_of(guarded, **(await bearer(guarded, "admin"))) as admin:
         bad_name = await put(admin, "bad-name", VALUE)
         empty = await put(admin, "EMPTY", "")
         listed = await admin.get("/api/v1/secrets")
