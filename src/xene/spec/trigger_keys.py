@@ -20,7 +20,17 @@ MANIFEST_TYPES = ("default", "webhook", "cron", "manual", "filesystem")
 NOT_YET = ("queue", "kafka", "memory")
 """Types the original formats name that no trigger of Xene implements yet."""
 
-_WEBHOOK = ("path", "secret", "secret_env", "token", "token_env", "method", "host", "port")
+_WEBHOOK = (
+    "path",
+    "secret",
+    "secret_env",
+    "token",
+    "token_env",
+    "signature",
+    "method",
+    "host",
+    "port",
+)
 """`host`, `port` and `method` are XERV's: Xene serves every webhook on its own port."""
 _FILESYSTEM = ("path", "events", "recursive", "pattern")
 FLOW_PARAMS: Mapping[str, tuple[str, ...]] = {

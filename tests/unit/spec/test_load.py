@@ -43,7 +43,7 @@ FIRST_PROBLEM = {
     "secret: ...})",
     "trigger-params-typo.flow.yaml": '8: triggers[0].params.secert: unknown key "secert" in '
     'params of webhook trigger "hook"; did you mean "secret"? (known keys: host, method, path, '
-    "port, secret, secret_env, token, token_env)",
+    "port, secret, secret_env, signature, token, token_env)",
     "unknown-dependency.yaml": "17: spec.pipelines.build.tasks.test.dependencies[0]: unknown task "
     '"lnt" (pipeline "build", task "test"); known tasks: lint, setup',
     "unknown-format.yaml": "1: the file has none of the keys kind, nodes or state_machine",
