@@ -70,7 +70,7 @@ def test_a_typo_in_flow_webhook_params_is_refused_with_the_closest_key(errors: E
     assert errors(flow("{id: hook, type: webhook, params: {secert: s}}")) == [
         'wf.yaml:2: triggers[0].params.secert: unknown key "secert" in params of webhook '
         'trigger "hook"; did you mean "secret"? (known keys: host, method, path, port, secret, '
-        "secret_env, token, token_env)"
+        "secret_env, signature, token, token_env)"
     ]
 
 
@@ -116,8 +116,8 @@ def test_params_under_a_manifest_trigger_is_refused_naming_its_keys(errors: Erro
 def test_a_typo_in_a_manifest_trigger_key_is_refused(errors: Errors) -> None:
     assert errors(manifest("{type: webhook, tokn: t}")) == [
         'wf.yaml:6: spec.triggers.t.tokn: unknown key "tokn" in webhook trigger "t"; did you '
-        'mean "token"? (known keys: host, method, path, port, secret, secret_env, token, '
-        "token_env)"
+        'mean "token"? (known keys: host, method, path, port, secret, secret_env, signature, '
+        "token, token_env)"
     ]
 
 
