@@ -154,3 +154,42 @@ async def test_sqlite_and_postgres_schemas_have_the_same_tables_and_columns(
 ) -> None:
     await (await open_store(f"sqlite:///{tmp_path / 'x.db'}")).close()
     assert _sqlite_columns(tmp_path / "x.db") == _postgres_columns(pg_database)
+
+
+async def test_scoping_idempotency_keys_keeps_every_run_and_what_refers_to_it(
+    empty_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.store.factories import chunk, new_run, node, step, suspension
+    from xene.store.base import Batch
+
+    real = sqlfiles.load_migrations
+    monkeypatch.setattr(
+        sqlfiles, "load_migrations", lambda d: [m for m in real(d) if m.version < 5]
+    )
+    before = await open_store(empty_url)
+    assert isinstance(before, SqlStore)
+    scoped = "(workflow, pipeline, idempotency_key)"  # the insert as it was before 0005
+    before._q["insert_run"] = before._q["insert_run"].replace(scoped, "(idempotency_key)")
+    run = new_run(idempotency_key="order-7")
+    await before.create_run(run)
+    batch = Batch(
+        nodes=[node("build")],
+        steps=[step("build", 0)],
+        logs=[chunk(run.id, "build", "compiling")],
+        suspensions=[suspension(run.id, "hook-7")],
+    )
+    await before.commit(run.id, batch)
+    await before.close()
+    monkeypatch.setattr(sqlfiles, "load_migrations", real)
+    store = await open_store(empty_url)
+    try:
+        stored = await store.get_run(run.id)
+        assert stored is not None
+        assert [s.name for s in stored.record.nodes["build"].steps] == ["step0"]
+        assert [c.lines for c in await store.read_logs(run.id)] == [("compiling",)]
+        assert await store.get_suspension("hook-7") is not None
+        assert await store.create_run(new_run(idempotency_key="order-7")) == (run.id, False)
+        other = new_run(idempotency_key="order-7", workflow="billing")
+        assert await store.create_run(other) == (other.id, True)
+    finally:
+        await store.close()

@@ -17,6 +17,8 @@ from xene.core.states import State
 from xene.store.base import (
     LogChunk,
     MachineInstance,
+    RetriedNode,
+    RunRetry,
     RunSource,
     RunSummary,
     StoredRun,
@@ -68,6 +70,29 @@ def stored_run(data: dict[str, Any], summary: RunSummary | None) -> StoredRun:
         owner=data.get("owner", ""),
         lease_until=float(data.get("lease_until") or 0.0),
         idempotency_key=data.get("idempotency_key"),
+        retries=tuple(run_retry(r) for r in data.get("retries") or ()),
+    )
+
+
+def run_retry(data: dict[str, Any]) -> RunRetry:
+    nodes = tuple(
+        RetriedNode(
+            key=n["key"],
+            state=n["state"],
+            attempt=int(n["attempt"]),
+            error=n.get("error"),
+            started_at=n.get("started_at"),
+            ended_at=n.get("ended_at"),
+        )
+        for n in data.get("nodes") or ()
+    )
+    return RunRetry(
+        number=int(data["number"]),
+        by=data["by"],
+        at=float(data["at"]),
+        from_node=data.get("from_node"),
+        log_seq=int(data["log_seq"]),
+        nodes=nodes,
     )
 
 

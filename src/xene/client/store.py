@@ -18,6 +18,7 @@ from xene.client.errors import ApiError, NotRemote
 from xene.client.settings import Target
 from xene.store.base import (
     Batch,
+    IdKind,
     LogChunk,
     MachineInstance,
     NewRun,
@@ -93,6 +94,22 @@ class RemoteStore:
 
     async def delete_runs(self, ended_before: float) -> int:
         raise NotRemote("deleting runs (`xene gc`)")
+
+    async def find_ids(self, kind: IdKind, prefix: str, limit: int = 3) -> list[str]:
+        """Runs: the server's newest runs below `prefix~` (ids sort as text; ULIDs are
+        uppercase); hooks: among every suspension; instances: the server resolves it."""
+        wanted = prefix.lower()
+        if kind == "instance":
+            found = await self.get_instance(prefix)
+            return [] if found is None else [found.id]
+        if kind == "hook":
+            ids = [s.hook_id for s in await self.list_suspensions(pending=False)]
+        else:
+            ids = []
+            for start in dict.fromkeys((prefix.upper(), prefix)):
+                page = await self.list_runs(RunFilter(limit=limit, before=start + "~"))
+                ids += [r.id for r in page]
+        return sorted({i for i in ids if i.lower().startswith(wanted)})[:limit]
 
     # -- approvals ----------------------------------------------------------------------
     async def list_suspensions(self, *, pending: bool = True) -> list[Suspension]:

@@ -28,6 +28,7 @@ from xene.store.base import (
     AppliedWorkflow,
     Batch,
     NewRun,
+    RunRetry,
     RunRow,
     RunSource,
     ServerStore,
@@ -316,10 +317,21 @@ class Runtime:
             row = RunRow(run_id, "Cancelled", "cancelled on request", stored.record.started_at, now)
             await self.store.commit(run_id, Batch(run=row))
 
-    async def retry(self, run_id: str) -> None:
-        if not await self.store.retry_run(run_id):
-            raise Conflict(f"run {run_id} did not end in Error or Cancelled: nothing to retry")
+    async def retry(self, run_id: str, by: str = "", from_node: str | None = None) -> RunRetry:
+        from xene.service import runs
+
+        stored = await self.store.get_run(run_id)
+        if stored is None:
+            raise NotFound(f"no run {run_id!r}")
+        try:
+            request = runs.retry_request(stored, by, self.clock.now(), from_node)
+            done = await runs.retry(self.store, stored, request)
+        except runs.UnknownNode as exc:
+            raise NotFound(str(exc)) from exc
+        except runs.NotRetryable as exc:
+            raise Conflict(str(exc)) from exc
         self.agent.wake()
+        return done
 
     async def decide(
         self, hook: str, decision: str, data: Any = None, reason: str = ""

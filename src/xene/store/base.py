@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from xene.core.records import RunRecord
 from xene.core.states import State
@@ -165,6 +165,49 @@ class RunSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class RetriedNode:
+    """A node as it was when a retry set it to run again."""
+
+    key: str
+    state: str
+    attempt: int
+    error: str | None
+    started_at: float | None
+    ended_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunRetry:
+    """One retry of a run: who asked for it and when, and the nodes it ran again."""
+
+    number: int
+    """1 for the run's first retry."""
+    by: str
+    """The OS user (`xene retry` on a store), or the token's name (through a server)."""
+    at: float
+    from_node: str | None
+    """`--from NODE`; None: the nodes that had not succeeded."""
+    log_seq: int
+    """The run's last log chunk when it was retried: later chunks are of the retry."""
+    nodes: tuple[RetriedNode, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryRequest:
+    """What `ServerStore.retry_run` is asked to do."""
+
+    by: str
+    at: float
+    nodes: tuple[str, ...]
+    """Keys of the nodes to run again: they go back to `NotExecuted`, their attempt kept
+    (so attempt numbers go on counting); every other node is replayed."""
+    from_node: str | None = None
+    owner: str = ""
+    """Who executes the retried run: "" (queued for an agent), or the retrying process."""
+    lease_until: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class StoredRun:
     """A run as the store has it: the record tree, where it came from, who runs it."""
 
@@ -173,6 +216,8 @@ class StoredRun:
     owner: str
     lease_until: float
     idempotency_key: str | None
+    retries: tuple[RunRetry, ...] = ()
+    """Oldest first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +234,8 @@ class AppliedWorkflow:
     """1 when first applied, one more each time a different text is applied."""
     applied_at: float
 
+
+IdKind = Literal["run", "hook", "instance"]
 
 PipelineMode = str
 """`active` (triggers fire), `paused` (triggers do not fire; manual runs are refused),
@@ -228,8 +275,8 @@ class Store(Protocol):
 
     # -- runs ---------------------------------------------------------------------------
     async def create_run(self, run: NewRun) -> tuple[str, bool]:
-        """Insert a run; with an idempotency key already used, return that run's id and
-        False instead."""
+        """Insert a run; with an idempotency key already used by a run of the same
+        workflow and pipeline, return that run's id and False instead."""
 
     async def commit(self, run_id: str, batch: Batch) -> None:
         """Apply one batch of changes of a run atomically."""
@@ -258,6 +305,11 @@ class Store(Protocol):
 
     async def delete_runs(self, ended_before: float) -> int:
         """Delete finished runs that ended before the time, with everything they hold."""
+
+    async def find_ids(self, kind: IdKind, prefix: str, limit: int = 3) -> list[str]:
+        """Ids of runs, hooks or state-machine instances that start with `prefix`,
+        ignoring case (ULIDs are uppercase; people paste them lowercase); at most
+        `limit`, in id order."""
 
     # -- approvals ----------------------------------------------------------------------
     async def list_suspensions(self, *, pending: bool = True) -> list[Suspension]: ...
@@ -343,11 +395,11 @@ class ServerStore(Store, SecretStore, TokenStore, Protocol):
         oldest first; never a Suspended or finished run. Safe under concurrency
         (FOR UPDATE SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite)."""
 
-    async def retry_run(self, run_id: str) -> bool:
-        """A run that ended Error or Cancelled: its failed, cancelled and not-executed
-        nodes are forgotten (their records deleted), its state goes back to
-        `WaitingForExecutor`, unowned, error cleared; finished nodes stay and are replayed.
-        False if the run is unknown or did not end that way."""
+    async def retry_run(self, run_id: str, request: RetryRequest) -> RunRetry | None:
+        """A run that ended Error or Cancelled (compare-and-set): the nodes named go back
+        to `NotExecuted` with their steps (attempts kept), the retry is recorded, and the
+        run goes back to `WaitingForExecutor`, owned as asked, its error and cancel
+        request cleared. None if the run is unknown or did not end that way."""
 
     async def requeue_run(self, run_id: str) -> bool:
         """A Suspended run whose decision came: back to `WaitingForExecutor`, unowned."""

@@ -7,6 +7,7 @@ and row conversions (rows.py), so what comes back is what SQL would give back.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,12 +19,14 @@ from xene.store.base import (
     AppliedWorkflow,
     Batch,
     BreakerState,
+    IdKind,
     LogChunk,
     MachineInstance,
     NewRun,
     NodeRow,
     PipelineMode,
     RunFilter,
+    RunRetry,
     RunSummary,
     StepRow,
     StoredRun,
@@ -48,6 +51,7 @@ class _Run:
     owner: str = ""
     lease_until: float = 0.0
     cancel_requested: bool = False
+    retries: list[RunRetry] = field(default_factory=list)
     nodes: dict[str, NodeRow] = field(default_factory=dict)
     steps: dict[tuple[str, int], StepRow] = field(default_factory=dict)
     logs: list[tuple[int, LogChunk, str]] = field(default_factory=list)
@@ -71,7 +75,8 @@ class MemoryStore(MemoryServerOps, MemoryBreakerOps, MemorySecretOps, MemoryToke
 
     def __init__(self) -> None:
         self._runs: dict[str, _Run] = {}
-        self._keys: dict[str, str] = {}
+        self._keys: dict[tuple[str, str, str], str] = {}
+        """(workflow, pipeline, idempotency key) -> run id."""
         self._suspensions: dict[str, Suspension] = {}
         self._fires: dict[tuple[str, str], float] = {}
         self._machines: dict[str, str] = {}
@@ -90,7 +95,7 @@ class MemoryStore(MemoryServerOps, MemoryBreakerOps, MemorySecretOps, MemoryToke
 
     # -- runs ---------------------------------------------------------------------------
     async def create_run(self, run: NewRun) -> tuple[str, bool]:
-        key = run.idempotency_key
+        key = _key(run)
         if key is not None and key in self._keys:
             return self._keys[key], False
         if run.id in self._runs:
@@ -197,11 +202,22 @@ class MemoryStore(MemoryServerOps, MemoryBreakerOps, MemorySecretOps, MemoryToke
             if run.finished and run.ended_at is not None and run.ended_at < ended_before
         ]
         for run_id in old:
-            key = self._runs.pop(run_id).new.idempotency_key
-            self._keys.pop(key or "", None)
+            key = _key(self._runs.pop(run_id).new)
+            if key is not None:
+                self._keys.pop(key, None)
         gone = set(old)
         self._suspensions = {h: s for h, s in self._suspensions.items() if s.run_id not in gone}
         return len(old)
+
+    async def find_ids(self, kind: IdKind, prefix: str, limit: int = 3) -> list[str]:
+        known: dict[str, Iterable[str]] = {
+            "run": self._runs,
+            "hook": self._suspensions,
+            "instance": self._instances,
+        }
+        ids = known[kind]
+        wanted = prefix.lower()
+        return sorted(i for i in ids if i.lower().startswith(wanted))[:limit]
 
     # -- approvals ----------------------------------------------------------------------
     async def list_suspensions(self, *, pending: bool = True) -> list[Suspension]:
@@ -276,6 +292,12 @@ class MemoryStore(MemoryServerOps, MemoryBreakerOps, MemorySecretOps, MemoryToke
         ]
 
 
+def _key(run: NewRun) -> tuple[str, str, str] | None:
+    """Idempotency keys are scoped to the run's workflow and pipeline."""
+    key = run.idempotency_key
+    return None if key is None else (run.workflow, run.pipeline, key)
+
+
 def _json(value: Any) -> Any:
     return rows.loads(rows.dumps(value))
 
@@ -296,4 +318,6 @@ def _stored(run: _Run) -> StoredRun:
     for (key, _), step in sorted(run.steps.items()):
         if key in record.nodes:
             record.nodes[key].steps.append(rows.step_record(step))
-    return StoredRun(record, n.source, run.owner, run.lease_until, n.idempotency_key)
+    return StoredRun(
+        record, n.source, run.owner, run.lease_until, n.idempotency_key, tuple(run.retries)
+    )

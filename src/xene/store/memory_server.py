@@ -7,19 +7,11 @@ import time
 from typing import TYPE_CHECKING
 
 from xene.core.states import State
-from xene.store.base import AppliedWorkflow, BreakerState, NodeRow, PipelineMode
+from xene.store import retries
+from xene.store.base import AppliedWorkflow, BreakerState, PipelineMode, RetryRequest, RunRetry
 
 if TYPE_CHECKING:
     from xene.store.memory import _Run
-
-_RETRYABLE = (State.ERROR.value, State.CANCELLED.value)
-
-
-def _kept_on_retry(node: NodeRow) -> bool:
-    """Successes, and errors taken by an error port: they are replayed, not run again."""
-    if node.state == State.SUCCESS.value:
-        return True
-    return node.state == State.ERROR.value and node.ports_json not in ("", "[]")
 
 
 class MemoryServerOps:
@@ -72,15 +64,26 @@ class MemoryServerOps:
             claimed.append(run_id)
         return claimed
 
-    async def retry_run(self, run_id: str) -> bool:
+    async def retry_run(self, run_id: str, request: RetryRequest) -> RunRetry | None:
         run = self._runs.get(run_id)
-        if run is None or run.state not in _RETRYABLE:
-            return False
-        run.nodes = {key: node for key, node in run.nodes.items() if _kept_on_retry(node)}
-        run.steps = {key: step for key, step in run.steps.items() if key[0] in run.nodes}
-        run.state, run.owner, run.lease_until = State.WAITING.value, "", 0.0
+        if run is None or run.state not in retries.RETRYABLE:
+            return None
+        wanted = set(request.nodes)
+        before = tuple(retries.retried(n) for key, n in run.nodes.items() if key in wanted)
+        for key in wanted & run.nodes.keys():
+            run.nodes[key] = retries.reset_node(run.nodes[key])
+        for at, step in run.steps.items():
+            if at[0] in wanted:
+                run.steps[at] = retries.reset_step(step)
+        log_seq = run.logs[-1][0] if run.logs else 0
+        retry = RunRetry(
+            len(run.retries) + 1, request.by, request.at, request.from_node, log_seq, before
+        )
+        run.retries.append(retry)
+        run.state, run.owner = State.WAITING.value, request.owner
+        run.lease_until = request.lease_until
         run.error, run.ended_at, run.cancel_requested = None, None, False
-        return True
+        return retry
 
     async def requeue_run(self, run_id: str) -> bool:
         run = self._runs.get(run_id)

@@ -11,15 +11,26 @@ import abc
 import time
 from typing import Any, ClassVar, TypeVar
 
-from xene.store import owners, sql_approvals, sql_machines, sql_runs, sql_server, sqlfiles
+from xene.store import (
+    owners,
+    sql_approvals,
+    sql_machines,
+    sql_retries,
+    sql_runs,
+    sql_server,
+    sqlfiles,
+)
 from xene.store.base import (
     AppliedWorkflow,
     Batch,
+    IdKind,
     LogChunk,
     MachineInstance,
     NewRun,
     PipelineMode,
+    RetryRequest,
     RunFilter,
+    RunRetry,
     RunSummary,
     StoredRun,
     Suspension,
@@ -106,6 +117,9 @@ class SqlStore(SqlBreakerOps, SqlSecretOps, SqlTokenOps, abc.ABC):
     async def delete_runs(self, ended_before: float) -> int:
         return await self._run(sql_runs.delete_runs(self._q, ended_before), write=True)
 
+    async def find_ids(self, kind: IdKind, prefix: str, limit: int = 3) -> list[str]:
+        return await self._run(sql_runs.find_ids(self._q, kind, prefix, limit), write=False)
+
     # -- approvals ----------------------------------------------------------------------
     async def list_suspensions(self, *, pending: bool = True) -> list[Suspension]:
         return await self._run(sql_approvals.list_suspensions(self._q, pending), write=False)
@@ -181,8 +195,8 @@ class SqlStore(SqlBreakerOps, SqlSecretOps, SqlTokenOps, abc.ABC):
         txn = sql_server.claim_runs(self._q, owner, limit, lease_until, now, returning=returning)
         return await self._run(txn, write=True)
 
-    async def retry_run(self, run_id: str) -> bool:
-        return await self._run(sql_server.retry_run(self._q, run_id), write=True)
+    async def retry_run(self, run_id: str, request: RetryRequest) -> RunRetry | None:
+        return await self._run(sql_retries.retry_run(self._q, run_id, request), write=True)
 
     async def requeue_run(self, run_id: str) -> bool:
         return await self._run(sql_server.requeue_run(self._q, run_id), write=True)

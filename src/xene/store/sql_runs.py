@@ -7,13 +7,15 @@ from typing import Any
 
 from xene.core.records import RunRecord
 from xene.core.states import State
-from xene.store import rows
+from xene.store import rows, sql_retries
 from xene.store.base import (
     Batch,
+    IdKind,
     LogChunk,
     NewRun,
     NodeRow,
     RunFilter,
+    RunRetry,
     RunSource,
     RunSummary,
     StepRow,
@@ -35,7 +37,7 @@ def create_run(q: Queries, run: NewRun) -> Txn[tuple[str, bool]]:
     )  # fmt: skip
     if inserted.rowcount == 1:
         return run.id, True
-    existing = yield Stmt(q["run_by_key"], (run.idempotency_key,))
+    existing = yield Stmt(q["run_by_key"], (run.workflow, run.pipeline, run.idempotency_key))
     return str(existing.scalar), False
 
 
@@ -101,10 +103,11 @@ def get_run(q: Queries, run_id: str) -> Txn[StoredRun | None]:
         return None
     nodes = yield Stmt(q["run_nodes"], (run_id,))
     steps = yield Stmt(q["run_steps"], (run_id,))
-    return _stored_run(found.rows[0], nodes, steps)
+    retried = yield from sql_retries.run_retries(q, run_id)
+    return _stored_run(found.rows[0], nodes, steps, retried)
 
 
-def _stored_run(run: Row, nodes: Result, steps: Result) -> StoredRun:
+def _stored_run(run: Row, nodes: Result, steps: Result, retried: tuple[RunRetry, ...]) -> StoredRun:
     (id_, workflow, pipeline, state, input_json, error, started, ended,
      path, text, fmt, owner, lease_until, key) = run  # fmt: skip
     record = RunRecord(
@@ -119,7 +122,7 @@ def _stored_run(run: Row, nodes: Result, steps: Result) -> StoredRun:
         if step.node_key in record.nodes:
             record.nodes[step.node_key].steps.append(rows.step_record(step))
     source = RunSource(path=path, text=text, format=fmt, workflow=workflow, pipeline=pipeline)
-    return StoredRun(record, source, owner, lease_until, key)
+    return StoredRun(record, source, owner, lease_until, key, retried)
 
 
 def list_runs(q: Queries, flt: RunFilter) -> Txn[list[RunSummary]]:
@@ -163,6 +166,17 @@ def _chunk(row: Row) -> LogChunk:
 def delete_runs(q: Queries, ended_before: float) -> Txn[int]:
     done = yield Stmt(q["delete_runs"], (ended_before,))
     return done.rowcount
+
+
+_ID_QUERIES = {"run": "run_ids_like", "hook": "hook_ids_like", "instance": "instance_ids_like"}
+
+
+def find_ids(q: Queries, kind: IdKind, prefix: str, limit: int) -> Txn[list[str]]:
+    """Ids starting with `prefix`, ignoring case: `LOWER(id) LIKE 'prefix%'`, the
+    prefix's own `%` and `_` escaped."""
+    escaped = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    found = yield Stmt(q[_ID_QUERIES[kind]], (escaped + "%", limit))
+    return [str(row[0]) for row in found.rows]
 
 
 def record_fire(q: Queries, trigger_id: str, fire_key: str, at: float) -> Txn[bool]:

@@ -1,5 +1,6 @@
 """Server transactions shared by the SQL stores (`ServerStore`): applied workflows,
-pipeline modes, claiming queued runs, retry, requeue and cancel requests."""
+pipeline modes, claiming queued runs, requeue and cancel requests (retries:
+sql_retries.py)."""
 
 from __future__ import annotations
 
@@ -69,16 +70,6 @@ def claim_runs(
     if ids:
         yield Stmt(q["claim_run_by_id"], [(owner, lease_until, i) for i in ids], many=True)
     return ids
-
-
-def retry_run(q: Queries, run_id: str) -> Txn[bool]:
-    """Compare-and-set on the run's state first; only then forget its unfinished nodes."""
-    queued = yield Stmt(q["queue_retried_run"], (run_id,))
-    if queued.rowcount != 1:
-        return False
-    yield Stmt(q["forget_retried_steps"], (run_id, run_id))
-    yield Stmt(q["forget_retried_nodes"], (run_id,))
-    return True
 
 
 def requeue_run(q: Queries, run_id: str) -> Txn[bool]:

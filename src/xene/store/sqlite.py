@@ -45,6 +45,17 @@ class SqliteStore(SqlStore):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._thread, self._transact, txn, write)
 
+    async def migrate(self) -> None:
+        # A migration may rebuild a table (SQLite's way to change a constraint); with
+        # foreign keys on, dropping the old table would delete every row referring to it.
+        # The pragma is a no-op inside a transaction: it is set around it.
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._thread, self._foreign_keys, False)
+        try:
+            await super().migrate()
+        finally:
+            await loop.run_in_executor(self._thread, self._foreign_keys, True)
+
     async def close(self) -> None:
         if self._closed:
             return
@@ -76,6 +87,9 @@ class SqliteStore(SqlStore):
             conn.execute("PRAGMA foreign_keys = ON")
             self._conn = conn
         return self._conn
+
+    def _foreign_keys(self, on: bool) -> None:
+        self._connection().execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
 
     def _close(self) -> None:
         if self._conn is not None:

@@ -151,6 +151,33 @@ class SourceOut(Model):
     pipeline: str
 
 
+class RetriedNodeOut(Model):
+    key: str
+    state: str = Field(description="the node's state before the retry")
+    attempt: int = Field(description="its last attempt before the retry")
+    error: str | None
+    started_at: float | None
+    ended_at: float | None
+
+
+class RetryOut(Model):
+    number: int = Field(description="1 for the run's first retry")
+    by: str = Field(description="the token's name (or the OS user of `xene retry` on a store)")
+    at: float
+    from_node: str | None = Field(description="null: the nodes that had not succeeded")
+    log_seq: int = Field(description="log chunks with a greater seq belong to this retry")
+    nodes: list[RetriedNodeOut] = Field(description="the nodes run again, as they were")
+
+
+class RetryIn(Model):
+    from_node: str | None = Field(
+        None,
+        max_length=300,
+        description="run this node and everything downstream of it again (default: the "
+        "nodes that did not succeed)",
+    )
+
+
 class RunOut(Model):
     id: str
     workflow: str
@@ -170,6 +197,7 @@ class RunOut(Model):
         description="unfinished and nobody executes it: why (resume it with `xene resume`)",
     )
     idempotency_key: str | None
+    retries: list[RetryOut] = Field(default_factory=list, description="oldest first")
 
 
 class RunActionOut(Model):

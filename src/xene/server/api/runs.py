@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
+from xene.server import auth
 from xene.server.api import deps, models, sse
 from xene.server.api.deps import MANAGER, VIEWER, RuntimeDep
 from xene.server.runtime import NotFound, Runtime
@@ -89,12 +91,19 @@ async def cancel_run(run_id: str, runtime: RuntimeDep) -> models.RunActionOut:
     "/runs/{run_id}/retry",
     response_model=models.RunActionOut,
     status_code=202,
-    dependencies=[MANAGER],
 )
-async def retry_run(run_id: str, runtime: RuntimeDep) -> models.RunActionOut:
-    """Run a failed or cancelled run again from the nodes that did not succeed."""
-    await stored_run(runtime, run_id)
-    await runtime.retry(run_id)
+async def retry_run(
+    run_id: str,
+    runtime: RuntimeDep,
+    caller: Annotated[auth.Principal, MANAGER],
+    body: models.RetryIn | None = None,
+) -> models.RunActionOut:
+    """Run a failed or cancelled run again: the nodes that did not succeed, or
+    `from_node` and everything downstream of it. Attempt numbers go on counting; the
+    retry (by the token's name) is in the run's `retries`. 404: no such run or node;
+    409: the run did not end in Error or Cancelled."""
+    from_node = body.from_node if body is not None else None
+    await runtime.retry(run_id, caller.name, from_node)
     return models.RunActionOut(run_id=run_id, action="retry")
 
 
@@ -172,4 +181,5 @@ def run_out(stored: StoredRun, now: float) -> models.RunOut:
     tree["lease_until"] = stored.lease_until
     tree["owner_gone"] = owner_gone(str(stored.record.state), stored.owner, stored.lease_until, now)
     tree["idempotency_key"] = stored.idempotency_key
+    tree["retries"] = [dataclasses.asdict(retry) for retry in stored.retries]
     return models.RunOut.model_validate(tree)

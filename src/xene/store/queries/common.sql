@@ -26,10 +26,10 @@ INSERT INTO runs (
     id, workflow, pipeline, state, input_json, error, created_at, started_at, ended_at,
     idempotency_key, source_path, source_text, source_format, owner, lease_until
 ) VALUES (?, ?, ?, ?, ?, NULL, ?, NULL, NULL, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (idempotency_key) DO NOTHING
+ON CONFLICT (workflow, pipeline, idempotency_key) DO NOTHING
 
 -- name: run_by_key
-SELECT id FROM runs WHERE idempotency_key = ?
+SELECT id FROM runs WHERE workflow = ? AND pipeline = ? AND idempotency_key = ?
 
 -- name: update_run
 UPDATE runs SET state = ?, error = ?, started_at = ?, ended_at = ? WHERE id = ?
@@ -267,23 +267,6 @@ WHERE id IN (
 )
 RETURNING id
 
--- name: forget_retried_steps
--- The steps of the nodes `forget_retried_nodes` deletes (steps have no foreign key to
--- their node). Kept: successes, and errors taken by an error port (ports not empty).
-DELETE FROM steps WHERE run_id = ? AND node_key IN (
-    SELECT key FROM nodes WHERE run_id = ?
-        AND NOT (state = 'Success' OR (state = 'Error' AND ports_json NOT IN ('', '[]')))
-)
-
--- name: forget_retried_nodes
-DELETE FROM nodes WHERE run_id = ?
-    AND NOT (state = 'Success' OR (state = 'Error' AND ports_json NOT IN ('', '[]')))
-
--- name: queue_retried_run
-UPDATE runs SET state = 'WaitingForExecutor', owner = '', lease_until = 0, error = NULL,
-    ended_at = NULL, cancel_requested = FALSE
-WHERE id = ? AND state IN ('Error', 'Cancelled')
-
 -- name: requeue_run
 UPDATE runs SET state = 'WaitingForExecutor', owner = '', lease_until = 0
 WHERE id = ? AND state = 'Suspended'
@@ -345,3 +328,54 @@ FROM tokens ORDER BY created_at, id
 -- name: revoke_token
 -- The first revocation stands: revoking again changes nothing.
 UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL
+
+-- Retries (sql_retries.py).
+
+-- name: queue_retried_run
+-- The compare-and-set every retry starts with: only a run that ended Error or Cancelled.
+UPDATE runs SET state = 'WaitingForExecutor', owner = ?, lease_until = ?, error = NULL,
+    ended_at = NULL, cancel_requested = FALSE
+WHERE id = ? AND state IN ('Error', 'Cancelled')
+
+-- name: retried_nodes
+SELECT key, node_id, type, scope_json, state, attempt, input_json, output_json, ports_json,
+    error, started_at, ended_at, progress_json
+FROM nodes WHERE run_id = ? ORDER BY ord
+
+-- name: reset_retried_node
+-- Run again: not executed, its attempt kept (attempt numbers go on counting).
+UPDATE nodes SET state = 'NotExecuted', input_json = 'null', output_json = 'null',
+    ports_json = '[]', error = NULL, started_at = NULL, ended_at = NULL,
+    progress_json = 'null'
+WHERE run_id = ? AND key = ?
+
+-- name: reset_retried_steps
+UPDATE steps SET state = 'NotExecuted', exit_code = NULL, error = NULL, started_at = NULL,
+    ended_at = NULL, process = NULL
+WHERE run_id = ? AND node_key = ?
+
+-- name: retry_counters
+-- The run's last retry number and last log chunk.
+SELECT
+    (SELECT COALESCE(MAX(number), 0) FROM retries WHERE run_id = ?),
+    (SELECT COALESCE(MAX(seq), 0) FROM logs WHERE run_id = ?)
+
+-- name: insert_retry
+INSERT INTO retries (run_id, number, retried_by, at, from_node, log_seq, nodes_json)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+
+-- name: run_retries
+SELECT number, retried_by, at, from_node, log_seq, nodes_json FROM retries
+WHERE run_id = ? ORDER BY number
+
+-- Ids by a prefix, ignoring case (sql_runs.find_ids): the pattern is lowercase, with
+-- `\`, `%` and `_` escaped.
+
+-- name: run_ids_like
+SELECT id FROM runs WHERE LOWER(id) LIKE ? ESCAPE '\' ORDER BY id LIMIT ?
+
+-- name: hook_ids_like
+SELECT hook_id FROM suspensions WHERE LOWER(hook_id) LIKE ? ESCAPE '\' ORDER BY hook_id LIMIT ?
+
+-- name: instance_ids_like
+SELECT id FROM instances WHERE LOWER(id) LIKE ? ESCAPE '\' ORDER BY id LIMIT ?
