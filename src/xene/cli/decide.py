@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xene.cli.common import UsageError, fail_usage, parse_input
 from xene.cli.session import Session, Settings
+
+if TYPE_CHECKING:
+    from xene.store.base import Store, Suspension
 
 DESCRIPTION = """\
 Decide a node that waits for approval, then continue its run here (unless the process
@@ -70,9 +73,10 @@ async def _decide(args: argparse.Namespace, decision: str, data: Any, session: S
 
     async with stores.opened(args) as store:
         session.store = store
-        waiting = await store.get_suspension(args.hook)
+        waiting = await _suspension(store, args.hook)
         if waiting is None:
             return fail_usage(f"no hook {args.hook!r} waits (see `xene suspensions`)")
+        args.hook = waiting.hook_id
         if waiting.decision is not None:
             print(f"xene: {args.hook} was decided already: {waiting.decision}", file=sys.stderr)
             return 1
@@ -89,6 +93,17 @@ async def _decide(args: argparse.Namespace, decision: str, data: Any, session: S
             print(f"the server continues run {decided.run_id}", file=sys.stderr)
             return 0
         return 0 if args.no_resume else await _continue(decided.run_id, session)
+
+
+async def _suspension(store: Store, hook: str) -> Suspension | None:
+    """By its hook id, or the only one starting with it, in any case."""
+    from xene.cli import stores
+
+    found = await store.get_suspension(hook)
+    if found is None:
+        same = await stores.find_id(store, "hook", hook)
+        found = await store.get_suspension(same) if same else None
+    return found
 
 
 async def _continue(run_id: str, session: Session) -> int:

@@ -227,7 +227,11 @@ async def _machine(store: Store, name: str) -> dict[str, Any]:
 
 
 async def _instance(store: Store, instance_id: str) -> MachineInstance:
+    """By its id, or a unique start of it in any case."""
     instance = await store.get_instance(instance_id)
+    if instance is None:
+        found = await stores.find_id(store, "instance", instance_id)
+        instance = await store.get_instance(found) if found else None
     if instance is None:
         raise stores.CommandError(
             f"no state machine instance {instance_id!r}; `xene fsm ps NAME` lists a machine's"

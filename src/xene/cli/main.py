@@ -45,9 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_history_parsers(commands: Any) -> None:
     """Commands that read the store: history, logs, approvals waiting, state machines."""
-    from xene.cli import fsm, gc, logs, runs, show, suspensions
+    from xene.cli import cancel, fsm, gc, logs, retry, runs, show, suspensions
 
-    for module in (runs, show, logs, gc, suspensions, fsm):
+    for module in (runs, show, logs, cancel, retry, gc, suspensions, fsm):
         module.add_parser(commands)
 
 

@@ -77,8 +77,11 @@ class Session:
 
     async def execute(self, execution: Execution) -> RunRecord:
         self.display.begin(execution.run)
+        from xene.cli.cancel_watch import watching
+
         with _on_signals(lambda: self._interrupt(execution), lambda: self._stop(execution)):
-            run = await execution.execute()
+            async with watching(self.store, execution):  # `xene cancel` from elsewhere
+                run = await execution.execute()
         if self._stopping is not None:
             self._stopping.cancel()  # the run left before its grace period ran out
         self.display.end(run)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from xene.client.api import ApiClient
-    from xene.store.base import Store, StoredRun
+    from xene.store.base import IdKind, Store, StoredRun
 
 STORE_HELP = (
     "the store of runs, approvals and state machines: sqlite:///path/to/xene.db, "
@@ -113,25 +113,32 @@ def remote_api(store: Store) -> ApiClient | None:
 
 
 async def find_run(store: Store, ref: str) -> StoredRun:
-    """The run with id `ref`, else the only run whose id starts with `ref`."""
+    """The run with id `ref`, else the only run whose id starts with `ref` (in any case)."""
     run = await store.get_run(ref) if ref else None
-    if run is not None or not ref:
-        return _known(run, ref)
-    from xene.store.base import RunFilter
-
-    # Ids are sortable text: every id starting with `ref` sorts below `ref + "~"`.
-    newest = await store.list_runs(RunFilter(before=ref + "~", limit=2))
-    matches = [r.id for r in newest if r.id.startswith(ref)]
-    if len(matches) > 1:
-        listed = ", ".join(matches)
-        raise CommandError(f"{ref!r} starts several run ids ({listed}, …): give more of it")
-    return _known(await store.get_run(matches[0]) if matches else None, ref)
-
-
-def _known(run: StoredRun | None, ref: str) -> StoredRun:
+    if run is None and ref:
+        found = await find_id(store, "run", ref)
+        run = await store.get_run(found) if found else None
     if run is None:
         raise CommandError(f"no run {ref!r} in the store; `xene runs` lists the runs it has")
     return run
+
+
+_NOUNS = {"run": "run", "hook": "hook", "instance": "state-machine instance"}
+
+
+async def find_id(store: Store, kind: IdKind, ref: str) -> str | None:
+    """The id that is `ref` or the only one starting with it, ignoring case (a pasted id
+    may have changed case); None if there is none; several: CommandError."""
+    found = await store.find_ids(kind, ref, limit=3)
+    same = [i for i in found if i.lower() == ref.lower()]
+    if len(found) > 1 and len(same) != 1:
+        listed = ", ".join(found)
+        raise CommandError(
+            f"{ref!r} starts several {_NOUNS[kind]} ids ({listed}, …): give more of it"
+        )
+    if same:
+        return same[0]
+    return found[0] if found else None
 
 
 # -- plain-text output --------------------------------------------------------------------

@@ -96,8 +96,9 @@ class RemoteStore:
         raise NotRemote("deleting runs (`xene gc`)")
 
     async def find_ids(self, kind: IdKind, prefix: str, limit: int = 3) -> list[str]:
-        """Runs: the server's newest runs below `prefix~` (ids sort as text; ULIDs are
-        uppercase); hooks: among every suspension; instances: the server resolves it."""
+        """Runs: the server's newest runs below `prefix~` as given, lower- and uppercased
+        (ids sort as text); hooks: among every suspension; instances: the server resolves
+        it."""
         wanted = prefix.lower()
         if kind == "instance":
             found = await self.get_instance(prefix)
@@ -106,7 +107,7 @@ class RemoteStore:
             ids = [s.hook_id for s in await self.list_suspensions(pending=False)]
         else:
             ids = []
-            for start in dict.fromkeys((prefix.upper(), prefix)):
+            for start in dict.fromkeys((prefix, prefix.lower(), prefix.upper())):
                 page = await self.list_runs(RunFilter(limit=limit, before=start + "~"))
                 ids += [r.id for r in page]
         return sorted({i for i in ids if i.lower().startswith(wanted)})[:limit]

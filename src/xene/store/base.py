@@ -308,7 +308,7 @@ class Store(Protocol):
 
     async def find_ids(self, kind: IdKind, prefix: str, limit: int = 3) -> list[str]:
         """Ids of runs, hooks or state-machine instances that start with `prefix`,
-        ignoring case (ULIDs are uppercase; people paste them lowercase); at most
+        ignoring case (an id copied from a log or a chat may have changed case); at most
         `limit`, in id order."""
 
     # -- approvals ----------------------------------------------------------------------

@@ -198,7 +198,11 @@ async def _machine(runtime: Runtime, name: str) -> dict[str, Any]:
 
 
 async def _instance(runtime: Runtime, instance_id: str) -> MachineInstance:
+    """By its id, or the only id starting with it, in any case."""
     instance = await runtime.store.get_instance(instance_id)
+    if instance is None:
+        found = await runtime.store.find_ids("instance", instance_id, limit=2)
+        instance = await runtime.store.get_instance(found[0]) if len(found) == 1 else None
     if instance is None:
         raise NotFound(f"no state-machine instance {instance_id!r}")
     return instance
