@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from xene.cli import stores
+from xene.cli import retried, stores
 
 if TYPE_CHECKING:
     from xene.core.records import NodeRecord
@@ -107,16 +107,31 @@ def select_nodes(stored: StoredRun, task: str | None, step: str | None) -> list[
 async def print_grouped(
     store: Store, stored: StoredRun, nodes: list[NodeRecord], step: str | None
 ) -> None:
-    """Node by node in record order, one node's chunks at a time (memory stays bounded)."""
+    """Node by node in record order, one node's chunks at a time (memory stays bounded);
+    a retried node's chunks under a header for each of its attempts."""
     title = _title(stored)
     for node in nodes:
         current: object = _NO_STEP_YET
+        ahead = retried.segments(stored.retries, node.key, node.attempt)
         async for chunk in chunks(store, stored.record.id, node=node.key, step=step):
+            header = _passed(ahead, chunk.seq)
+            if header is not None:
+                print(header)
+                current = _NO_STEP_YET
             if chunk.step != current:
                 current = chunk.step
                 print(f"== {title} {_kind(stored)} {node.key}{_step(chunk.step)} ==")
             for line in chunk.lines:
                 print(line)
+
+
+def _passed(ahead: list[retried.Segment], seq: int) -> str | None:
+    """The header of the latest segment the chunk `seq` is in, when it was not printed
+    yet (the segments it passes are dropped from `ahead`)."""
+    header = None
+    while ahead and (ahead[0].retry is None or ahead[0].retry.log_seq < seq):
+        header = ahead.pop(0).header()
+    return header
 
 
 async def chunks(
@@ -138,6 +153,8 @@ class Follower:
         self.task, self.step = task, step
         self.after = 0
         self.warned = False
+        self.retries = list(stored.retries)
+        """Retries whose header is not printed yet: before the first chunk after each."""
 
     async def follow(self, wait: Callable[[float], Awaitable[None]]) -> None:
         while True:
@@ -160,6 +177,9 @@ class Follower:
                 self._print(chunk)
 
     def _print(self, chunk: LogChunk) -> None:
+        while self.retries and self.retries[0].log_seq < chunk.seq:
+            done = self.retries.pop(0)
+            print(f"── retry {done.number} by {done.by} at {retried.clock_time(done.at)} ──")
         if self.task not in (None, chunk.node, chunk.node.split("[", 1)[0]):
             return
         where = f"{chunk.node}/{chunk.step}" if chunk.step else chunk.node

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from xene.cli import stores
+from xene.cli import retried, stores
 from xene.core.states import State
 
 if TYPE_CHECKING:
     from xene.core.records import NodeRecord, RunRecord, StepRecord
-    from xene.store.base import StoredRun
+    from xene.store.base import RunRetry, StoredRun
 
 HELP = "show one run: its tasks or nodes, their steps, outputs and errors"
 DESCRIPTION = """\
@@ -86,6 +88,7 @@ def as_json(stored: StoredRun) -> dict[str, Any]:
         "owner": stored.owner,
         "owner_gone": _owner_gone(stored),
         "idempotency_key": stored.idempotency_key,
+        "retries": [dataclasses.asdict(retry) for retry in stored.retries],
     }
 
 
@@ -115,16 +118,21 @@ def print_run(stored: StoredRun, *, every_item: bool = False) -> None:
         _field("input", short_json(run.input), 1)
     if run.error:
         _field("error", run.error, 1)
+    for retry in stored.retries:
+        _field(f"retry {retry.number}", retried.retry_line(retry), 1)
     print()
-    Tree(run, every_item=every_item).print()
+    Tree(run, every_item=every_item, retries=stored.retries).print()
 
 
 class Tree:
     """Top-level nodes in record order; scoped ones under the split or loop they ran in."""
 
-    def __init__(self, run: RunRecord, *, every_item: bool = False) -> None:
+    def __init__(
+        self, run: RunRecord, *, every_item: bool = False, retries: Sequence[RunRetry] = ()
+    ) -> None:
         self.run = run
         self.every_item = every_item
+        self.retries = retries
         self.groups: dict[str, dict[int, list[NodeRecord]]] = defaultdict(dict)
         self.top: list[NodeRecord] = []
         for node in run.nodes.values():
@@ -163,6 +171,8 @@ class Tree:
     def _node(self, node: NodeRecord, depth: int) -> None:
         name = node.node_id if depth else node.key
         print(INDENT * depth + node_line(node, name))
+        for segment in retried.segments(self.retries, node.key, node.attempt):
+            print(INDENT * (depth + 2) + segment_line(segment))
         for step in node.steps:
             print(INDENT * (depth + 2) + step_line(step))
         if node.output not in (None, {}, []):
@@ -195,6 +205,21 @@ def node_line(node: NodeRecord, name: str) -> str:
     parts = [name, str(node.state), stores.elapsed(node.started_at, node.ended_at)]
     parts.append(details(node))
     return f"{stores.glyph(node.state)} " + "  ".join(p for p in parts if p)
+
+
+def segment_line(segment: retried.Segment) -> str:
+    """A past segment's header and how it ended; the current one's header alone."""
+    ended = segment.ended
+    if ended is None:
+        return segment.header()
+    took = stores.elapsed(ended.started_at, ended.ended_at)
+    error = f"— {first_line(ended.error)}" if ended.error else ""
+    parts = [segment.header(), f"{stores.glyph(ended.state)} {ended.state}", took, error]
+    return "  ".join(p for p in parts if p)
+
+
+def first_line(text: str) -> str:
+    return text.split("\n", 1)[0]
 
 
 def step_line(step: StepRecord) -> str:
