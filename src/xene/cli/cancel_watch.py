@@ -25,28 +25,37 @@ async def watching(store: Store | None, execution: Execution) -> AsyncIterator[N
     if asks is None or execution.journal is None:
         yield
         return
-    watcher = asyncio.create_task(_watch(store, execution))
+    watch = _Watch(store, execution)
+    watcher = asyncio.create_task(watch.run())
     try:
         yield
     finally:
-        watcher.cancel()
+        if not watch.cancelling:  # once cancelling, let it commit the run's end
+            watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
 
 
-async def _watch(store: Store | None, execution: Execution, poll_s: float = POLL_S) -> None:
-    run_id = execution.run.id
-    while not execution.finished:
-        await asyncio.sleep(poll_s)
-        try:
-            asked = await store.cancel_requested(run_id)  # type: ignore[union-attr]
-        except Exception:  # the store is away for a moment: ask again at the next poll
-            continue
-        if asked:
-            print(
-                f"\nrun {run_id}: cancel requested (xene cancel); running steps get "
-                "SIGTERM, then SIGKILL",
-                file=sys.stderr,
-            )
-            await execution.cancel("cancelled on request")
-            return
+class _Watch:
+    def __init__(self, store: Store | None, execution: Execution) -> None:
+        self.store, self.execution = store, execution
+        self.cancelling = False
+
+    async def run(self, poll_s: float = POLL_S) -> None:
+        execution = self.execution
+        run_id = execution.run.id
+        while not execution.finished:
+            await asyncio.sleep(poll_s)
+            try:
+                asked = await self.store.cancel_requested(run_id)  # type: ignore[union-attr]
+            except Exception:  # the store is away for a moment: ask again at the next poll
+                continue
+            if asked and not execution.finished:
+                self.cancelling = True
+                print(
+                    f"\nrun {run_id}: cancel requested (xene cancel); running steps get "
+                    "SIGTERM, then SIGKILL",
+                    file=sys.stderr,
+                )
+                await execution.cancel("cancelled on request")
+                return
