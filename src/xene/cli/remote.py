@@ -51,9 +51,11 @@ async def connected(args: argparse.Namespace, command: str) -> AsyncIterator[Api
         yield api
 
 
-async def follow(api: ApiClient, run_id: str, task: str | None, step: str | None) -> str:
-    """Print the run's log lines as the server commits them (`task/step │ line`), until
-    it ends; its final state."""
+async def follow(
+    api: ApiClient, run_id: str, task: str | None, step: str | None, after: int = 0
+) -> str:
+    """Print the run's log lines (after the chunk `after`) as the server commits them
+    (`task/step │ line`), until it ends; its final state."""
     from xene.client.follow import follow_logs
 
     def show(chunk: LogChunk) -> None:
@@ -63,6 +65,6 @@ async def follow(api: ApiClient, run_id: str, task: str | None, step: str | None
         for line in chunk.lines:
             print(f"{where} │ {line}", flush=True)
 
-    state = await follow_logs(api, run_id, show, step=step)
+    state = await follow_logs(api, run_id, show, step=step, after=after)
     print(f"run {run_id} ended: {state}", file=sys.stderr)
     return state

@@ -112,7 +112,9 @@ async def _on_server(api: ApiClient, run_id: str, args: argparse.Namespace) -> i
     print(f"the server retries run {run_id} (`xene logs {run_id} --follow`)", file=sys.stderr)
     if not args.follow:
         return stores.EXIT_OK
-    state = await remote.follow(api, run_id, None, None)
+    run = await api.get(api_path("runs", run_id))
+    retries = run.get("retries") or [{"log_seq": 0}]
+    state = await remote.follow(api, run_id, None, None, after=retries[-1]["log_seq"])
     return stores.EXIT_OK if state == "Success" else stores.EXIT_REFUSED
 
 

@@ -24,16 +24,18 @@ async def follow_logs(
     on_chunk: Callable[[LogChunk], None],
     *,
     step: str | None = None,
+    after: int = 0,
     wait: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> str:
-    """Call `on_chunk` with each chunk as the server commits it, until the run has ended
-    and every chunk was sent; the run's final state (`deleted` if it went away)."""
+    """Call `on_chunk` with each chunk (after the chunk `after`) as the server commits
+    it, until the run has ended and every chunk was sent; the run's final state
+    (`deleted` if it went away)."""
     last: str | None = None
     failures = 0
     path = api_path("runs", run_id, "logs", "stream")
     while True:
         try:
-            async for event in api.events(path, {"step": step}, last):
+            async for event in api.events(path, {"step": step, "after": after}, last):
                 failures = 0
                 if event.name == "log" and isinstance(event.data, dict):
                     on_chunk(records.log_chunk(run_id, event.data))
