@@ -58,10 +58,10 @@ def xene(capsys: Capsys, server: ServerThread, *args: str | Path) -> Result:
     return run_main(capsys, *args, "--server", server.url)
 
 
-def failed_run(capsys: Capsys, server: ServerThread, shop: Path) -> str:
+def failed_run(capsys: Capsys, server: ServerThread, shop: Path, token: str = "") -> str:
     assert xene(capsys, server, "apply", shop).code == 0
     run_id = xene(capsys, server, "trigger", "shop", "ci").out.strip()
-    assert server.wait_run(run_id)["state"] == "Error"
+    assert server.wait_run(run_id, token=token)["state"] == "Error"
     return run_id
 
 
@@ -137,7 +137,7 @@ def test_a_retry_over_a_server_is_recorded_by_the_token_s_name(
     token = run_main(capsys, "token", "create", "--role", "manager", "--name", "al").out.strip()
     monkeypatch.setenv("XENE_TOKEN", token)
     with serving(f"sqlite:///{tmp_path}/auth.db", auth=True) as server:
-        run_id = failed_run(capsys, server, shop)
+        run_id = failed_run(capsys, server, shop, token)
         assert xene(capsys, server, "retry", run_id).code == 0
         run = server.wait_run(run_id, token=token)
     assert [r["by"] for r in run["retries"]] == ["al"]
