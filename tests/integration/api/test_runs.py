@@ -136,7 +136,19 @@ async def test_retry_a_failed_run_from_the_failed_node(
     assert [line for chunk in logs for line in chunk["lines"]] == ["try", "try"]
     refused = await client.post(f"/api/v1/runs/{run_id}/retry")
     assert refused.status_code == 409
-    assert "nothing to retry" in refused.json()["error"]
+    assert "only a run that ended Error or Cancelled can be retried" in refused.json()["error"]
+
+
+async def test_retry_from_a_node_the_run_does_not_have_is_404(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    await apply(client, shell_workflow("flaky", "exit 1"))
+    run_id = await trigger(client, "flaky", "main")
+    await wait_run(client, run_id)
+    response = await client.post(f"/api/v1/runs/{run_id}/retry", json={"from_node": "nope"})
+    assert response.status_code == 404
+    assert "has no node 'nope' to retry from" in response.json()["error"]
+    assert (await client.get(f"/api/v1/runs/{run_id}")).json()["retries"] == []
 
 
 async def test_events_stream_run_and_node_changes(
