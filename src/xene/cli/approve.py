@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, cast
 
 from xene.cli.display import Display
@@ -12,10 +13,29 @@ from xene.engine.options import Approval, ApprovalRequest, Approver, Decision
 from xene.errors import Suspend
 
 if TYPE_CHECKING:
+    from xene.spec.ir import Pipeline
     from xene.store.base import Store
 
 CHOICES = {"a": "approve", "r": "reject", "e": "escalate"}
 POLL_S = 0.5
+
+
+def check_approvals(decided: Mapping[str, str], pipelines: Sequence[Pipeline]) -> None:
+    """Each `--approve NODE=DECISION` must name a `std::wait` node of the pipelines run:
+    a typo would otherwise leave the node to ask (or suspend) as if nothing was given.
+    Raises UsageError naming the node and listing the wait nodes."""
+    from xene.cli.common import UsageError
+    from xene.core.plan import WAIT
+
+    waits = dict.fromkeys(n.id for p in pipelines for n in p.nodes if n.type == WAIT)
+    names = [p.name for p in pipelines]
+    where = f"pipeline {names[0]}" if len(names) == 1 else f"pipelines {', '.join(names)}"
+    for node, decision in decided.items():
+        if node not in waits:
+            have = f"wait nodes: {', '.join(waits)}" if waits else "none waits for a decision"
+            raise UsageError(
+                f"--approve {node}={decision}: {where} has no std::wait node {node!r}; {have}"
+            )
 
 
 def make_approver(

@@ -75,14 +75,19 @@ def details(node: NodeRecord) -> str:
     if node.attempt > 1:
         parts.append(f"attempt {node.attempt}")
     if node.error and node.state is not State.SUCCESS:
-        parts.append(f"— {node.error}")
+        parts.append(f"— {first_line(node.error)}")
     return "  ".join(parts)
+
+
+def first_line(text: str) -> str:
+    """An error's first line: a Python task's traceback follows it (`xene show`)."""
+    return text.split("\n", 1)[0]
 
 
 def run_line(run: RunRecord) -> str:
     where = f"{run.workflow}/{run.pipeline}" if run.workflow else run.pipeline
     text = f"{GLYPH[run.state]} run {run.id} ({where}) {run.state} in {duration(run)}"
-    return f"{text}: {run.error}" if run.error else text
+    return f"{text}: {first_line(run.error)}" if run.error else text
 
 
 def triggers_note(names: Sequence[str]) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from xene.cli import retried, stores
+from xene.cli.display import first_line
 from xene.core.states import State
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ def print_run(stored: StoredRun, *, every_item: bool = False) -> None:
     if run.input is not None:
         _field("input", short_json(run.input), 1)
     if run.error:
-        _field("error", run.error, 1)
+        _field("error", first_line(run.error), 1)
     for retry in stored.retries:
         _field(f"retry {retry.number}", retried.retry_line(retry), 1)
     print()
@@ -171,6 +172,8 @@ class Tree:
     def _node(self, node: NodeRecord, depth: int) -> None:
         name = node.node_id if depth else node.key
         print(INDENT * depth + node_line(node, name))
+        for line in (node.error or "").splitlines()[1:]:  # a Python task's traceback
+            print(INDENT * (depth + 2) + line)
         for segment in retried.segments(self.retries, node.key, node.attempt):
             print(INDENT * (depth + 2) + segment_line(segment))
         for step in node.steps:
@@ -216,10 +219,6 @@ def segment_line(segment: retried.Segment) -> str:
     error = f"— {first_line(ended.error)}" if ended.error else ""
     parts = [segment.header(), f"{stores.glyph(ended.state)} {ended.state}", took, error]
     return "  ".join(p for p in parts if p)
-
-
-def first_line(text: str) -> str:
-    return text.split("\n", 1)[0]
 
 
 def step_line(step: StepRecord) -> str:

@@ -8,6 +8,7 @@ import inspect
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
+from xene import tracebacks
 from xene.core.plan import WAIT
 from xene.core.planner import Start
 from xene.core.records import NodeRecord
@@ -74,7 +75,7 @@ async def run_node(ex: Execution, start: Start, node: Node) -> None:
                 begin(ex, record)
                 await ex.commit()
                 continue
-            ex.node_failed(start, record, message)
+            ex.node_failed(start, record, tracebacks.with_traceback(message, exc))
             return
         ex.node_returned(start, record, result)
         return

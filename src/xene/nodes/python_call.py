@@ -2,7 +2,9 @@
 
 `invoke` adapts to the function's signature: no parameter -> `fn()`, one -> `fn(data)`,
 several -> `fn(**those keys of data)`. Coroutine functions are awaited on the loop; plain
-functions run in a worker thread so they cannot block the engine.
+functions run in a worker thread so they cannot block the engine. When the function
+raises, its traceback (user frames only) is printed to stderr, which a Python step
+captures into its log, as a Python program's own stderr.
 """
 
 from __future__ import annotations
@@ -40,12 +42,18 @@ async def invoke(
         NodeFailed: the function's parameters cannot be filled from `data`.
     """
     args, keywords = _arguments(fn, data) if kwargs is None else ((), dict(kwargs))
-    if inspect.iscoroutinefunction(fn):
-        return await fn(*args, **keywords)
-    result = await asyncio.to_thread(fn, *args, **keywords)
-    if inspect.isawaitable(result):
-        return await result
-    return result
+    try:
+        if inspect.iscoroutinefunction(fn):
+            return await fn(*args, **keywords)
+        result = await asyncio.to_thread(fn, *args, **keywords)
+        if inspect.isawaitable(result):
+            return await result
+        return result
+    except Exception as exc:  # the user's code raised: its traceback goes to the log
+        from xene.tracebacks import print_traceback
+
+        print_traceback(exc)
+        raise
 
 
 def _arguments(fn: Callable[..., Any], data: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:

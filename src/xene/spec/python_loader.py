@@ -46,8 +46,11 @@ def _import_file(file: Path) -> ModuleType:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
         sys.modules.pop(name, None)
-        where = ir.Location(str(file), exc.lineno or 0)
+        where = ir.Location(exc.filename or str(file), exc.lineno or 0)
         raise _invalid(where, f"invalid Python: {exc.msg}") from exc
+    except Exception as exc:  # the file's own code raised: show where, in its code
+        sys.modules.pop(name, None)
+        raise _import_failed(file, exc) from exc
     except BaseException:
         sys.modules.pop(name, None)
         raise
@@ -84,6 +87,20 @@ def _gather(module: ModuleType, file: Path) -> Workflow:
     merged = Workflow(workflows[0].name if len(workflows) == 1 else file.stem)
     merged.triggers = tuple(t for w in workflows for t in w.triggers)
     return merged.add(*in_workflows, *loose)
+
+
+def _import_failed(file: Path, exc: Exception) -> errors.InvalidDefinition:
+    """Located at the innermost frame of the user's code, with those frames (not Xene's,
+    not importlib's) under the message."""
+    from xene import tracebacks
+
+    frames = tracebacks.user_frames(exc)
+    inner = frames[-1] if frames else None
+    where = ir.Location(inner.filename, inner.lineno or 0) if inner else ir.Location(str(file))
+    message = f"importing the file failed: {type(exc).__name__}: {exc}"
+    if frames:
+        message = "\n".join([message, tracebacks.HEADER, *tracebacks.frame_lines(frames)])
+    return _invalid(where, message)
 
 
 def _invalid(loc: ir.Location, message: str) -> errors.InvalidDefinition:
