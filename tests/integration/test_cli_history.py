@@ -335,7 +335,7 @@ async def _commit(url: str, run_id: str, lines: tuple[str, ...], *, ended: bool)
 def test_gc_deletes_finished_runs_older_than_the_age(url, tmp_path, capsys, monkeypatch):
     seed(capsys, url, tmp_path, CI)
     monkeypatch.setattr(gc, "now", lambda: time.time() + 2 * 86400)
-    code, out, _ = xene(capsys, url, "gc", "--older-than", "1d")
+    code, out, _ = xene(capsys, url, "gc", "--older-than", "1d", "--yes")
     assert code == 0
     assert "deleted 1 run " in out
     assert xene(capsys, url, "runs", "--json")[1].strip() == "[]"
@@ -343,15 +343,16 @@ def test_gc_deletes_finished_runs_older_than_the_age(url, tmp_path, capsys, monk
 
 def test_gc_keeps_runs_younger_than_the_age(url, tmp_path, capsys):
     run_id = seed(capsys, url, tmp_path, CI)
-    _, out, _ = xene(capsys, url, "gc", "--older-than", "30d")
-    assert "deleted 0 runs" in out
+    code, out, _ = xene(capsys, url, "gc", "--older-than", "30d")
+    assert code == 0
+    assert "nothing to delete: no finished run ended before " in out
     assert run_id in xene(capsys, url, "runs")[1]
 
 
 def test_gc_keeps_suspended_runs_however_old(url, tmp_path, capsys, monkeypatch):
     run_id = seed(capsys, url, tmp_path, WAIT, name="refunds.flow.yaml")
     monkeypatch.setattr(gc, "now", lambda: time.time() + 90 * 86400)
-    xene(capsys, url, "gc", "--older-than", "30d")
+    xene(capsys, url, "gc", "--older-than", "30d", "--yes")
     assert run_id in xene(capsys, url, "runs")[1]
 
 
@@ -368,6 +369,43 @@ def test_gc_refuses_an_age_that_is_not_a_duration(url, capsys):
     code, _, err = xene(capsys, url, "gc", "--older-than", "a month")
     assert code == 2
     assert "not a duration" in err
+
+
+@pytest.mark.parametrize("age", ["30", "1.5"])
+def test_gc_refuses_an_age_without_a_unit_naming_the_units(url, capsys, age):
+    code, _, err = xene(capsys, url, "gc", "--older-than", age, "--yes")
+    assert code == 2
+    assert f"--older-than {age}: give a unit: d (days), h (hours), m (minutes), s (seconds)" in err
+
+
+def test_gc_off_a_terminal_without_yes_refuses_and_deletes_nothing(
+    url, tmp_path, capsys, monkeypatch
+):
+    run_id = seed(capsys, url, tmp_path, CI)
+    monkeypatch.setattr(gc, "now", lambda: time.time() + 2 * 86400)
+    code, _, err = xene(capsys, url, "gc", "--older-than", "1d")
+    assert code == 2
+    assert "gc would delete 1 run that ended before " in err
+    assert "pass --yes to delete them" in err
+    assert run_id in xene(capsys, url, "runs")[1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("answer", "kept"), [("y", False), ("n", True)])
+def test_gc_on_a_terminal_says_how_many_runs_would_go_and_asks(url, tmp_path, capsys, answer, kept):
+    from tests.integration.cli_helpers import Terminal
+
+    run_id = seed(capsys, url, tmp_path, CI)
+    terminal = Terminal("gc", "--older-than", "1ms", "--store", url)
+    try:
+        terminal.expect("delete 1 run that ended before ")
+        terminal.expect("? [y/N] ")
+        terminal.send(f"{answer}\n")
+        code = terminal.finish()
+    finally:
+        terminal.close()
+    assert code == (1 if kept else 0)
+    assert (run_id in xene(capsys, url, "runs")[1]) is kept
 
 
 # -- xene suspensions --------------------------------------------------------------------
