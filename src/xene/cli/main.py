@@ -79,7 +79,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # an optional part not installed: say which extra
+        return _missing_extra(exc, f"xene {args.command}")
     return code
+
+
+def _missing_extra(exc: Exception, what: str) -> int:
+    """Exit 2 saying what to install for a missing optional module; re-raise the rest."""
+    from xene.extras import MissingExtra, missing_extra
+
+    missing = exc if isinstance(exc, MissingExtra) else None
+    if isinstance(exc, ModuleNotFoundError):
+        missing = missing_extra(exc, what)
+    if missing is None:
+        raise exc
+    print(f"xene: {missing}", file=sys.stderr)
+    return EXIT_INVALID
 
 
 def entry() -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import re
+import socket
 import sys
 from typing import Any
 
@@ -100,6 +102,18 @@ def handle(args: argparse.Namespace) -> int:
     if bool(args.tls_cert) != bool(args.tls_key):
         print("xene: --tls-cert and --tls-key go together", file=sys.stderr)
         return 2
+    from xene.extras import MissingExtra, require_extra
+
+    try:
+        require_extra("server", "xene serve")
+    except MissingExtra as exc:
+        print(f"xene: {exc}", file=sys.stderr)
+        return 2
+    try:  # before anything starts: a port in use must not leave triggers fired
+        sock = listen(args.host, args.port)
+    except OSError as exc:
+        print(f"xene: {_cannot_listen(args.host, args.port, exc)}", file=sys.stderr)
+        return 2
     from xene.server.config import ServerConfig
 
     config = ServerConfig(
@@ -121,20 +135,51 @@ def handle(args: argparse.Namespace) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        return asyncio.run(serve(config))
+        return asyncio.run(serve(config, sock))
     except KeyboardInterrupt:
         return 0
+    finally:
+        sock.close()
 
 
-async def serve(config: Any) -> int:
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to the address (as uvicorn binds its own), or OSError."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is in use; choose another with --port"
+    if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {host}: not an address of this machine; check --host"
+    if exc.errno == errno.EACCES:
+        return f"port {port} on {host} needs more privileges; choose one above 1023 with --port"
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+
+
+async def serve(config: Any, sock: socket.socket) -> int:
     import uvicorn
 
+    from xene.extras import MissingExtra
     from xene.server.api import create_app
     from xene.server.runtime import Runtime
     from xene.store import open_store
 
     try:
         store = await open_store(config.store_url)
+    except MissingExtra as exc:
+        print(f"xene: {exc}", file=sys.stderr)
+        return 2
     except Exception as exc:
         print(f"xene: cannot open the store: {exc}", file=sys.stderr)
         return 1
@@ -162,9 +207,10 @@ async def serve(config: Any) -> int:
     )
     logging.getLogger("uvicorn.access").addFilter(HideQueryTokens())
     scheme = "https" if config.tls_cert else "http"
-    print(f"xene serving on {scheme}://{config.host}:{config.port}", file=sys.stderr)
+    port = sock.getsockname()[1]  # --port 0: the one the system chose
+    print(f"xene serving on {scheme}://{config.host}:{port}", file=sys.stderr)
     try:
-        await server.serve()
+        await server.serve(sockets=[sock])
     finally:
         await store.close()
     return 0

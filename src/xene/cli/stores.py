@@ -70,6 +70,7 @@ async def opened(args: argparse.Namespace) -> AsyncIterator[Store]:
             finally:
                 await remote.close()
             return
+    from xene.extras import MissingExtra
     from xene.store import open_store
 
     where = args.store or "the default store"
@@ -77,6 +78,8 @@ async def opened(args: argparse.Namespace) -> AsyncIterator[Store]:
         store = await open_store(args.store)
     except ValueError as exc:  # a URL of no known form: bad input
         raise CommandError(f"cannot open {where}: {exc}") from exc
+    except MissingExtra as exc:  # psycopg for postgresql://: say what to install
+        raise CommandError(str(exc)) from exc
     except Exception as exc:  # unreachable, unwritable, refused: each driver its own errors
         raise CommandError(f"cannot open {where}: {exc}", EXIT_REFUSED) from exc
     try:

@@ -37,13 +37,13 @@ class PostgresStore(SqlStore):
                 self._pool = await self._open_pool()
 
     async def _open_pool(self) -> AsyncConnectionPool[AsyncConnection[tuple[Any, ...]]]:
-        try:
-            from psycopg import AsyncConnection
-            from psycopg_pool import AsyncConnectionPool
-        except ImportError as error:
-            raise RuntimeError(
-                "the PostgreSQL store needs psycopg: pip install 'xene[postgres]'"
-            ) from error
+        from xene.extras import require
+
+        for module in ("psycopg", "psycopg_pool"):  # not installed: say which extra
+            require(module, "the PostgreSQL store")
+        from psycopg import AsyncConnection
+        from psycopg_pool import AsyncConnectionPool
+
         # One plain connection first: a server that is not there is the driver's clear
         # error at once, where the pool would retry until its timeout.
         timeout: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_S}
