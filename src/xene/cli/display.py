@@ -51,9 +51,13 @@ def duration(node: NodeRecord | RunRecord | StepRecord) -> str:
         return ""
     if node.ended_at is None:
         return "…"
-    seconds = node.ended_at - node.started_at
+    return seconds_text(node.ended_at - node.started_at)
+
+
+def seconds_text(seconds: float) -> str:
+    """`850ms`, `12.5s`, `14m05s`: at most 7 characters below 1000 minutes."""
     if seconds < 1:
-        return f"{seconds * 1000:.0f}ms"
+        return f"{max(seconds, 0) * 1000:.0f}ms"
     if seconds < 120:
         return f"{seconds:.1f}s"
     return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"

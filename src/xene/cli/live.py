@@ -1,9 +1,12 @@
 """The live terminal view of `xene run`: each node with its state, a spinner while it
-runs, its duration; step output streams above the table, prefixed by task and step."""
+runs, its duration (the time so far while it runs); step output streams above the
+table, prefixed by task and step. Columns have fixed widths, so that nothing moves
+sideways as states and durations change."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
@@ -11,7 +14,7 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
-from xene.cli.display import GLYPH, Display, details, duration, run_line
+from xene.cli.display import GLYPH, Display, details, run_line, seconds_text
 from xene.core.records import NodeRecord, RunRecord
 from xene.core.states import State
 
@@ -27,11 +30,19 @@ STYLE = {
     State.WAITING: "dim",
 }
 MAX_ROWS = 40
+STATE_WIDTH = max(len(str(state)) for state in State)
+"""Wide enough for every state's name (and `Pending`): the column never widens."""
+TIME_WIDTH = 7
+"""`seconds_text` up to 999m59s."""
 
 
 class LiveDisplay(Display):
-    def __init__(self, console: Console | None = None) -> None:
+    def __init__(
+        self, console: Console | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         self.console = console or Console()
+        self.clock = clock
+        """The time running nodes' durations count to (the engine's clock is real time)."""
         self.run: RunRecord | None = None
         self.live: Live | None = None
         self.spinner = Spinner("dots", style="cyan")
@@ -80,22 +91,22 @@ class _Table:
 
     def __rich__(self) -> RenderableType:
         run = self.display.run
+        top = [] if run is None else [n for n in run.nodes.values() if not n.scope]
         table = Table.grid(padding=(0, 2))
-        table.add_column(width=2)
-        table.add_column()
-        table.add_column()
-        table.add_column(justify="right")
-        table.add_column()
-        if run is None:
-            return table
-        top = [n for n in run.nodes.values() if not n.scope]
+        table.add_column(width=2, no_wrap=True)
+        table.add_column(width=max((len(n.key) for n in top), default=1), no_wrap=True)
+        table.add_column(width=STATE_WIDTH, no_wrap=True)
+        table.add_column(width=TIME_WIDTH, justify="right", no_wrap=True)
+        table.add_column(no_wrap=True, overflow="ellipsis")
+        now = self.display.clock()
         for node in top[:MAX_ROWS]:
-            table.add_row(*self._row(node))
+            table.add_row(*self._row(node, now))
             last = self.display.last_line.get(node.key)
             if last and node.state is State.RUNNING:
-                table.add_row("", Text(f"└ {last}"[:120], style="dim"))
+                table.add_row("", "", "", "", Text(f"└ {last}"[:120], style="dim"))
         if len(top) > MAX_ROWS:
-            table.add_row("", Text(f"… and {len(top) - MAX_ROWS} more", style="dim"))
+            more = Text(f"… and {len(top) - MAX_ROWS} more", style="dim")
+            table.add_row("", "", "", "", more)
         return Group(table)
 
     def _label(self, node: NodeRecord) -> str:
@@ -103,7 +114,7 @@ class _Table:
         running = run is not None and run.state is State.RUNNING
         return "Pending" if running and node.state is State.NOT_EXECUTED else str(node.state)
 
-    def _row(self, node: NodeRecord) -> tuple[RenderableType, ...]:
+    def _row(self, node: NodeRecord, now: float) -> tuple[RenderableType, ...]:
         glyph: RenderableType = (
             self.display.spinner if node.state is State.RUNNING else Text(GLYPH[node.state])
         )
@@ -112,6 +123,14 @@ class _Table:
             glyph,
             Text(node.key, style="bold" if node.state is State.RUNNING else ""),
             Text(self._label(node), style=style),
-            Text(duration(node), style="dim"),
+            Text(took(node, now), style="dim"),
             Text(details(node), style="red" if node.state is State.ERROR else "dim"),
         )
+
+
+def took(node: NodeRecord, now: float) -> str:
+    """How long the node ran, or has been running until `now`; empty before it starts."""
+    if node.started_at is None:
+        return ""
+    end = now if node.ended_at is None else node.ended_at
+    return seconds_text(end - node.started_at)
