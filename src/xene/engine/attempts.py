@@ -35,7 +35,7 @@ def inline_type(node: Node) -> NodeType | None:
 
 def run_inline(ex: Execution, start: Start, node: Node, node_type: NodeType) -> None:
     record = ex.record_of(start)
-    record.attempt = 1
+    record.attempt += 1  # a retried run goes on counting
     ex.set_state(record, State.RUNNING)
     try:
         result = node_type.fn(ex.context.for_node(node, start, record))
