@@ -79,7 +79,7 @@ async def _here(store: Store, stored: StoredRun, args: argparse.Namespace) -> in
     from xene.cli.run import make_display
     from xene.cli.session import Session, Settings
     from xene.engine.durable import pipeline_of
-    from xene.engine.journal import LEASE_S
+    from xene.engine.options import LEASE_S
     from xene.errors import InvalidDefinition
     from xene.service import runs
     from xene.store.owners import owner_id
