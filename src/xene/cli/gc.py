@@ -69,6 +69,10 @@ def handle(args: argparse.Namespace) -> int:
 async def gc(args: argparse.Namespace) -> int:
     cutoff = now() - parse_age(args.older_than)
     async with stores.opened(args) as store:
+        if stores.remote_api(store) is not None:  # before asking anything of it
+            from xene.client.errors import NotRemote
+
+            raise NotRemote("deleting runs (`xene gc`)")
         doomed = await finished_before(store, cutoff)
         if args.dry_run:
             _print_doomed(doomed, cutoff)
