@@ -4,16 +4,11 @@ raises, shows its author."""
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-import sysconfig
 import traceback
-from pathlib import Path
 
-_XENE = str(Path(__file__).resolve().parent) + os.sep
-_PYTHON = tuple(
-    str(Path(sysconfig.get_path(name)).resolve()) + os.sep for name in ("stdlib", "platstdlib")
-)
 HEADER = "Traceback (your code, most recent call last):"
 
 
@@ -32,8 +27,18 @@ def user_frames(exc: BaseException) -> list[traceback.FrameSummary]:
 def _users(filename: str) -> bool:
     if filename.startswith("<frozen"):  # importlib's bootstrap
         return False
-    path = os.path.realpath(filename)
-    return not path.startswith((_XENE, *_PYTHON))
+    return not os.path.realpath(filename).startswith(_not_users())
+
+
+@functools.cache
+def _not_users() -> tuple[str, ...]:
+    """Xene's own directory and the standard library's (asked only when an error is
+    shown: `xene run` does not import sysconfig to start)."""
+    import sysconfig
+
+    places = [os.path.dirname(os.path.realpath(__file__))]
+    places += [os.path.realpath(sysconfig.get_path(name)) for name in ("stdlib", "platstdlib")]
+    return tuple(place + os.sep for place in places)
 
 
 def frame_lines(frames: list[traceback.FrameSummary]) -> list[str]:

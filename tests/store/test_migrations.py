@@ -164,7 +164,7 @@ async def test_scoping_idempotency_keys_keeps_every_run_and_what_refers_to_it(
 
     real = sqlfiles.load_migrations
     monkeypatch.setattr(
-        sqlfiles, "load_migrations", lambda d: [m for m in real(d) if m.version < 5]
+        sqlfiles, "load_migrations", lambda d: [m for m in real(d) if m.version != 5]
     )
     before = await open_store(empty_url)
     assert isinstance(before, SqlStore)
