@@ -134,9 +134,13 @@ def test_a_retry_over_a_server_is_recorded_by_the_token_s_name(
     xene_home: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    token = run_main(capsys, "token", "create", "--role", "manager", "--name", "al").out.strip()
+    store = f"sqlite:///{tmp_path}/auth.db"  # a server accepts only its store's tokens
+    made = run_main(
+        capsys, "token", "create", "--role", "manager", "--name", "al", "--store", store
+    )
+    token = made.out.strip()
     monkeypatch.setenv("XENE_TOKEN", token)
-    with serving(f"sqlite:///{tmp_path}/auth.db", auth=True) as server:
+    with serving(store, auth=True) as server:
         run_id = failed_run(capsys, server, shop, token)
         assert xene(capsys, server, "retry", run_id).code == 0
         run = server.wait_run(run_id, token=token)
