@@ -82,6 +82,8 @@ class Session:
         with _on_signals(lambda: self._interrupt(execution), lambda: self._stop(execution)):
             async with watching(self.store, execution):  # `xene cancel` from elsewhere
                 run = await execution.execute()
+        if self._cancelling is not None:
+            await self._cancelling  # its last commit (the run Cancelled) must land
         if self._stopping is not None:
             self._stopping.cancel()  # the run left before its grace period ran out
         self.display.end(run)
@@ -121,7 +123,7 @@ class Session:
 
         async def abandon_after_grace() -> None:
             await asyncio.sleep(grace)
-            await execution.abandon()
+            await asyncio.shield(execution.abandon())
 
         self._stopping = asyncio.ensure_future(abandon_after_grace())
 

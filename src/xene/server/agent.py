@@ -35,6 +35,8 @@ class Agent:
         self._stopping = False
         self._counted_at = float("-inf")
         self._looked_at = float("-inf")
+        self._cancelling: dict[str, asyncio.Future[None]] = {}
+        """Cancellations asked through the store, under way."""
         """When runs of dead processes on this host were last looked for."""
 
     def start(self) -> None:
@@ -140,6 +142,9 @@ class Agent:
             await execution.execute()
         finally:
             watcher.cancel()
+            cancelling = self._cancelling.pop(run_id, None)
+            if cancelling is not None:  # the run's last commit must land before we go on
+                await cancelling
             self.running.pop(run_id, None)
             runtime.metrics.active_runs.set(len(self.running))
         await runtime.run_ended(execution.run)
@@ -149,7 +154,10 @@ class Agent:
         while not execution.finished:
             await asyncio.sleep(CANCEL_POLL_S)
             if await self.runtime.store.cancel_requested(run_id):
-                await execution.cancel("cancelled on request")
+                # Its own task: ending the watcher when the run ends must not cut it off.
+                cancel = asyncio.ensure_future(execution.cancel("cancelled on request"))
+                self._cancelling[run_id] = cancel
+                await asyncio.shield(cancel)
                 return
 
     async def cancel(self, run_id: str) -> bool:
