@@ -59,7 +59,8 @@ def xene(*args: str) -> subprocess.CompletedProcess[str]:
 def kill_when_reached(
     work: Path, *args: str, before_kill: Callable[[int], None] | None = None
 ) -> None:
-    """Start `xene run`, wait until the blocking step is reached, SIGKILL xene."""
+    """Start `xene run`, wait until the blocking step is reached, SIGKILL xene (after
+    `before_kill(pid)`, if given)."""
     proc = subprocess.Popen([*XENE, "run", *args, "--quiet"], stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not (work / "REACHED").exists():
@@ -92,9 +93,7 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30) -> bool:
     return True
 
 
-def kill_watchdogs(parent: int) -> None:
-    """SIGKILL the watchdog a xene process started, so that only recovery is left to
-    end its orphans."""
+def watchdog_of(parent: int) -> int | None:
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -104,9 +103,36 @@ def kill_watchdogs(parent: int) -> None:
         except (OSError, IndexError, ValueError):
             continue
         if ppid == parent and b"xene-watchdog" in cmdline:
-            os.kill(int(entry.name), signal.SIGKILL)
-            return
-    raise AssertionError(f"xene run (pid {parent}) has no watchdog")
+            return int(entry.name)
+    return None
+
+
+def watched(store_url: str) -> Callable[[int], None]:
+    """Wait until the blocking step `b` has run long enough to be named to the watchdog
+    and recorded in the store (`xene.executors.local.WATCH_AFTER_S`)."""
+
+    def wait(parent: int) -> None:
+        def recorded() -> bool:
+            run = stored(store_url)
+            b = run.record.nodes.get("b") if run else None
+            return bool(b and b.steps and b.steps[0].process)
+
+        assert wait_until(lambda: watchdog_of(parent) is not None and recorded())
+
+    return wait
+
+
+def kill_watchdog(store_url: str) -> Callable[[int], None]:
+    """SIGKILL the watchdog of a xene process, so that only recovery is left to end its
+    orphans, and only by their recorded process group."""
+
+    def kill(parent: int) -> None:
+        watched(store_url)(parent)
+        pid = watchdog_of(parent)
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+
+    return kill
 
 
 def stored(url: str) -> Any:
@@ -167,6 +193,8 @@ spec:
 def test_a_run_killed_mid_pipeline_resumes_without_rerunning_finished_tasks(
     work: Path, store_url: str
 ) -> None:
+    """Killed at once: the blocking step is neither watched nor recorded yet, so resume
+    finds the orphan by its environment, and ends it before `b` runs again."""
     flow = write(work, "p.yaml", PIPELINE)
     kill_when_reached(work, str(flow), "--store", store_url)
     assert finished_keys(store_url) == {"a"}
@@ -200,14 +228,14 @@ def test_a_step_begins_only_once_its_attempt_is_committed_and_a_rerun_counts_on(
 
 def test_a_killed_runs_steps_die_with_it(work: Path, store_url: str) -> None:
     flow = write(work, "p.yaml", PIPELINE)
-    kill_when_reached(work, str(flow), "--store", store_url)
+    kill_when_reached(work, str(flow), "--store", store_url, before_kill=watched(store_url))
     orphan = int((work / "blocked.pid").read_text())
     assert wait_until(lambda: not alive(orphan)), "the step outlived the killed xene run"
 
 
 def test_resume_ends_an_orphaned_step_before_running_it_again(work: Path, store_url: str) -> None:
     flow = write(work, "p.yaml", PIPELINE)
-    kill_when_reached(work, str(flow), "--store", store_url, before_kill=kill_watchdogs)
+    kill_when_reached(work, str(flow), "--store", store_url, before_kill=kill_watchdog(store_url))
     orphan = int((work / "blocked.pid").read_text())
     assert alive(orphan)  # nothing ended it: no watchdog left
     resumed = xene("resume", stored(store_url).record.id, "--store", store_url, "--json")

@@ -96,7 +96,7 @@ async def _run_step(task: TaskRun, step: Step, cwd: str | None, record: StepReco
     def on_line(line: str) -> None:
         task.listener.log(task.run, task.record, step.name, line)
 
-    def on_start(pgid: int) -> None:
+    def on_group(pgid: int) -> None:
         from xene.executors.processes import ref_of
 
         ref = ref_of(pgid)
@@ -109,7 +109,7 @@ async def _run_step(task: TaskRun, step: Step, cwd: str | None, record: StepReco
         env=step_env(task, step),
         on_line=on_line,
         timeout_s=timeout,
-        control=Control(task.options.grace_s, task.pace, on_start),
+        control=Control(task.options.grace_s, task.pace, on_group),
     )
     record.exit_code = result.exit_code
     if result.timed_out:

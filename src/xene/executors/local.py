@@ -29,6 +29,10 @@ MAX_LINE = 64 * 1024
 """A longer line is handed on in pieces of this size."""
 IN_FLIGHT = 16
 """Chunks of output read but not yet handed on, at most (16 × 64 KiB)."""
+WATCH_AFTER_S = 0.1
+"""A child still running this long after its spawn is named to the watchdog (it dies with
+Xene) and its group to `on_group` (recorded for recovery). Short steps pay for neither:
+recovery finds an orphan either way, by the run and node its environment names."""
 TIMED_OUT = 124
 """Exit code reported for a command ended by its timeout (as timeout(1) does)."""
 
@@ -49,8 +53,8 @@ class Control:
     """Between SIGTERM and SIGKILL when it times out or is cancelled."""
     pace: spawn.Pace | None = None
     """Back-pressure: reading output waits while `pace.full`."""
-    on_start: Callable[[int], None] | None = None
-    """Told the child's process group id as soon as it is spawned."""
+    on_group: Callable[[int], None] | None = None
+    """Told the child's process group id once it has run for `WATCH_AFTER_S`."""
 
 
 async def run_command(
@@ -76,13 +80,12 @@ async def run_command(
     loop = asyncio.get_running_loop()
     child: _Child | spawn.SpawnedChild
     if spawn.available():
-        child = spawn.SpawnedChild(loop, on_line, pace, grace_s)
+        child = spawn.SpawnedChild(loop, on_line, pace)
         child.start(cmd, cwd, full_env)
-        if control.on_start is not None:
-            control.on_start(child.pid)
     else:
-        child = _Child(loop, on_line, control.on_start, grace_s)
+        child = _Child(loop, on_line)
         _threads().submit(child.run, cmd, cwd, full_env)
+    watch = _Watch(loop, child, control)
     try:
         try:
             async with asyncio.timeout(timeout_s):
@@ -95,8 +98,37 @@ async def run_command(
             raise
         return CommandResult(code, read_outputs(output_path))
     finally:
+        watch.end()
         with contextlib.suppress(OSError):
             os.unlink(output_path)
+
+
+class _Watch:
+    """Names a child that runs past `WATCH_AFTER_S` to the watchdog and to `on_group`."""
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, child: _Child | spawn.SpawnedChild, control: Control
+    ) -> None:
+        self.loop, self.child, self.control = loop, child, control
+        self.pgid = 0
+        self.timer = loop.call_later(WATCH_AFTER_S, self.fire)
+
+    def fire(self) -> None:
+        if self.child.done.done():
+            return
+        pid = self.child.pid
+        if not pid:  # its thread has not spawned it yet
+            self.timer = self.loop.call_later(WATCH_AFTER_S, self.fire)
+            return
+        self.pgid = pid  # the leader of its own session
+        watchdog.watch(pid, self.control.grace_s)
+        if self.control.on_group is not None:
+            self.control.on_group(pid)
+
+    def end(self) -> None:
+        self.timer.cancel()
+        if self.pgid:
+            watchdog.unwatch(self.pgid)
 
 
 _POOL: list[ThreadPoolExecutor] = []
@@ -128,17 +160,9 @@ _COUNTER = itertools.count()
 class _Child:
     """One subprocess, owned by a thread; ended from the loop by signalling its group."""
 
-    def __init__(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        on_line: Callable[[str], None],
-        on_start: Callable[[int], None] | None,
-        grace_s: float,
-    ) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, on_line: Callable[[str], None]) -> None:
         self.loop = loop
         self.on_line = on_line
-        self.on_start = on_start
-        self.grace_s = grace_s
         self.done: asyncio.Future[int] = loop.create_future()
         self.lock = threading.Lock()
         self.pid: int | None = None
@@ -163,14 +187,10 @@ class _Child:
             self.pid = proc.pid
             if self.ending:
                 spawn.signal_group(proc.pid, signal.SIGKILL)
-        watchdog.watch(proc.pid, self.grace_s)
-        if self.on_start is not None:
-            self.loop.call_soon_threadsafe(self.on_start, proc.pid)
         with proc:
             assert proc.stdout is not None
             self._pump(proc.stdout)
             code = proc.wait()
-        watchdog.unwatch(proc.pid)
         self.loop.call_soon_threadsafe(_settle, self.done, code, None)
 
     def _pump(self, stream: IO[bytes]) -> None:

@@ -45,10 +45,8 @@ class SpawnedChild:
         loop: asyncio.AbstractEventLoop,
         on_line: Callable[[str], None],
         pace: Pace | None = None,
-        grace_s: float = 5.0,
     ) -> None:
         self.loop = loop
-        self.grace_s = grace_s
         self.on_line = on_line
         self.pace = pace
         self._resuming: asyncio.Future[None] | None = None
@@ -89,7 +87,6 @@ class SpawnedChild:
         finally:
             os.close(write_end)
         os.set_blocking(read_end, False)
-        watchdog.watch(self.pid, self.grace_s)
         self._out = read_end
         self._pidfd = os.pidfd_open(self.pid)
         self.loop.add_reader(read_end, self._read)
@@ -133,7 +130,6 @@ class SpawnedChild:
         self.loop.remove_reader(self._pidfd)
         os.close(self._pidfd)
         _, status = os.waitpid(self.pid, 0)
-        watchdog.unwatch(self.pid)
         self._code = os.waitstatus_to_exitcode(status)
         self._settle()
 
