@@ -1,6 +1,13 @@
-"""Property-based fuzzing of the API from its own OpenAPI document: no input, valid or
-not, makes it answer 5xx. Auth is off (every route is reachable), rate limiting too (one
-client sends everything), and each operation gets a bounded number of examples.
+"""Property-based fuzzing of the API from its own OpenAPI document: it behaves as it is
+documented. Every schemathesis check runs: no 5xx, every status and content type and
+header documented, every body matching its schema, valid input accepted, invalid input
+rejected. Auth is off (every route is reachable), rate limiting too (one client sends
+everything), and each operation gets a bounded number of examples.
+
+One check is not run on two operations: a workflow or state-machine definition is text
+whose validity (a manifest, a flow, a state machine) JSON Schema cannot express, so
+`positive_data_acceptance` would call any text "valid"; their 400 with located problems
+is documented, and checked by `status_code_conformance` and the schema checks.
 
 `/api/v1/events` is left out: with nothing running it never ends (a live stream is
 meant to), and its own test is in test_runs.py.
@@ -22,7 +29,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import positive_data_acceptance
 
 from tests.integration.api.conftest import shell_workflow
 from xene.server.api import create_app
@@ -31,6 +38,8 @@ from xene.server.runtime import Runtime
 from xene.store import open_store
 
 EXAMPLES = 25
+DEFINITION_TEXTS = {("POST", "/api/v1/workflows"), ("POST", "/api/v1/machines")}
+"""Operations whose body is a definition's text (see the module's docstring)."""
 
 
 LIGHT = (Path(__file__).parents[3] / "examples" / "traffic-light.fsm.yaml").read_text()
@@ -74,6 +83,10 @@ def known(client: Any) -> dict[str, str]:
     }
 
 
+def _definition_text(case: schemathesis.Case[Any]) -> bool:
+    return (case.operation.method.upper(), case.operation.path) in DEFINITION_TEXTS
+
+
 @pytest.mark.parametrize(
     ("mode", "existing"),
     [
@@ -83,7 +96,7 @@ def known(client: Any) -> dict[str, str]:
     ],
     ids=["valid", "valid-on-existing", "invalid"],
 )
-def test_no_input_makes_a_server_error(
+def test_the_api_behaves_as_its_openapi_document_says(
     api_schema: tuple[Any, dict[str, str]], mode: GenerationMode, existing: bool
 ) -> None:
     schema, names = api_schema
@@ -101,10 +114,12 @@ def test_no_input_makes_a_server_error(
             max_examples=EXAMPLES,
             deadline=None,
             database=None,
+            derandomize=True,  # the same examples every run: CI does not flake
             suppress_health_check=list(HealthCheck),
         )
         def fuzz(case: schemathesis.Case[Any]) -> None:
-            response = case.call_and_validate(checks=[not_a_server_error])
+            excluded = [positive_data_acceptance] if _definition_text(case) else []
+            response = case.call_and_validate(excluded_checks=excluded)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
 
         try:

@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.integration.api.conftest import apply, client_of, shell_workflow, trigger, wait_run
 from tests.integration.api.conftest import bearer as recorded_bearer
@@ -85,13 +87,16 @@ async def test_an_admin_deletes_a_secret_once(guarded: FastAPI) -> None:
         assert (await admin.get("/api/v1/secrets")).json() == {"secrets": []}
 
 
-async def test_a_bad_name_or_an_empty_value_is_400_and_sets_nothing(guarded: FastAPI) -> None:
+async def test_a_bad_name_or_an_empty_value_is_422_and_sets_nothing(guarded: FastAPI) -> None:
+    """Both are refused by the route's documented schema (name pattern, value length)."""
     async with client_of(guarded, **(await bearer(guarded, "admin"))) as admin:
         bad_name = await put(admin, "bad-name", VALUE)
+        own = await put(admin, "XENE_KEY", VALUE)
         empty = await put(admin, "EMPTY", "")
         listed = await admin.get("/api/v1/secrets")
-    assert (bad_name.status_code, empty.status_code) == (400, 400)
-    assert "cannot name a secret" in bad_name.json()["error"]
+    assert (bad_name.status_code, own.status_code, empty.status_code) == (422, 422, 422)
+    assert "name" in bad_name.json()["problems"][0]
+    assert "value" in empty.json()["problems"][0]
     assert listed.json() == {"secrets": []}
 
 
@@ -162,3 +167,15 @@ async def test_a_webhook_checks_signatures_with_the_stored_secret_it_names(
     assert forged.status_code == 401
     shown = await client.get("/api/v1/workflows/gh")
     assert HOOK not in shown.text
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="xXeEnN_Za9-", max_size=8))
+def test_the_routes_name_pattern_accepts_exactly_the_names_the_vault_accepts(name: str) -> None:
+    """The OpenAPI document's pattern (no look-ahead) says what `name_problem` says."""
+    import re
+
+    from xene.server.api.secrets import NAME_PATTERN
+    from xene.spec.secret_refs import name_problem
+
+    assert (re.match(NAME_PATTERN, name) is not None) == (name_problem(name) is None)

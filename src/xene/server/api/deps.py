@@ -25,6 +25,7 @@ MANAGER = Depends(auth.require("manager"))
 ADMIN = Depends(auth.require("admin"))
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "the body is not what its content type says"},
     401: {"model": ErrorOut, "description": "no token, or a bad one"},
     403: {"model": ErrorOut, "description": "the token's role may not do this"},
     404: {"model": ErrorOut, "description": "no such thing"},

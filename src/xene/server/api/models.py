@@ -18,7 +18,10 @@ class ErrorOut(Model):
 
 class ProblemsOut(Model):
     error: str
-    problems: list[str] = Field(description="each `file:line: path: message` or `where: message`")
+    problems: list[str] = Field(
+        default_factory=list,
+        description="each `file:line: path: message` or `where: message`",
+    )
 
 
 class RefusedOut(Model):

@@ -23,7 +23,22 @@ from xene.server.api.models import ErrorOut, Model
 router = APIRouter(prefix="/api/v1", tags=["secrets"], responses=deps.ERRORS)
 
 Admin = Annotated[auth.Principal, Depends(auth.require("admin"))]
-Name = Annotated[str, Path(max_length=128, description="letters, digits and _")]
+NAME_PATTERN = (
+    # An environment variable's name that does not start with XENE_ (in any case), as
+    # `xene.spec.secret_refs.name_problem` says; spelled out letter by letter, since the
+    # validator's regex engine has no look-ahead.
+    r"^(?:[A-WYZa-wyz_]|[Xx](?:$|[A-DF-Za-df-z0-9_]|[Ee](?:$|[A-MO-Za-mo-z0-9_]"
+    r"|[Nn](?:$|[A-DF-Za-df-z0-9_]|[Ee](?:$|[A-Za-z0-9])))))[A-Za-z0-9_]*$"
+)
+Name = Annotated[
+    str,
+    Path(
+        max_length=128,
+        pattern=NAME_PATTERN,
+        description="letters, digits and _, not starting with a digit nor with XENE_",
+    ),
+]
+
 KEY_TROUBLE: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "a bad name or value: nothing was set"},
     500: {"model": ErrorOut, "description": "the server's secret key is missing or bad"},
@@ -31,7 +46,11 @@ KEY_TROUBLE: dict[int | str, dict[str, Any]] = {
 
 
 class SecretIn(Model):
-    value: str = Field(description=f"the value, at most {MAX_VALUE // 1024} KiB of UTF-8")
+    value: str = Field(
+        min_length=1,
+        # Its limit is in bytes of UTF-8, which JSON Schema cannot say: over it, 400.
+        description=f"the value, at most {MAX_VALUE // 1024} KiB of UTF-8",
+    )
 
 
 class SecretOut(Model):
@@ -80,7 +99,7 @@ async def set_secret(
     return SecretSetOut(name=name, created=created)
 
 
-@router.delete("/secrets/{name}", status_code=204, response_class=Response)
+@router.delete("/secrets/{name}", status_code=204, response_class=Response, responses=KEY_TROUBLE)
 async def delete_secret(name: Name, runtime: RuntimeDep, principal: Admin) -> Response:
     """Forget a secret (admins only); runs that name it cannot start any more."""
     try:
