@@ -12,7 +12,8 @@ import pytest
 from tests.conftest import FakeClock, Recorder, states
 from xene.core.records import RunRecord
 from xene.core.states import State
-from xene.engine.durable import resume_run, start_run
+from xene.engine.durable import start_run
+from xene.engine.engine import Engine
 from xene.engine.options import EngineOptions
 from xene.spec.ir import TASK, Edge, Node, Pipeline, Step
 from xene.store import open_store
@@ -131,7 +132,7 @@ async def test_resuming_replays_finished_nodes_and_reruns_the_running_one(
     clock.time += 3600  # the dead process's lease has expired
     stored = await store.get_run(crashed.id)
     assert stored is not None
-    execution = await resume_run(store, stored, pipeline, options(clock, recorder))
+    execution = await Engine(options(clock, recorder), store).resume(stored, pipeline)
     run = await execution.execute()
     assert run.state is State.SUCCESS
     assert (tmp_path / "effects").read_text().split() == ["b", "c"]
@@ -151,7 +152,7 @@ async def test_a_run_held_by_a_live_owner_is_not_resumed(
     stored = await store.get_run("r1")
     assert stored is not None
     with pytest.raises(CannotResume, match="is being executed by elsewhere:42"):
-        await resume_run(store, stored, chain(tmp_path), options(clock, recorder))
+        await Engine(options(clock, recorder), store).resume(stored, chain(tmp_path))
 
 
 def gate_pipeline() -> Pipeline:
@@ -194,7 +195,7 @@ async def test_a_decision_resumes_a_suspended_run_on_its_port(
     clock.time += 3600
     stored = await store.get_run(execution.run.id)
     assert stored is not None
-    resumed = await resume_run(store, stored, pipeline, options(clock, recorder))
+    resumed = await Engine(options(clock, recorder), store).resume(stored, pipeline)
     run = await resumed.execute()
     assert run.state is State.SUCCESS
     assert states(run)["no"] == "Success"
@@ -217,7 +218,7 @@ async def test_a_suspension_past_its_timeout_takes_its_timeout_action(
     clock.time += 3600
     stored = await store.get_run(execution.run.id)
     assert stored is not None
-    run = await (await resume_run(store, stored, pipeline, options(clock, recorder))).execute()
+    run = await (await Engine(options(clock, recorder), store).resume(stored, pipeline)).execute()
     assert states(run)["yes"] == "Success"
     (decided,) = await store.list_suspensions(pending=False)
     assert (decided.decision, decided.reason) == ("approve", "timed out")

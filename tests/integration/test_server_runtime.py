@@ -259,3 +259,21 @@ async def test_a_run_whose_process_on_this_host_died_is_taken_over_before_its_le
     new = NewRun("01ORPHAN", "demo", "build", None, source, now, dead_owner, now + 3600)
     await runtime.store.create_run(new)
     assert await final_state(runtime, "01ORPHAN") == "Success"
+
+
+async def test_a_queued_run_whose_definition_no_longer_loads_ends_in_error_saying_why(
+    runtime: Runtime,
+) -> None:
+    from xene.store.base import NewRun, RunSource
+
+    now = runtime.clock.now()
+    broken = RunSource("demo.yaml", "kind: Workflow\nspec: [", "manifest", "demo", "build")
+    new = NewRun(
+        "01BROKEN", "demo", "build", None, broken, now, "", 0.0, state="WaitingForExecutor"
+    )
+    await runtime.store.create_run(new)
+    runtime.agent.wake()
+    assert await final_state(runtime, "01BROKEN") == "Error"
+    stored = await runtime.store.get_run("01BROKEN")
+    assert stored is not None
+    assert "cannot be recovered: its definition no longer loads" in (stored.record.error or "")

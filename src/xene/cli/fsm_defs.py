@@ -22,7 +22,7 @@ async def run_on_enter(
     if name is None:
         return None
     from xene.cli.display import PlainDisplay
-    from xene.engine.durable import start_run
+    from xene.engine.engine import Engine
     from xene.engine.options import EngineOptions
     from xene.secrets.inject import store_source
     from xene.spec.load import load_text
@@ -34,7 +34,8 @@ async def run_on_enter(
     display = PlainDisplay()
     payload = {"instance": instance_id, "machine": data["name"], "state": state}
     options = EngineOptions(listeners=(display,), secret_source=store_source(store, "the store"))
-    execution, _ = await start_run(store, workflow.pipeline(name), payload, source, options)
+    engine = Engine(options, store)
+    execution, _ = await engine.start(workflow.pipeline(name), payload, source)
     display.begin(execution.run)
     run = await execution.execute()
     display.end(run)

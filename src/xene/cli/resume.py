@@ -56,25 +56,18 @@ def handle(args: argparse.Namespace) -> int:
 async def resume_stored(stored: StoredRun, session: Session) -> int:
     """Rebuild the run's pipeline from its recorded source and execute the rest of it; a
     run whose definition no longer loads cannot be recovered: it ends in Error."""
-    import time
+    from xene.engine.durable import CannotResume
+    from xene.engine.engine import Engine, Unrecoverable
 
-    from xene.engine.durable import CannotResume, claim, give_up, pipeline_of, recover
-    from xene.errors import InvalidDefinition
-
-    store, run_id = session.store, stored.record.id
-    assert store is not None
+    engine = Engine(session.options(), session.store)
     try:
-        await claim(store, stored, time.time())
+        execution = await engine.resume(stored)
     except CannotResume as exc:
-        print(f"xene: cannot resume run {run_id}: {exc}", file=sys.stderr)
+        print(f"xene: cannot resume run {stored.record.id}: {exc}", file=sys.stderr)
         return 1
-    try:
-        pipeline = pipeline_of(stored)
-    except (InvalidDefinition, KeyError, OSError) as exc:
-        reason = f"cannot be recovered: its definition no longer loads ({exc})"
-        await give_up(store, run_id, reason, time.time())
-        print(f"xene: run {run_id} {reason}; it is marked Error", file=sys.stderr)
+    except Unrecoverable as exc:
+        print(f"xene: {exc}", file=sys.stderr)
         return 1
-    await session.execute(await recover(store, stored, pipeline, session.options()))
+    await session.execute(execution)
     session.display.summary(session.runs)
     return session.exit_code()

@@ -183,7 +183,7 @@ async def _run(
 async def _start(
     args: argparse.Namespace, workflow: Workflow, pipeline: Pipeline, data: Any, session: Session
 ) -> None:
-    from xene.engine.durable import start_run
+    from xene.engine.engine import Engine
     from xene.store.base import RunSource
 
     path = os.path.abspath(args.file)
@@ -197,10 +197,8 @@ async def _start(
     key = args.idempotency_key
     if key and len(workflow.pipelines) > 1:
         key = f"{key}/{pipeline.name}"
-    assert session.store is not None
-    execution, created = await start_run(
-        session.store, pipeline, data, source, session.options(), idempotency_key=key
-    )
+    engine = Engine(session.options(), session.store)
+    execution, created = await engine.start(pipeline, data, source, idempotency_key=key)
     if created:
         await session.execute(execution)
     else:

@@ -1,8 +1,10 @@
 """Runs kept in a store: started, resumed after a crash, suspended on approvals.
 
-`start_run` records a new run before anything executes; `resume_run` takes over an
-unfinished run whose process died: finished nodes are replayed from the store (not run
-again), nodes that were running run again, suspended ones ask again for their decision.
+The steps behind the front door (`xene.engine.engine.Engine`): `start_run` records a new
+run before anything executes; `recover` continues an unfinished run this process has
+claimed: orphans of its dead owner are ended, finished nodes are replayed from the store
+(not run again), nodes that were running run again, suspended ones ask again for their
+decision.
 """
 
 from __future__ import annotations
@@ -125,14 +127,6 @@ async def start_run(
         return Execution(Plan.build(pipeline), stored.record, options), False
     run = RunRecord(id=run_id, workflow=source.workflow, pipeline=pipeline.name, input=input)
     return Execution(Plan.build(pipeline), run, options, Durable(store)), True
-
-
-async def resume_run(
-    store: Store, stored: StoredRun, pipeline: Pipeline, options: EngineOptions
-) -> Execution:
-    """Take over an unfinished run; raises CannotResume with the reason."""
-    await claim(store, stored, options.clock.now(), options.lease_s)
-    return await recover(store, stored, pipeline, options)
 
 
 async def recover(

@@ -1,15 +1,29 @@
-"""The engine: runs pipelines, in process, from an IR `Pipeline`."""
+"""The engine's front door: every run starts, resumes or is recovered here.
+
+Without a store a run lives in this process only (`run`, `prepare`). With one, it is kept:
+`start` records it before anything executes, `resume` takes over a run whose process
+died (`xene resume`), `recover` continues a run this process has claimed (the server's
+agent, and next a remote agent). The CLI, the server and the agents all come in here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from xene.core.plan import Plan
 from xene.core.records import RunRecord
 from xene.engine.execution import Execution
 from xene.engine.options import EngineOptions
+from xene.errors import XeneError
 from xene.spec.ir import Pipeline
+
+if TYPE_CHECKING:
+    from xene.store.base import RunSource, Store, StoredRun
+
+
+class Unrecoverable(XeneError):
+    """The run cannot be recovered; it was marked Error with the reason."""
 
 
 class Compilable(Protocol):
@@ -28,8 +42,9 @@ class Engine:
     ```
     """
 
-    def __init__(self, options: EngineOptions | None = None) -> None:
+    def __init__(self, options: EngineOptions | None = None, store: Store | None = None) -> None:
         self.options = options or EngineOptions()
+        self.store = store
         self._plans: dict[int, tuple[Pipeline, Plan]] = {}
 
     def prepare(
@@ -63,7 +78,56 @@ class Engine:
         return await self.prepare(pipeline, input, workflow=workflow, run_id=run_id).execute()
 
     def with_options(self, **changes: Any) -> Engine:
-        return Engine(replace(self.options, **changes))
+        return Engine(replace(self.options, **changes), self.store)
+
+    # -- runs kept in the store ---------------------------------------------------------
+    async def start(
+        self,
+        pipeline: Pipeline,
+        input: Any,
+        source: RunSource,
+        *,
+        idempotency_key: str | None = None,
+    ) -> tuple[Execution, bool]:
+        """Record a new run, then its execution; `False` when the idempotency key names
+        a run of this workflow and pipeline already (the execution only shows it)."""
+        from xene.engine.durable import start_run
+
+        return await start_run(
+            self._kept(), pipeline, input, source, self.options, idempotency_key=idempotency_key
+        )
+
+    async def resume(self, stored: StoredRun, pipeline: Pipeline | None = None) -> Execution:
+        """Take over a run whose process died (CannotResume says why not), then recover
+        it as `recover` does."""
+        from xene.engine.durable import claim
+
+        await claim(self._kept(), stored, self.options.clock.now(), self.options.lease_s)
+        return await self.recover(stored, pipeline)
+
+    async def recover(self, stored: StoredRun, pipeline: Pipeline | None = None) -> Execution:
+        """The execution of a run this process has claimed, from its recorded definition
+        (or `pipeline`, for one built in process): finished nodes are replayed, whatever
+        its dead owner left running on this host is ended first, then the rest runs. A
+        definition that no longer loads ends the run in Error (Unrecoverable); other runs
+        are untouched."""
+        from xene.engine import durable
+
+        store = self._kept()
+        if pipeline is not None:
+            return await durable.recover(store, stored, pipeline, self.options)
+        try:
+            pipeline = durable.pipeline_of(stored)
+        except Exception as exc:  # user code runs when a Python file is imported again
+            reason = f"cannot be recovered: its definition no longer loads ({exc})"
+            await durable.give_up(store, stored.record.id, reason, self.options.clock.now())
+            raise Unrecoverable(f"run {stored.record.id} {reason}; it is marked Error") from exc
+        return await durable.recover(store, stored, pipeline, self.options)
+
+    def _kept(self) -> Store:
+        if self.store is None:
+            raise XeneError("this engine has no store: runs are not kept (pass store=...)")
+        return self.store
 
     def _plan(self, pipeline: Pipeline) -> Plan:
         cached = self._plans.get(id(pipeline))

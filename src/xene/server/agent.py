@@ -114,19 +114,12 @@ class Agent:
         self.wake()
 
     async def _execute(self, run_id: str) -> None:
-        from xene.engine.durable import give_up, pipeline_of, recover
+        from xene.engine.engine import Engine, Unrecoverable
         from xene.engine.options import EngineOptions
 
         runtime = self.runtime
         stored = await runtime.store.get_run(run_id)
         if stored is None:
-            return
-        try:
-            pipeline = pipeline_of(stored)
-        except Exception as exc:
-            log.error("run %s cannot be executed: %s", run_id, exc)
-            reason = f"cannot be recovered: its definition no longer loads ({exc})"
-            await give_up(runtime.store, run_id, reason, runtime.clock.now())
             return
         options = EngineOptions(
             clock=runtime.clock,
@@ -134,7 +127,11 @@ class Agent:
             lease_s=runtime.config.lease_s,
             secret_source=runtime.secrets.resolve,
         )
-        execution = await recover(runtime.store, stored, pipeline, options)
+        try:
+            execution = await Engine(options, runtime.store).recover(stored)
+        except Unrecoverable as exc:
+            log.error("%s", exc)
+            return
         self.running[run_id] = execution
         runtime.metrics.active_runs.set(len(self.running))
         watcher = asyncio.create_task(self._watch_cancel(run_id, execution))
