@@ -16,6 +16,7 @@ from xene.core.plan import Plan
 from xene.core.records import NodeRecord, RunRecord
 from xene.core.states import State
 from xene.engine.execution import Execution
+from xene.engine.journal import Journal
 from xene.engine.options import LEASE_S, Approval, ApprovalRequest, EngineOptions
 from xene.errors import Suspend, XeneError
 from xene.spec.ir import Pipeline
@@ -40,7 +41,7 @@ class Durable:
     ) -> Approval:
         """The decision for a wait node: recorded already, timed out, asked now, or Suspend."""
         journal, clock = execution.journal, execution.options.clock
-        assert journal is not None
+        assert isinstance(journal, Journal)  # a durable execution keeps one
         suspension = await self.store.get_suspension(request.hook_id)
         now = clock.now()
         if suspension is None:

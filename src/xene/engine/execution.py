@@ -22,6 +22,7 @@ from xene.core.states import State, transition
 from xene.engine import attempts
 from xene.engine.constructs import Constructs
 from xene.engine.context import Context
+from xene.engine.journal import Journal, NullJournal, RunJournal
 from xene.engine.options import EngineOptions
 from xene.nodes.base import NodeResult
 from xene.secrets import inject, masking
@@ -29,7 +30,6 @@ from xene.spec.ir import Node
 
 if TYPE_CHECKING:
     from xene.engine.durable import Durable
-    from xene.engine.journal import Journal
 
 
 class Execution:
@@ -46,17 +46,13 @@ class Execution:
         self.options = options
         self.durable = durable
         self.wakeup = asyncio.Event()
-        self.journal: Journal | None = None
+        self.journal: RunJournal = NullJournal()
         self.recovered: dict[str, NodeRecord] = {}
         listeners = list(options.listeners)
         if durable is not None:
-            from xene.engine.journal import Journal
-
-            self.journal = Journal(
-                durable.store, run, options.clock.now(), self.wakeup, options.lease_s
-            )
-            self.recovered = durable.recovered
-            listeners.append(self.journal)
+            journal = Journal(durable.store, run, options.clock.now(), self.wakeup, options.lease_s)
+            self.journal, self.recovered = journal, durable.recovered
+            listeners.append(journal)
         self.listener: Listener = Listeners(listeners)
         self.masker = masking.NO_MASK  # the run's secrets, once resolved (inject.prepare)
         self.suspended: set[str] = set()
@@ -105,7 +101,7 @@ class Execution:
     async def _drive(self) -> None:
         while not self.finished:
             starting = self._pump()
-            if self.journal is not None and self.journal.dirty:
+            if self.journal.dirty:
                 await self._flush()
             if starting and not (self.cancelling or self.draining or self.finished):
                 for start, node in starting:  # their attempt is durable now: run it
@@ -137,30 +133,24 @@ class Execution:
         self.wakeup.set()
 
     def _leave(self) -> None:
-        if self.journal is not None:
-            self.journal.release()
+        self.journal.release()
 
     def _idle(self) -> None:
         """Nothing runs and nothing is ready: suspended on approvals, or stuck (a bug)."""
         if self.suspended:
             self._run_state(State.SUSPENDED)
-            if self.journal is not None:
-                self.journal.release()
+            self.journal.release()
         else:
             self._end_run(State.ERROR, "internal error: the run stalled with nothing to run")
 
     async def _wait(self) -> None:
-        if self.journal is None:
-            await self.wakeup.wait()
-        else:  # wake at least every second: commit output, renew the lease
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(1.0):
-                    await self.wakeup.wait()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.journal.tick_s):
+                await self.wakeup.wait()
         self.wakeup.clear()
 
     async def _flush(self) -> None:
-        if self.journal is not None:
-            await self.journal.flush(self.options.clock.now())
+        await self.journal.flush(self.options.clock.now())
 
     async def commit(self) -> None:
         """Commit what changed now (a retry's attempt, before it acts)."""

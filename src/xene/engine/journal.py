@@ -36,6 +36,9 @@ def _sealed(chunk: _Lines) -> bool:
 
 
 class Journal(Listener):
+    tick_s: float | None = 1.0
+    """The loop wakes at least this often: output is committed, the lease renewed."""
+
     def __init__(
         self, store: Store, run: RunRecord, now: float, wake: asyncio.Event, lease_s: float
     ) -> None:
@@ -134,3 +137,25 @@ class Journal(Listener):
             batch = self.take(now)
             if batch:
                 await self.store.commit(self.run.id, batch)
+
+
+class NullJournal:
+    """The journal of a run kept nowhere (`Engine.run` without a store): nothing to
+    commit, never full, no lease; the loop waits only for what wakes it."""
+
+    dirty = False
+    full = False
+    tick_s: float | None = None
+
+    def release(self) -> None:
+        pass
+
+    async def flush(self, now: float) -> None:
+        pass
+
+    async def wait_room(self) -> None:
+        pass
+
+
+RunJournal = Journal | NullJournal
+"""What an execution commits through."""
