@@ -201,3 +201,26 @@ async def test_python_steps_get_the_task_input_and_return_its_output(
     assert run.nodes["a"].output == {"value": 10}
     assert run.nodes["b"].output == {"value": 11}
     assert ("c", "talk", "hello from a thread") in recorder.lines
+
+
+async def test_a_tasks_shell_steps_go_through_the_executor_its_pipeline_names() -> None:
+    """The engine sees only the Executor seam: an executor given for `local` gets every
+    shell step's command, with the step's environment, and its result is the step's."""
+    from xene.engine.engine import Engine
+    from xene.engine.options import EngineOptions
+    from xene.executors.base import Command, CommandResult
+
+    seen: list[Command] = []
+
+    class Recording:
+        async def run(self, command: Command) -> CommandResult:
+            seen.append(command)
+            command.on_line(f"ran {command.cmd}")
+            return CommandResult(0, {"where": "elsewhere"})
+
+    engine = Engine(EngineOptions(executors={"local": Recording()}))
+    run = await engine.run(Pipeline("p", nodes=(task("t", "make build"),)))
+    assert run.succeeded
+    assert [c.cmd for c in seen] == ["make build"]
+    assert seen[0].env["XENE_TASK"] == "t"
+    assert run.nodes["t"].output == {"where": "elsewhere"}

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from xene.executors import spawn
-from xene.executors.local import Control, run_command
+from xene.executors.base import Control
+from xene.executors.local import run_command
 
 
 @pytest.fixture(params=["loop", "threads"])

@@ -5,10 +5,13 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from xene.core.records import Listener
 from xene.engine.clock import Clock, SystemClock, new_id
+
+if TYPE_CHECKING:
+    from xene.executors.base import Executor
 
 LEASE_S = 15.0
 """The default lease."""
@@ -55,6 +58,8 @@ class EngineOptions:
     """Resolves the names a pipeline needs that `secrets` lacks, once, at a run's start."""
     env: Mapping[str, str] = field(default_factory=dict)
     """Added to every step's environment, over the pipeline's `envs`."""
+    executors: Mapping[str, Executor] = field(default_factory=dict)
+    """Executors by type (`local`, `container`) in place of the built-in ones."""
     max_concurrency: int | None = None
     """Caps every run's concurrency (the agent's limit); None: the pipeline's own."""
     step_timeout_s: float = 30 * 60

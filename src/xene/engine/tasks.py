@@ -18,6 +18,7 @@ from xene.core.records import Listener, NodeRecord, RunRecord, StepRecord
 from xene.core.states import State
 from xene.engine.options import EngineOptions
 from xene.errors import NodeFailed, StepTimeout
+from xene.executors.base import Command, Control, Executor
 from xene.executors.spawn import Pace
 from xene.nodes.base import NodeResult
 from xene.spec.ir import Node, Pipeline, Step
@@ -40,12 +41,9 @@ class TaskRun:
 
 
 async def run_task(task: TaskRun) -> NodeResult:
-    if task.pipeline.executor.type == "container":
-        raise NodeFailed(
-            f"task {task.node.id!r} uses the container executor (image "
-            f"{task.pipeline.executor.image!r}), which needs a Docker engine; "
-            "run it with `executor: {type: local}` for now"
-        )
+    from xene.executors.base import executor_for
+
+    executor = executor_for(task.pipeline.executor, task.node.id, task.options.executors)
     task.record.steps = [StepRecord(step.name) for step in task.node.steps]
     cwd = _working_dir(task.node)
     output: Any = {}
@@ -53,7 +51,7 @@ async def run_task(task: TaskRun) -> NodeResult:
         record = task.record.steps[index]
         _step_state(task, record, State.RUNNING)
         try:
-            produced = await _run_step(task, step, cwd, record)
+            produced = await _run_step(task, executor, step, cwd, record)
         except asyncio.CancelledError:
             _step_state(task, record, State.CANCELLED)
             raise
@@ -87,30 +85,23 @@ def _step_state(task: TaskRun, record: StepRecord, state: State) -> None:
     task.listener.step_changed(task.run, task.record, record)
 
 
-async def _run_step(task: TaskRun, step: Step, cwd: str | None, record: StepRecord) -> Any:
+async def _run_step(
+    task: TaskRun, executor: Executor, step: Step, cwd: str | None, record: StepRecord
+) -> Any:
     timeout = step.timeout_s or task.options.step_timeout_s
     if step.kind == "python":
         return await _run_python(task, step, timeout)
-    from xene.executors.local import Control, run_command
 
     def on_line(line: str) -> None:
         task.listener.log(task.run, task.record, step.name, line)
 
-    def on_group(pgid: int) -> None:
-        from xene.executors.processes import ref_of
-
-        ref = ref_of(pgid)
-        record.process = None if ref is None else str(ref)
+    def on_group(process: str) -> None:
+        record.process = process
         task.listener.step_changed(task.run, task.record, record)
 
-    result = await run_command(
-        step.cmd,
-        cwd=cwd,
-        env=step_env(task, step),
-        on_line=on_line,
-        timeout_s=timeout,
-        control=Control(task.options.grace_s, task.pace, on_group),
-    )
+    control = Control(task.options.grace_s, task.pace, on_group)
+    command = Command(step.cmd, cwd, step_env(task, step), on_line, timeout, control)
+    result = await executor.run(command)
     record.exit_code = result.exit_code
     if result.timed_out:
         raise StepTimeout(f"step {step.name!r} timed out after {timeout:g} s")

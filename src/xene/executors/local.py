@@ -19,10 +19,10 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import IO
 
-from xene.executors import spawn, watchdog
+from xene.executors import processes, spawn, watchdog
+from xene.executors.base import Command, CommandResult, Control
 
 CHUNK = 64 * 1024
 MAX_LINE = 64 * 1024
@@ -37,24 +37,18 @@ TIMED_OUT = 124
 """Exit code reported for a command ended by its timeout (as timeout(1) does)."""
 
 
-@dataclass(frozen=True, slots=True)
-class CommandResult:
-    exit_code: int
-    outputs: dict[str, str] = field(default_factory=dict)
-    """`key=value` lines the command wrote to the file named by `$XENE_OUTPUT`."""
-    timed_out: bool = False
+class LocalExecutor:
+    """The `local` executor: each command a subprocess of this machine (`run_command`)."""
 
-
-@dataclass(frozen=True, slots=True)
-class Control:
-    """How a command is stopped and paced."""
-
-    grace_s: float = 5.0
-    """Between SIGTERM and SIGKILL when it times out or is cancelled."""
-    pace: spawn.Pace | None = None
-    """Back-pressure: reading output waits while `pace.full`."""
-    on_group: Callable[[int], None] | None = None
-    """Told the child's process group id once it has run for `WATCH_AFTER_S`."""
+    async def run(self, command: Command) -> CommandResult:
+        return await run_command(
+            command.cmd,
+            cwd=command.cwd,
+            env=command.env,
+            on_line=command.on_line,
+            timeout_s=command.timeout_s,
+            control=command.control,
+        )
 
 
 async def run_command(
@@ -122,8 +116,9 @@ class _Watch:
             return
         self.pgid = pid  # the leader of its own session
         watchdog.watch(pid, self.control.grace_s)
-        if self.control.on_group is not None:
-            self.control.on_group(pid)
+        ref = processes.ref_of(pid)
+        if ref is not None and self.control.on_group is not None:
+            self.control.on_group(str(ref))
 
     def end(self) -> None:
         self.timer.cancel()

@@ -124,7 +124,8 @@ async def shell(ctx: NodeContext) -> NodeResult:
 
     A non-zero exit or a timeout fails the node.
     """
-    from xene.executors.local import Control, run_command
+    from xene.executors.base import Control
+    from xene.executors.local import run_command
 
     config = ctx.config
     command = str(config.get("command") or config.get("cmd") or "")
