@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xene.cli import stores
 
 if TYPE_CHECKING:
+    from xene.service.machines import Entered
     from xene.store.base import MachineInstance, Store
 
 HELP = "define state machines, start instances, send them events"
@@ -105,19 +107,18 @@ async def dispatch(args: argparse.Namespace) -> int:
 
 async def define(store: Store, args: argparse.Namespace) -> int:
     from xene.cli.common import load_workflow
-    from xene.cli.fsm_defs import definition
+    from xene.service import machines
 
     workflow = load_workflow(args.file)
     if workflow is None:
         return stores.EXIT_INVALID
-    if not workflow.state_machines:
-        raise stores.CommandError(f"{args.file} defines no state machine")
-    for machine in workflow.state_machines:  # all or nothing, as far as can be checked
-        if await store.get_machine(machine.name) is not None:
-            raise stores.CommandError(_defined_already(machine.name), stores.EXIT_REFUSED)
+    text = Path(args.file).read_text(encoding="utf-8")
+    try:
+        await machines.define(store, workflow, workflow.source, text, time.time())
+    except machines.Refused as exc:
+        code = stores.EXIT_REFUSED if workflow.state_machines else stores.EXIT_INVALID
+        raise stores.CommandError(f"refused: {exc}", code) from exc
     for machine in workflow.state_machines:
-        if not await store.define_machine(machine.name, definition(machine, workflow), time.time()):
-            raise stores.CommandError(_defined_already(machine.name), stores.EXIT_REFUSED)
         print(f"defined {machine.name}: starts in {machine.initial_state}")
     return stores.EXIT_OK
 
@@ -141,19 +142,18 @@ async def list_machines(store: Store, args: argparse.Namespace) -> int:
 
 async def run(store: Store, args: argparse.Namespace) -> int:
     from xene.engine.clock import new_id
-    from xene.store.base import MachineInstance
+    from xene.service import machines
 
-    data = await _machine(store, args.name)
-    at = time.time()
-    instance = MachineInstance(new_id(at), args.name, data["initial_state"], at, at)
-    await store.create_instance(instance)
+    await _machine(store, args.name)
+    entered = await machines.start(store, args.name, time.time(), new_id)
+    instance = entered.instance
     print(instance.id)
     print(
         f"{args.name} instance in {instance.state}; send it events with: "
         f"xene fsm event {instance.id} EVENT",
         file=sys.stderr,
     )
-    return await _on_enter(store, data, instance.id, instance.state)
+    return await _on_enter(store, entered)
 
 
 async def ps(store: Store, args: argparse.Namespace) -> int:
@@ -168,24 +168,16 @@ async def ps(store: Store, args: argparse.Namespace) -> int:
 
 
 async def event(store: Store, args: argparse.Namespace) -> int:
-    from xene.cli.fsm_defs import machine
-    from xene.core.fsm import EventRefused, fire
+    from xene.service import machines
 
     instance = await _instance(store, args.instance)
-    data = await _machine(store, instance.machine)
+    await _machine(store, instance.machine)
     try:
-        state = fire(machine(data), instance.state, args.event)
-    except EventRefused as exc:
+        entered = await machines.send(store, instance, args.event, time.time())
+    except machines.Refused as exc:
         raise stores.CommandError(f"refused: {exc}", stores.EXIT_REFUSED) from exc
-    moved = await store.move_instance(instance.id, args.event, instance.state, state, time.time())
-    if not moved:
-        raise stores.CommandError(
-            f"refused: instance {instance.id} moved meanwhile (another event came first); "
-            f"`xene fsm show {instance.id}` says where it is now",
-            stores.EXIT_REFUSED,
-        )
-    print(f"{instance.state} -> {state}")
-    return await _on_enter(store, data, instance.id, state)
+    print(f"{instance.state} -> {entered.state}")
+    return await _on_enter(store, entered)
 
 
 async def show(store: Store, args: argparse.Namespace) -> int:
@@ -219,11 +211,12 @@ ACTIONS = {
 
 
 async def _machine(store: Store, name: str) -> dict[str, Any]:
-    data = await store.get_machine(name)
-    if data is None:
-        known = ", ".join(await store.list_machines()) or "none"
-        raise stores.CommandError(f"no state machine named {name!r}; defined: {known}")
-    return data
+    from xene.service import machines
+
+    try:
+        return await machines.get(store, name)
+    except machines.NoSuchMachine as exc:
+        raise stores.CommandError(str(exc)) from exc
 
 
 async def _instance(store: Store, instance_id: str) -> MachineInstance:
@@ -239,19 +232,17 @@ async def _instance(store: Store, instance_id: str) -> MachineInstance:
     return instance
 
 
-async def _on_enter(store: Store, data: dict[str, Any], instance_id: str, state: str) -> int:
+async def _on_enter(store: Store, entered: Entered) -> int:
     """Run the state's `on_enter` pipeline, if any: exit 1 if that run failed."""
     from xene.cli.fsm_defs import run_on_enter
 
-    run = await run_on_enter(store, data, instance_id, state)
-    if run is None or run.succeeded:
+    if entered.problem is not None:
+        print(f"xene: {entered.problem}; the instance moved, no run started", file=sys.stderr)
+        return stores.EXIT_REFUSED
+    if entered.on_enter is None:
         return stores.EXIT_OK
-    print(f"the {state} pipeline's run {run.id} ended {run.state}", file=sys.stderr)
+    run = await run_on_enter(store, entered.on_enter)
+    if run.succeeded:
+        return stores.EXIT_OK
+    print(f"the {entered.state} pipeline's run {run.id} ended {run.state}", file=sys.stderr)
     return stores.EXIT_REFUSED
-
-
-def _defined_already(name: str) -> str:
-    return (
-        f"refused: a state machine named {name!r} is defined already; a definition never "
-        "changes under its instances: give the new one another name"
-    )

@@ -264,12 +264,18 @@ class Runtime:
             state = (await self.store.breaker_states(workflow)).get(pipeline)
             why = f" by its circuit breaker ({state.reason})" if state and state.reason else ""
             raise Conflict(f"pipeline {workflow}/{pipeline} is {mode}{why}: resume it first")
-        now = self.clock.now()
         source = RunSource(applied.filename, applied.text, applied.format, workflow, pipeline)
+        return await self.queue(source, data, idempotency_key=idempotency_key)
+
+    async def queue(
+        self, source: RunSource, data: Any, *, idempotency_key: str | None = None
+    ) -> tuple[str, bool]:
+        """Queue a run of `source`'s pipeline for an agent; `(run id, created)`."""
+        now = self.clock.now()
         run = NewRun(
             id=new_id(now),
-            workflow=workflow,
-            pipeline=pipeline,
+            workflow=source.workflow,
+            pipeline=source.pipeline,
             input=data,
             source=source,
             created_at=now,
@@ -280,7 +286,7 @@ class Runtime:
         )
         run_id, created = await self.store.create_run(run)
         if created:
-            self.metrics.runs_started.labels(workflow, pipeline).inc()
+            self.metrics.runs_started.labels(source.workflow, source.pipeline).inc()
             self.agent.wake()
         return run_id, created
 

@@ -23,7 +23,7 @@ async def test_define_once_then_409(client: httpx.AsyncClient) -> None:
     assert first.json() == {"machines": ["traffic-light"]}
     again = await define(client)
     assert again.status_code == 409
-    assert "exists already" in again.json()["error"]
+    assert "is defined already" in again.json()["error"]
     (machine,) = (await client.get("/api/v1/machines")).json()["machines"]
     assert machine["name"] == "traffic-light"
     assert machine["initial_state"] == "green"

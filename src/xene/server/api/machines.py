@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 
-from xene.core import fsm
 from xene.engine.clock import new_id
 from xene.server.api import deps, models
 from xene.server.api.deps import MANAGER, VIEWER, RuntimeDep
 from xene.server.api.errors import ApiError
 from xene.server.runtime import Conflict, NotFound, Runtime
+from xene.service import machines
 from xene.spec import machines as fsm_defs
 from xene.spec.load import load_text
-from xene.store.base import MachineInstance, NewRun, RunSource
+from xene.store.base import MachineInstance
 
 log = logging.getLogger("xene.server.api")
 router = APIRouter(prefix="/api/v1", tags=["state machines"], responses=deps.ERRORS)
@@ -39,16 +38,10 @@ async def define(
     """Store the state machines the definition holds; each name is defined once (409)."""
     text, name = await deps.definition_text(request, filename)
     workflow = load_text(text, name)
-    if not workflow.state_machines:
-        raise ApiError(400, f"{name} defines no state machine (no state_machine: section)")
-    for machine in workflow.state_machines:  # all or nothing, as far as can be checked
-        if await runtime.store.get_machine(machine.name) is not None:
-            raise Conflict(_defined_already(machine.name))
-    anonymous = dataclasses.replace(workflow, source="")  # the text comes from the body
-    for machine in workflow.state_machines:
-        data = fsm_defs.definition(machine, anonymous) | {"source": name, "source_text": text}
-        if not await runtime.store.define_machine(machine.name, data, runtime.clock.now()):
-            raise Conflict(_defined_already(machine.name))
+    try:
+        await machines.define(runtime.store, workflow, name, text, runtime.clock.now())
+    except machines.Refused as exc:
+        raise (Conflict(str(exc)) if workflow.state_machines else ApiError(400, str(exc))) from exc
     return models.DefinedOut(machines=[m.name for m in workflow.state_machines])
 
 
@@ -75,11 +68,10 @@ async def get_machine(name: str, runtime: RuntimeDep) -> models.MachineOut:
 )
 async def create_instance(name: str, runtime: RuntimeDep) -> models.CreatedInstanceOut:
     """A new instance in the machine's initial state (running its on_enter pipeline)."""
-    data = await _machine(runtime, name)
-    now = runtime.clock.now()
-    instance = MachineInstance(new_id(now), name, data["initial_state"], now, now)
-    await runtime.store.create_instance(instance)
-    run_id = await queue_on_enter(runtime, data, instance.id, instance.state)
+    await _machine(runtime, name)
+    entered = await machines.start(runtime.store, name, runtime.clock.now(), new_id)
+    run_id = await queue_on_enter(runtime, entered)
+    instance = entered.instance
     return models.CreatedInstanceOut(id=instance.id, state=instance.state, run_id=run_id)
 
 
@@ -109,52 +101,26 @@ async def send_event(instance_id: str, event: Event, runtime: RuntimeDep) -> mod
     """Move the instance if the event is allowed in its state; otherwise 409 with the
     events allowed now, and nothing changes."""
     instance = await _instance(runtime, instance_id)
-    data = await _machine(runtime, instance.machine)
-    machine = fsm_defs.machine(data)
+    await _machine(runtime, instance.machine)
     try:
-        state = fsm.fire(machine, instance.state, event)
-    except fsm.EventRefused as exc:
+        entered = await machines.send(runtime.store, instance, event, runtime.clock.now())
+    except machines.Refused as exc:
         raise ApiError(409, str(exc), available=list(exc.available)) from exc
-    now = runtime.clock.now()
-    if not await runtime.store.move_instance(instance.id, event, instance.state, state, now):
-        moved = await _instance(runtime, instance_id)
-        available = list(machine.available_events(moved.state))
-        message = f"instance {instance.id} moved meanwhile to {moved.state!r}; nothing changed"
-        raise ApiError(409, message, available=available)
-    run_id = await queue_on_enter(runtime, data, instance.id, state)
-    return models.MovedOut.model_validate({"from": instance.state, "to": state, "run_id": run_id})
+    run_id = await queue_on_enter(runtime, entered)
+    to = {"from": instance.state, "to": entered.state, "run_id": run_id}
+    return models.MovedOut.model_validate(to)
 
 
-async def queue_on_enter(
-    runtime: Runtime, data: dict[str, Any], instance_id: str, state: str
-) -> str | None:
-    """Queue the pipeline the machine runs on entering `state`, for the agent; its run's
-    input names the instance, the machine and the state."""
-    pipeline: str | None = (data.get("on_enter") or {}).get(state)
-    if not pipeline:
+async def queue_on_enter(runtime: Runtime, entered: machines.Entered) -> str | None:
+    """Queue the run the entered state asks for, for the agent (through the runtime, as
+    any trigger's run): its id, or None when the state asks for none."""
+    if entered.problem is not None:
+        log.error("%s; the instance moved, no run was queued", entered.problem)
         return None
-    path, text = str(data.get("source", "")), str(data.get("source_text", ""))
-    try:
-        workflow = load_text(text, path)
-        workflow.pipeline(pipeline)
-    except Exception as exc:
-        log.error("on_enter %s of %s cannot run: %s", pipeline, data.get("name"), exc)
+    if entered.on_enter is None:
         return None
-    now = runtime.clock.now()
-    run = NewRun(
-        id=new_id(now),
-        workflow=workflow.name,
-        pipeline=pipeline,
-        input={"instance": instance_id, "machine": data["name"], "state": state},
-        source=RunSource(path, text, workflow.format, workflow.name, pipeline),
-        created_at=now,
-        owner="",
-        lease_until=0.0,
-        state="WaitingForExecutor",
-    )
-    run_id, _ = await runtime.store.create_run(run)
-    runtime.metrics.runs_started.labels(workflow.name, pipeline).inc()
-    runtime.agent.wake()
+    on_enter = entered.on_enter
+    run_id, _ = await runtime.queue(on_enter.source, on_enter.input)
     return run_id
 
 
@@ -206,7 +172,3 @@ async def _instance(runtime: Runtime, instance_id: str) -> MachineInstance:
     if instance is None:
         raise NotFound(f"no state-machine instance {instance_id!r}")
     return instance
-
-
-def _defined_already(name: str) -> str:
-    return f"a state machine named {name!r} exists already; give a new version another name"
