@@ -21,6 +21,7 @@ EXTRAS = {
     "jwt": "server",
     "prometheus_client": "server",
     "watchfiles": "server",
+    "fastapi_offline": "server",
     "psycopg": "postgres",
     "psycopg_pool": "postgres",
 }
