@@ -4,9 +4,9 @@ so `xene run` starts fast and never loads what it does not use."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 DESCRIPTION = """\
 Xene runs workflows: graphs of tasks declared in YAML, JSON or Python.
@@ -22,7 +22,41 @@ Start here:
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS: dict[str, str] = {
+    "run": "run",
+    "resume": "resume",
+    "approve": "decide",
+    "validate": "validate",
+    "graph": "graph",
+    "serve": "serve",
+    # Commands that read the store: history, logs, approvals waiting, state machines.
+    "runs": "runs",
+    "show": "show",
+    "logs": "logs",
+    "cancel": "cancel",
+    "retry": "retry",
+    "gc": "gc",
+    "suspensions": "suspensions",
+    "fsm": "fsm",
+    # Commands for a server (`xene serve`): workflows applied to it, runs it starts, tokens;
+    # and secrets, of a server or a local store.
+    "apply": "apply",
+    "get": "get",
+    "delete": "delete",
+    "trigger": "trigger",
+    "pipeline": "pipeline",
+    "token": "token",
+    "secret": "secret",
+}
+"""Each command, in the order `xene --help` lists them, and its module in `xene.cli`."""
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The `xene` parser: with every command, or only with the one `argv` names.
+
+    A command's module (and what it imports) loads only when that command is the one run,
+    or when the list of commands with their help lines is printed.
+    """
     parser = argparse.ArgumentParser(
         prog="xene",
         description=DESCRIPTION,
@@ -30,34 +64,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"xene {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from xene.cli import decide, graph, resume, run, serve, validate
-
-    run.add_parser(commands)
-    resume.add_parser(commands)
-    decide.add_parser(commands)
-    validate.add_parser(commands)
-    graph.add_parser(commands)
-    serve.add_parser(commands)
-    _add_history_parsers(commands)
-    _add_remote_parsers(commands)
+    wanted = tuple(COMMANDS) if argv is None else _wanted(argv)
+    for name in wanted:
+        importlib.import_module(f"xene.cli.{COMMANDS[name]}").add_parser(commands)
     return parser
 
 
-def _add_history_parsers(commands: Any) -> None:
-    """Commands that read the store: history, logs, approvals waiting, state machines."""
-    from xene.cli import cancel, fsm, gc, logs, retry, runs, show, suspensions
+def _wanted(argv: Sequence[str]) -> Sequence[str]:
+    """The commands whose parsers `argv` needs.
 
-    for module in (runs, show, logs, cancel, retry, gc, suspensions, fsm):
-        module.add_parser(commands)
-
-
-def _add_remote_parsers(commands: Any) -> None:
-    """Commands for a server (`xene serve`): workflows applied to it, runs it starts, tokens;
-    and secrets, of a server or a local store."""
-    from xene.cli import apply, delete, get, pipeline, secret, token, trigger
-
-    for module in (apply, get, delete, trigger, pipeline, token, secret):
-        module.add_parser(commands)
+    The top-level options take no value, so the first word that is not an option is the
+    command. `--version` needs no command; help, no command at all, or an unknown one
+    (whose error lists the others) need all of them.
+    """
+    for word in argv:
+        if not word.startswith("-"):
+            return (word,) if word in COMMANDS else tuple(COMMANDS)
+        if len(word) < 3 or not "--version".startswith(word):  # argparse takes `--vers`
+            return tuple(COMMANDS)
+    return () if argv else tuple(COMMANDS)
 
 
 def _version() -> str:
@@ -67,7 +92,8 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
