@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from xene.errors import InvalidDefinition
-from xene.spec import source
+from xene.spec import source, yaml_reader
 
 
 def _problems(text: str, filename: str = "f.yaml") -> list[str]:
@@ -86,6 +86,33 @@ def test_malformed_json_reports_jsons_line_and_column() -> None:
 def test_json_keys_have_lines_too() -> None:
     doc = source.parse('{\n  "a": {\n    "b": [1, 2e5]\n  }\n}\n', "f.json")
     assert (doc.data, doc.lines["a.b"]) == ({"a": {"b": [1, 200000.0]}}, 3)
+
+
+JSON_SHAPES = (
+    '\n\n  {"a": {"b": [1, {"c": null}],\r\n "d.e": "x"},\n  "\\u00e9[0]": [[],\n {}],'
+    ' "f": [\n  true, "g\\"h"\n]}\n'
+)
+
+
+def test_json_keys_get_the_lines_the_yaml_reader_gives_them() -> None:
+    json_lines = source.parse(JSON_SHAPES, "f.json").lines
+    assert json_lines == yaml_reader.parse(JSON_SHAPES, "f.yaml").lines
+
+
+def test_json_with_an_escaped_emoji_keeps_its_lines() -> None:
+    """The YAML reader refuses JSON's surrogate pairs; the lines do not depend on it."""
+    doc = source.parse('{\n  "a": "\\ud83d\\ude00",\n  "b": 1\n}', "f.json")
+    assert (doc.data["a"], doc.lines["b"]) == ("\U0001f600", 3)
+
+
+def test_json_lines_count_a_lone_carriage_return_as_yaml_does() -> None:
+    assert source.parse('{"a": 1,\r"b": 2}', "f.json").lines["b"] == 2
+
+
+def test_json_nested_deeper_than_100_is_refused_with_its_line() -> None:
+    assert _problems("[" * 101 + "]" * 101, "f.json") == [
+        "f.json:1: values are nested more than 100 levels deep; flatten them"
+    ]
 
 
 def test_duplicate_json_key_is_reported() -> None:
