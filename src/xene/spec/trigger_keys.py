@@ -8,7 +8,6 @@ and so is a type that is accepted by the original formats but not built yet.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -82,6 +81,8 @@ def _unknown(
 ) -> str:
     if not known:
         return f'unknown key "{key}" in {what}: a {kind} trigger has no settings'
+    import difflib  # only for a mistake: `xene run` does not pay for it
+
     listed = f"(known keys: {', '.join(sorted(known))})"
     close = difflib.get_close_matches(key, list(known), n=1)
     if close:
