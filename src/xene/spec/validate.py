@@ -16,12 +16,10 @@ from typing import Any, Protocol, cast
 from xene.core import dag, selectors
 from xene.errors import Problem
 from xene.nodes.base import NodeType
-from xene.spec import durations
+from xene.spec import durations, limits
 from xene.spec.ir import TASK, Edge, Location, Node, Pipeline, Workflow
 from xene.spec.source import Document, join
 
-MAX_NODES = 1000
-MAX_EDGES = 5000
 TASK_PORTS = ("out",)
 EXPRESSION_KEYS = frozenset({"expression", "until_expression", "while_expression"})
 """Config keys whose bare `${field}` names a field of the node's input (not checked)."""
@@ -281,21 +279,32 @@ class _Checker:
         return self.types
 
     def run(self) -> list[Problem]:
-        pipeline = self.pipeline
-        if len(pipeline.nodes) > MAX_NODES or len(pipeline.edges) > MAX_EDGES:
-            self.error(
-                pipeline.loc,
-                f'pipeline "{pipeline.name}" has {len(pipeline.nodes)} nodes and '
-                f"{len(pipeline.edges)} edges; the limits are {MAX_NODES} nodes and "
-                f"{MAX_EDGES} edges per pipeline: split it into several pipelines",
-            )
+        if not self.check_size():
             return self.problems
         self.check_ids()
-        for node in pipeline.nodes:
+        for node in self.pipeline.nodes:
             self.check_node(node)
         self.check_edges()
         self.check_cycle()
         return self.problems
+
+    def check_size(self) -> bool:
+        """Whether the pipeline is within the graph limits (`xene.spec.limits`)."""
+        pipeline = self.pipeline
+        bound, wrong = limits.from_env()
+        for message in wrong:
+            self.error(pipeline.loc, message)
+        if len(pipeline.nodes) <= bound.nodes and len(pipeline.edges) <= bound.edges:
+            return not wrong
+        self.error(
+            pipeline.loc,
+            f'pipeline "{pipeline.name}" has {len(pipeline.nodes)} nodes and '
+            f"{len(pipeline.edges)} edges; the limits are {bound.nodes} nodes and "
+            f"{bound.edges} edges per pipeline: split it into several pipelines, or raise "
+            f"the limits with the environment variables {limits.NODES_ENV} and "
+            f"{limits.EDGES_ENV}",
+        )
+        return False
 
     def check_ids(self) -> None:
         seen: set[str] = set()

@@ -143,24 +143,6 @@ def test_expression_conditions_are_not_checked() -> None:
     assert _messages(_pipeline(node)) == []
 
 
-def test_1000_nodes_are_allowed() -> None:
-    nodes = tuple(_node(f"n{i}") for i in range(1000))
-    assert _messages(_pipeline(*nodes)) == []
-
-
-def test_more_than_1000_nodes_are_refused() -> None:
-    nodes = tuple(Node(f"n{i}", TASK) for i in range(1001))
-    (problem,) = _messages(_pipeline(*nodes))
-    assert "the limits are 1000 nodes and 5000 edges per pipeline" in problem
-
-
-def test_more_than_5000_edges_are_refused() -> None:
-    nodes = tuple(Node(f"n{i}", TASK) for i in range(101))
-    edges = tuple(Edge(f"n{i}", f"n{j}") for i in range(100) for j in range(i + 1, 101))
-    (problem,) = _messages(_pipeline(*nodes, edges=edges))
-    assert "has 101 nodes and 5050 edges; the limits are" in problem
-
-
 def test_registry_is_found_lazily() -> None:
     registry = validate.registry()
     assert registry is not None
