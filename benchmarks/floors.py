@@ -54,5 +54,13 @@ def fanout_asyncio(n: int = 500) -> Any:
 CHAIN = {"loop": chain_loop, "asyncio": chain_asyncio}
 FANOUT = {"loop": fanout_loop, "asyncio": fanout_asyncio}
 
+
+def main(name: str) -> None:
+    """`chain-500`, `fanout-10k`, ...: the asyncio floor of that workload."""
+    shape, _, size = name.partition("-")
+    n = int(size.replace("k", "000"))
+    {"chain": chain_asyncio, "fanout": fanout_asyncio}[shape](n)
+
+
 if __name__ == "__main__":
-    {"chain-500": chain_asyncio, "fanout-500": fanout_asyncio}[sys.argv[1]]()
+    main(sys.argv[1])

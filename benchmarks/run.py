@@ -161,6 +161,28 @@ def bench_graph(
     row("xene run, whole process", whole, floor_proc, f"peak RSS {rss:.0f} MiB (target < 6×)")
 
 
+def bench_large(name: str, small: Pipeline, large: Pipeline, directory: Path, repeat: int) -> None:
+    """A graph at the default limits, as whole `xene run` processes beside the same shape
+    at a tenth of the size: validation, planning and running must stay linear."""
+    print(f"\n{name} ({len(large.nodes)} nodes, `xene run` as a whole process)")
+    per_node: dict[str, float] = {}
+    for pipeline in (small, large):
+        n = len(pipeline.nodes)
+        path = workloads.write(directory, pipeline.name, workloads.as_flow(pipeline))
+        size = f"{pipeline.name.split('-')[0]}-{n // 1000}k"
+        floor, floor_rss = process([sys.executable, str(Path(floors.__file__)), size], repeat)
+        row(f"asyncio floor, {n} nodes", floor, None, f"peak RSS {floor_rss:.0f} MiB")
+        for label, url in (("memory", "memory://"), ("SQLite", f"sqlite:///{directory}/{n}.db")):
+            whole, rss = process([*XENE, "run", str(path), "--quiet", "--store", url], repeat)
+            per_node[f"{label} {n}"] = whole / n
+            note = f"{whole / n * 1e6:.0f} µs/node, peak RSS {rss:.0f} MiB"
+            row(f"xene run, {label} store, {n} nodes", whole, floor, note)
+    big, little = len(large.nodes), len(small.nodes)
+    for label in ("memory", "SQLite"):
+        ratio = per_node[f"{label} {big}"] / per_node[f"{label} {little}"]
+        print(f"  per-node cost at {big} / at {little} nodes, {label} store: {ratio:.2f}×")
+
+
 def bench_shell(directory: Path, repeat: int) -> None:
     pipeline = workloads.shell(100, 2)
     print("\nshell-100 (100 × `true`, 2 at a time)")
@@ -228,7 +250,10 @@ def bench_log_flood(directory: Path, repeat: int, megabytes: int = 200) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--only", default="chain-500,fanout-500,shell-100,cold-1,log-200m")
+    parser.add_argument(
+        "--only",
+        default="chain-500,fanout-500,chain-10k,fanout-10k,shell-100,cold-1,log-200m",
+    )
     args = parser.parse_args()
     only = set(args.only.split(","))
     print(f"python {sys.version.split()[0]}, median of {args.repeat} runs")
@@ -238,6 +263,12 @@ def main() -> None:
             bench_graph("chain-500", workloads.chain(500), floors.CHAIN, directory, args.repeat)
         if "fanout-500" in only:
             bench_graph("fanout-500", workloads.fanout(500), floors.FANOUT, directory, args.repeat)
+        if "chain-10k" in only:
+            small, large = workloads.chain(1000), workloads.chain(10_000)
+            bench_large("chain-10k", small, large, directory, args.repeat)
+        if "fanout-10k" in only:
+            small, large = workloads.fanout(998), workloads.fanout(9998)
+            bench_large("fanout-10k", small, large, directory, args.repeat)
         if "shell-100" in only:
             bench_shell(directory, args.repeat)
         if "cold-1" in only:
