@@ -14,7 +14,8 @@ Without WORKFLOW: every workflow applied to the server, with its version, format
 it was applied and its pipelines. With WORKFLOW: its version and source file, and each
 pipeline with its mode (active, paused, draining, stopped) and the triggers that start it
 (secrets and tokens in trigger parameters are masked by the server), and for a pipeline
-with a circuit breaker whether it paused the pipeline, and why.
+with a circuit breaker whether it paused the pipeline, and why; a trigger whose fires were
+skipped because the server's queue was full says when it last was, and why.
 
 Exit codes: 0 shown, 1 the server is unreachable or refused, 2 no such workflow (or no
 server given).
@@ -93,6 +94,18 @@ def print_workflow(workflow: dict[str, Any]) -> None:
         line = breaker(workflow["name"], pipeline)
         if line:
             print(line)
+    for line in skipped(workflow["pipelines"]):
+        print(line)
+
+
+def skipped(pipelines: list[dict[str, Any]]) -> list[str]:
+    """A line per trigger whose last fire started nothing (the server's queue was full)."""
+    found = {t["name"]: t["skipped"] for p in pipelines for t in p["triggers"] if t.get("skipped")}
+    return [
+        f"  trigger {name}: {fire['count']} fire(s) skipped, the last at "
+        f"{stores.when(fire['at'])}: {fire['reason']}"
+        for name, fire in sorted(found.items())
+    ]
 
 
 def breaker(workflow: str, pipeline: dict[str, Any]) -> str:

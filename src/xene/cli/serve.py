@@ -89,6 +89,15 @@ def add_parser(commands: Any) -> None:
         help="a run whose server stops renewing it for S seconds is taken over (default 15)",
     )
     parser.add_argument(
+        "--max-queued",
+        type=_bound,
+        default=1000,
+        metavar="N",
+        help="runs that may wait for an executor; past N, webhooks and API triggers answer "
+        "503 with Retry-After and cron and filesystem fires are skipped (default 1000; 0: "
+        "no bound)",
+    )
+    parser.add_argument(
         "--rate-limit",
         type=float,
         default=50.0,
@@ -129,6 +138,7 @@ def handle(args: argparse.Namespace) -> int:
         grace_s=args.grace,
         lease_s=args.lease,
         rate_per_s=args.rate_limit,
+        max_queued=args.max_queued,
         rate_burst=max(int(args.rate_limit * 2), 1),
     )
     logging.basicConfig(
@@ -140,6 +150,17 @@ def handle(args: argparse.Namespace) -> int:
         return 0
     finally:
         sock.close()
+
+
+def _bound(text: str) -> int:
+    """An argparse type: a whole number of 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (no bound) or more, got {value}")
+    return value
 
 
 def listen(host: str, port: int) -> socket.socket:

@@ -31,5 +31,8 @@ class ServerConfig:
     """A run not renewed for this long (its server died) is taken over by another."""
     metrics_public: bool = False
     """True: `/metrics` answers without a token (for a Prometheus that sends none)."""
+    max_queued: int = 1000
+    """Runs that may wait for an executor in the store; past it new runs are refused
+    (503, or a skipped cron or filesystem fire). 0: no bound."""
     poll_s: float = 1.0
     """How often the agent looks for work it was not woken for (other servers' queues)."""

@@ -32,6 +32,12 @@ class Metrics(Listener):
         self.trigger_fires = Counter(
             "xene_trigger_fires", "Trigger fires that started runs", ["type"], registry=r
         )
+        self.refused = Counter(
+            "xene_runs_refused",
+            "Runs not started because the queue was full, by trigger type",
+            ["type"],
+            registry=r,
+        )
         self.webhook_seconds = Histogram(
             "xene_webhook_latency_seconds", "Webhook request to run created", registry=r
         )

@@ -22,6 +22,7 @@ from xene.server.agent import Agent
 from xene.server.config import ServerConfig
 from xene.server.hub import EventHub
 from xene.server.metrics import Metrics
+from xene.server.pressure import QueueBound, QueueFull
 from xene.spec import validate
 from xene.spec.ir import Workflow
 from xene.store.base import (
@@ -75,6 +76,8 @@ class Runtime:
         self.secrets = Vault(store, "this server's store")
         """Encrypted with this process's key: `XENE_SECRET_KEY`, else $XENE_HOME/secret.key."""
         self.agent = Agent(self)
+        self.bound = QueueBound(store, self.config.max_queued, self.clock)
+        """Refuses new runs while too many wait for an executor (server/pressure.py)."""
         self.triggers: Any = None
         self._watcher: asyncio.Task[None] | None = None
         self._remote: asyncio.Task[None] | None = None
@@ -255,8 +258,11 @@ class Runtime:
         data: Any = None,
         *,
         idempotency_key: str | None = None,
+        admitted: bool = False,
     ) -> tuple[str, bool]:
-        """Queue a run of a pipeline; `(run id, created)`. Refused unless it is active."""
+        """Queue a run of a pipeline; `(run id, created)`. Refused unless it is active
+        (Conflict), and while the queue is full (QueueFull) unless the caller `admitted`
+        the run already (`admit`, once for all the runs of one delivery)."""
         applied, definition = await self.workflow(workflow)
         _pipeline(definition, pipeline)
         mode = (await self.store.pipeline_modes(workflow)).get(pipeline, "active")
@@ -264,6 +270,8 @@ class Runtime:
             state = (await self.store.breaker_states(workflow)).get(pipeline)
             why = f" by its circuit breaker ({state.reason})" if state and state.reason else ""
             raise Conflict(f"pipeline {workflow}/{pipeline} is {mode}{why}: resume it first")
+        if not admitted:
+            await self.admit("manual")
         source = RunSource(applied.filename, applied.text, applied.format, workflow, pipeline)
         return await self.queue(source, data, idempotency_key=idempotency_key)
 
@@ -291,17 +299,22 @@ class Runtime:
         return run_id, created
 
     async def fire(self, workflow: str, trigger: str, data: Any, key: str | None) -> list[str]:
-        """A trigger fired: queue a run of every active pipeline it starts."""
+        """A trigger fired: queue a run of every active pipeline it starts; while the
+        queue is full, none (the fire is skipped, logged and kept in the store)."""
         _, definition = await self.workflow(workflow)
         kind = next((t.type for t in definition.triggers if t.name == trigger), "unknown")
+        pipelines = [p.name for p in definition.pipelines if trigger in p.triggers]
+        try:
+            await self.admit(kind, len(pipelines))
+        except QueueFull as exc:
+            await self._skip_fire(workflow, trigger, kind, exc)
+            return []
         started = []
-        for pipeline in definition.pipelines:
-            if trigger not in pipeline.triggers:
-                continue
-            pkey = None if key is None else f"{key}/{pipeline.name}"
+        for pipeline in pipelines:
+            pkey = None if key is None else f"{key}/{pipeline}"
             try:
                 run_id, created = await self.trigger(
-                    workflow, pipeline.name, data, idempotency_key=pkey
+                    workflow, pipeline, data, idempotency_key=pkey, admitted=True
                 )
             except Conflict:
                 continue  # paused, draining or stopped: the fire is dropped
@@ -309,6 +322,29 @@ class Runtime:
                 self.metrics.trigger_fires.labels(kind).inc()
                 started.append(run_id)
         return started
+
+    async def admit(self, kind: str, runs: int = 1) -> None:
+        """Make room for `runs` new runs started by a trigger of type `kind` (`manual`
+        for the API), or raise QueueFull: the server's queue is full."""
+        try:
+            await self.bound.admit(runs)
+        except QueueFull:
+            self.metrics.refused.labels(kind).inc()
+            raise
+
+    async def _skip_fire(self, workflow: str, trigger: str, kind: str, full: QueueFull) -> None:
+        name = f"{workflow}/{trigger}"
+        reason = full.skipped
+        log.warning(
+            "trigger %s fired but started nothing: %s",
+            name,
+            reason,
+            extra={"action": "trigger.skipped", "trigger": name},
+        )
+        try:
+            await self.store.record_skipped_fire(workflow, trigger, reason, self.clock.now())
+        except Exception:  # the store is away: the warning above says it all
+            log.exception("recording the skipped fire of %s failed", name)
 
     async def cancel(self, run_id: str) -> None:
         if await self.agent.cancel(run_id):

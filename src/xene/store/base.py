@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 
 from xene.core.records import RunRecord
 from xene.core.states import State
+from xene.store.pressure import PressureStore
 from xene.store.secrets import SecretStore
 from xene.store.tokens import TokenStore
 
@@ -349,9 +350,10 @@ class Store(Protocol):
     async def list_instances(self, machine: str) -> list[MachineInstance]: ...
 
 
-class ServerStore(Store, SecretStore, TokenStore, Protocol):
+class ServerStore(Store, PressureStore, SecretStore, TokenStore, Protocol):
     """What `xene serve` needs beyond `Store`: applied workflows, queued runs, claiming,
-    secrets (`SecretStore`, in secrets.py) and API tokens (store/tokens.py).
+    secrets (`SecretStore`, in secrets.py), API tokens (store/tokens.py) and the queue's
+    length with the fires skipped for it (`PressureStore`, in pressure.py).
 
     A run queued by a trigger is created with `owner=""` and `lease_until=0` and state
     `WaitingForExecutor`; agents take runs with `claim_runs`. A run whose lease expired

@@ -33,9 +33,11 @@ from xene.store.base import (
     Suspension,
 )
 from xene.store.memory_breaker import MemoryBreakerOps
+from xene.store.memory_pressure import MemoryPressureOps
 from xene.store.memory_secrets import MemorySecretOps
 from xene.store.memory_server import MemoryServerOps
 from xene.store.memory_tokens import MemoryTokenOps
+from xene.store.pressure import SkippedFire
 from xene.store.secrets import StoredSecret
 from xene.store.tokens import TokenRecord
 
@@ -68,7 +70,9 @@ class _Run:
         )  # fmt: skip
 
 
-class MemoryStore(MemoryServerOps, MemoryBreakerOps, MemorySecretOps, MemoryTokenOps):
+class MemoryStore(
+    MemoryServerOps, MemoryBreakerOps, MemoryPressureOps, MemorySecretOps, MemoryTokenOps
+):
     """Every method completes without awaiting, so each is atomic on the event loop.
     The `ServerStore` operations are in memory_server.py, secrets in memory_secrets.py,
     tokens in memory_tokens.py."""
@@ -86,6 +90,7 @@ class MemoryStore(MemoryServerOps, MemoryBreakerOps, MemorySecretOps, MemoryToke
         self._breakers: dict[tuple[str, str], BreakerState] = {}
         self._secrets: dict[str, StoredSecret] = {}
         self._tokens: dict[str, TokenRecord] = {}
+        self._skipped: dict[tuple[str, str], SkippedFire] = {}
 
     async def migrate(self) -> None:
         return None

@@ -36,6 +36,7 @@ from xene.store.base import (
     Suspension,
 )
 from xene.store.sql_breaker import SqlBreakerOps
+from xene.store.sql_pressure import SqlPressureOps
 from xene.store.sql_secrets import SqlSecretOps
 from xene.store.sql_tokens import SqlTokenOps
 from xene.store.txn import Stmt, Txn
@@ -43,7 +44,7 @@ from xene.store.txn import Stmt, Txn
 T = TypeVar("T")
 
 
-class SqlStore(SqlBreakerOps, SqlSecretOps, SqlTokenOps, abc.ABC):
+class SqlStore(SqlBreakerOps, SqlPressureOps, SqlSecretOps, SqlTokenOps, abc.ABC):
     dialect: ClassVar[str]
 
     def __init__(self) -> None:

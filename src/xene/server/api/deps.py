@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 
 from xene.server import auth
 from xene.server.api.errors import ApiError
-from xene.server.api.models import ErrorOut, ProblemsOut
+from xene.server.api.models import ErrorOut, ProblemsOut, QueueFullOut
 from xene.server.runtime import Runtime
 
 
@@ -35,6 +35,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     429: {"model": ErrorOut, "description": "too many requests"},
 }
 """The error answers every `/api/v1` route may give, for the OpenAPI document."""
+QUEUE_FULL: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": QueueFullOut,
+        "description": "the server's queue is full (`xene serve --max-queued`): nothing was "
+        "started; retry after the `Retry-After` header's seconds",
+        "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}},
+    }
+}
+"""The answer of routes that start runs while too many wait for an executor."""
 
 TEXT_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/plain")
 JSON_TYPES = ("application/json",)

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from xene.errors import InvalidDefinition, NotRunnable
 from xene.server.limits import ASGIApp, BodyTooLarge, Message, Receive, Scope, Send, send_error
+from xene.server.pressure import QueueFull
 from xene.server.runtime import Conflict, NotFound
 
 log = logging.getLogger("xene.server.api")
@@ -34,6 +35,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(InvalidDefinition, _invalid_definition)
     app.add_exception_handler(NotRunnable, _not_runnable)
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(QueueFull, _queue_full)
 
 
 def located(error: dict[str, Any]) -> str:
@@ -70,6 +72,13 @@ async def _not_runnable(request: Request, exc: Exception) -> JSONResponse:
     problems = [str(problem) for problem in exc.problems]
     body = {"error": "the definition is valid but cannot run yet", "problems": problems}
     return JSONResponse(body, status_code=422)
+
+
+async def _queue_full(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, QueueFull)
+    body = {"error": str(exc), "queued": exc.queued, "max_queued": exc.limit}
+    headers = {"Retry-After": str(exc.retry_after_s)}
+    return JSONResponse(body, status_code=503, headers=headers)
 
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:

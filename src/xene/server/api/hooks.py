@@ -41,6 +41,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         "model": models.ErrorOut,
         "description": "a timestamped signature seen before (a replay), or a disabled trigger",
     },
+    **deps.QUEUE_FULL,
 }
 BODY = {
     "requestBody": {
@@ -113,14 +114,14 @@ async def _deliver(
     data = _input(request.headers.get("content-type", ""), body)
     delivery = webhook.delivery_key(request.headers)
     key = None if delivery is None else f"hook:{definition.name}/{trigger.name}:{delivery}"
+    pipelines = [p.name for p in definition.pipelines if trigger.name in p.triggers]
+    await runtime.admit(trigger.type, len(pipelines))  # all of the delivery, or 503
     runs, created = [], False
-    for pipeline in definition.pipelines:
-        if trigger.name not in pipeline.triggers:
-            continue
-        pkey = None if key is None else f"{key}/{pipeline.name}"
+    for pipeline in pipelines:
+        pkey = None if key is None else f"{key}/{pipeline}"
         try:
             run_id, new = await runtime.trigger(
-                definition.name, pipeline.name, data, idempotency_key=pkey
+                definition.name, pipeline, data, idempotency_key=pkey, admitted=True
             )
         except Conflict:
             continue  # paused, draining or stopped: the delivery is dropped for it

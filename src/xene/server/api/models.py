@@ -16,6 +16,12 @@ class ErrorOut(Model):
     error: str
 
 
+class QueueFullOut(Model):
+    error: str = Field(description="why, and how to raise the bound")
+    queued: int = Field(description="runs waiting for an executor at the last count")
+    max_queued: int = Field(description="the server's bound (`xene serve --max-queued`)")
+
+
 class ProblemsOut(Model):
     error: str
     problems: list[str] = Field(
@@ -36,11 +42,20 @@ class AppliedOut(Model):
     changed: bool
 
 
+class SkippedOut(Model):
+    at: float = Field(description="when the trigger last fired and started nothing")
+    reason: str = Field(description="why (the server's queue was full)")
+    count: int = Field(description="fires of this trigger skipped so far")
+
+
 class TriggerOut(Model):
     name: str
     type: str
     enabled: bool
     params: dict[str, Any] = Field(description="secrets and tokens are masked")
+    skipped: SkippedOut | None = Field(
+        default=None, description="its last skipped fire (cron, filesystem); null if none"
+    )
 
 
 class BreakerOut(Model):

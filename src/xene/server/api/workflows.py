@@ -81,6 +81,11 @@ async def get_workflow(name: str, runtime: RuntimeDep) -> models.WorkflowOut:
     states = await runtime.store.breaker_states(name)
     for pipeline, out in zip(definition.pipelines, answer.pipelines, strict=True):
         out.breaker = _breaker(pipeline, states.get(pipeline.name))
+    skipped = {fire.trigger: fire for fire in await runtime.store.skipped_fires(name)}
+    for trigger in (t for out in answer.pipelines for t in out.triggers):
+        if trigger.name in skipped:
+            fire = skipped[trigger.name]
+            trigger.skipped = models.SkippedOut(at=fire.at, reason=fire.reason, count=fire.count)
     return answer
 
 
@@ -97,7 +102,10 @@ async def delete_workflow(name: str, runtime: RuntimeDep) -> models.DeletedOut:
     response_model=models.TriggeredOut,
     status_code=201,
     dependencies=[MANAGER],
-    responses={200: {"model": models.TriggeredOut, "description": "the key's existing run"}},
+    responses={
+        200: {"model": models.TriggeredOut, "description": "the key's existing run"},
+        **deps.QUEUE_FULL,
+    },
     openapi_extra=deps.json_body("the run's input (any JSON value)"),
 )
 async def trigger(

@@ -379,3 +379,18 @@ SELECT hook_id FROM suspensions WHERE LOWER(hook_id) LIKE ? ESCAPE '\' ORDER BY 
 
 -- name: instance_ids_like
 SELECT id FROM instances WHERE LOWER(id) LIKE ? ESCAPE '\' ORDER BY id LIMIT ?
+
+-- Back-pressure (sql_pressure.py, migration 0009).
+
+-- name: count_queued
+-- On the index runs_by_state (state, id): no scan of the runs table.
+SELECT COUNT(*) FROM runs WHERE state = 'WaitingForExecutor'
+
+-- name: record_skipped_fire
+INSERT INTO skipped_fires (workflow, trigger_name, at, reason, skipped) VALUES (?, ?, ?, ?, 1)
+ON CONFLICT (workflow, trigger_name) DO UPDATE SET
+    at = excluded.at, reason = excluded.reason, skipped = skipped_fires.skipped + 1
+
+-- name: skipped_fires
+SELECT trigger_name, at, reason, skipped FROM skipped_fires WHERE workflow = ?
+ORDER BY trigger_name
