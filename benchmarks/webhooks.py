@@ -111,9 +111,10 @@ async def measure(url: str, runs: int) -> None:
     print(f"  sustained               {rate:7.1f} runs/s (8 webhooks in flight)")
 
 
-def serve(store: str, port: int) -> subprocess.Popen[bytes]:
+def serve(store: str, port: int, *options: str) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "xene.cli.main", "serve", "--no-auth", "--port",
-               str(port), "--store", store, "--capacity", "8", "--rate-limit", "0"]  # fmt: skip
+               str(port), "--store", store, "--capacity", "8", "--rate-limit", "0",
+               *options]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
