@@ -81,7 +81,9 @@ async def test_list_get_and_delete(client: httpx.AsyncClient) -> None:
             "name": "main",
             "description": "",
             "mode": "active",
-            "triggers": [{"name": "go", "type": "manual", "enabled": True, "params": {}}],
+            "triggers": [
+                {"name": "go", "type": "manual", "enabled": True, "params": {}, "skipped": None}
+            ],
             "breaker": None,
         }
     ]
