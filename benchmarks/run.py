@@ -183,6 +183,25 @@ def bench_large(name: str, small: Pipeline, large: Pipeline, directory: Path, re
         print(f"  per-node cost at {big} / at {little} nodes, {label} store: {ratio:.2f}×")
 
 
+def bench_plan(repeat: int) -> None:
+    """Validation and plan building alone, at 1,000 and 10,000 nodes: the per-node cost
+    must not grow (a chain of splits builds one body per split)."""
+    from xene.core.plan import Plan
+    from xene.spec import validate
+
+    print("\nplan-10k (validate + Plan.build, in process)")
+    shapes = {"chain": workloads.chain, "fanout": workloads.fanout}
+    shapes["splits"] = workloads.split_chain
+    for shape, make in shapes.items():
+        cost = {}
+        for n in (1000, 10_000):
+            pipeline = make(n)
+            cost[n] = median_time(lambda p=pipeline: validate.check_pipeline(p), repeat)
+            cost[n] += median_time(lambda p=pipeline: Plan.build(p), repeat)
+            row(f"{shape}, {n} nodes", cost[n], None, f"{cost[n] / n * 1e6:.1f} µs/node")
+        print(f"  per-node cost at 10000 / at 1000 nodes: {cost[10_000] / 10 / cost[1000]:.2f}×")
+
+
 def bench_shell(directory: Path, repeat: int) -> None:
     pipeline = workloads.shell(100, 2)
     print("\nshell-100 (100 × `true`, 2 at a time)")
@@ -252,7 +271,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument(
         "--only",
-        default="chain-500,fanout-500,chain-10k,fanout-10k,shell-100,cold-1,log-200m",
+        default="chain-500,fanout-500,chain-10k,fanout-10k,plan-10k,shell-100,cold-1,log-200m",
     )
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -269,6 +288,8 @@ def main() -> None:
         if "fanout-10k" in only:
             small, large = workloads.fanout(998), workloads.fanout(9998)
             bench_large("fanout-10k", small, large, directory, args.repeat)
+        if "plan-10k" in only:
+            bench_plan(args.repeat)
         if "shell-100" in only:
             bench_shell(directory, args.repeat)
         if "cold-1" in only:

@@ -31,6 +31,19 @@ def fanout(n: int = 500) -> Pipeline:
     return Pipeline(name=f"fanout-{n}", nodes=nodes, edges=edges, max_concurrency=n)
 
 
+def split_chain(n: int = 10_000) -> Pipeline:
+    """n/2 splits in a chain (each one's `done` starts the next), each with a one-node
+    body: the shape whose plan is built per construct."""
+    nodes: list[Node] = []
+    edges: list[Edge] = []
+    for i in range(n // 2):
+        nodes += [Node(f"s{i}", "std::split", config={"field": "items"}), Node(f"b{i}", NOOP)]
+        edges.append(Edge(f"s{i}", f"b{i}", "out"))
+        if i:
+            edges.append(Edge(f"s{i - 1}", f"s{i}", "done"))
+    return Pipeline(name=f"splits-{n}", nodes=tuple(nodes), edges=tuple(edges))
+
+
 def shell(n: int = 100, concurrency: int = 2) -> Pipeline:
     """n independent tasks, each running `true` as a subprocess, `concurrency` at a time."""
     nodes = tuple(

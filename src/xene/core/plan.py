@@ -13,7 +13,8 @@ node after the split or loop is counted as an edge from the construct itself, on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from xene.core.dag import Graph
@@ -64,7 +65,7 @@ def _build(pipeline: Pipeline) -> Plan:
     types = {n.id: n.type for n in pipeline.nodes}
     graph = Graph.build(ids, pipeline.edges)
     bodies = {c: _body(graph, c, types[c]) for c in ids if types[c] in BODY_PORT}
-    region_of = {n: _innermost(n, bodies) for n in ids}
+    region_of = _innermost(ids, bodies)
     parent = {c: region_of[c] for c in bodies}
     counted: dict[str, list[Edge]] = {r: [] for r in [ROOT, *bodies]}
     for edge in pipeline.edges:
@@ -79,23 +80,61 @@ def _build(pipeline: Pipeline) -> Plan:
             member = _ancestor_in(edge.source, edge.target, region_of, parent)
             if member is not None:
                 loop_backs[edge.target][member] = edge
-    regions = {
-        r: _region(r, [n for n in ids if region_of[n] == r], counted[r], loop_backs[r], by_id)
-        for r in counted
-    }
+    members: dict[str, list[str]] = {r: [] for r in counted}
+    for node in ids:
+        members[region_of[node]].append(node)
+    regions = {r: _region(r, members[r], counted[r], loop_backs[r], by_id) for r in counted}
     return Plan(pipeline=pipeline, regions=regions, region_of=region_of, node_types=types)
 
 
 def _body(graph: Graph, construct: str, node_type: str) -> set[str]:
+    """What the construct's body port reaches and none of its other ports does.
+
+    A path from another port into the body cannot pass through the construct (the graph
+    is acyclic), so it runs through nodes that reach the body without it: the search from
+    the other ports stays among those, and costs about the body's size, not the graph's
+    (a chain of splits would otherwise be walked once per split)."""
     edges = graph.successors[construct]
-    into = [e.target for e in edges if e.port == BODY_PORT[node_type]]
-    around = [e.target for e in edges if e.port != BODY_PORT[node_type]]
-    return graph.reachable(into) - graph.reachable(around) - {construct}
+    port = BODY_PORT[node_type]
+    reached = graph.reachable(e.target for e in edges if e.port == port)
+    around = [e.target for e in edges if e.port != port]
+    upstream = _reaching(graph, reached, construct)
+    return reached - _within(graph, around, upstream) - {construct}
 
 
-def _innermost(node: str, bodies: Mapping[str, set[str]]) -> str:
-    holders = [c for c, body in bodies.items() if node in body]
-    return min(holders, key=lambda c: len(bodies[c])) if holders else ROOT
+def _reaching(graph: Graph, targets: set[str], avoid: str) -> set[str]:
+    """`targets` and every node with a path into them that does not pass `avoid`."""
+    seen = set(targets)
+    todo = deque(targets)
+    while todo:
+        for edge in graph.predecessors[todo.popleft()]:
+            if edge.source != avoid and edge.source not in seen:
+                seen.add(edge.source)
+                todo.append(edge.source)
+    return seen
+
+
+def _within(graph: Graph, starts: Iterable[str], allowed: set[str]) -> set[str]:
+    """The nodes of `allowed` reachable from `starts` without leaving `allowed`."""
+    seen = {start for start in starts if start in allowed}
+    todo = deque(seen)
+    while todo:
+        for edge in graph.successors[todo.popleft()]:
+            if edge.target in allowed and edge.target not in seen:
+                seen.add(edge.target)
+                todo.append(edge.target)
+    return seen
+
+
+def _innermost(ids: Sequence[str], bodies: Mapping[str, set[str]]) -> dict[str, str]:
+    """Node -> the construct with the smallest body that holds it (the first of equal
+    ones), else ROOT: the largest bodies are assigned first, the smaller ones overwrite."""
+    region_of = dict.fromkeys(ids, ROOT)
+    position = {construct: index for index, construct in enumerate(bodies)}
+    for construct in sorted(bodies, key=lambda c: (-len(bodies[c]), -position[c])):
+        for node in bodies[construct]:
+            region_of[node] = construct
+    return region_of
 
 
 def _ancestor_in(
