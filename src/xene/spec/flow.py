@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from xene.spec import manifest, secret_refs, trigger_keys
+from xene.spec import manifest, secret_refs, trigger_keys, validate
 from xene.spec.ir import CircuitBreaker, Edge, Node, Pipeline, Trigger, Workflow
 from xene.spec.source import join
 from xene.spec.validate import Reader, describe
@@ -279,9 +279,10 @@ def _known(
 ) -> bool:
     if name in nodes or name in triggers:
         return True
-    known = ", ".join([*nodes, *triggers]) or "none"
     if triggers:
-        reader.error(path, f'unknown node or trigger "{name}"; known: {known}')
+        known = validate.known_names([*nodes, *triggers], name, "nodes and triggers")
+        reader.error(path, f'unknown node or trigger "{name}"; {known}')
     else:
-        reader.error(path, f'unknown node "{name}"; known nodes: {known}')
+        known = validate.known_names(list(nodes), name, "nodes")
+        reader.error(path, f'unknown node "{name}"; {known}')
     return False

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal, cast
 
-from xene.spec import durations, secret_refs, trigger_keys
+from xene.spec import durations, secret_refs, trigger_keys, validate
 from xene.spec.ir import (
     NO_RETRY,
     TASK,
@@ -225,21 +225,22 @@ def _dependencies(
     tasks: Mapping[str, Any],
 ) -> list[Edge]:
     edges: list[Edge] = []
+    seen: set[str] = set()  # a task may depend on thousands: no search of `edges`
     where = join(path, "dependencies")
     for index, dep in enumerate(reader.sequence(task, "dependencies", path)):
         dpath = f"{where}[{index}]"
         if isinstance(dep, bool):
             reader.error(dpath, reader.wrong_kind(dpath, dep, "a task name"))
         elif not isinstance(dep, str) or dep not in tasks:
-            known = ", ".join(sorted(t for t in tasks if t != name)) or "none"
+            others = sorted(t for t in tasks if t != name)
+            known = validate.known_names(others, str(dep), "tasks")
             reader.error(
-                dpath,
-                f'unknown task "{dep}" (pipeline "{pipeline}", task "{name}"); '
-                f"known tasks: {known}",
+                dpath, f'unknown task "{dep}" (pipeline "{pipeline}", task "{name}"); {known}'
             )
-        elif any(edge.source == dep for edge in edges):
+        elif dep in seen:
             reader.error(dpath, f'task "{name}" lists dependency "{dep}" twice; keep one')
         else:
+            seen.add(dep)
             edges.append(Edge(dep, name, "out", loc=reader.loc(dpath)))
     return edges
 

@@ -10,7 +10,7 @@ size limits.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any, Protocol, cast
 
 from xene.core import dag, selectors
@@ -23,6 +23,11 @@ from xene.spec.source import Document, join
 TASK_PORTS = ("out",)
 EXPRESSION_KEYS = frozenset({"expression", "until_expression", "while_expression"})
 """Config keys whose bare `${field}` names a field of the node's input (not checked)."""
+
+MAX_LISTED = 20
+"""An error lists every known name up to this many; past it, a few and how many."""
+MAX_SUGGESTED = 1000
+"""Names searched for a close match (difflib costs about 1 ms per 1,000 names)."""
 
 Locate = Callable[[str], Location]
 
@@ -217,6 +222,22 @@ def not_runnable(workflow: Workflow) -> list[Problem]:
     ]
 
 
+def known_names(names: Collection[str], wanted: str, what: str) -> str:
+    """What an error about an unknown `wanted` says exists (`known nodes: a, b`): every
+    name when they are few; else the closest one, a few, and how many, so that an error
+    in a pipeline of 10,000 nodes stays one line."""
+    if len(names) <= MAX_LISTED:
+        return f"known {what}: {', '.join(names) or 'none'}"
+    import difflib
+
+    close = (
+        difflib.get_close_matches(wanted, list(names), n=1) if len(names) <= MAX_SUGGESTED else []
+    )
+    hint = f'did you mean "{close[0]}"? ' if close else ""
+    some = ", ".join(list(names)[:5])
+    return f"{hint}{len(names)} known {what}, such as {some}, ..."
+
+
 def _unknown_key(key: str, known: Collection[str], what: str) -> str:
     import difflib
 
@@ -263,6 +284,7 @@ class _Checker:
         self.types_loaded = types is not None
         self.problems: list[Problem] = []
         self.ids = {node.id for node in pipeline.nodes}
+        self._sorted: list[str] | None = None
 
     def at(self, loc: Location, suffix: str = "") -> Location:
         path = join(loc.path, suffix) if suffix else loc.path
@@ -321,7 +343,7 @@ class _Checker:
                 self.error(node.loc, message, f"config.{key}" if key else "config")
         for key, root in _selector_roots(node.config, raw):
             if root not in self.ids and root not in selectors.BUILTIN_ROOTS:
-                self.error(node.loc, _unknown_root(root, self.ids), f"config.{key}")
+                self.error(node.loc, _unknown_root(root, self.sorted_ids()), f"config.{key}")
 
     def known_type(self, node: Node) -> NodeType | None:
         if node.type == TASK or not node.type:  # no type: the loader reported it
@@ -343,14 +365,18 @@ class _Checker:
         found = types.get(node.type) if types is not None else None
         return found.ports if found is not None else None
 
+    def sorted_ids(self) -> list[str]:
+        """The node ids in order, sorted once: every unknown name's error lists some."""
+        if self._sorted is None:
+            self._sorted = sorted(self.ids)
+        return self._sorted
+
     def check_edges(self) -> None:
         for edge in self.pipeline.edges:
             missing = [end for end in (edge.source, edge.target) if end not in self.ids]
             for end in missing:
-                known = ", ".join(sorted(self.ids)) or "none"
-                self.error(
-                    edge.loc, f'edge {_edge(edge)} names unknown node "{end}"; known nodes: {known}'
-                )
+                known = known_names(self.sorted_ids(), end, "nodes")
+                self.error(edge.loc, f'edge {_edge(edge)} names unknown node "{end}"; {known}')
             ports = None if missing else self.ports(edge.source)
             if ports is not None and edge.port not in ports:
                 self.error(
@@ -381,16 +407,18 @@ def _edge(edge: Edge) -> str:
     return f"{edge.source}.{edge.port} -> {edge.target}"
 
 
-def _unknown_root(root: str, ids: Collection[str]) -> str:
+def _unknown_root(root: str, ids: Sequence[str]) -> str:
+    """The error of a selector naming no node nor root; `ids` sorted."""
+    unknown = f'selector "${{{root}...}}" names unknown node or root "{root}"'
+    if len(ids) > MAX_LISTED:
+        builtins = ", ".join(sorted(selectors.BUILTIN_ROOTS))
+        return f"{unknown}; {known_names(ids, root, 'nodes')}; roots: {builtins}"
     import difflib
 
     roots = sorted({*ids, *selectors.BUILTIN_ROOTS})
     close = difflib.get_close_matches(root, roots, n=1)
     hint = f'did you mean "{close[0]}"? ' if close else ""
-    return (
-        f'selector "${{{root}...}}" names unknown node or root "{root}"; {hint}'
-        f"use a node id of this pipeline or one of: {', '.join(roots)}"
-    )
+    return f"{unknown}; {hint}use a node id of this pipeline or one of: {', '.join(roots)}"
 
 
 def _selector_roots(config: Mapping[str, Any], raw: Collection[str]) -> Iterator[tuple[str, str]]:

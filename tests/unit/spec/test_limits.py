@@ -79,3 +79,21 @@ def test_a_limit_that_is_not_a_number_is_refused_by_name(monkeypatch: pytest.Mon
 def test_a_limit_below_one_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(limits.EDGES_ENV, "0")
     assert len(_messages(_fanout(1))) == 1
+
+
+def test_an_unknown_node_in_a_large_pipeline_is_named_in_one_short_line() -> None:
+    pipeline = _fanout(5000)
+    wrong = Pipeline("wide", nodes=pipeline.nodes, edges=(*pipeline.edges, Edge("n17", "n5001x")))
+    (problem,) = _messages(wrong)
+    assert (
+        'names unknown node "n5001x"; 5002 known nodes, such as join, n0, n1, n10, n100, ...'
+        in problem
+    )
+    assert len(problem) < 200
+
+
+def test_a_close_match_is_suggested_among_a_few_hundred_nodes() -> None:
+    pipeline = _fanout(300)
+    wrong = Pipeline("wide", nodes=pipeline.nodes, edges=(*pipeline.edges, Edge("n17", "jion")))
+    (problem,) = _messages(wrong)
+    assert 'names unknown node "jion"; did you mean "join"? 302 known nodes' in problem
