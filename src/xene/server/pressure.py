@@ -37,8 +37,9 @@ class QueueFull(RuntimeError):
         self.queued = queued
         self.limit = limit
         self.retry_after_s = RETRY_AFTER_S
+        waiting = "1 run waits" if queued == 1 else f"{queued} runs wait"
         self.reason = (
-            f"the server's queue is full: {queued} runs wait for an executor (the bound is {limit})"
+            f"the server's queue is full: {waiting} for an executor (the bound is {limit})"
         )
         super().__init__(f"{self.reason}; retry in {RETRY_AFTER_S} s, {ADVICE}")
 
