@@ -99,10 +99,9 @@ class Agent:
         ids = await self.runtime.store.claim_runs(self.owner, free, lease_until, now)
         for run_id in ids:
             self._spawn(run_id)
-        if now >= self._counted_at + COUNT_EVERY_S:  # counting scans every run: not per claim
+        if now >= self._counted_at + COUNT_EVERY_S:  # not per claim, though it is indexed
             self._counted_at = now
-            counts = await self.runtime.store.count_runs()
-            self.runtime.metrics.queue_depth.set(counts.get("WaitingForExecutor", 0))
+            self.runtime.metrics.queue_depth.set(await self.runtime.store.count_queued())
 
     def _spawn(self, run_id: str) -> None:
         task = asyncio.create_task(self._execute(run_id), name=f"xene-run-{run_id}")
