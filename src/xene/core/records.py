@@ -115,7 +115,12 @@ class Listener:
         """The run's state changed."""
 
     def node_changed(self, run: RunRecord, node: NodeRecord) -> None:
-        """A node's state, attempt or progress changed."""
+        """A node's state, attempt or output changed."""
+
+    def progress_changed(self, run: RunRecord, node: NodeRecord) -> None:
+        """Only a split's or loop's progress changed (an item or iteration ended): told
+        once per item, so a listener that keeps rows keeps just the count."""
+        self.node_changed(run, node)
 
     def step_changed(self, run: RunRecord, node: NodeRecord, step: StepRecord) -> None:
         """A step's state changed."""
@@ -137,6 +142,10 @@ class Listeners(Listener):
     def node_changed(self, run: RunRecord, node: NodeRecord) -> None:
         for listener in self._all:
             listener.node_changed(run, node)
+
+    def progress_changed(self, run: RunRecord, node: NodeRecord) -> None:
+        for listener in self._all:
+            listener.progress_changed(run, node)
 
     def step_changed(self, run: RunRecord, node: NodeRecord, step: StepRecord) -> None:
         for listener in self._all:

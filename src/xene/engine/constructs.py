@@ -71,7 +71,7 @@ class Constructs:
         state.remaining -= 1
         total = len(state.results)
         owner.record.progress = (total - state.remaining, total)
-        self.ex.listener.node_changed(self.ex.run, owner.record)
+        self.ex.listener.progress_changed(self.ex.run, owner.record)
         if state.remaining:
             return
         self.ex.context.split_items.pop(owner.record.key, None)
@@ -88,7 +88,7 @@ class Constructs:
         """Run iteration `iteration` of a loop's body with `value` as its input."""
         ex = self.ex
         record.progress = (iteration, iteration)
-        ex.listener.node_changed(ex.run, record)
+        ex.listener.progress_changed(ex.run, record)
         scope = (*start.region.scope, (start.node, iteration))
         body = planner.open_region(ex.plan.regions[start.node], scope, ex.context.check)
         self.owners[body] = _Owner(start, record, iteration)

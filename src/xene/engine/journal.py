@@ -13,8 +13,8 @@ import asyncio
 from dataclasses import dataclass, field
 
 from xene.core.records import Listener, NodeRecord, RunRecord, StepRecord
-from xene.store.base import Batch, LogChunk, Store, Suspension
-from xene.store.rows import node_row, run_row, step_row
+from xene.store.base import Batch, LogChunk, NodeProgress, Store, Suspension
+from xene.store.rows import node_row, progress_json, run_row, step_row
 
 CHUNK_LINES = 1000
 CHUNK_BYTES = 256 * 1024
@@ -48,6 +48,8 @@ class Journal(Listener):
         self.wake = wake
         self.run_changed_flag = False
         self.nodes: dict[str, NodeRecord] = {}
+        self.progress: dict[str, NodeRecord] = {}
+        """Nodes whose progress alone changed since they were last committed whole."""
         self.steps: dict[tuple[str, int], StepRecord] = {}
         self.chunks: list[_Lines] = []
         self.pending_bytes = 0
@@ -63,7 +65,12 @@ class Journal(Listener):
     @property
     def dirty(self) -> bool:
         return bool(
-            self.run_changed_flag or self.nodes or self.steps or self.chunks or self.suspensions
+            self.run_changed_flag
+            or self.nodes
+            or self.progress
+            or self.steps
+            or self.chunks
+            or self.suspensions
         )
 
     # -- told by the engine -------------------------------------------------------------
@@ -72,6 +79,13 @@ class Journal(Listener):
 
     def node_changed(self, run: RunRecord, node: NodeRecord) -> None:
         self.nodes[node.key] = node
+        self.progress.pop(node.key, None)
+
+    def progress_changed(self, run: RunRecord, node: NodeRecord) -> None:
+        # The split's row holds all its items: committing it whole on each item's end
+        # would make a split of n items cost n² (its row is written once, at its start).
+        if node.key not in self.nodes:
+            self.progress[node.key] = node
 
     def step_changed(self, run: RunRecord, node: NodeRecord, step: StepRecord) -> None:
         index = next(i for i, known in enumerate(node.steps) if known is step)  # not ==
@@ -115,6 +129,7 @@ class Journal(Listener):
         batch = Batch(
             run=run_row(self.run) if self.run_changed_flag else None,
             nodes=[node_row(n) for n in self.nodes.values()],
+            progress=[NodeProgress(k, progress_json(n.progress)) for k, n in self.progress.items()],
             steps=[step_row(key, index, s) for (key, index), s in self.steps.items()],
             logs=[LogChunk(self.run.id, c.node, c.step, now, tuple(c.lines)) for c in self.chunks],
             suspensions=self.suspensions,
@@ -127,7 +142,8 @@ class Journal(Listener):
             self.renew_at = now + self.lease_s / 3
             batch.lease_until = self.lease_until
         self.run_changed_flag = False
-        self.nodes, self.steps, self.chunks, self.suspensions = {}, {}, [], []
+        self.nodes, self.progress, self.steps = {}, {}, {}
+        self.chunks, self.suspensions = [], []
         self.pending_bytes = 0
         self.room.set()
         return batch

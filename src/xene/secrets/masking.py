@@ -89,6 +89,9 @@ class MaskingListener(Listener):
             node.error = self.masker.text(node.error)
         self.inner.node_changed(run, node)
 
+    def progress_changed(self, run: RunRecord, node: NodeRecord) -> None:
+        self.inner.progress_changed(run, node)  # a count: nothing to mask
+
     def step_changed(self, run: RunRecord, node: NodeRecord, step: StepRecord) -> None:
         if step.error:
             step.error = self.masker.text(step.error)

@@ -113,6 +113,15 @@ class NodeRow:
 
 
 @dataclass(frozen=True, slots=True)
+class NodeProgress:
+    """A split's or loop's progress alone, for a node already committed: one small
+    update per item ended, where the whole row would carry the split's every item."""
+
+    key: str
+    progress_json: str
+
+
+@dataclass(frozen=True, slots=True)
 class StepRow:
     node_key: str
     index: int
@@ -131,13 +140,17 @@ class Batch:
 
     run: RunRow | None = None
     nodes: list[NodeRow] = field(default_factory=list)
+    progress: list[NodeProgress] = field(default_factory=list)
+    """Applied after `nodes`; a key with no committed row changes nothing."""
     steps: list[StepRow] = field(default_factory=list)
     logs: list[LogChunk] = field(default_factory=list)
     suspensions: list[Suspension] = field(default_factory=list)
     lease_until: float | None = None
 
     def __bool__(self) -> bool:
-        changes = self.run or self.nodes or self.steps or self.logs or self.suspensions
+        changes = (
+            self.run or self.nodes or self.progress or self.steps or self.logs or self.suspensions
+        )
         return bool(changes) or self.lease_until is not None
 
 

@@ -128,6 +128,11 @@ class MemoryStore(
                 r.ended_at,
             )
         run.nodes.update((node.key, node) for node in batch.nodes)
+        for p in batch.progress:
+            if p.key in run.nodes:
+                run.nodes[p.key] = dataclasses.replace(
+                    run.nodes[p.key], progress_json=p.progress_json
+                )
         run.steps.update(((step.node_key, step.index), step) for step in batch.steps)
         self._append_logs(run, batch.logs)
         for suspension in batch.suspensions:

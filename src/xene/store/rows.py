@@ -47,8 +47,12 @@ def node_row(node: NodeRecord) -> NodeRow:
         error=node.error,
         started_at=node.started_at,
         ended_at=node.ended_at,
-        progress_json=dumps(list(node.progress)) if node.progress else "null",
+        progress_json=progress_json(node.progress),
     )
+
+
+def progress_json(progress: tuple[int, int] | None) -> str:
+    return f"[{progress[0]},{progress[1]}]" if progress else "null"
 
 
 def step_row(node_key: str, index: int, step: StepRecord) -> StepRow:

@@ -58,6 +58,9 @@ ON CONFLICT (run_id, key) DO UPDATE SET
     error = excluded.error, started_at = excluded.started_at, ended_at = excluded.ended_at,
     progress_json = excluded.progress_json
 
+-- name: update_progress
+UPDATE nodes SET progress_json = ? WHERE run_id = ? AND key = ?
+
 -- name: upsert_step
 INSERT INTO steps (
     run_id, node_key, idx, name, state, exit_code, error, started_at, ended_at, process
