@@ -37,9 +37,17 @@ class _Owner:
 
 @dataclass(slots=True)
 class _SplitState:
+    items: list[Any]
     results: list[Any]
     remaining: int
+    opened: int = 0
+    """Items whose body region has been opened, in item order."""
     failed: list[int] = field(default_factory=list)
+
+
+OPEN_ITEMS = 256
+"""Body regions a split keeps open at once (at least twice the run's concurrency): each
+holds the planner's bookkeeping, so a split of 100,000 items opens them as others end."""
 
 
 class Constructs:
@@ -56,13 +64,17 @@ class Constructs:
             ex.complete(start, record, NodeResult(output=[], ports=("done",)))
             return
         ex.context.split_items[record.key] = items
-        state = _SplitState(results=[None] * len(items), remaining=len(items))
-        region = ex.plan.regions[start.node]
-        for index, item in enumerate(items):
-            scope = (*start.region.scope, (start.node, index))
-            body = planner.open_region(region, scope, ex.context.check)
-            self.owners[body] = _Owner(start, record, index, state)
-            ex.apply(planner.enter(body, item))
+        state = _SplitState(items, results=[None] * len(items), remaining=len(items))
+        for _ in range(min(len(items), max(OPEN_ITEMS, 2 * ex.limit))):
+            self._open_item(start, record, state)
+
+    def _open_item(self, start: Start, record: NodeRecord, state: _SplitState) -> None:
+        index = state.opened
+        state.opened += 1
+        scope = (*start.region.scope, (start.node, index))
+        body = planner.open_region(self.ex.plan.regions[start.node], scope, self.ex.context.check)
+        self.owners[body] = _Owner(start, record, index, state)
+        self.ex.apply(planner.enter(body, state.items[index]))
 
     def _item_done(self, body: RegionRun, owner: _Owner, state: _SplitState) -> None:
         state.results[owner.index] = branch_output(body)
@@ -72,6 +84,8 @@ class Constructs:
         total = len(state.results)
         owner.record.progress = (total - state.remaining, total)
         self.ex.listener.progress_changed(self.ex.run, owner.record)
+        if state.opened < total:
+            self._open_item(owner.start, owner.record, state)
         if state.remaining:
             return
         self.ex.context.split_items.pop(owner.record.key, None)
