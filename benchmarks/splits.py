@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from xene.spec.ir import Edge, Node, Pipeline
@@ -71,6 +70,8 @@ async def _child(url: str, n: int) -> dict[str, float]:
 
 
 async def _size(url: str) -> float:
+    if url.startswith("memory"):
+        return 0.0
     if url.startswith("sqlite"):
         import sqlite3
 

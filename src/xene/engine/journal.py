@@ -20,6 +20,8 @@ CHUNK_LINES = 1000
 CHUNK_BYTES = 256 * 1024
 BACKLOG_BYTES = 4 * 1024 * 1024
 """Output buffered beyond this makes steps' readers wait until it is committed."""
+PROGRESS_STEPS = 100
+"""A split's progress is committed when it has moved on by a hundredth of its items."""
 
 
 @dataclass(slots=True)
@@ -50,6 +52,8 @@ class Journal(Listener):
         self.nodes: dict[str, NodeRecord] = {}
         self.progress: dict[str, NodeRecord] = {}
         """Nodes whose progress alone changed since they were last committed whole."""
+        self.progress_committed: dict[str, int] = {}
+        """The progress last committed of each node that has any (its items done)."""
         self.steps: dict[tuple[str, int], StepRecord] = {}
         self.chunks: list[_Lines] = []
         self.pending_bytes = 0
@@ -80,12 +84,22 @@ class Journal(Listener):
     def node_changed(self, run: RunRecord, node: NodeRecord) -> None:
         self.nodes[node.key] = node
         self.progress.pop(node.key, None)
+        if node.state.finished:
+            self.progress_committed.pop(node.key, None)
+        elif node.progress is not None:
+            self.progress_committed[node.key] = node.progress[0]
 
     def progress_changed(self, run: RunRecord, node: NodeRecord) -> None:
-        # The split's row holds all its items: committing it whole on each item's end
-        # would make a split of n items cost n² (its row is written once, at its start).
-        if node.key not in self.nodes:
+        # The split's row holds all its items: committing it on each item's end would
+        # make a split of n items cost n² (SQLite rewrites a whole row to update one
+        # field), so the count alone is committed, by hundredths.
+        if node.key in self.nodes or node.progress is None:
+            return
+        done, total = node.progress
+        moved = done - self.progress_committed.get(node.key, 0)
+        if moved * PROGRESS_STEPS >= total:
             self.progress[node.key] = node
+            self.progress_committed[node.key] = done
 
     def step_changed(self, run: RunRecord, node: NodeRecord, step: StepRecord) -> None:
         index = next(i for i, known in enumerate(node.steps) if known is step)  # not ==
