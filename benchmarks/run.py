@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # all workloads, 7 repeats
     python benchmarks/run.py --repeat 3 --only chain-500,cold-1
+    python benchmarks/run.py --repeat 3 --only split-1k,split-10k,split-100k
 
 Each workload is measured inside the process (the engine alone) and, where it says so,
 as a whole fresh process (`xene run FILE`), with peak RSS. The floors are measured in the
@@ -26,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import floors
+import splits
 import workloads
 
 from xene.engine.engine import Engine
@@ -296,6 +298,12 @@ def main() -> None:
             bench_cold(directory, args.repeat)
         if "log-200m" in only:
             bench_log_flood(directory, args.repeat)
+    sizes = [n for label, n in SPLITS.items() if label in only]
+    if sizes:  # a fresh process per run (its own peak RSS), on SQLite and PostgreSQL
+        splits.bench_sizes(sizes, ["sqlite", "postgres"], max(args.repeat // 2, 1))
+
+
+SPLITS = {"split-1k": 1000, "split-10k": 10_000, "split-100k": 100_000}
 
 
 if __name__ == "__main__":

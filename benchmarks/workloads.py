@@ -52,6 +52,23 @@ def shell(n: int = 100, concurrency: int = 2) -> Pipeline:
     return Pipeline(name=f"shell-{n}", nodes=nodes, max_concurrency=concurrency)
 
 
+def split(n: int, concurrency: int = 8) -> Pipeline:
+    """A split over the input's `items` (n of them, `split_input(n)`): each runs a
+    std::log body with a timeout, so not inline (it is committed before it runs), then
+    a count of the results."""
+    nodes = (
+        Node("split", "std::split", config={"field": "items"}),
+        Node("body", "std::log", config={"message": "item ${split.item.id}"}, timeout_s=60),
+        Node("total", "std::aggregate", config={"operation": "count", "output_field": "n"}),
+    )
+    edges = (Edge("split", "body"), Edge("split", "total", port="done"))
+    return Pipeline(name=f"split-{n}", nodes=nodes, edges=edges, max_concurrency=concurrency)
+
+
+def split_input(n: int) -> dict[str, Any]:
+    return {"items": [{"id": i} for i in range(n)]}
+
+
 def as_flow(pipeline: Pipeline) -> dict[str, Any]:
     """A flow-format document for a pipeline of std nodes."""
     return {

@@ -282,6 +282,18 @@ def test_a_run_killed_in_a_200_item_split_resumes_without_rerunning_finished_ite
     assert outputs_of(resumed)["total"]["count"] == 200
 
 
+def test_a_killed_splits_stored_progress_lags_its_finished_items_by_a_hundredth_at_most(
+    work: Path, store_url: str
+) -> None:
+    flow = write(work, "split.yaml", SPLIT)
+    items = json.dumps({"items": list(range(200))})
+    kill_when_reached(work, str(flow), "--store", store_url, "--input", items)
+    done = len({k for k in finished_keys(store_url) if k.startswith("work[")})
+    progress = stored(store_url).record.nodes["split"].progress
+    assert progress[1] == 200
+    assert done - 2 <= progress[0] <= done  # committed by hundredths, never ahead
+
+
 LOOP = """\
 name: loop5
 version: "1.0"

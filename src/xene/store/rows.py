@@ -52,7 +52,7 @@ def node_row(node: NodeRecord) -> NodeRow:
 
 
 def progress_json(progress: tuple[int, int] | None) -> str:
-    return f"[{progress[0]},{progress[1]}]" if progress else "null"
+    return f"[{progress[0]},{progress[1]}]" if progress else ""
 
 
 def step_row(node_key: str, index: int, step: StepRecord) -> StepRow:

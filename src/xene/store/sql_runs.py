@@ -61,6 +61,7 @@ def _write_records(q: Queries, run_id: str, last_ord: int, batch: Batch) -> Txn[
     if batch.nodes:
         nodes = [_node_params(run_id, last_ord + i, n) for i, n in enumerate(batch.nodes, 1)]
         yield Stmt(q["upsert_node"], nodes, many=True)
+        yield Stmt(q["update_node_ords"], (last_ord + len(nodes), run_id))
     if batch.progress:
         progress = [(p.progress_json, run_id, p.key) for p in batch.progress]
         yield Stmt(q["update_progress"], progress, many=True)

@@ -43,7 +43,7 @@ SELECT id FROM runs WHERE id = ?
 -- name: run_counters
 -- Where a run's node order and log sequence stand.
 SELECT
-    (SELECT COALESCE(MAX(ord), 0) FROM nodes WHERE run_id = ?),
+    (SELECT node_ords FROM runs WHERE id = ?),
     (SELECT COALESCE(MAX(seq), 0) FROM logs WHERE run_id = ?)
 
 -- name: upsert_node
@@ -57,6 +57,9 @@ ON CONFLICT (run_id, key) DO UPDATE SET
     output_json = excluded.output_json, ports_json = excluded.ports_json,
     error = excluded.error, started_at = excluded.started_at, ended_at = excluded.ended_at,
     progress_json = excluded.progress_json
+
+-- name: update_node_ords
+UPDATE runs SET node_ords = ? WHERE id = ?
 
 -- name: update_progress
 UPDATE nodes SET progress_json = ? WHERE run_id = ? AND key = ?

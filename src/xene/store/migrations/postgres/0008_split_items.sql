@@ -1,0 +1,9 @@
+-- Xene store, version 8 (PostgreSQL). Keep equal to sqlite/0008.
+
+-- A split of 100,000 items leaves 100,000 node rows: each costs as little as it can.
+-- The next node order is counted on the run (it was MAX(ord) through an index on
+-- (run_id, ord) that every node row paid for); rows are read in order by sorting one
+-- run's rows.
+ALTER TABLE runs ADD COLUMN node_ords BIGINT NOT NULL DEFAULT 0;
+UPDATE runs SET node_ords = (SELECT COALESCE(MAX(ord), 0) FROM nodes WHERE run_id = runs.id);
+DROP INDEX nodes_in_order;
