@@ -170,13 +170,7 @@ async def test_scoping_idempotency_keys_keeps_every_run_and_what_refers_to_it(
     assert isinstance(before, SqlStore)
     scoped = "(workflow, pipeline, idempotency_key)"  # the insert as it was before 0005
     before._q["insert_run"] = before._q["insert_run"].replace(scoped, "(idempotency_key)")
-    counted = "SELECT node_ords FROM runs WHERE id ="  # the order as counted before 0008
-    before._q["run_counters"] = before._q["run_counters"].replace(
-        counted, "SELECT COALESCE(MAX(ord), 0) FROM nodes WHERE run_id ="
-    )
-    before._q["update_node_ords"] = before._q["update_node_ords"].replace(
-        "node_ords = ", "lease_until = lease_until + 0 * "
-    )  # no such column yet: change nothing
+    _count_as_before_0008(before)
     run = new_run(idempotency_key="order-7")
     await before.create_run(run)
     batch = Batch(
@@ -198,5 +192,47 @@ async def test_scoping_idempotency_keys_keeps_every_run_and_what_refers_to_it(
         assert await store.create_run(new_run(idempotency_key="order-7")) == (run.id, False)
         other = new_run(idempotency_key="order-7", workflow="billing")
         assert await store.create_run(other) == (other.id, True)
+    finally:
+        await store.close()
+
+
+def _count_as_before_0008(store: SqlStore) -> None:
+    """Make a store number node rows and log chunks as it did before migration 0008."""
+    ph = "%s" if "%s" in store._q["run_counters"] else "?"  # its counters before 0008
+    store._q["run_counters"] = (
+        "SELECT (SELECT COALESCE(MAX(ord), 0) FROM nodes WHERE run_id = runs.id),"
+        " (SELECT COALESCE(MAX(seq), 0) FROM logs WHERE run_id = runs.id)"
+        f" FROM runs WHERE id = {ph}"
+    )
+    store._q["update_counters"] = f"SELECT 0 * {ph} + 0 * {ph} FROM runs WHERE id = {ph}"
+
+
+async def test_counting_on_the_run_goes_on_from_the_rows_committed_before(
+    empty_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.store.factories import chunk, new_run, node
+    from xene.store.base import Batch
+
+    real = sqlfiles.load_migrations
+    monkeypatch.setattr(
+        sqlfiles, "load_migrations", lambda d: [m for m in real(d) if m.version != 8]
+    )
+    before = await open_store(empty_url)
+    assert isinstance(before, SqlStore)
+    _count_as_before_0008(before)
+    run = new_run()
+    await before.create_run(run)
+    batch = Batch(nodes=[node("zeta"), node("alpha")], logs=[chunk(run.id, "zeta", "one")])
+    await before.commit(run.id, batch)
+    await before.close()
+    monkeypatch.setattr(sqlfiles, "load_migrations", real)
+    store = await open_store(empty_url)
+    try:
+        after = Batch(nodes=[node("beta")], logs=[chunk(run.id, "beta", "two")])
+        await store.commit(run.id, after)
+        stored = await store.get_run(run.id)
+        assert stored is not None
+        assert list(stored.record.nodes) == ["zeta", "alpha", "beta"]
+        assert [c.lines for c in await store.read_logs(run.id)] == [("one",), ("two",)]
     finally:
         await store.close()

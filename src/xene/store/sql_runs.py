@@ -48,9 +48,12 @@ def commit(q: Queries, run_id: str, batch: Batch) -> Txn[None]:
         raise KeyError(f"no run {run_id!r} in the store")
     last_ord, last_seq = 0, 0
     if batch.nodes or batch.logs:
-        (last_ord, last_seq), *_ = (yield Stmt(q["run_counters"], (run_id, run_id))).rows
+        (last_ord, last_seq), *_ = (yield Stmt(q["run_counters"], (run_id,))).rows
     yield from _write_records(q, run_id, last_ord, batch)
     yield from _write_the_rest(q, run_id, last_seq, batch)
+    if batch.nodes or batch.logs:
+        counters = (last_ord + len(batch.nodes), last_seq + len(batch.logs), run_id)
+        yield Stmt(q["update_counters"], counters)
 
 
 def _write_records(q: Queries, run_id: str, last_ord: int, batch: Batch) -> Txn[None]:
@@ -61,7 +64,6 @@ def _write_records(q: Queries, run_id: str, last_ord: int, batch: Batch) -> Txn[
     if batch.nodes:
         nodes = [_node_params(run_id, last_ord + i, n) for i, n in enumerate(batch.nodes, 1)]
         yield Stmt(q["upsert_node"], nodes, many=True)
-        yield Stmt(q["update_node_ords"], (last_ord + len(nodes), run_id))
     if batch.progress:
         progress = [(p.progress_json, run_id, p.key) for p in batch.progress]
         yield Stmt(q["update_progress"], progress, many=True)

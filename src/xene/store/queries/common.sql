@@ -41,10 +41,9 @@ UPDATE runs SET lease_until = ? WHERE id = ?
 SELECT id FROM runs WHERE id = ?
 
 -- name: run_counters
--- Where a run's node order and log sequence stand.
-SELECT
-    (SELECT node_ords FROM runs WHERE id = ?),
-    (SELECT COALESCE(MAX(seq), 0) FROM logs WHERE run_id = ?)
+-- Where a run's node order and log sequence stand (counted on the run: a MAX over its
+-- rows would cost more with each of a long run's commits).
+SELECT node_ords, log_seqs FROM runs WHERE id = ?
 
 -- name: upsert_node
 INSERT INTO nodes (
@@ -58,8 +57,8 @@ ON CONFLICT (run_id, key) DO UPDATE SET
     error = excluded.error, started_at = excluded.started_at, ended_at = excluded.ended_at,
     progress_json = excluded.progress_json
 
--- name: update_node_ords
-UPDATE runs SET node_ords = ? WHERE id = ?
+-- name: update_counters
+UPDATE runs SET node_ords = ?, log_seqs = ? WHERE id = ?
 
 -- name: update_progress
 UPDATE nodes SET progress_json = ? WHERE run_id = ? AND key = ?

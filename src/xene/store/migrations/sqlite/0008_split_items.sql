@@ -1,14 +1,17 @@
 -- Xene store, version 8 (SQLite). Keep equal to postgres/0008.
 
 -- A split of 100,000 items leaves 100,000 node rows: each costs as little as it can.
--- The next node order is counted on the run (it was MAX(ord) through an index on
--- (run_id, ord) that every node row paid for); rows are read in order by sorting one
--- run's rows. The nodes table is rebuilt keyed by (run_id, key) itself (WITHOUT ROWID),
+-- The next node order and log sequence are counted on the run: MAX(ord) went through
+-- an index on (run_id, ord) that every node row paid for, and MAX(seq) grew costlier
+-- with each of a long run's commits. Rows are read in order by sorting one run's rows. The nodes table is rebuilt keyed by (run_id, key) itself (WITHOUT ROWID),
 -- so that key is not kept a second time in an index. The store runs migrations with
 -- foreign keys off; `SELECT *` fails loudly should an earlier migration have added a
 -- column this list lacks.
 ALTER TABLE runs ADD COLUMN node_ords INTEGER NOT NULL DEFAULT 0;
-UPDATE runs SET node_ords = (SELECT COALESCE(MAX(ord), 0) FROM nodes WHERE run_id = runs.id);
+ALTER TABLE runs ADD COLUMN log_seqs INTEGER NOT NULL DEFAULT 0;
+UPDATE runs SET
+    node_ords = (SELECT COALESCE(MAX(ord), 0) FROM nodes WHERE run_id = runs.id),
+    log_seqs = (SELECT COALESCE(MAX(seq), 0) FROM logs WHERE run_id = runs.id);
 CREATE TABLE nodes_keyed (
     run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
     key TEXT NOT NULL,
