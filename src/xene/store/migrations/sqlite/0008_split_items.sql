@@ -3,8 +3,9 @@
 -- A split of 100,000 items leaves 100,000 node rows: each costs as little as it can.
 -- The next node order and log sequence are counted on the run: MAX(ord) went through
 -- an index on (run_id, ord) that every node row paid for, and MAX(seq) grew costlier
--- with each of a long run's commits. Rows are read in order by sorting one run's rows. The nodes table is rebuilt keyed by (run_id, key) itself (WITHOUT ROWID),
--- so that key is not kept a second time in an index. The store runs migrations with
+-- with each of a long run's commits. Rows are read in order by sorting one run's rows.
+-- The nodes table is rebuilt keyed by (run_id, key) itself (WITHOUT ROWID), so that
+-- key is not kept a second time in an index. The store runs migrations with
 -- foreign keys off; `SELECT *` fails loudly should an earlier migration have added a
 -- column this list lacks.
 ALTER TABLE runs ADD COLUMN node_ords INTEGER NOT NULL DEFAULT 0;
