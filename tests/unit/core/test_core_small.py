@@ -46,7 +46,7 @@ def test_find_in_names_where_each_selector_stands() -> None:
 
 
 def test_an_unknown_root_is_a_key_error() -> None:
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="nobody"):
         selectors.resolve("${nobody}", lookup)
 
 
@@ -101,3 +101,71 @@ def test_a_refused_event_says_what_is_available() -> None:
 
 def test_a_machine_lists_its_states_in_order_of_appearance() -> None:
     assert LIGHT.states == ("green", "yellow", "red")
+
+
+def test_false_inside_text_is_interpolated_as_false() -> None:
+    assert selectors.resolve("flag=${v}", lambda root: False) == "flag=false"
+
+
+def test_zero_inside_text_is_interpolated_not_dropped() -> None:
+    assert selectors.resolve("n=${v}", lambda root: 0) == "n=0"
+
+
+def test_a_whole_string_selector_with_spaces_around_keeps_the_value_type() -> None:
+    assert selectors.resolve("  ${order.id} ", lookup) == 7
+
+
+def test_text_without_a_selector_is_kept_as_it_is() -> None:
+    assert selectors.resolve("cost: $5 {x}", lookup) == "cost: $5 {x}"
+
+
+def test_a_tuple_in_config_is_resolved_to_a_list() -> None:
+    assert selectors.resolve(("${order.id}", 1), lookup) == [7, 1]
+
+
+def test_a_non_text_value_is_kept_as_it_is() -> None:
+    assert selectors.resolve(3.5, lookup) == 3.5
+
+
+def test_a_negative_index_counts_from_the_end() -> None:
+    assert selectors.dig(ROOTS["order"], ("items", "-1", "sku")) == "b"
+
+
+def test_an_index_past_the_end_leads_nowhere() -> None:
+    assert selectors.dig([1, 2], ("2",)) is None
+
+
+def test_an_index_before_the_start_leads_nowhere() -> None:
+    assert selectors.dig([1, 2], ("-3",)) is None
+
+
+def test_a_name_into_a_list_leads_nowhere() -> None:
+    assert selectors.dig([1, 2], ("first",)) is None
+
+
+def test_a_path_into_a_number_leads_nowhere() -> None:
+    assert selectors.dig({"a": 1}, ("a", "b")) is None
+
+
+def test_a_found_none_is_none() -> None:
+    assert selectors.dig({"a": None}, ("a",)) is None
+
+
+def test_split_path_reads_dots_and_indexes() -> None:
+    assert selectors.split_path("a.b[0].c-d") == ("a", "b", "0", "c-d")
+
+
+def test_find_lists_every_selector_of_a_string() -> None:
+    assert list(selectors.find("${a.b} and ${ c }")) == [("a", "b"), ("c",)]
+
+
+def test_find_in_names_nested_keys_with_dots() -> None:
+    assert list(selectors.find_in({"a": {"b": ["${x}"]}})) == [("a.b[0]", ("x",))]
+
+
+def test_find_in_a_top_level_list_names_the_index() -> None:
+    assert list(selectors.find_in(["${x}"])) == [("[0]", ("x",))]
+
+
+def test_mappings_interpolate_as_compact_json() -> None:
+    assert selectors.resolve("m=${v}", lambda root: {"a": 1, "b": None}) == 'm={"a":1,"b":null}'

@@ -87,25 +87,30 @@ def test_a_conditional_expression() -> None:
 
 
 @pytest.mark.parametrize(
-    "expression",
+    ("expression", "message"),
     [
-        "__import__('os')",
-        "().__class__.__bases__",
-        "open('/etc/passwd')",
-        "[x for x in ${items}]",
-        "lambda: 1",
-        "x := 1",
-        "2 ** 100000",
-        "${name}.upper()",
+        ("__import__('os')", "only these functions may be called: len, abs"),
+        ("().__class__.__bases__", r"attribute access \(write \$\{a.b\} for a nested field\)"),
+        ("open('/etc/passwd')", "only these functions may be called"),
+        ("[x for x in ${items}]", "ListComp is not allowed in an expression; use comparisons"),
+        ("lambda: 1", "Lambda is not allowed"),
+        ("x := 1", "is not a valid expression: invalid syntax"),
+        ("2 ** 100000", "`\\*\\*` is not allowed"),
+        ("${name}.upper()", "only these functions may be called"),
+        ("max(1, key=abs)", "only these functions may be called"),
     ],
 )
-def test_unsafe_expressions_are_refused(expression: str) -> None:
-    with pytest.raises(ExpressionError):
+def test_unsafe_expressions_are_refused(expression: str, message: str) -> None:
+    with pytest.raises(ExpressionError, match=message):
         evaluate(expression, {"items": [1], "name": "a"})
 
 
 def test_a_statement_is_refused() -> None:
-    assert check("a = 1") is not None
+    assert check("a = 1") == "'a = 1' must be one expression, not a statement"
+
+
+def test_two_expressions_are_refused_as_statements() -> None:
+    assert check("1; 2") == "'1; 2' must be one expression, not a statement"
 
 
 def test_check_accepts_a_valid_expression() -> None:

@@ -1,52 +1,30 @@
 from __future__ import annotations
 
-from typing import Any
-
+from tests.unit.core import planning
 from xene.core import planner
 from xene.core.plan import ROOT, Plan
-from xene.core.planner import RegionDone, Skip, Start
+from xene.core.planner import RegionDone, Skip
 from xene.core.states import State
 from xene.spec.ir import TASK, Edge, Node, Pipeline
 
 
-def _never(condition: str, output: Any) -> bool:
-    return condition == "true"
-
-
-def _pipeline(nodes: dict[str, str], edges: list[Edge], join: str = "any") -> Pipeline:
-    return Pipeline(
-        name="p",
-        nodes=tuple(Node(id=n, type=t, join=join) for n, t in nodes.items()),  # type: ignore[arg-type]
-        edges=tuple(edges),
-    )
-
-
-def _root(pipeline: Pipeline) -> tuple[Plan, planner.RegionRun]:
-    plan = Plan.build(pipeline)
-    return plan, planner.open_region(plan.regions[ROOT], (), _never)
-
-
-def _started(actions: list[planner.Action]) -> list[str]:
-    return [a.node for a in actions if isinstance(a, Start)]
-
-
 def test_entry_nodes_start_with_the_run_input() -> None:
-    _, run = _root(_pipeline({"a": TASK, "b": TASK}, [Edge("a", "b")]))
+    _, run = planning.root(planning.pipeline({"a": TASK, "b": TASK}, [Edge("a", "b")]))
     actions = planner.enter(run, {"x": 1})
-    assert _started(actions) == ["a"]
+    assert planning.started(actions) == ["a"]
     assert actions[0].input == {"x": 1}  # type: ignore[union-attr]
 
 
 def test_a_chain_starts_each_node_after_the_previous() -> None:
-    _, run = _root(_pipeline({"a": TASK, "b": TASK}, [Edge("a", "b")]))
+    _, run = planning.root(planning.pipeline({"a": TASK, "b": TASK}, [Edge("a", "b")]))
     planner.enter(run, None)
     actions = planner.finish(run, "a", ("out",), 5)
-    assert _started(actions) == ["b"]
+    assert planning.started(actions) == ["b"]
     assert actions[0].input == 5  # type: ignore[union-attr]
 
 
 def test_the_region_is_done_when_every_member_ended() -> None:
-    _, run = _root(_pipeline({"a": TASK}, []))
+    _, run = planning.root(planning.pipeline({"a": TASK}, []))
     planner.enter(run, None)
     assert isinstance(planner.finish(run, "a", ("out",), 1)[-1], RegionDone)
 
@@ -54,7 +32,7 @@ def test_the_region_is_done_when_every_member_ended() -> None:
 def test_join_all_leaves_a_task_not_executed_when_a_dependency_failed() -> None:
     nodes = {"a": TASK, "b": TASK, "c": TASK, "d": TASK}
     edges = [Edge("a", "c"), Edge("b", "c"), Edge("c", "d")]
-    _, run = _root(_pipeline(nodes, edges, join="all"))
+    _, run = planning.root(planning.pipeline(nodes, edges, join="all"))
     planner.enter(run, None)
     planner.finish(run, "a", (), None, failed=True)
     actions = planner.finish(run, "b", ("out",), 1)
@@ -65,7 +43,7 @@ def test_join_all_leaves_a_task_not_executed_when_a_dependency_failed() -> None:
 
 def test_join_all_with_every_dependency_fired_gets_inputs_by_source() -> None:
     edges = [Edge("a", "c"), Edge("b", "c")]
-    _, run = _root(_pipeline({"a": TASK, "b": TASK, "c": TASK}, edges, "all"))
+    _, run = planning.root(planning.pipeline({"a": TASK, "b": TASK, "c": TASK}, edges, "all"))
     planner.enter(run, None)
     planner.finish(run, "a", ("out",), 1)
     actions = planner.finish(run, "b", ("out",), 2)
@@ -82,15 +60,15 @@ def test_an_untaken_switch_branch_is_skipped_and_the_merge_fires_with_the_taken_
         Edge("no", "m"),
         Edge("m", "end"),
     ]
-    _, run = _root(_pipeline(nodes, edges))
+    _, run = planning.root(planning.pipeline(nodes, edges))
     planner.enter(run, None)
     actions = planner.finish(run, "s", ("true",), {"v": 1})
-    assert _started(actions) == ["yes"]
+    assert planning.started(actions) == ["yes"]
     assert [(a.node, a.state) for a in actions if isinstance(a, Skip)] == [("no", State.SKIPPED)]
     actions = planner.finish(run, "yes", ("out",), "Y")
-    assert _started(actions) == ["m"]
+    assert planning.started(actions) == ["m"]
     assert actions[0].inputs == {"yes": "Y"}  # type: ignore[union-attr]
-    assert _started(planner.finish(run, "m", ("out",), {"yes": "Y"})) == ["end"]
+    assert planning.started(planner.finish(run, "m", ("out",), {"yes": "Y"})) == ["end"]
 
 
 def test_a_first_arrival_merge_fires_before_its_other_inputs_end() -> None:
@@ -103,25 +81,25 @@ def test_a_first_arrival_merge_fires_before_its_other_inputs_end() -> None:
         ),
         edges=(Edge("a", "m"), Edge("b", "m")),
     )
-    _, run = _root(pipeline)
+    _, run = planning.root(pipeline)
     planner.enter(run, None)
-    assert _started(planner.finish(run, "b", ("out",), 2)) == ["m"]
-    assert _started(planner.finish(run, "a", ("out",), 1)) == []
+    assert planning.started(planner.finish(run, "b", ("out",), 2)) == ["m"]
+    assert planning.started(planner.finish(run, "a", ("out",), 1)) == []
 
 
 def test_an_edge_condition_gates_firing() -> None:
     edges = [Edge("a", "b", condition="false"), Edge("a", "c", condition="true")]
-    _, run = _root(_pipeline({"a": TASK, "b": TASK, "c": TASK}, edges))
+    _, run = planning.root(planning.pipeline({"a": TASK, "b": TASK, "c": TASK}, edges))
     planner.enter(run, None)
     actions = planner.finish(run, "a", ("out",), 1)
-    assert _started(actions) == ["c"]
+    assert planning.started(actions) == ["c"]
     assert [a.node for a in actions if isinstance(a, Skip)] == ["b"]
 
 
 def test_a_split_body_is_its_own_region_and_done_edges_count_in_the_parent() -> None:
     nodes = {"split": "std::split", "work": TASK, "join": "std::aggregate"}
     edges = [Edge("split", "work", "out"), Edge("split", "join", "done")]
-    plan = Plan.build(_pipeline(nodes, edges))
+    plan = Plan.build(planning.pipeline(nodes, edges))
     assert plan.region_of == {"split": ROOT, "work": "split", "join": ROOT}
     assert [e.source for e in plan.regions[ROOT].incoming["join"]] == ["split"]
 
@@ -129,7 +107,7 @@ def test_a_split_body_is_its_own_region_and_done_edges_count_in_the_parent() -> 
 def test_an_edge_leaving_a_split_body_counts_as_the_split_done() -> None:
     nodes = {"split": "std::split", "work": TASK, "join": "std::aggregate"}
     edges = [Edge("split", "work", "out"), Edge("work", "join"), Edge("split", "join", "done")]
-    plan = Plan.build(_pipeline(nodes, edges))
+    plan = Plan.build(planning.pipeline(nodes, edges))
     assert [(e.source, e.port) for e in plan.regions[ROOT].incoming["join"]] == [
         ("split", "done"),
         ("split", "done"),
@@ -138,7 +116,9 @@ def test_an_edge_leaving_a_split_body_counts_as_the_split_done() -> None:
 
 def test_without_a_done_edge_everything_after_a_split_runs_per_item() -> None:
     nodes = {"split": "std::split", "work": TASK, "after": TASK}
-    plan = Plan.build(_pipeline(nodes, [Edge("split", "work", "out"), Edge("work", "after")]))
+    plan = Plan.build(
+        planning.pipeline(nodes, [Edge("split", "work", "out"), Edge("work", "after")])
+    )
     assert plan.region_of["after"] == "split"
 
 
@@ -149,11 +129,11 @@ def test_a_loop_body_region_records_its_loop_back_edge() -> None:
         Edge("body", "loop", loop_back=True),
         Edge("loop", "after", "exit"),
     ]
-    plan = Plan.build(_pipeline(nodes, edges))
+    plan = Plan.build(planning.pipeline(nodes, edges))
     assert plan.region_of["body"] == "loop"
     assert set(plan.regions["loop"].loop_back) == {"body"}
-    body = planner.open_region(plan.regions["loop"], (("loop", 0),), _never)
-    assert _started(planner.enter(body, 1)) == ["body"]
+    body = planner.open_region(plan.regions["loop"], (("loop", 0),), planning.check)
+    assert planning.started(planner.enter(body, 1)) == ["body"]
     planner.finish(body, "body", ("out",), 2)
     assert body.looped_back
     assert body.loop_back_output == 2
@@ -174,24 +154,24 @@ def test_a_wait_n_merge_fires_once_n_inputs_arrived() -> None:
         ),
         edges=(Edge("a", "m"), Edge("b", "m"), Edge("c", "m")),
     )
-    _, run = _root(pipeline)
+    _, run = planning.root(pipeline)
     planner.enter(run, None)
-    assert _started(planner.finish(run, "a", ("out",), 1)) == []
-    assert _started(planner.finish(run, "c", ("out",), 3)) == ["m"]
+    assert planning.started(planner.finish(run, "a", ("out",), 1)) == []
+    assert planning.started(planner.finish(run, "c", ("out",), 3)) == ["m"]
 
 
 def test_a_split_with_an_empty_body_region_is_done_at_once() -> None:
     plan = Plan.build(
-        _pipeline({"split": "std::split", "after": TASK}, [Edge("split", "after", "done")])
+        planning.pipeline({"split": "std::split", "after": TASK}, [Edge("split", "after", "done")])
     )
-    body = planner.open_region(plan.regions["split"], (("split", 0),), _never)
+    body = planner.open_region(plan.regions["split"], (("split", 0),), planning.check)
     assert isinstance(planner.enter(body, 1)[-1], RegionDone)
 
 
 def test_an_edge_into_a_body_from_outside_its_split_is_never_counted() -> None:
     nodes = {"split": "std::split", "work": TASK, "stray": TASK}
     edges = [Edge("split", "work", "out"), Edge("stray", "work")]
-    plan = Plan.build(_pipeline(nodes, edges))
+    plan = Plan.build(planning.pipeline(nodes, edges))
     assert [e.source for e in plan.regions["split"].incoming["work"]] == ["split"]
 
 

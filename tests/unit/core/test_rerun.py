@@ -57,5 +57,5 @@ def test_from_a_node_inside_a_split_restarts_the_split_and_its_items() -> None:
 
 
 def test_from_a_node_the_pipeline_does_not_have_is_a_key_error() -> None:
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="nope"):
         rerun.downstream(pipeline(("a", "b", "out")), run(a="Error"), "nope")

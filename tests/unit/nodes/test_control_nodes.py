@@ -73,7 +73,7 @@ def test_switch_evaluates_an_expression_condition(make_ctx: MakeCtx) -> None:
 
 
 def test_switch_with_a_broken_expression_fails_the_node(make_ctx: MakeCtx) -> None:
-    with pytest.raises(ExpressionError):
+    with pytest.raises(ExpressionError, match="is not a valid expression"):
         control.switch(make_ctx({"expression": "${a} +"}, {}))
 
 
