@@ -132,6 +132,8 @@ async def test_cancelling_a_running_run_ends_it_cancelled(runtime: Runtime, tmp_
         if (tmp_path / "started").exists():
             break
         await asyncio.sleep(0.01)
+    else:
+        pytest.fail(f"the step never started within 20 s: {tmp_path}/started was not made")
     await runtime.cancel(run_id)
     assert await final_state(runtime, run_id) == "Cancelled"
 
@@ -192,6 +194,8 @@ async def test_changes_of_runs_another_server_executes_reach_this_servers_events
         await asyncio.sleep(0.01)
         if ("b", "Running") in {(e.get("node"), e.get("state")) for e in seen}:
             break
+    else:
+        pytest.fail("the watcher saw no change of node b to Running within 20 s")
     marker.touch()
     assert await final_state(runtime, run_id) == "Success"
     await watcher.remote.poll()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from xene.core import selectors
@@ -169,3 +171,47 @@ def test_find_in_a_top_level_list_names_the_index() -> None:
 
 def test_mappings_interpolate_as_compact_json() -> None:
     assert selectors.resolve("m=${v}", lambda root: {"a": 1, "b": None}) == 'm={"a":1,"b":null}'
+
+
+def test_an_index_from_the_end_reaches_the_first_item() -> None:
+    assert selectors.dig([1, 2], ("-2",)) == 1
+
+
+def test_a_digit_path_into_text_leads_nowhere() -> None:
+    assert selectors.dig({"a": "text"}, ("a", "0")) is None
+
+
+def test_a_name_ending_in_digits_into_a_list_leads_nowhere() -> None:
+    assert selectors.dig([1, 2], ("X1",)) is None
+
+
+def test_a_value_json_cannot_encode_is_interpolated_as_its_text() -> None:
+    found = selectors.resolve("at=${v}", lambda root: {"when": datetime.date(2026, 1, 2)})
+    assert found == 'at={"when":"2026-01-02"}'
+
+
+def test_a_zero_backoff_stays_zero() -> None:
+    policy = RetryPolicy(initial_delay_ms=0, jitter=False)
+    assert backoff_ms(policy, 1, 0.5) == 0.0
+
+
+def test_a_refused_event_names_the_event_state_and_machine() -> None:
+    with pytest.raises(
+        EventRefused, match="event 'stop' is not allowed in state 'green' of 'light'"
+    ):
+        fire(LIGHT, "green", "stop")
+
+
+def test_a_state_without_events_has_none_available() -> None:
+    with pytest.raises(EventRefused, match=r"available now: none$"):
+        fire(LIGHT, "red", "slow")
+
+
+def test_the_available_events_are_listed_with_commas() -> None:
+    machine = StateMachine(
+        name="m",
+        initial_state="a",
+        events=(FsmEvent("go", "b", ("a",)), FsmEvent("stop", "c", ("a",))),
+    )
+    with pytest.raises(EventRefused, match=r"available now: go, stop$"):
+        fire(machine, "a", "jump")

@@ -16,9 +16,20 @@ def test_a_graph_lists_successors_and_predecessors_by_edge() -> None:
     )
 
 
+def test_a_graph_keeps_its_nodes_in_declaration_order() -> None:
+    assert Graph.build(["b", "a"], []).nodes == ("b", "a")
+
+
 def test_a_graph_leaves_out_loop_back_edges() -> None:
     graph = Graph.build("ab", [Edge("a", "b"), Edge("b", "a", loop_back=True)])
     assert (graph.successors["b"], graph.predecessors["a"]) == ((), ())
+
+
+def test_a_graph_keeps_the_edges_after_a_left_out_one() -> None:
+    graph = Graph.build(
+        "abc", [Edge("b", "a", loop_back=True), Edge("nobody", "a"), Edge("a", "c")]
+    )
+    assert [e.target for e in graph.successors["a"]] == ["c"]
 
 
 def test_a_graph_leaves_out_edges_from_unknown_nodes() -> None:
@@ -34,6 +45,11 @@ def test_a_graph_leaves_out_edges_to_unknown_nodes() -> None:
 def test_reachable_includes_the_starts_and_stops_at_the_end_of_edges() -> None:
     graph = Graph.build("abcd", [Edge("b", "c"), Edge("a", "b")])
     assert graph.reachable(["b"]) == {"b", "c"}
+
+
+def test_reachable_goes_on_past_a_node_reached_by_two_edges() -> None:
+    graph = Graph.build("abc", [Edge("a", "b", "true"), Edge("a", "b", "false"), Edge("b", "c")])
+    assert graph.reachable(["a"]) == {"a", "b", "c"}
 
 
 def test_an_acyclic_graph_has_no_cycle() -> None:

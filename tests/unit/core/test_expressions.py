@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -160,3 +161,85 @@ def test_the_parsed_form_is_cached_per_expression() -> None:
 
 def test_non_mapping_data_still_resolves_extra_names() -> None:
     assert evaluate("${iteration} == 0", [1, 2], {"iteration": 0}) is True
+
+
+def _in_a_new_thread(expression: str, data: Any) -> Any:
+    """Evaluate where no evaluator was built yet: each thread builds its own."""
+    results: list[Any] = []
+    thread = threading.Thread(target=lambda: results.append(evaluate(expression, data)))
+    thread.start()
+    thread.join()
+    return results[0]
+
+
+def test_a_new_threads_evaluator_orders_against_null_as_false() -> None:
+    assert _in_a_new_thread("${missing} > 1 or 1 < ${missing}", {}) is False
+
+
+def test_a_new_threads_evaluator_has_the_xene_functions() -> None:
+    assert _in_a_new_thread("upper(${name})", {"name": "ada"}) == "ADA"
+
+
+def test_an_evaluator_is_kept_per_thread() -> None:
+    evaluate("1", {})
+    assert expressions._evaluator() is expressions._evaluator()
+
+
+def test_upper_makes_text_upper_case() -> None:
+    assert evaluate("upper(${name})", {"name": "Ada 1"}) == "ADA 1"
+
+
+def test_matches_on_a_missing_field_is_false() -> None:
+    assert evaluate("matches(${missing}, 'None')", {}) is False
+
+
+def test_an_ordering_with_a_missing_right_side_is_false() -> None:
+    assert evaluate("1 < ${missing}", {}) is False
+
+
+def test_a_non_text_expression_names_its_type() -> None:
+    with pytest.raises(ExpressionError, match="an expression must be text, got int 3"):
+        evaluate(3, {})  # type: ignore[arg-type]
+
+
+def test_a_malformed_selector_says_how_to_write_one() -> None:
+    with pytest.raises(ExpressionError, match=r"a dotted path of letters, digits, `_` and `-`$"):
+        evaluate("${a.} > 1", {})
+
+
+def test_a_selector_inside_quotes_says_to_compare_instead() -> None:
+    with pytest.raises(
+        ExpressionError, match=r"^\"'\$\{name\}' == 'bob'\": .*compare instead, as in"
+    ):
+        evaluate("'${name}' == 'bob'", {"name": "bob"})
+
+
+def test_a_refused_node_names_the_expression_and_what_is_allowed() -> None:
+    message = (
+        r"^'\(\)\.x': attribute access .* is not allowed in an expression; use comparisons, "
+        r"and/or/not, arithmetic, `in`, literals and \$\{field.path\}$"
+    )
+    with pytest.raises(ExpressionError, match=message):
+        evaluate("().x", {})
+
+
+def test_a_node_type_without_a_description_is_named_by_its_class() -> None:
+    with pytest.raises(ExpressionError, match=r"^'\(yield\)': Yield is not allowed"):
+        evaluate("(yield)", {})
+
+
+def test_a_refused_call_names_the_expression_and_lists_the_functions() -> None:
+    message = r"^'open\(1\)': only these functions may be called: len, abs, min, max, round"
+    with pytest.raises(ExpressionError, match=message):
+        evaluate("open(1)", {})
+
+
+def test_an_unknown_name_names_the_expression_and_says_a_missing_field_is_null() -> None:
+    message = r"^'amount < 1': unknown name 'amount'; .* \(a missing field is null\)$"
+    with pytest.raises(ExpressionError, match=message):
+        evaluate("amount < 1", {})
+
+
+def test_an_evaluation_error_of_another_kind_gives_its_message() -> None:
+    with pytest.raises(ExpressionError, match=r"^cannot evaluate .*: invalid literal for int\(\)"):
+        evaluate("int(${s})", {"s": "abc"})

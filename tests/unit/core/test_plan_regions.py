@@ -4,57 +4,65 @@ from __future__ import annotations
 
 from tests.unit.core import planning
 from xene.core.plan import ROOT, Plan
-from xene.spec.ir import TASK, Edge, Node, Pipeline
+from xene.spec.ir import TASK, Edge, Location, Node, Pipeline
 
 SPLIT, LOOP = "std::split", "std::loop"
 
 
 def _split_in_split() -> Plan:
-    nodes = {"outer": SPLIT, "inner": SPLIT, "work": TASK, "per_item": TASK, "after": TASK}
+    nodes = {"batches": SPLIT, "lines": SPLIT, "work": TASK, "per_item": TASK, "after": TASK}
     edges = [
-        Edge("outer", "inner", "out"),
-        Edge("inner", "work", "out"),
+        Edge("batches", "lines", "out"),
+        Edge("lines", "work", "out"),
         Edge("work", "per_item"),
-        Edge("inner", "per_item", "done"),
-        Edge("outer", "after", "done"),
+        Edge("lines", "per_item", "done"),
+        Edge("batches", "after", "done"),
     ]
     return Plan.build(planning.pipeline(nodes, edges))
 
 
 def test_a_split_inside_a_split_body_has_its_own_region_inside() -> None:
     assert _split_in_split().region_of == {
-        "outer": ROOT,
-        "inner": "outer",
-        "work": "inner",
-        "per_item": "outer",
+        "batches": ROOT,
+        "lines": "batches",
+        "work": "lines",
+        "per_item": "batches",
         "after": ROOT,
     }
 
 
 def test_an_edge_out_of_an_inner_body_counts_as_the_inner_split_done() -> None:
-    incoming = _split_in_split().regions["outer"].incoming["per_item"]
-    assert [(e.source, e.port) for e in incoming] == [("inner", "done"), ("inner", "done")]
+    incoming = _split_in_split().regions["batches"].incoming["per_item"]
+    assert [(e.source, e.port) for e in incoming] == [("lines", "done"), ("lines", "done")]
 
 
 def test_an_edge_out_of_nested_bodies_counts_as_the_outermost_split_done() -> None:
-    nodes = {"outer": SPLIT, "inner": SPLIT, "work": TASK, "after": TASK}
+    nodes = {"batches": SPLIT, "lines": SPLIT, "work": TASK, "after": TASK}
     edges = [
-        Edge("outer", "inner", "out"),
-        Edge("inner", "work", "out"),
+        Edge("batches", "lines", "out"),
+        Edge("lines", "work", "out"),
         Edge("work", "after"),
-        Edge("inner", "after", "done"),
-        Edge("outer", "after", "done"),
+        Edge("lines", "after", "done"),
+        Edge("batches", "after", "done"),
     ]
     incoming = Plan.build(planning.pipeline(nodes, edges)).regions[ROOT].incoming["after"]
-    assert [(e.source, e.port) for e in incoming] == [("outer", "done")] * 3
+    assert [(e.source, e.port) for e in incoming] == [("batches", "done")] * 3
+
+
+def _counted_out_of_a_body() -> Edge:
+    nodes = {"split": SPLIT, "work": TASK, "after": TASK}
+    where = Location(file="flow.yaml", line=7)
+    edges = [Edge("split", "work", "out"), Edge("work", "after", condition="true", loc=where)]
+    edges.append(Edge("split", "after", "done"))
+    return Plan.build(planning.pipeline(nodes, edges)).regions[ROOT].incoming["after"][0]
 
 
 def test_a_counted_edge_out_of_a_body_keeps_its_condition() -> None:
-    nodes = {"split": SPLIT, "work": TASK, "after": TASK}
-    edges = [Edge("split", "work", "out"), Edge("work", "after", condition="true")]
-    edges.append(Edge("split", "after", "done"))
-    incoming = Plan.build(planning.pipeline(nodes, edges)).regions[ROOT].incoming["after"]
-    assert [e.condition for e in incoming] == ["true", None]
+    assert _counted_out_of_a_body().condition == "true"
+
+
+def test_a_counted_edge_out_of_a_body_keeps_where_it_was_declared() -> None:
+    assert _counted_out_of_a_body().loc == Location(file="flow.yaml", line=7)
 
 
 def _split_in_loop() -> Plan:
@@ -75,6 +83,17 @@ def test_a_split_inside_a_loop_body_nests_its_region_in_the_loop() -> None:
 
 def test_a_loop_back_from_a_nested_body_belongs_to_the_construct_in_the_loop() -> None:
     assert set(_split_in_loop().regions["loop"].loop_back) == {"split"}
+
+
+def test_a_loop_back_declared_first_does_not_hide_the_edges_after_it() -> None:
+    nodes = {"loop": LOOP, "body": TASK, "after": TASK}
+    edges = [
+        Edge("body", "loop", loop_back=True),
+        Edge("loop", "body", "continue"),
+        Edge("loop", "after", "exit"),
+    ]
+    plan = Plan.build(planning.pipeline(nodes, edges))
+    assert [e.source for e in plan.regions[ROOT].incoming["after"]] == ["loop"]
 
 
 def test_a_loop_back_into_a_node_that_is_not_a_loop_is_left_out() -> None:

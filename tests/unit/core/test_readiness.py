@@ -82,6 +82,28 @@ def test_every_entry_node_gets_the_entry_input() -> None:
     assert [a.input for a in actions if isinstance(a, Start)] == ["in", "in"]
 
 
+def test_an_entry_node_starts_in_its_region_with_no_fired_inputs() -> None:
+    _, run = planning.root(planning.pipeline({"a": TASK}, []))
+    start = planner.enter(run, "in")[0]
+    assert isinstance(start, Start)
+    assert (start.region, dict(start.inputs)) == (run, {})
+
+
+def test_a_region_done_on_entry_names_its_region() -> None:
+    _, run = planning.root(planning.pipeline({}, []))
+    done = planner.enter(run, None)[-1]
+    assert isinstance(done, RegionDone)
+    assert done.region is run
+
+
+def test_a_skip_names_its_region() -> None:
+    _, run = planning.root(planning.pipeline({"a": TASK, "b": TASK}, [Edge("a", "b", "error")]))
+    planner.enter(run, None)
+    skip = planner.finish(run, "a", ("out",), 1)[0]
+    assert isinstance(skip, Skip)
+    assert skip.region is run
+
+
 def test_a_region_is_not_done_on_entry_while_members_wait() -> None:
     _, run = planning.root(planning.pipeline({"a": TASK}, []))
     assert not any(isinstance(a, RegionDone) for a in planner.enter(run, None))
@@ -127,6 +149,13 @@ def test_a_body_entry_edge_condition_is_checked_against_the_entry_input() -> Non
     plan = Plan.build(planning.pipeline(nodes, edges))
     body = planner.open_region(plan.regions["split"], (("split", 0),), planning.check)
     assert planning.started(planner.enter(body, "item")) == ["yes"]
+
+
+def test_a_body_entry_edge_whose_condition_is_false_skips_its_target() -> None:
+    nodes = {"split": "std::split", "no": TASK}
+    plan = Plan.build(planning.pipeline(nodes, [Edge("split", "no", "out", condition="false")]))
+    body = planner.open_region(plan.regions["split"], (("split", 0),), planning.check)
+    assert _skips(planner.enter(body, "item")) == {"no": State.SKIPPED}
 
 
 def test_a_node_with_one_fired_input_gets_that_input_and_its_source() -> None:
@@ -181,11 +210,18 @@ def test_a_join_all_task_with_an_unfired_dependency_is_skipped() -> None:
     assert _skips(planner.finish(run, "b", ("out",), 2)) == {"c": State.SKIPPED}
 
 
-def test_a_loop_body_loops_back_only_when_its_condition_holds_for_the_output() -> None:
+def test_a_loop_body_does_not_loop_back_when_its_condition_fails_for_the_output() -> None:
     body = _loop_body(condition="is 2")
     planner.enter(body, 1)
     planner.finish(body, "body", ("out",), 3)
     assert not body.looped_back
+
+
+def test_a_loop_body_loops_back_when_its_condition_holds_for_the_output() -> None:
+    body = _loop_body(condition="is 2")
+    planner.enter(body, 1)
+    planner.finish(body, "body", ("out",), 2)
+    assert body.looped_back
 
 
 def test_a_failed_loop_body_does_not_loop_back() -> None:
