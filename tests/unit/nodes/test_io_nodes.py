@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -60,6 +62,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, "application/json", json.dumps({"ok": True}))
         elif self.path == "/text":
             self._send(200, "text/plain", "hello")
+        elif self.path.startswith("/echo"):
+            self._send(200, "application/json", json.dumps({"path": self.path}))
+        elif self.path == "/bare":
+            self._send(200, None, "no type")
+        elif self.path == "/slow":
+            time.sleep(0.5)  # the server is slow, on purpose: the client's timeout is tested
+            self._send(200, "text/plain", "late")
         elif self.path.startswith("/status/"):
             self._send(int(self.path.rsplit("/", 1)[1]), "text/plain", "status")
         else:
@@ -71,10 +80,11 @@ class _Handler(BaseHTTPRequestHandler):
         echo["token"] = self.headers.get("x-token")
         self._send(201, "application/json", json.dumps(echo))
 
-    def _send(self, status: int, content_type: str, body: str) -> None:
+    def _send(self, status: int, content_type: str | None, body: str) -> None:
         payload = body.encode()
         self.send_response(status)
-        self.send_header("content-type", content_type)
+        if content_type is not None:
+            self.send_header("content-type", content_type)
         self.send_header("content-length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
@@ -211,3 +221,97 @@ async def test_shell_runs_a_real_command(make_ctx: MakeCtx, logged: list[str]) -
     command = 'echo hi && echo "answer=42" >> "$XENE_OUTPUT"'
     result = await io.shell(make_ctx({"command": command}))
     assert (result.output, logged) == ({"exit_code": 0, "answer": "42"}, ["hi"])
+
+
+async def test_python_without_a_call_names_the_empty_reference(make_ctx: MakeCtx) -> None:
+    with pytest.raises(NodeFailed, match=r"^call '' must be of the form module:function$"):
+        await io.python(make_ctx({}))
+
+
+async def test_http_sends_query_parameters(make_ctx: MakeCtx, server: str) -> None:
+    config = {"url": f"{server}/echo", "params": {"q": "1"}}
+    assert (await io.http(make_ctx(config))).output["body"] == {"path": "/echo?q=1"}
+
+
+async def test_http_sends_a_json_text_as_json(make_ctx: MakeCtx, server: str) -> None:
+    config = {"method": "POST", "url": f"{server}/raw", "json": "plain"}
+    body = (await io.http(make_ctx(config))).output["body"]
+    assert (body["body"], body["type"]) == ('"plain"', "application/json")
+
+
+async def test_http_of_a_response_without_a_content_type_is_its_text(
+    make_ctx: MakeCtx, server: str
+) -> None:
+    assert (await io.http(make_ctx({"url": f"{server}/bare"}))).output["body"] == "no type"
+
+
+async def test_http_status_300_is_not_expected_by_default(make_ctx: MakeCtx, server: str) -> None:
+    assert (await io.http(make_ctx({"url": f"{server}/status/300"}))).ports == ("error",)
+
+
+async def test_http_status_299_is_expected_by_default(make_ctx: MakeCtx, server: str) -> None:
+    assert (await io.http(make_ctx({"url": f"{server}/status/299"}))).ports == ("out",)
+
+
+async def test_http_a_shorter_status_pattern_matches_nothing(
+    make_ctx: MakeCtx, server: str
+) -> None:
+    config = {"url": f"{server}/json", "expect_status": "2x"}
+    assert (await io.http(make_ctx(config))).ports == ("error",)
+
+
+async def test_http_an_upper_case_status_pattern_matches(make_ctx: MakeCtx, server: str) -> None:
+    config = {"url": f"{server}/json", "expect_status": "2XX"}
+    assert (await io.http(make_ctx(config))).ports == ("out",)
+
+
+async def test_http_an_unexpected_status_names_the_expected_one(
+    make_ctx: MakeCtx, server: str
+) -> None:
+    config = {"url": f"{server}/json", "expect_status": 201}
+    error = (await io.http(make_ctx(config))).output["error"]
+    assert error == f"GET {server}/json returned 200, expected 201"
+
+
+async def test_http_without_a_url_is_a_handled_error_naming_no_url(make_ctx: MakeCtx) -> None:
+    assert (await io.http(make_ctx({}))).output["error"].startswith("GET  failed: ")
+
+
+async def test_http_a_connection_error_names_its_kind_and_reason(make_ctx: MakeCtx) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    error = (await io.http(make_ctx({"url": f"http://127.0.0.1:{port}/"}))).output["error"]
+    assert error.startswith(f"GET http://127.0.0.1:{port}/ failed: ConnectError: ")
+
+
+async def test_http_gives_up_after_timeout_ms(make_ctx: MakeCtx, server: str) -> None:
+    result = await io.http(make_ctx({"url": f"{server}/slow", "timeout_ms": 50}))
+    assert result.output["error"].startswith(f"GET {server}/slow failed: ReadTimeout")
+
+
+async def test_shell_without_a_command_runs_nothing_and_succeeds(make_ctx: MakeCtx) -> None:
+    assert (await io.shell(make_ctx({}))).output == {"exit_code": 0}
+
+
+async def test_shell_runs_in_a_working_dir_that_exists(
+    make_ctx: MakeCtx, logged: list[str], tmp_path: Any
+) -> None:
+    await io.shell(make_ctx({"command": "pwd", "working_dir": str(tmp_path)}))
+    assert logged == [str(tmp_path)]
+
+
+async def test_shell_timeout_names_the_command_and_the_time(make_ctx: MakeCtx) -> None:
+    message = r"^std::shell: 'sleep 100' timed out after 0\.2 s and was stopped$"
+    with pytest.raises(NodeFailed, match=message):
+        await io.shell(make_ctx({"command": "sleep 100", "timeout_ms": 200}))
+
+
+async def test_shell_gets_the_task_key_and_its_idempotency_key(
+    make_ctx: MakeCtx, logged: list[str]
+) -> None:
+    ctx = dataclasses.replace(
+        make_ctx({"command": "echo $XENE_TASK $XENE_IDEMPOTENCY_KEY"}, run_id="r1"), key="s[i=0]"
+    )
+    await io.shell(ctx)
+    assert logged == ["s[i=0] r1/s[i=0]"]

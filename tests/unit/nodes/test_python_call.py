@@ -109,3 +109,57 @@ def test_import_callable_caches_imports() -> None:
     before = python_call.import_callable.cache_info().hits
     python_call.import_callable(f"{__name__}:no_args")
     assert python_call.import_callable.cache_info().hits == before + 1
+
+
+def var_positional(*items: Any) -> Any:
+    return items
+
+
+async def test_invoke_passes_the_data_to_a_function_taking_only_var_positional() -> None:
+    assert await python_call.invoke(var_positional, {"a": 1}) == ({"a": 1},)
+
+
+async def test_invoke_with_kwargs_awaits_a_coroutine_function_by_keyword() -> None:
+    assert await python_call.invoke(coroutine, None, kwargs={"data": 2}) == ("async", 2)
+
+
+async def test_invoke_awaits_an_awaitable_a_sync_function_returns() -> None:
+    assert await python_call.invoke(lambda: coroutine(3), None) == ("async", 3)
+
+
+async def test_a_non_mapping_input_names_the_function_its_parameters_and_the_type() -> None:
+    message = (
+        r"^tests\.unit\.nodes\.test_python_call:by_name takes a, b, c, but its input is a "
+        r"list, not a mapping holding those names$"
+    )
+    with pytest.raises(NodeFailed, match=message):
+        await python_call.invoke(by_name, [1, 2])
+
+
+async def test_missing_parameters_are_named_with_the_keys_the_input_has() -> None:
+    message = (
+        r"^tests\.unit\.nodes\.test_python_call:by_name needs a, b, missing from its input "
+        r"\(keys: c, d\); pass them or give defaults$"
+    )
+    with pytest.raises(NodeFailed, match=message):
+        await python_call.invoke(by_name, {"c": 1, "d": 2})
+
+
+async def test_missing_parameters_of_an_empty_input_say_it_has_no_keys() -> None:
+    with pytest.raises(NodeFailed, match=r"\(keys: none\)"):
+        await python_call.invoke(by_name, {})
+
+
+class _Unnamed:
+    """A callable object with no `__qualname__` of its own instance."""
+
+    def __call__(self, a: int, b: int) -> int:
+        return a + b
+
+    def __repr__(self) -> str:
+        return "<unnamed>"
+
+
+async def test_a_callable_object_is_named_by_its_module_and_class() -> None:
+    with pytest.raises(NodeFailed, match=r"^tests\.unit\.nodes\.test_python_call:<unnamed> needs"):
+        await python_call.invoke(_Unnamed(), {})
