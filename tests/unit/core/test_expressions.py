@@ -208,9 +208,8 @@ def test_a_malformed_selector_says_how_to_write_one() -> None:
 
 
 def test_a_selector_inside_quotes_says_to_compare_instead() -> None:
-    with pytest.raises(
-        ExpressionError, match=r"^\"'\$\{name\}' == 'bob'\": .*compare instead, as in"
-    ):
+    message = r"^\"'\$\{name\}' == 'bob'\": .*compare instead, as in \$\{name\} == 'bob'$"
+    with pytest.raises(ExpressionError, match=message):
         evaluate("'${name}' == 'bob'", {"name": "bob"})
 
 

@@ -143,13 +143,13 @@ class _Told(Listener):
         self.told.append(f"{self.name} run {run.id}")
 
     def node_changed(self, run: RunRecord, node: NodeRecord) -> None:
-        self.told.append(f"{self.name} node {node.key}")
+        self.told.append(f"{self.name} node {run.id} {node.key}")
 
     def step_changed(self, run: RunRecord, node: NodeRecord, step: StepRecord) -> None:
-        self.told.append(f"{self.name} step {step.name}")
+        self.told.append(f"{self.name} step {run.id} {node.key} {step.name}")
 
     def log(self, run: RunRecord, node: NodeRecord, step: str | None, line: str) -> None:
-        self.told.append(f"{self.name} log {step} {line}")
+        self.told.append(f"{self.name} log {run.id} {node.key} {step} {line}")
 
 
 def _listeners() -> tuple[Listeners, list[str]]:
@@ -166,19 +166,19 @@ def test_listeners_tell_each_listener_of_a_run_change_in_order() -> None:
 def test_listeners_tell_each_listener_of_a_node_change() -> None:
     listeners, told = _listeners()
     listeners.node_changed(_run(), _node())
-    assert told == ["one node work[split=1]", "two node work[split=1]"]
+    assert told == ["one node r1 work[split=1]", "two node r1 work[split=1]"]
 
 
 def test_listeners_tell_each_listener_of_a_step_change() -> None:
     listeners, told = _listeners()
     listeners.step_changed(_run(), _node(), _step())
-    assert told == ["one step build", "two step build"]
+    assert told == ["one step r1 work[split=1] build", "two step r1 work[split=1] build"]
 
 
 def test_listeners_pass_each_log_line_with_its_step() -> None:
     listeners, told = _listeners()
     listeners.log(_run(), _node(), "build", "hello")
-    assert told == ["one log build hello", "two log build hello"]
+    assert told == ["one log r1 work[split=1] build hello", "two log r1 work[split=1] build hello"]
 
 
 def test_a_plain_listener_ignores_every_change() -> None:
