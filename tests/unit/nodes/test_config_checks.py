@@ -10,6 +10,15 @@ from xene.nodes import registry
 
 CASES = [
     (
+        "std::loop",
+        {"max_iterations": 0, "until_expression": "${a} >", "while_expression": "x ="},
+        [
+            ("max_iterations", "must be a positive whole number, got 0"),
+            ("until_expression", "'${a} >' is not a valid expression: invalid syntax"),
+            ("while_expression", "'x =' is not a valid expression: invalid syntax"),
+        ],
+    ),
+    (
         "std::switch",
         {},
         [("condition", "std::switch needs `condition: {type, field, value}` or `expression`")],

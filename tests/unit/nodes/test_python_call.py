@@ -163,3 +163,50 @@ class _Unnamed:
 async def test_a_callable_object_is_named_by_its_module_and_class() -> None:
     with pytest.raises(NodeFailed, match=r"^tests\.unit\.nodes\.test_python_call:<unnamed> needs"):
         await python_call.invoke(_Unnamed(), {})
+
+
+class _Unhashable:
+    """A callable the signature cache cannot hold."""
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __call__(self, a: int, b: int) -> int:
+        return a * b
+
+
+async def test_invoke_fills_the_parameters_of_an_unhashable_callable_by_name() -> None:
+    assert await python_call.invoke(_Unhashable(), {"a": 2, "b": 3}) == 6
+
+
+def _fails(data: Any) -> None:
+    raise ValueError("boom")
+
+
+async def test_a_function_that_raises_prints_its_traceback_and_raises_again(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(ValueError, match=r"^boom$"):
+        await python_call.invoke(_fails, None)
+    assert "ValueError: boom" in capsys.readouterr().err
+
+
+def test_a_missing_module_says_to_install_it_or_run_from_its_directory() -> None:
+    message = (
+        r"^call 'xene_no_such_module:fn': cannot import 'xene_no_such_module' \(.*\); "
+        r"install it or run from the directory that holds it$"
+    )
+    with pytest.raises(NodeFailed, match=message):
+        python_call.import_callable("xene_no_such_module:fn")
+
+
+def test_a_module_that_fails_to_import_names_the_error(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "xene_broken_module.py").write_text("raise RuntimeError('half written')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    message = (
+        r"^call 'xene_broken_module:fn': importing 'xene_broken_module' failed: "
+        r"RuntimeError: half written$"
+    )
+    with pytest.raises(NodeFailed, match=message):
+        python_call.import_callable("xene_broken_module:fn")
