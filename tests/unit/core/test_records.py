@@ -169,6 +169,18 @@ def test_listeners_tell_each_listener_of_a_node_change() -> None:
     assert told == ["one node r1 work[split=1]", "two node r1 work[split=1]"]
 
 
+def test_listeners_tell_each_listener_of_a_progress_change() -> None:
+    listeners, told = _listeners()
+    listeners.progress_changed(_run(), _node())
+    assert told == ["one node r1 work[split=1]", "two node r1 work[split=1]"]
+
+
+def test_a_progress_change_is_a_node_change_unless_a_listener_says_otherwise() -> None:
+    told: list[str] = []
+    _Told("one", told).progress_changed(_run(), _node())
+    assert told == ["one node r1 work[split=1]"]
+
+
 def test_listeners_tell_each_listener_of_a_step_change() -> None:
     listeners, told = _listeners()
     listeners.step_changed(_run(), _node(), _step())
