@@ -5,13 +5,13 @@ circuit breaker paused a pipeline, until `xene pipeline resume` re-arms it."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.cli_helpers import EXAMPLES, FIXTURES, Result, run_main
-from tests.integration.server_thread import ServerThread, serving
+from tests.integration.cli_helpers import EXAMPLES, FIXTURES, run_main
+from tests.integration.remote import no_server_from_the_environment, server, xene
+from tests.integration.server_thread import ServerThread
 
 Capsys = pytest.CaptureFixture[str]
 CONTAINER = EXAMPLES / "container.yaml"
@@ -25,22 +25,6 @@ settings:
   circuit_breaker_threshold: 1
   circuit_breaker_window: 1
 """
-
-
-@pytest.fixture(autouse=True)
-def no_server_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("XENE_SERVER", raising=False)
-    monkeypatch.delenv("XENE_TOKEN", raising=False)
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerThread]:
-    with serving(f"sqlite:///{tmp_path}/server.db") as running:
-        yield running
-
-
-def xene(capsys: Capsys, server: ServerThread, *args: str | Path) -> Result:
-    return run_main(capsys, *args, "--server", server.url)
 
 
 # -- the container executor ----------------------------------------------------------------
@@ -112,3 +96,6 @@ def test_get_says_why_the_breaker_paused_a_pipeline_and_resume_re_arms_it(
     resumed = xene(capsys, server, "pipeline", "resume", "flaky", "flaky")
     assert resumed.out == "flaky/flaky: active\n"
     assert "armed" in breaker_line(capsys, server)
+
+
+__all__ = ["no_server_from_the_environment", "server"]  # fixtures, used by name

@@ -8,13 +8,13 @@ import json
 import os
 import socket
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.integration.cli_helpers import EXAMPLES, FIXTURES, Result, run_main
+from tests.integration.cli_helpers import EXAMPLES, FIXTURES, run_main
+from tests.integration.remote import no_server_from_the_environment, server, xene
 from tests.integration.server_thread import ServerThread, serving
 
 Capsys = pytest.CaptureFixture[str]
@@ -51,27 +51,11 @@ edges:
 """
 
 
-@pytest.fixture(autouse=True)
-def no_server_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("XENE_SERVER", raising=False)
-    monkeypatch.delenv("XENE_TOKEN", raising=False)
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerThread]:
-    with serving(f"sqlite:///{tmp_path}/server.db") as running:
-        yield running
-
-
 @pytest.fixture
 def greet(tmp_path: Path) -> Path:
     path = tmp_path / "greet.yaml"
     path.write_text(SHELL)
     return path
-
-
-def xene(capsys: Capsys, server: ServerThread, *args: str | Path) -> Result:
-    return run_main(capsys, *args, "--server", server.url)
 
 
 def trigger(capsys: Capsys, server: ServerThread, *args: str) -> str:
@@ -344,3 +328,6 @@ def test_a_token_opens_a_server_with_auth_and_its_role_limits_it(
         monkeypatch.delenv("XENE_TOKEN")
         (xene_home / "config.yaml").write_text(f"server: {server.url}\ntoken: {viewer}\n")
         assert run_main(capsys, "get").lines[1].startswith("greet ")
+
+
+__all__ = ["no_server_from_the_environment", "server"]  # fixtures, used by name

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.cli_helpers import Result, run_main
+from tests.integration.cli_helpers import run_main
+from tests.integration.remote import no_server_from_the_environment, server, xene
 from tests.integration.server_thread import ServerThread, serving
 
 Capsys = pytest.CaptureFixture[str]
@@ -35,27 +35,11 @@ spec:
 """
 
 
-@pytest.fixture(autouse=True)
-def no_server_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("XENE_SERVER", raising=False)
-    monkeypatch.delenv("XENE_TOKEN", raising=False)
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerThread]:
-    with serving(f"sqlite:///{tmp_path}/server.db") as running:
-        yield running
-
-
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
     path = tmp_path / "shop.yaml"
     path.write_text(FLAKY.format(ok=tmp_path / "ok"))
     return path
-
-
-def xene(capsys: Capsys, server: ServerThread, *args: str | Path) -> Result:
-    return run_main(capsys, *args, "--server", server.url)
 
 
 def failed_run(capsys: Capsys, server: ServerThread, shop: Path, token: str = "") -> str:
@@ -145,3 +129,6 @@ def test_a_retry_over_a_server_is_recorded_by_the_token_s_name(
         assert xene(capsys, server, "retry", run_id).code == 0
         run = server.wait_run(run_id, token=token)
     assert [r["by"] for r in run["retries"]] == ["al"]
+
+
+__all__ = ["no_server_from_the_environment", "server"]  # fixtures, used by name
