@@ -31,7 +31,7 @@ import splits
 import workloads
 
 from xene.engine.engine import Engine
-from xene.spec.ir import Pipeline
+from xene.ir import Pipeline
 
 XENE = [sys.executable, "-m", "xene.cli.main"]
 STORES = [

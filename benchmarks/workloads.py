@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from xene.spec.ir import TASK, Edge, Node, Pipeline, Step
+from xene.ir import TASK, Edge, Node, Pipeline, Step
 
 NOOP = "std::json_dynamic"
 NOOP_CONFIG = {"operation": "passthrough"}

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from xene.engine.engine import Engine
     from xene.engine.options import EngineOptions
-    from xene.spec.ir import RetryPolicy, Trigger
+    from xene.ir import RetryPolicy, Trigger
     from xene.spec.python_api import Pipeline, Task, Workflow, load_python_file, task
 
 # Everything is imported on first use: `xene.cli` and `xene.store` are inside this package,
@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "Engine": "xene.engine.engine",
     "EngineOptions": "xene.engine.options",
-    "RetryPolicy": "xene.spec.ir",
-    "Trigger": "xene.spec.ir",
+    "RetryPolicy": "xene.ir",
+    "Trigger": "xene.ir",
     "Pipeline": "xene.spec.python_api",
     "Task": "xene.spec.python_api",
     "Workflow": "xene.spec.python_api",

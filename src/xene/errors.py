@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from xene.spec.ir import Location
+from xene.ir import Location
 
 
 class XeneError(Exception):

@@ -15,7 +15,7 @@ from xene.core.states import State
 from xene.engine.durable import start_run
 from xene.engine.engine import Engine
 from xene.engine.options import EngineOptions
-from xene.spec.ir import TASK, Edge, Node, Pipeline, Step
+from xene.ir import TASK, Edge, Node, Pipeline, Step
 from xene.store import open_store
 from xene.store.base import Batch, RunSource, Store
 from xene.store.rows import node_row, run_row
@@ -276,7 +276,7 @@ async def test_each_attempt_is_committed_running_before_it_acts(
         if len(seen) == 1:
             raise RuntimeError("first attempt fails")
 
-    from xene.spec.ir import RetryPolicy
+    from xene.ir import RetryPolicy
 
     flaky = Node(
         "flaky",

@@ -9,7 +9,7 @@ from xene.core.records import Listener, NodeRecord, RunRecord
 from xene.engine import constructs
 from xene.engine.durable import start_run
 from xene.engine.options import EngineOptions
-from xene.spec.ir import Edge, Node, Pipeline
+from xene.ir import Edge, Node, Pipeline
 from xene.store.base import Batch, RunSource
 from xene.store.memory import MemoryStore
 

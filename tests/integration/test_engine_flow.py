@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import Recorder, states
 from xene.engine.engine import Engine
 from xene.engine.options import Approval, ApprovalRequest
-from xene.spec.ir import Edge, Node, Pipeline
+from xene.ir import Edge, Node, Pipeline
 
 
 def node(node_id: str, node_type: str, **config: Any) -> Node:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from tests.conftest import FakeClock, Recorder
 from xene.engine.engine import Engine
 from xene.engine.options import EngineOptions
-from xene.spec.ir import TASK, Edge, Node, Pipeline, SecretRef, Step
+from xene.ir import TASK, Edge, Node, Pipeline, SecretRef, Step
 
 TOKEN = "tok-9f8e7d6c5b4a"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.conftest import FakeClock, Recorder, states
 from xene.engine.engine import Engine
-from xene.spec.ir import TASK, Edge, Node, Pipeline, RetryPolicy, Step
+from xene.ir import TASK, Edge, Node, Pipeline, RetryPolicy, Step
 
 
 def task(name: str, *cmds: str, **fields: object) -> Node:
@@ -162,7 +162,7 @@ async def test_the_run_timeout_ends_the_run_in_error(engine: Engine) -> None:
 
 
 async def test_the_container_executor_fails_with_a_clear_message(engine: Engine) -> None:
-    from xene.spec.ir import Executor
+    from xene.ir import Executor
 
     p = pipeline(task("t", "go build"), executor=Executor("container", "golang"))
     run = await engine.run(p)

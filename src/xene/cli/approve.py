@@ -13,7 +13,7 @@ from xene.engine.options import Approval, ApprovalRequest, Approver, Decision
 from xene.errors import Suspend
 
 if TYPE_CHECKING:
-    from xene.spec.ir import Pipeline
+    from xene.ir import Pipeline
     from xene.store.base import Store
 
 CHOICES = {"a": "approve", "r": "reject", "e": "escalate"}

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xene.spec.ir import Workflow
+from xene.ir import Workflow
 
 if TYPE_CHECKING:
     from xene.errors import Problem

@@ -16,7 +16,7 @@ from typing import Any
 from xene.core.fsm import EventRefused, fire
 from xene.core.records import RunRecord
 from xene.engine.clock import new_id
-from xene.spec.ir import StateMachine, Workflow
+from xene.ir import StateMachine, Workflow
 
 
 @dataclass(slots=True)

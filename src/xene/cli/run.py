@@ -19,7 +19,7 @@ from xene.cli.common import (
 )
 from xene.cli.display import Display, triggers_note
 from xene.cli.session import Session, Settings
-from xene.spec.ir import Pipeline, Workflow
+from xene.ir import Pipeline, Workflow
 
 HELP = "run a workflow now, on this machine"
 DESCRIPTION = """\

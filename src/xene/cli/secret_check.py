@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from xene.errors import Problem
-from xene.spec.ir import Pipeline, SecretRef, Workflow
+from xene.ir import Pipeline, SecretRef, Workflow
 from xene.store.base import Store
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from xene.cli.common import load_workflow
 from xene.errors import Problem
-from xene.spec.ir import Workflow
+from xene.ir import Workflow
 
 DESCRIPTION = """\
 Check workflow definitions without running anything: the format, names, triggers,

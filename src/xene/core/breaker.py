@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xene.core.states import State
-from xene.spec.ir import CircuitBreaker
+from xene.ir import CircuitBreaker
 
 FAILED = frozenset({State.ERROR.value, State.ERROR_CONFIGURING.value})
 COUNTED = frozenset({State.SUCCESS.value, *FAILED})

@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from xene.spec.ir import Edge
+from xene.ir import Edge
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xene.spec.ir import StateMachine
+from xene.ir import StateMachine
 
 
 class EventRefused(ValueError):

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from xene.core.dag import Graph
-from xene.spec.ir import Edge, Node, Pipeline
+from xene.ir import Edge, Node, Pipeline
 
 SPLIT = "std::split"
 LOOP = "std::loop"

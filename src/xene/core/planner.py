@@ -14,7 +14,7 @@ from typing import Any
 
 from xene.core.plan import Region
 from xene.core.states import State
-from xene.spec.ir import Edge
+from xene.ir import Edge
 
 Scope = tuple[tuple[str, int], ...]
 """Enclosing split items / loop iterations, outermost first: `(("split", 3), ("loop", 0))`."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xene.spec.ir import RetryPolicy
+from xene.ir import RetryPolicy
 
 
 def should_retry(policy: RetryPolicy, attempt: int) -> bool:

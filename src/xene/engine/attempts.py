@@ -15,9 +15,9 @@ from xene.core.records import NodeRecord
 from xene.core.retry import backoff_ms, should_retry
 from xene.core.states import State
 from xene.errors import NodeFailed, Suspend, XeneError
+from xene.ir import TASK, Node
 from xene.nodes import registry
 from xene.nodes.base import NodeResult, NodeType
-from xene.spec.ir import TASK, Node
 
 if TYPE_CHECKING:
     from xene.engine.execution import Execution

@@ -19,9 +19,9 @@ from xene.core.records import NodeRecord
 from xene.core.states import State
 from xene.engine.options import PORT_OF_DECISION, Approval, ApprovalRequest, Decision
 from xene.errors import ApprovalRequired, NodeFailed
+from xene.ir import Node
 from xene.nodes import registry
 from xene.nodes.base import NodeResult
-from xene.spec.ir import Node
 
 if TYPE_CHECKING:
     from xene.engine.execution import Execution

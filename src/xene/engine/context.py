@@ -10,9 +10,9 @@ from xene.core.plan import LOOP
 from xene.core.planner import Scope, Start, instance_key
 from xene.core.records import NodeRecord
 from xene.core.states import State
+from xene.ir import Node
 from xene.nodes import registry
 from xene.nodes.base import NodeContext
-from xene.spec.ir import Node
 
 if TYPE_CHECKING:
     from xene.engine.execution import Execution

@@ -19,7 +19,7 @@ from xene.engine.execution import Execution
 from xene.engine.journal import Journal
 from xene.engine.options import LEASE_S, Approval, ApprovalRequest, EngineOptions
 from xene.errors import Suspend, XeneError
-from xene.spec.ir import Pipeline
+from xene.ir import Pipeline
 from xene.store.base import NewRun, RunSource, Store, StoredRun, Suspension
 from xene.store.owners import owner_id
 

@@ -16,7 +16,7 @@ from xene.core.records import RunRecord
 from xene.engine.execution import Execution
 from xene.engine.options import EngineOptions
 from xene.errors import XeneError
-from xene.spec.ir import Pipeline
+from xene.ir import Pipeline
 
 if TYPE_CHECKING:
     from xene.store.base import RunSource, Store, StoredRun

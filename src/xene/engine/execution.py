@@ -24,9 +24,9 @@ from xene.engine.constructs import Constructs
 from xene.engine.context import Context
 from xene.engine.journal import Journal, NullJournal, RunJournal
 from xene.engine.options import EngineOptions
+from xene.ir import Node
 from xene.nodes.base import NodeResult
 from xene.secrets import inject, masking
-from xene.spec.ir import Node
 
 if TYPE_CHECKING:
     from xene.engine.durable import Durable

@@ -20,8 +20,8 @@ from xene.engine.options import EngineOptions
 from xene.errors import NodeFailed, StepTimeout
 from xene.executors.base import Command, Control, Executor
 from xene.executors.spawn import Pace
+from xene.ir import Node, Pipeline, Step
 from xene.nodes.base import NodeResult
-from xene.spec.ir import Node, Pipeline, Step
 
 MAX_INPUT_ENV = 128 * 1024
 """`$XENE_INPUT` carries the task's input as JSON up to this size."""

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Protocol
 from xene.errors import NodeFailed
 
 if TYPE_CHECKING:
+    from xene import ir
     from xene.executors.spawn import Pace
-    from xene.spec import ir
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from xene.spec.ir import Node
+from xene.ir import Node
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from xene.core.records import Listener, RunRecord
 from xene.core.states import State
 from xene.engine.clock import Clock, clock_from_env, new_id
 from xene.errors import NotRunnable
+from xene.ir import Workflow
 from xene.secrets.vault import Vault
 from xene.server import watch
 from xene.server.agent import Agent
@@ -24,7 +25,6 @@ from xene.server.hub import EventHub
 from xene.server.metrics import Metrics
 from xene.server.pressure import QueueBound, QueueFull
 from xene.spec import validate
-from xene.spec.ir import Workflow
 from xene.store.base import (
     AppliedWorkflow,
     Batch,

@@ -15,8 +15,8 @@ from xene.triggers.controller import (
 )
 
 if TYPE_CHECKING:
+    from xene.ir import Workflow
     from xene.server.runtime import Runtime
-    from xene.spec.ir import Workflow
 
 
 async def start_triggers(runtime: Runtime) -> TriggerController:

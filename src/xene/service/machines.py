@@ -13,7 +13,7 @@ from typing import Any
 
 from xene.core import fsm
 from xene.errors import XeneError
-from xene.spec.ir import Pipeline, Workflow
+from xene.ir import Pipeline, Workflow
 from xene.spec.machines import definition, machine
 from xene.store.base import MachineInstance, RunSource, Store
 

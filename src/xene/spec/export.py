@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
-from xene.spec import ir
+from xene import ir
 
 KIND = "Workflow"
 API_VERSION = "v1alpha1"

@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from xene.ir import CircuitBreaker, Edge, Node, Pipeline, Trigger, Workflow
 from xene.spec import manifest, secret_refs, trigger_keys, validate
-from xene.spec.ir import CircuitBreaker, Edge, Node, Pipeline, Trigger, Workflow
 from xene.spec.source import join
 from xene.spec.validate import Reader, describe
 

@@ -17,8 +17,8 @@ import dataclasses
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from xene.ir import FsmEvent, Pipeline, StateMachine, Workflow
 from xene.spec import manifest
-from xene.spec.ir import FsmEvent, Pipeline, StateMachine, Workflow
 from xene.spec.source import join
 from xene.spec.validate import Reader
 

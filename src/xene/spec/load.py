@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from xene.errors import InvalidDefinition, Problem
+from xene.ir import Location, Workflow
 from xene.spec import flow, fsm, manifest, source, validate
-from xene.spec.ir import Location, Workflow
 
 Loader = Callable[[validate.Reader], Workflow]
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from xene.spec.ir import FsmEvent, StateMachine, Workflow
+from xene.ir import FsmEvent, StateMachine, Workflow
 
 
 def definition(machine: StateMachine, workflow: Workflow) -> dict[str, Any]:

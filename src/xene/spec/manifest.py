@@ -13,8 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal, cast
 
-from xene.spec import durations, secret_refs, trigger_keys, validate
-from xene.spec.ir import (
+from xene.ir import (
     NO_RETRY,
     TASK,
     Edge,
@@ -28,6 +27,7 @@ from xene.spec.ir import (
     Trigger,
     Workflow,
 )
+from xene.spec import durations, secret_refs, trigger_keys, validate
 from xene.spec.source import join
 from xene.spec.validate import Reader
 

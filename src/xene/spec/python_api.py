@@ -24,9 +24,9 @@ from dataclasses import replace
 from os import PathLike
 from typing import Any, Generic, ParamSpec, TypedDict, TypeVar, Unpack, overload
 
-from xene import errors
+from xene import errors, ir
 from xene.core import dag
-from xene.spec import durations, ir
+from xene.spec import durations
 
 P = ParamSpec("P")
 R = TypeVar("R")

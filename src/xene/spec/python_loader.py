@@ -12,8 +12,7 @@ from os import PathLike
 from pathlib import Path
 from types import ModuleType
 
-from xene import errors
-from xene.spec import ir
+from xene import errors, ir
 from xene.spec.python_api import Pipeline, Workflow
 
 

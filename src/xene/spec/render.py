@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable
 from typing import Literal
 
+from xene import ir
 from xene.core import dag
-from xene.spec import ir
 
 Format = Literal["text", "mermaid", "dot"]
 FORMATS: tuple[Format, ...] = ("text", "mermaid", "dot")

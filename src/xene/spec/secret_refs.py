@@ -15,7 +15,7 @@ from typing import Any
 
 from xene.core import selectors
 from xene.errors import Problem
-from xene.spec.ir import Pipeline, SecretRef, Step, Workflow
+from xene.ir import Pipeline, SecretRef, Step, Workflow
 from xene.spec.source import join
 from xene.spec.validate import EXPRESSION_KEYS, Reader
 

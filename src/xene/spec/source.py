@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from xene.errors import InvalidDefinition, Problem
-from xene.spec.ir import Location
+from xene.ir import Location
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 100

@@ -15,9 +15,9 @@ from typing import Any, Protocol, cast
 
 from xene.core import dag, selectors
 from xene.errors import Problem
+from xene.ir import TASK, Edge, Location, Node, Pipeline, Workflow
 from xene.nodes.base import NodeType
 from xene.spec import durations, limits
-from xene.spec.ir import TASK, Edge, Location, Node, Pipeline, Workflow
 from xene.spec.source import Document, join
 
 TASK_PORTS = ("out",)

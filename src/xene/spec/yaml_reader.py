@@ -18,7 +18,7 @@ from typing import Any, NoReturn, Protocol, cast
 import yaml
 
 from xene.errors import InvalidDefinition, Problem
-from xene.spec.ir import Location
+from xene.ir import Location
 from xene.spec.source import MAX_DEPTH, MAX_VALUES, Document, depth, fail, join
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

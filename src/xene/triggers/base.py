@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from xene.spec import ir
+from xene import ir
 
 
 @dataclass(frozen=True, slots=True)

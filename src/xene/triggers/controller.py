@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from xene import ir
 from xene.core.retry import backoff_ms
 from xene.engine.clock import Clock, SystemClock
-from xene.spec import ir
 from xene.triggers import base
 from xene.triggers.cron import CronTrigger, FireLog
 from xene.triggers.files import FileTrigger

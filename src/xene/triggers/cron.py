@@ -14,8 +14,8 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from xene import ir
 from xene.engine.clock import Clock
-from xene.spec import ir
 from xene.triggers import base
 from xene.triggers.schedule import fires_between, next_fire
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
+from xene import ir
 from xene.engine.clock import Clock, SystemClock
-from xene.spec import ir
 from xene.triggers import base
 
 log = logging.getLogger(__name__)

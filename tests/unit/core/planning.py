@@ -7,7 +7,7 @@ from typing import Any
 from xene.core import planner
 from xene.core.plan import ROOT, Plan
 from xene.core.planner import Start
-from xene.spec.ir import Edge, Node, Pipeline
+from xene.ir import Edge, Node, Pipeline
 
 
 def check(condition: str, output: Any) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from xene.core.breaker import Trip, should_trip
-from xene.spec.ir import CircuitBreaker
+from xene.ir import CircuitBreaker
 
 S, E, C, EC = "Success", "Error", "Cancelled", "ErrorConfiguring"
 HALF = CircuitBreaker(0.5, 10)

@@ -10,7 +10,7 @@ from xene.core import selectors
 from xene.core.fsm import EventRefused, fire
 from xene.core.retry import backoff_ms, should_retry
 from xene.core.states import IllegalTransition, State, can_transition, transition
-from xene.spec.ir import FsmEvent, RetryPolicy, StateMachine
+from xene.ir import FsmEvent, RetryPolicy, StateMachine
 
 ROOTS = {"order": {"id": 7, "items": [{"sku": "a"}, {"sku": "b"}]}, "flag": True}
 

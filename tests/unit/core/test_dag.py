@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from xene.core.dag import Graph, find_cycle, topo_order
-from xene.spec.ir import Edge
+from xene.ir import Edge
 
 
 def test_a_graph_lists_successors_and_predecessors_by_edge() -> None:

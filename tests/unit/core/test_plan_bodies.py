@@ -5,7 +5,7 @@ innermost one."""
 from __future__ import annotations
 
 from xene.core.plan import ROOT, Plan
-from xene.spec.ir import TASK, Edge, Node, Pipeline
+from xene.ir import TASK, Edge, Node, Pipeline
 
 
 def _regions(nodes: dict[str, str], edges: list[Edge]) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.unit.core import planning
 from xene.core.plan import ROOT, Plan
-from xene.spec.ir import TASK, Edge, Location, Node, Pipeline
+from xene.ir import TASK, Edge, Location, Node, Pipeline
 
 SPLIT, LOOP = "std::split", "std::loop"
 

@@ -5,7 +5,7 @@ from xene.core import planner
 from xene.core.plan import ROOT, Plan
 from xene.core.planner import RegionDone, Skip
 from xene.core.states import State
-from xene.spec.ir import TASK, Edge, Node, Pipeline
+from xene.ir import TASK, Edge, Node, Pipeline
 
 
 def test_entry_nodes_start_with_the_run_input() -> None:

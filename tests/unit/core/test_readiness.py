@@ -8,7 +8,7 @@ from xene.core import planner
 from xene.core.plan import ROOT, Plan
 from xene.core.planner import RegionDone, Skip, Start
 from xene.core.states import State
-from xene.spec.ir import TASK, Edge, Node, Pipeline
+from xene.ir import TASK, Edge, Node, Pipeline
 
 
 def _skips(actions: list[planner.Action]) -> dict[str, State]:

@@ -8,7 +8,7 @@ from xene.core import rerun
 from xene.core.plan import Plan
 from xene.core.records import NodeRecord, RunRecord
 from xene.core.states import State
-from xene.spec.ir import Edge, Node, Pipeline
+from xene.ir import Edge, Node, Pipeline
 
 
 def pipeline(*edges: tuple[str, str, str], types: dict[str, str] | None = None) -> Plan:

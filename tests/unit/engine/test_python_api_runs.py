@@ -29,7 +29,7 @@ async def test_an_engine_runs_a_python_api_pipeline_from_async_code() -> None:
 async def test_an_engine_without_a_store_refuses_to_keep_runs() -> None:
     from xene.engine.engine import Engine
     from xene.errors import XeneError
-    from xene.spec.ir import Pipeline
+    from xene.ir import Pipeline
     from xene.store.base import RunSource
 
     source = RunSource("", "", "python", "wf", "p")

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 
 from xene.core import expressions
+from xene.ir import Node
 from xene.nodes.base import NodeContext
-from xene.spec.ir import Node
 
 MakeCtx = Callable[..., NodeContext]
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from xene.errors import NodeFailed
+from xene.ir import Node
 from xene.nodes import io
 from xene.nodes.base import NodeResult
-from xene.spec.ir import Node
 
 from .conftest import MakeCtx
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from xene import ir
 from xene.errors import InvalidDefinition
-from xene.spec import ir
 from xene.spec.load import load_text
 
 Errors = Callable[..., list[str]]

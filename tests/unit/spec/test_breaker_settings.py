@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from xene.spec import ir
+from xene import ir
 
 from .conftest import Errors
 

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 import xene
-from xene.spec import ir
+from xene import ir
 from xene.spec.export import to_manifest, to_yaml
 from xene.spec.load import load_file, load_text
 

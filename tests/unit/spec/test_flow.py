@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from xene.spec import ir
+from xene import ir
 
 from .conftest import Errors, without_locations
 

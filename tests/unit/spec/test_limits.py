@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from xene.ir import TASK, Edge, Location, Node, Pipeline
 from xene.spec import limits, validate
-from xene.spec.ir import TASK, Edge, Location, Node, Pipeline
 
 
 @pytest.fixture(autouse=True)

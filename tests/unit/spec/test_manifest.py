@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from xene.spec import ir
-from xene.spec.ir import TASK
+from xene import ir
+from xene.ir import TASK
 
 from .conftest import Errors
 

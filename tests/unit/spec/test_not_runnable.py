@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from xene.spec import ir, validate
+from xene import ir
+from xene.spec import validate
 
 Load = Callable[..., ir.Workflow]
 

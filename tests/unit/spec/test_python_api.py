@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 import xene
-from xene import errors
-from xene.spec import ir
+from xene import errors, ir
 from xene.spec.python_api import load_python_file
 
 EXAMPLES = Path(__file__).parents[3] / "examples"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xene.spec import ir
+from xene import ir
 from xene.spec.render import render
 
 

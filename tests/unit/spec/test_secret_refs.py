@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from xene.spec import ir, secret_refs
+from xene import ir
+from xene.spec import secret_refs
 from xene.spec.export import to_manifest
 
 from .conftest import Errors

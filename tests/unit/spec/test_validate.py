@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from xene.ir import TASK, Edge, Location, Node, Pipeline
 from xene.nodes.base import NodeResult, NodeType
 from xene.spec import validate
-from xene.spec.ir import TASK, Edge, Location, Node, Pipeline
 
 
 def _noop(ctx: Any) -> NodeResult:

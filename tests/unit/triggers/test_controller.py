@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import FakeClock
-from xene.spec.ir import Node, Pipeline, RetryPolicy, Trigger, Workflow
+from xene.ir import Node, Pipeline, RetryPolicy, Trigger, Workflow
 from xene.store import open_store
 from xene.triggers.base import Emit, TriggerEvent
 from xene.triggers.controller import (

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import FakeClock
-from xene.spec.ir import Trigger
+from xene.ir import Trigger
 from xene.store import open_store
 from xene.store.base import Store
 from xene.triggers.base import TriggerEvent

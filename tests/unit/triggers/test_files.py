@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from xene.spec.ir import Trigger
+from xene.ir import Trigger
 from xene.triggers.base import TriggerEvent
 from xene.triggers.files import FileTrigger, Watch, inside_roots
 

@@ -19,12 +19,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from xene.ir import Trigger, Workflow
 from xene.server import auth
 from xene.server.api import deps, models
 from xene.server.api.deps import RuntimeDep
 from xene.server.api.errors import ApiError
 from xene.server.runtime import Conflict, NotFound, Runtime
-from xene.spec.ir import Trigger, Workflow
 from xene.triggers import webhook
 
 log = logging.getLogger("xene.server.api")

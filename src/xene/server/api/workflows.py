@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from xene.errors import InvalidDefinition, Problem
+from xene.ir import Location, Pipeline, Workflow
 from xene.server import redact
 from xene.server.api import deps, models
 from xene.server.api.deps import MANAGER, VIEWER, RuntimeDep
-from xene.spec.ir import Location, Pipeline, Workflow
 from xene.store.base import AppliedWorkflow, BreakerState
 
 router = APIRouter(prefix="/api/v1", tags=["workflows"], responses=deps.ERRORS)
