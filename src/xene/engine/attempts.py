@@ -20,7 +20,7 @@ from xene.nodes import registry
 from xene.nodes.base import NodeResult, NodeType
 
 if TYPE_CHECKING:
-    from xene.engine.execution import Execution
+    from xene.engine.run_view import RunControl
 
 
 def inline_type(node: Node) -> NodeType | None:
@@ -33,12 +33,12 @@ def inline_type(node: Node) -> NodeType | None:
     return node_type
 
 
-def run_inline(ex: Execution, start: Start, node: Node, node_type: NodeType) -> None:
+def run_inline(ex: RunControl, start: Start, node: Node, node_type: NodeType) -> None:
     record = ex.record_of(start)
     record.attempt += 1  # a retried run goes on counting
     ex.set_state(record, State.RUNNING)
     try:
-        result = node_type.fn(ex.context.for_node(node, start, record))
+        result = node_type.fn(ex.node_context(node, start, record))
     except Exception as exc:
         ex.node_failed(start, record, describe(exc))
         return
@@ -46,14 +46,14 @@ def run_inline(ex: Execution, start: Start, node: Node, node_type: NodeType) -> 
     ex.node_returned(start, record, result)
 
 
-def begin(ex: Execution, record: NodeRecord) -> None:
+def begin(ex: RunControl, record: NodeRecord) -> None:
     """The next attempt of a node, as the journal must commit it before the attempt acts:
     a run resumed after a crash goes on counting past any attempt that may have begun."""
     record.attempt += 1
     ex.set_state(record, State.RUNNING)
 
 
-async def run_node(ex: Execution, start: Start, node: Node) -> None:
+async def run_node(ex: RunControl, start: Start, node: Node) -> None:
     """Attempts of a node whose first attempt has begun (and been committed)."""
     record = ex.record_of(start)
     while True:
@@ -66,7 +66,7 @@ async def run_node(ex: Execution, start: Start, node: Node) -> None:
             ex.set_state(record, State.CANCELLED)
             raise
         except Suspend:
-            ex.suspended.add(record.key)
+            ex.suspend(record)
             return
         except Exception as exc:
             message = describe(exc, node.timeout_s if timer.expired() else None)
@@ -82,7 +82,7 @@ async def run_node(ex: Execution, start: Start, node: Node) -> None:
 
 
 async def _backoff(
-    ex: Execution, record: NodeRecord, node: Node, attempt: int, message: str
+    ex: RunControl, record: NodeRecord, node: Node, attempt: int, message: str
 ) -> None:
     delay = backoff_ms(node.retry, attempt, ex.options.random()) / 1000
     record.error = message
@@ -96,7 +96,7 @@ async def _backoff(
     await ex.options.clock.sleep(delay)
 
 
-async def _call(ex: Execution, node: Node, start: Start, record: NodeRecord) -> NodeResult:
+async def _call(ex: RunControl, node: Node, start: Start, record: NodeRecord) -> NodeResult:
     if node.type == TASK:
         from xene.engine.tasks import TaskRun, run_task
 
@@ -105,11 +105,11 @@ async def _call(ex: Execution, node: Node, start: Start, record: NodeRecord) -> 
         )
         return await run_task(task)
     if node.type == WAIT:
-        return await ex.constructs.wait(node, start, record)
+        return await ex.decision(node, start, record)
     node_type = registry.get(node.type)
     if node_type is None:
         raise NodeFailed(f"node type {node.type!r} has no implementation")
-    ctx = ex.context.for_node(node, start, record)
+    ctx = ex.node_context(node, start, record)
     with _user_output(ex, node, record):
         if node_type.blocking:
             result = await asyncio.to_thread(node_type.fn, ctx)
@@ -122,7 +122,7 @@ async def _call(ex: Execution, node: Node, start: Start, record: NodeRecord) -> 
     return result
 
 
-def _user_output(ex: Execution, node: Node, record: NodeRecord) -> AbstractContextManager[None]:
+def _user_output(ex: RunControl, node: Node, record: NodeRecord) -> AbstractContextManager[None]:
     """User code (std::python) prints into the node's log, as a Python step does."""
     if node.type != "std::python":
         return nullcontext()

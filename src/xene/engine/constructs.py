@@ -24,7 +24,10 @@ from xene.nodes import registry
 from xene.nodes.base import NodeResult
 
 if TYPE_CHECKING:
-    from xene.engine.execution import Execution
+    from xene.core.plan import Plan
+    from xene.engine.context import Context
+    from xene.engine.kept import Durable
+    from xene.engine.run_view import RunControl
 
 
 @dataclass(slots=True)
@@ -51,8 +54,21 @@ holds the planner's bookkeeping, so a split of 100,000 items opens them as other
 
 
 class Constructs:
-    def __init__(self, execution: Execution) -> None:
+    """The splits, loops and waits of one execution."""
+
+    def __init__(
+        self,
+        execution: RunControl,
+        context: Context,
+        plan: Plan,
+        limit: int,
+        durable: Durable | None = None,
+    ) -> None:
         self.ex = execution
+        self.context = context
+        self.plan = plan
+        self.limit = limit
+        self.durable = durable
         self.owners: dict[RegionRun, _Owner] = {}
 
     # -- split ------------------------------------------------------------------------
@@ -63,16 +79,16 @@ class Constructs:
         if not items:
             ex.complete(start, record, NodeResult(output=[], ports=("done",)))
             return
-        ex.context.split_items[record.key] = items
+        self.context.split_items[record.key] = items
         state = _SplitState(items, results=[None] * len(items), remaining=len(items))
-        for _ in range(min(len(items), max(OPEN_ITEMS, 2 * ex.limit))):
+        for _ in range(min(len(items), max(OPEN_ITEMS, 2 * self.limit))):
             self._open_item(start, record, state)
 
     def _open_item(self, start: Start, record: NodeRecord, state: _SplitState) -> None:
         index = state.opened
         state.opened += 1
         scope = (*start.region.scope, (start.node, index))
-        body = planner.open_region(self.ex.plan.regions[start.node], scope, self.ex.context.check)
+        body = planner.open_region(self.plan.regions[start.node], scope, self.context.check)
         self.owners[body] = _Owner(start, record, index, state)
         self.ex.apply(planner.enter(body, state.items[index]))
 
@@ -88,7 +104,7 @@ class Constructs:
             self._open_item(owner.start, owner.record, state)
         if state.remaining:
             return
-        self.ex.context.split_items.pop(owner.record.key, None)
+        self.context.split_items.pop(owner.record.key, None)
         if state.failed:
             first = min(state.failed)
             message = f"{len(state.failed)} of {total} items failed (first: item {first})"
@@ -104,7 +120,7 @@ class Constructs:
         record.progress = (iteration, iteration)
         ex.listener.progress_changed(ex.run, record)
         scope = (*start.region.scope, (start.node, iteration))
-        body = planner.open_region(ex.plan.regions[start.node], scope, ex.context.check)
+        body = planner.open_region(self.plan.regions[start.node], scope, self.context.check)
         self.owners[body] = _Owner(start, record, iteration)
         ex.apply(planner.enter(body, value))
 
@@ -122,7 +138,7 @@ class Constructs:
         assert decide is not None
         again = Start(start.region, start.node, body.loop_back_output, start.inputs)
         try:
-            ctx = ex.context.for_node(node, again, record, {"iteration": nxt})
+            ctx = self.context.for_node(node, again, record, {"iteration": nxt})
             result = decide.fn(ctx)
         except Exception as exc:
             ex.node_failed(start, record, str(exc) or type(exc).__name__)
@@ -149,13 +165,13 @@ class Constructs:
         ex = self.ex
         ask = registry.get(node.type)
         assert ask is not None
-        asked = ask.fn(ex.context.for_node(node, start, record))
+        asked = ask.fn(self.context.for_node(node, start, record))
         assert isinstance(asked, NodeResult)
         if asked.ports != ("wait",):
             return asked
         request = _request(ex.run.id, record, asked.output)
-        if ex.durable is not None:
-            approval = await ex.durable.approval_for(ex, request, record)
+        if self.durable is not None:
+            approval = await self.durable.approval_for(ex, request, record)
             if record.state is State.SUSPENDED:
                 ex.set_state(record, State.RUNNING)
             return _decided(start.input, approval)

@@ -15,7 +15,7 @@ from xene.nodes import registry
 from xene.nodes.base import NodeContext
 
 if TYPE_CHECKING:
-    from xene.engine.execution import Execution
+    from xene.engine.run_view import RunView
 
 _HAS_OUTPUT = frozenset({State.SUCCESS, State.ERROR, State.RUNNING})
 
@@ -23,7 +23,7 @@ _HAS_OUTPUT = frozenset({State.SUCCESS, State.ERROR, State.RUNNING})
 class Context:
     """Selector lookups and node contexts for one execution."""
 
-    def __init__(self, execution: Execution) -> None:
+    def __init__(self, execution: RunView) -> None:
         self.ex = execution
         self.split_items: dict[str, list[Any]] = {}
         """Split instance key -> its items, for `${split.item}` inside its body."""

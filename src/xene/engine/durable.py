@@ -1,101 +1,30 @@
 """Runs kept in a store: started, resumed after a crash, suspended on approvals.
 
-The steps behind the front door (`xene.engine.engine.Engine`): `start_run` records a new
-run before anything executes; `recover` continues an unfinished run this process has
-claimed: orphans of its dead owner are ended, finished nodes are replayed from the store
-(not run again), nodes that were running run again, suspended ones ask again for their
-decision.
+The steps behind the front door (`xene.engine.engine.Engine`), above the loop they build
+(`Execution`): `start_run` records a new run before anything executes; `recover`
+continues an unfinished run this process has claimed: orphans of its dead owner are
+ended, finished nodes are replayed from the store (not run again), nodes that were
+running run again, suspended ones ask again for their decision (`xene.engine.kept`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from xene.core.plan import Plan
-from xene.core.records import NodeRecord, RunRecord
+from xene.core.records import RunRecord
 from xene.core.states import State
 from xene.engine.execution import Execution
-from xene.engine.journal import Journal
-from xene.engine.options import LEASE_S, Approval, ApprovalRequest, EngineOptions
-from xene.errors import Suspend, XeneError
+from xene.engine.kept import Durable
+from xene.engine.options import LEASE_S, EngineOptions
+from xene.errors import XeneError
 from xene.ir import Pipeline
-from xene.store.base import NewRun, RunSource, Store, StoredRun, Suspension
+from xene.store.base import NewRun, RunSource, Store, StoredRun
 from xene.store.owners import owner_id
 
 
 class CannotResume(XeneError):
     """The run cannot be resumed."""
-
-
-@dataclass(slots=True)
-class Durable:
-    """What an execution needs to keep its run in a store."""
-
-    store: Store
-    recovered: dict[str, NodeRecord] = field(default_factory=dict)
-    """Records a previous process finished: replayed, never run again."""
-
-    async def approval_for(
-        self, execution: Execution, request: ApprovalRequest, record: NodeRecord
-    ) -> Approval:
-        """The decision for a wait node: recorded already, timed out, asked now, or Suspend."""
-        journal, clock = execution.journal, execution.options.clock
-        assert isinstance(journal, Journal)  # a durable execution keeps one
-        suspension = await self.store.get_suspension(request.hook_id)
-        now = clock.now()
-        if suspension is None:
-            suspension = _suspension(request, now)
-            journal.suspend(suspension)
-            execution.set_state(record, State.SUSPENDED)
-            await journal.flush(now)
-        if suspension.decision is not None:
-            return Approval(suspension.decision, suspension.data, suspension.reason)  # type: ignore[arg-type]
-        if suspension.timeout_at is not None and now >= suspension.timeout_at:
-            return await self._decide(
-                request, Approval(request.timeout_action, reason="timed out"), now
-            )
-        if execution.options.approver is None:
-            raise Suspend(request.hook_id)
-        approval = await _ask(execution, request, suspension, now)
-        return await self._decide(request, approval, clock.now())
-
-    async def _decide(self, request: ApprovalRequest, approval: Approval, now: float) -> Approval:
-        decided = await self.store.decide(
-            request.hook_id, approval.decision, approval.data, approval.reason, now
-        )
-        if decided is None:  # decided elsewhere meanwhile: theirs stands
-            theirs = await self.store.get_suspension(request.hook_id)
-            if theirs is not None and theirs.decision is not None:
-                return Approval(theirs.decision, theirs.data, theirs.reason)  # type: ignore[arg-type]
-        return approval
-
-
-async def _ask(
-    execution: Execution, request: ApprovalRequest, suspension: Suspension, now: float
-) -> Approval:
-    import asyncio
-
-    approver = execution.options.approver
-    assert approver is not None
-    remaining = None if suspension.timeout_at is None else max(suspension.timeout_at - now, 0)
-    try:
-        async with asyncio.timeout(remaining):
-            return await approver(request)
-    except TimeoutError:
-        return Approval(request.timeout_action, reason="timed out")
-
-
-def _suspension(request: ApprovalRequest, now: float) -> Suspension:
-    return Suspension(
-        hook_id=request.hook_id,
-        run_id=request.run_id,
-        node=request.node,
-        metadata=dict(request.metadata),
-        created_at=now,
-        timeout_at=None if request.timeout_s is None else now + request.timeout_s,
-        timeout_action=request.timeout_action,
-    )
 
 
 async def start_run(

@@ -13,31 +13,41 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from xene.engine.options import EngineOptions, SecretSource
 from xene.errors import XeneError
-from xene.secrets.masking import Masker, MaskingListener
+from xene.secrets.masking import NO_MASK, Masker, MaskingListener
 
 if TYPE_CHECKING:
-    from xene.engine.execution import Execution
+    from xene.core.records import Listener
+    from xene.ir import Pipeline
 
 
-async def prepare(ex: Execution) -> str | None:
-    """Resolve and install the run's secrets; why the run cannot start, or None."""
-    names = ex.pipeline.secret_names
+class Prepared(NamedTuple):
+    """What an execution keeps of its run's secrets, once they are resolved."""
+
+    options: EngineOptions
+    """With exactly the pipeline's secrets."""
+    masker: Masker
+    listener: Listener
+    """Masks their values in everything it is told."""
+
+
+async def prepare(pipeline: Pipeline, options: EngineOptions, listener: Listener) -> Prepared | str:
+    """Resolve the run's secrets, to be installed; or why the run cannot start."""
+    names = pipeline.secret_names
     if not names:
-        return None
+        return Prepared(options, NO_MASK, listener)
     try:
-        values = await resolve(ex.options, names)
+        values = await resolve(options, names)
     except XeneError as exc:
         return f"cannot start: {exc}"
     except Exception as exc:  # the store is away: each driver its own errors
         return f"cannot start: reading its secrets failed: {exc}"
-    ex.options = dataclasses.replace(ex.options, secrets=values)
-    ex.masker = Masker(values.values())
-    ex.listener = MaskingListener(ex.listener, ex.masker)
-    return None
+    masker = Masker(values.values())
+    options = dataclasses.replace(options, secrets=values)
+    return Prepared(options, masker, MaskingListener(listener, masker))
 
 
 async def resolve(options: EngineOptions, names: Collection[str]) -> Mapping[str, str]:

@@ -1,0 +1,90 @@
+"""What an execution needs to keep its run in a store, and the decisions of its wait nodes.
+
+Behind the loop (`Execution`), as `constructs` is: it sees the run only through
+`xene.engine.run_view`. The runs themselves are started and recovered in
+`xene.engine.durable`, above the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from xene.core.records import NodeRecord
+from xene.core.states import State
+from xene.engine.journal import Journal
+from xene.engine.options import Approval, ApprovalRequest
+from xene.errors import Suspend
+from xene.store.base import Store, Suspension
+
+if TYPE_CHECKING:
+    from xene.engine.run_view import RunControl
+
+
+@dataclass(slots=True)
+class Durable:
+    """What an execution needs to keep its run in a store."""
+
+    store: Store
+    recovered: dict[str, NodeRecord] = field(default_factory=dict)
+    """Records a previous process finished: replayed, never run again."""
+
+    async def approval_for(
+        self, execution: RunControl, request: ApprovalRequest, record: NodeRecord
+    ) -> Approval:
+        """The decision for a wait node: recorded already, timed out, asked now, or Suspend."""
+        journal, clock = execution.journal, execution.options.clock
+        assert isinstance(journal, Journal)  # a durable execution keeps one
+        suspension = await self.store.get_suspension(request.hook_id)
+        now = clock.now()
+        if suspension is None:
+            suspension = _suspension(request, now)
+            journal.suspend(suspension)
+            execution.set_state(record, State.SUSPENDED)
+            await journal.flush(now)
+        if suspension.decision is not None:
+            return Approval(suspension.decision, suspension.data, suspension.reason)  # type: ignore[arg-type]
+        if suspension.timeout_at is not None and now >= suspension.timeout_at:
+            return await self._decide(
+                request, Approval(request.timeout_action, reason="timed out"), now
+            )
+        if execution.options.approver is None:
+            raise Suspend(request.hook_id)
+        approval = await _ask(execution, request, suspension, now)
+        return await self._decide(request, approval, clock.now())
+
+    async def _decide(self, request: ApprovalRequest, approval: Approval, now: float) -> Approval:
+        decided = await self.store.decide(
+            request.hook_id, approval.decision, approval.data, approval.reason, now
+        )
+        if decided is None:  # decided elsewhere meanwhile: theirs stands
+            theirs = await self.store.get_suspension(request.hook_id)
+            if theirs is not None and theirs.decision is not None:
+                return Approval(theirs.decision, theirs.data, theirs.reason)  # type: ignore[arg-type]
+        return approval
+
+
+async def _ask(
+    execution: RunControl, request: ApprovalRequest, suspension: Suspension, now: float
+) -> Approval:
+    approver = execution.options.approver
+    assert approver is not None
+    remaining = None if suspension.timeout_at is None else max(suspension.timeout_at - now, 0)
+    try:
+        async with asyncio.timeout(remaining):
+            return await approver(request)
+    except TimeoutError:
+        return Approval(request.timeout_action, reason="timed out")
+
+
+def _suspension(request: ApprovalRequest, now: float) -> Suspension:
+    return Suspension(
+        hook_id=request.hook_id,
+        run_id=request.run_id,
+        node=request.node,
+        metadata=dict(request.metadata),
+        created_at=now,
+        timeout_at=None if request.timeout_s is None else now + request.timeout_s,
+        timeout_action=request.timeout_action,
+    )
