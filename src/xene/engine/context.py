@@ -16,6 +16,7 @@ from xene.nodes.base import NodeContext
 
 if TYPE_CHECKING:
     from xene.engine.run_view import RunView
+    from xene.executors.base import Executor
 
 _HAS_OUTPUT = frozenset({State.SUCCESS, State.ERROR, State.RUNNING})
 
@@ -27,7 +28,9 @@ class Context:
         self.ex = execution
         self.split_items: dict[str, list[Any]] = {}
         """Split instance key -> its items, for `${split.item}` inside its body."""
-        self._raw_keys: dict[str, frozenset[str]] = {}
+        self._traits: dict[str, tuple[frozenset[str], bool]] = {}
+        """Node type -> its raw keys, and whether it runs commands."""
+        self._executor: Executor | None = None
 
     def lookup_for(self, scope: Scope, node_input: Any) -> selectors.Lookup:
         ex = self.ex
@@ -83,7 +86,7 @@ class Context:
         lookup = self.lookup_for(start.region.scope, start.input)
         if node.type == LOOP and "iteration" not in scope_vars:
             scope_vars = {"iteration": 0}
-        raw = self._raw(node.type)
+        raw, runs_commands = self._traits_of(node.type)
         config = {
             key: value if key in raw else selectors.resolve(value, lookup)
             for key, value in node.config.items()
@@ -99,14 +102,25 @@ class Context:
             attempt=record.attempt,
             scope={"inputs": start.inputs, **scope_vars},
             pace=self.ex.journal,
+            executor=self._executor_for(node) if runs_commands else None,
         )
 
-    def _raw(self, node_type: str) -> frozenset[str]:
-        raw = self._raw_keys.get(node_type)
-        if raw is None:
+    def _traits_of(self, node_type: str) -> tuple[frozenset[str], bool]:
+        traits = self._traits.get(node_type)
+        if traits is None:
             found = registry.get(node_type)
-            raw = self._raw_keys[node_type] = found.raw_keys if found else frozenset()
-        return raw
+            traits = (found.raw_keys, found.runs_commands) if found else (frozenset(), False)
+            self._traits[node_type] = traits
+        return traits
+
+    def _executor_for(self, node: Node) -> Executor:
+        """The executor the pipeline names, for a node that runs commands (std::shell)."""
+        if self._executor is None:
+            from xene.executors.base import executor_for
+
+            pipeline, options = self.ex.pipeline, self.ex.options
+            self._executor = executor_for(pipeline.executor, f"node {node.id!r}", options.executors)
+        return self._executor
 
     @staticmethod
     def _evaluator(data: Any, lookup: selectors.Lookup) -> Callable[[str, Mapping[str, Any]], Any]:

@@ -43,7 +43,8 @@ class TaskRun:
 async def run_task(task: TaskRun) -> NodeResult:
     from xene.executors.base import executor_for
 
-    executor = executor_for(task.pipeline.executor, task.node.id, task.options.executors)
+    who = f"task {task.node.id!r}"
+    executor = executor_for(task.pipeline.executor, who, task.options.executors)
     task.record.steps = [StepRecord(step.name) for step in task.node.steps]
     cwd = _working_dir(task.node)
     output: Any = {}

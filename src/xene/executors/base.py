@@ -1,7 +1,7 @@
-"""The Executor seam: where a task's shell steps run.
+"""The Executor seam: where a task's shell steps, and `std::shell` nodes, run commands.
 
-The engine hands each shell step's command to the executor its pipeline names and sees
-nothing else of it: the local executor spawns it here, in a process group of its own;
+The engine hands each command to the executor its pipeline names and sees nothing else
+of it: the local executor spawns it here, in a process group of its own;
 the container executor will exec it in the run's container, and a remote agent runs it
 on its own machine. A command goes in as one frozen value, its result comes back as one.
 """
@@ -62,10 +62,10 @@ class Executor(Protocol):
         ...
 
 
-def executor_for(spec: ir.Executor, task: str, given: Mapping[str, Executor]) -> Executor:
-    """The executor a pipeline names (`executor: {type: ...}`): one `given` by that type
-    (`EngineOptions.executors`), else the built-in one, or NodeFailed saying why there is
-    none."""
+def executor_for(spec: ir.Executor, who: str, given: Mapping[str, Executor]) -> Executor:
+    """The executor a pipeline names (`executor: {type: ...}`) for `who` (`task 'build'`):
+    one `given` by that type (`EngineOptions.executors`), else the built-in one, or
+    NodeFailed saying why there is none."""
     if spec.type in given:
         return given[spec.type]
     if spec.type == "local":
@@ -73,6 +73,6 @@ def executor_for(spec: ir.Executor, task: str, given: Mapping[str, Executor]) ->
 
         return LocalExecutor()
     raise NodeFailed(
-        f"task {task!r} uses the {spec.type} executor (image {spec.image!r}), which needs "
+        f"{who} uses the {spec.type} executor (image {spec.image!r}), which needs "
         "a Docker engine; run it with `executor: {type: local}` for now"
     )

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xene.ir import Node
+
+if TYPE_CHECKING:
+    from xene.executors.base import Executor
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,9 @@ class NodeContext:
     scope: Mapping[str, Any] = field(default_factory=dict)
     pace: Any = None
     """Back-pressure for output (`xene.executors.spawn.Pace`): the run's journal."""
+    executor: Executor | None = None
+    """Where a node that runs commands (`NodeType.runs_commands`) runs them: the executor
+    its pipeline names. None outside an engine's run (a node called by itself): here."""
 
 
 NodeFn = Callable[[NodeContext], "NodeResult | Awaitable[NodeResult]"]
@@ -70,3 +76,5 @@ class NodeType:
     """Config keys whose selectors are not resolved at start (expressions on the input)."""
     blocking: bool = False
     """True for nodes doing I/O in sync code (run in a thread, not on the loop)."""
+    runs_commands: bool = False
+    """True for nodes running shell commands: they get `NodeContext.executor`."""

@@ -1,7 +1,8 @@
 """I/O nodes: `std::python` (a callable), `std::http` (a request), `std::shell` (a command).
 
 Their heavy dependencies (httpx, the subprocess executor) are imported inside the node
-functions, so that loading the node registry stays cheap.
+functions, so that loading the node registry stays cheap. `std::shell` runs its command
+through the Executor seam (`xene.executors.base`), as a task's shell steps do.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     import ssl
 
     import httpx
+
+    from xene.executors.base import Executor
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 DEFAULT_HTTP_TIMEOUT_MS = 30_000
@@ -124,8 +127,7 @@ async def shell(ctx: NodeContext) -> NodeResult:
 
     A non-zero exit or a timeout fails the node.
     """
-    from xene.executors.base import Control
-    from xene.executors.local import run_command
+    from xene.executors.base import Command, Control
 
     config = ctx.config
     command = str(config.get("command") or config.get("cmd") or "")
@@ -134,19 +136,24 @@ async def shell(ctx: NodeContext) -> NodeResult:
         os.makedirs(cwd, exist_ok=True)
     timeout_ms = config.get("timeout_ms")
     timeout_s = float(timeout_ms) / 1000 if timeout_ms else ctx.node.timeout_s
-    result = await run_command(
-        command,
-        cwd=cwd,
-        env=_shell_env(ctx),
-        on_line=ctx.log,
-        timeout_s=timeout_s,
-        control=Control(pace=ctx.pace),
+    control = Control(pace=ctx.pace)
+    result = await _executor(ctx).run(
+        Command(command, cwd, _shell_env(ctx), ctx.log, timeout_s, control)
     )
     if result.timed_out:
         raise NodeFailed(f"std::shell: {command!r} timed out after {timeout_s} s and was stopped")
     if result.exit_code != 0:
         raise NodeFailed(f"std::shell: {command!r} exited with code {result.exit_code}")
     return NodeResult({"exit_code": 0, **result.outputs})
+
+
+def _executor(ctx: NodeContext) -> Executor:
+    """The executor the engine handed the node; a node called by itself runs here."""
+    if ctx.executor is not None:
+        return ctx.executor
+    from xene.executors.local import LocalExecutor
+
+    return LocalExecutor()
 
 
 def _shell_env(ctx: NodeContext) -> dict[str, str]:

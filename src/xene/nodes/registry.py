@@ -243,6 +243,6 @@ _TYPES: Mapping[str, NodeType] = dict(
         _type("std::log", data.log, ("out", "error"), check_log),
         _type("std::python", io.python, ("out", "error"), check_python),
         _type("std::http", io.http, ("out", "error"), check_http),
-        _type("std::shell", io.shell, ("out", "error"), check_shell),
+        _type("std::shell", io.shell, ("out", "error"), check_shell, runs_commands=True),
     ]
 )  # fmt: skip

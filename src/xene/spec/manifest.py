@@ -246,6 +246,13 @@ def _dependencies(
 
 
 def _task(reader: Reader, name: str, task: Mapping[str, Any], path: str) -> Node:
+    if "executor" in task:  # this format names the executor per pipeline only
+        reader.error(
+            join(path, "executor"),
+            f'task "{name}" runs on its pipeline\'s executor: name it once for the pipeline, '
+            "beside its tasks: executor: {type: local}",
+        )
+        task = {key: value for key, value in task.items() if key != "executor"}
     reader.keys(task, path, _TASK_KEYS, f'task "{name}"')
     node_type = reader.text(task, "type", path) or TASK
     if node_type != TASK and "steps" in task:

@@ -192,6 +192,14 @@ def test_unknown_executor_type_is_rejected(errors: Errors) -> None:
     ]
 
 
+def test_a_task_cannot_name_an_executor_of_its_own(errors: Errors) -> None:
+    task = ONE_TASK + "          executor: {type: container}\n"
+    assert errors(_manifest(task)) == [
+        'wf.yaml:10: spec.pipelines.p.tasks.t.executor: task "t" runs on its pipeline\'s '
+        "executor: name it once for the pipeline, beside its tasks: executor: {type: local}"
+    ]
+
+
 def test_pipeline_extensions_are_read(load: Load) -> None:
     extras = "      timeout: 1h\n      maxConcurrency: 2\n      config: {limit: 5}\n"
     pipeline = load(_manifest(ONE_TASK, pipeline=extras)).pipeline("p")
