@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 
 class Execution:
     """One run of one pipeline. Its helpers see it as `xene.engine.run_view.RunControl`;
-    everything else only executes, cancels, drains or abandons it and reads its `run`."""
+    everything else executes, cancels, drains or abandons it, and reads its `run` and
+    whether it has `finished`."""
 
     def __init__(
         self,

@@ -1,9 +1,9 @@
 """The Executor seam: where a task's shell steps, and `std::shell` nodes, run commands.
 
 The engine hands each command to the executor its pipeline names and sees nothing else
-of it: the local executor spawns it here, in a process group of its own;
-the container executor will exec it in the run's container, and a remote agent runs it
-on its own machine. A command goes in as one frozen value, its result comes back as one.
+of it: the local executor spawns it here, in a process group of its own; the container
+executor will exec it in the run's container, and a remote agent runs it on its own
+machine. A command goes in as one frozen value, its result comes back as one.
 """
 
 from __future__ import annotations
