@@ -144,7 +144,7 @@ def handle(args: argparse.Namespace) -> int:
         return run_state_machines(workflow, args.event or [], data, settings.env, args)
     try:
         pipelines = select_pipelines(workflow, args.pipeline)
-        from xene.cli.approve import check_approvals  # `--approve` names wait nodes
+        from xene.cli.run_approvals import check_approvals  # `--approve` names wait nodes
 
         check_approvals(settings.approvals, pipelines)
     except UsageError as exc:

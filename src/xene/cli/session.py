@@ -58,7 +58,7 @@ class Session:
         self._stopping: asyncio.Future[None] | None = None
 
     def options(self) -> EngineOptions:
-        from xene.cli.approve import make_approver
+        from xene.cli.run_approvals import make_approver
         from xene.engine.options import EngineOptions
         from xene.secrets.inject import store_source
 
