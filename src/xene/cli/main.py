@@ -24,7 +24,7 @@ EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 COMMANDS: dict[str, str] = {
     "run": "run",
     "resume": "resume",
-    "approve": "decide",
+    "approve": "approve",
     "validate": "validate",
     "graph": "graph",
     "serve": "serve",
