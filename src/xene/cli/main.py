@@ -35,7 +35,7 @@ COMMANDS: dict[str, str] = {
     "cancel": "cancel",
     "retry": "retry",
     "gc": "gc",
-    "suspensions": "suspensions",
+    "suspensions": "approvals",
     "fsm": "fsm",
     # Commands for a server (`xene serve`): workflows applied to it, runs it starts, tokens;
     # and secrets, of a server or a local store.
