@@ -54,7 +54,7 @@ def test_a_run_waiting_for_approval_exits_3_naming_the_hook_and_the_command(
     code, _, err = xene(capsys, "run", str(gate), "--store", url, "--input", '{"amount": 3}')
     assert code == 3
     assert hook_of(err).startswith("deploy-")
-    code, out, _ = xene(capsys, "suspensions", "--store", url)
+    code, out, _ = xene(capsys, "approvals", "--store", url)
     assert hook_of(err) in out
     assert "amount" in out
 
@@ -66,7 +66,7 @@ def test_approving_continues_the_run_on_the_out_port(
     code, out, _ = xene(capsys, "approve", hook_of(err), "--store", url)
     assert code == 0
     assert "ship │ shipping 3" in out
-    assert xene(capsys, "suspensions", "--store", url)[1].count("deploy-") == 0
+    assert xene(capsys, "approvals", "--store", url)[1].count("deploy-") == 0
 
 
 def test_rejecting_with_a_reason_continues_on_the_rejected_port(
@@ -94,7 +94,7 @@ def test_a_hook_is_decided_only_once(
 def test_an_unknown_hook_is_a_usage_error(capsys: pytest.CaptureFixture[str], url: str) -> None:
     code, _, err = xene(capsys, "approve", "nope", "--store", url)
     assert code == 2
-    assert "xene suspensions" in err
+    assert "xene approvals" in err
 
 
 @pytest.mark.slow
@@ -131,7 +131,7 @@ def _poll_hook(url: str, proc: subprocess.Popen[str]) -> str:
     async def pending() -> list[str]:
         store = await open_store(url)
         try:
-            return [s.hook_id for s in await store.list_suspensions()]
+            return [s.hook_id for s in await store.list_approvals()]
         finally:
             await store.close()
 

@@ -1,4 +1,4 @@
-"""`xene runs`, `show`, `logs`, `gc` and `suspensions`, in process, on a SQLite store.
+"""`xene runs`, `show`, `logs`, `gc` and `approvals`, in process, on a SQLite store.
 
 Runs are seeded by `xene run --store` in process, or written directly with the Store API
 where a test needs a run caught at a given moment (`logs --follow`).
@@ -408,12 +408,12 @@ def test_gc_on_a_terminal_says_how_many_runs_would_go_and_asks(url, tmp_path, ca
     assert (run_id in xene(capsys, url, "runs")[1]) is kept
 
 
-# -- xene suspensions --------------------------------------------------------------------
+# -- xene approvals ----------------------------------------------------------------------
 
 
-def test_suspensions_lists_what_waits_and_how_to_decide(url, tmp_path, capsys):
+def test_approvals_lists_what_waits_and_how_to_decide(url, tmp_path, capsys):
     run_id = seed(capsys, url, tmp_path, WAIT, name="refunds.flow.yaml")
-    code, out, _ = xene(capsys, url, "suspensions")
+    code, out, _ = xene(capsys, url, "approvals")
     assert code == 0
     (row,) = [line for line in out.splitlines() if run_id in line]
     hook = row.split()[0]
@@ -423,26 +423,37 @@ def test_suspensions_lists_what_waits_and_how_to_decide(url, tmp_path, capsys):
     assert f"xene approve {hook} [--reject | --escalate]" in out
 
 
-def test_suspensions_all_shows_decided_ones_with_their_decision(url, tmp_path, capsys):
+def test_approvals_all_shows_decided_ones_with_their_decision(url, tmp_path, capsys):
     seed(capsys, url, tmp_path, WAIT, name="refunds.flow.yaml")
     asyncio.run(_decide_all(url))
-    assert "nothing waits" in xene(capsys, url, "suspensions")[1]
-    _, out, _ = xene(capsys, url, "suspensions", "--all")
+    assert "nothing waits" in xene(capsys, url, "approvals")[1]
+    _, out, _ = xene(capsys, url, "approvals", "--all")
     assert "DECISION" in out
     assert "escalate at" in out
     assert "too risky" in out
 
 
+def test_suspensions_the_older_name_of_approvals_still_works_unlisted(url, tmp_path, capsys):
+    seed(capsys, url, tmp_path, WAIT, name="refunds.flow.yaml")
+    assert xene(capsys, url, "suspensions") == xene(capsys, url, "approvals")
+    assert xene(capsys, url, "suspensions", "--all")[1] == xene(capsys, url, "approvals", "-a")[1]
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = capsys.readouterr().out
+    assert "approvals" in listed
+    assert "suspensions" not in listed
+
+
 async def _decide_all(url: str) -> None:
     store = await open_store(url)
     try:
-        for waiting in await store.list_suspensions():
+        for waiting in await store.list_approvals():
             await store.decide(waiting.hook_id, "escalate", None, "too risky", time.time())
     finally:
         await store.close()
 
 
-@pytest.mark.parametrize("command", ["runs", "show", "logs", "gc", "suspensions"])
+@pytest.mark.parametrize("command", ["runs", "show", "logs", "gc", "approvals"])
 def test_every_history_command_explains_itself_and_its_store_option(command, capsys):
     with pytest.raises(SystemExit) as exited:
         main([command, "--help"])

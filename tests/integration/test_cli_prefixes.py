@@ -41,7 +41,7 @@ def suspended(capsys: Capsys, tmp_path: Path, url: str) -> tuple[str, str]:
     result = run_main(capsys, "run", write(tmp_path, "gate.yaml", GATE), "--store", url, "--json")
     assert result.code == 3
     run_id = json.loads(result.out)["id"]
-    waiting = json.loads(run_main(capsys, "suspensions", "--store", url, "--json").out)
+    waiting = json.loads(run_main(capsys, "approvals", "--store", url, "--json").out)
     (hook,) = [s["hook_id"] for s in waiting if s["run_id"] == run_id]
     return run_id, hook
 

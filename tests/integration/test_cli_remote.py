@@ -196,7 +196,7 @@ def test_approve_over_the_server_and_the_server_completes_the_run(
     xene(capsys, server, "apply", gate)
     run_id = trigger(capsys, server, "deploy", "deploy", "--input", '{"amount": 3}')
     server.wait_run(run_id, ("Suspended",))
-    listed = xene(capsys, server, "suspensions")
+    listed = xene(capsys, server, "approvals")
     hook = listed.lines[1].split()[0]
     assert listed.lines[1].split()[1:3] == [run_id, "gate"]
     assert "amount=3" in listed.lines[1]
@@ -207,7 +207,7 @@ def test_approve_over_the_server_and_the_server_completes_the_run(
     assert "shipping 3" in xene(capsys, server, "logs", run_id).out
     twice = xene(capsys, server, "approve", hook)
     assert (twice.code, twice.err) == (1, f"xene: {hook} was decided already: approve\n")
-    (kept,) = json.loads(xene(capsys, server, "suspensions", "--all", "--json").out)
+    (kept,) = json.loads(xene(capsys, server, "approvals", "--all", "--json").out)
     assert (kept["decision"], kept["reason"]) == ("approve", "fine")
     assert xene(capsys, server, "approve", "no-such-hook").code == 2
 

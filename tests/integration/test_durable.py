@@ -175,7 +175,7 @@ async def test_a_wait_node_suspends_the_run_in_the_store(
     )
     run = await execution.execute()
     assert run.state is State.SUSPENDED
-    (waiting,) = await store.list_suspensions()
+    (waiting,) = await store.list_approvals()
     assert waiting.node == "gate"
     assert waiting.metadata == {"amount": 5}
     stored = await store.get_run(run.id)
@@ -190,7 +190,7 @@ async def test_a_decision_resumes_a_suspended_run_on_its_port(
     pipeline = gate_pipeline()
     execution, _ = await start_run(store, pipeline, {"amount": 5}, SOURCE, options(clock, recorder))
     await execution.execute()
-    (waiting,) = await store.list_suspensions()
+    (waiting,) = await store.list_approvals()
     await store.decide(waiting.hook_id, "reject", None, "too much", clock.now())
     clock.time += 3600
     stored = await store.get_run(execution.run.id)
@@ -203,7 +203,7 @@ async def test_a_decision_resumes_a_suspended_run_on_its_port(
     assert ("no", None, "rejected too much") in recorder.lines
 
 
-async def test_a_suspension_past_its_timeout_takes_its_timeout_action(
+async def test_an_approval_past_its_timeout_takes_its_timeout_action(
     store: Store, clock: FakeClock, recorder: Recorder
 ) -> None:
     pipeline = gate_pipeline()
@@ -220,7 +220,7 @@ async def test_a_suspension_past_its_timeout_takes_its_timeout_action(
     assert stored is not None
     run = await (await Engine(options(clock, recorder), store).resume(stored, pipeline)).execute()
     assert states(run)["yes"] == "Success"
-    (decided,) = await store.list_suspensions(pending=False)
+    (decided,) = await store.list_approvals(pending=False)
     assert (decided.decision, decided.reason) == ("approve", "timed out")
 
 

@@ -232,15 +232,15 @@ async def test_an_approval_past_its_timeout_takes_its_action_and_the_run_goes_on
     suspended = await store.get_run(run_id)
     assert suspended is not None
     assert str(suspended.record.state) == "Suspended"
-    assert await runtime.expire_suspensions() == []  # not yet
+    assert await runtime.expire_approvals() == []  # not yet
     clock.time += 61
-    (hook,) = await runtime.expire_suspensions()
+    (hook,) = await runtime.expire_approvals()
     await runtime.agent.run_until_idle()
     stored = await store.get_run(run_id)
     assert stored is not None
     assert str(stored.record.state) == "Success"
     assert str(stored.record.nodes["refused"].state) == "Success"
-    (decided,) = await store.list_suspensions(pending=False)
+    (decided,) = await store.list_approvals(pending=False)
     assert (decided.hook_id, decided.decision, decided.reason) == (hook, "reject", "timed out")
     await store.close()
 

@@ -6,7 +6,7 @@ import dataclasses
 import itertools
 from typing import Any
 
-from xene.store.base import LogChunk, NewRun, NodeRow, RunRow, RunSource, StepRow, Suspension
+from xene.store.base import ApprovalRecord, LogChunk, NewRun, NodeRow, RunRow, RunSource, StepRow
 
 _counter = itertools.count(1)
 
@@ -59,8 +59,8 @@ def chunk(run: str, node: str, *lines: str, step: str | None = "step0") -> LogCh
     return LogChunk(run_id=run, node=node, step=step, at=1_700_000_004.0, lines=lines)
 
 
-def suspension(run: str, hook_id: str = "hook-1", **changes: Any) -> Suspension:
-    row = Suspension(hook_id=hook_id, run_id=run, node="approve",
+def approval(run: str, hook_id: str = "hook-1", **changes: Any) -> ApprovalRecord:
+    row = ApprovalRecord(hook_id=hook_id, run_id=run, node="approve",
                      metadata={"fields": ["amount"]}, created_at=1_700_000_005.0,
                      timeout_at=None, timeout_action="reject")  # fmt: skip
     return dataclasses.replace(row, **changes)

@@ -1,64 +1,64 @@
-"""Contract: suspensions (durable approvals) and their once-only decisions."""
+"""Contract: approvals (durable, waiting for a person) and their once-only decisions."""
 
 from __future__ import annotations
 
 import asyncio
 
-from tests.store.factories import new_run, suspension
-from xene.store.base import Batch, Store, Suspension
+from tests.store.factories import approval, new_run
+from xene.store.base import ApprovalRecord, Batch, Store
 
 AT = 1_700_000_050.0
 
 
-async def _suspend(store: Store, *suspensions: Suspension) -> None:
-    for s in suspensions:
-        await store.commit(s.run_id, Batch(suspensions=[s]))
+async def _suspend(store: Store, *approvals: ApprovalRecord) -> None:
+    for s in approvals:
+        await store.commit(s.run_id, Batch(approvals=[s]))
 
 
 async def _run(store: Store) -> str:
     return (await store.create_run(new_run()))[0]
 
 
-async def test_a_committed_suspension_reads_back_whole(store: Store) -> None:
-    sent = suspension(await _run(store), timeout_at=AT + 60)
+async def test_a_committed_approval_reads_back_whole(store: Store) -> None:
+    sent = approval(await _run(store), timeout_at=AT + 60)
     await _suspend(store, sent)
-    assert await store.get_suspension("hook-1") == sent
+    assert await store.get_approval("hook-1") == sent
 
 
-async def test_get_suspension_of_an_unknown_hook_is_none(store: Store) -> None:
-    assert await store.get_suspension("no-such-hook") is None
+async def test_get_approval_of_an_unknown_hook_is_none(store: Store) -> None:
+    assert await store.get_approval("no-such-hook") is None
 
 
-async def test_list_suspensions_gives_the_pending_ones_oldest_first(store: Store) -> None:
+async def test_list_approvals_gives_the_pending_ones_oldest_first(store: Store) -> None:
     run_id = await _run(store)
-    late = suspension(run_id, "late", created_at=AT + 1)
-    early = suspension(run_id, "early", created_at=AT)
+    late = approval(run_id, "late", created_at=AT + 1)
+    early = approval(run_id, "early", created_at=AT)
     await _suspend(store, late, early)
-    assert [s.hook_id for s in await store.list_suspensions()] == ["early", "late"]
+    assert [s.hook_id for s in await store.list_approvals()] == ["early", "late"]
 
 
-async def test_list_suspensions_leaves_out_decided_ones_unless_asked(store: Store) -> None:
+async def test_list_approvals_leaves_out_decided_ones_unless_asked(store: Store) -> None:
     run_id = await _run(store)
-    await _suspend(store, suspension(run_id, "a"), suspension(run_id, "b"))
+    await _suspend(store, approval(run_id, "a"), approval(run_id, "b"))
     await store.decide("a", "approved", None, "", AT)
-    assert [s.hook_id for s in await store.list_suspensions()] == ["b"]
-    assert [s.hook_id for s in await store.list_suspensions(pending=False)] == ["a", "b"]
+    assert [s.hook_id for s in await store.list_approvals()] == ["b"]
+    assert [s.hook_id for s in await store.list_approvals(pending=False)] == ["a", "b"]
 
 
-async def test_decide_records_the_decision_and_returns_the_suspension(store: Store) -> None:
-    await _suspend(store, suspension(await _run(store)))
+async def test_decide_records_the_decision_and_returns_the_approval(store: Store) -> None:
+    await _suspend(store, approval(await _run(store)))
     decided = await store.decide("hook-1", "rejected", {"amount": 3}, "too much", AT)
     assert decided is not None
     assert (decided.decision, decided.data) == ("rejected", {"amount": 3})
     assert (decided.reason, decided.decided_at) == ("too much", AT)
-    assert await store.get_suspension("hook-1") == decided
+    assert await store.get_approval("hook-1") == decided
 
 
 async def test_decide_a_second_time_changes_nothing(store: Store) -> None:
-    await _suspend(store, suspension(await _run(store)))
+    await _suspend(store, approval(await _run(store)))
     first = await store.decide("hook-1", "approved", None, "", AT)
     assert await store.decide("hook-1", "rejected", None, "late", AT + 1) is None
-    assert await store.get_suspension("hook-1") == first
+    assert await store.get_approval("hook-1") == first
 
 
 async def test_decide_an_unknown_hook_is_none(store: Store) -> None:
@@ -66,20 +66,20 @@ async def test_decide_an_unknown_hook_is_none(store: Store) -> None:
 
 
 async def test_concurrent_decisions_have_one_winner(store: Store) -> None:
-    await _suspend(store, suspension(await _run(store)))
+    await _suspend(store, approval(await _run(store)))
     decisions = [store.decide("hook-1", f"d{i}", None, "", AT) for i in range(5)]
     results = await asyncio.gather(*decisions)
     winners = [r for r in results if r is not None]
     assert len(winners) == 1
-    assert await store.get_suspension("hook-1") == winners[0]
+    assert await store.get_approval("hook-1") == winners[0]
 
 
-async def test_committing_a_suspension_again_keeps_its_decision(store: Store) -> None:
+async def test_committing_an_approval_again_keeps_its_decision(store: Store) -> None:
     run_id = await _run(store)
-    await _suspend(store, suspension(run_id))
+    await _suspend(store, approval(run_id))
     decided = await store.decide("hook-1", "approved", None, "", AT)
-    await _suspend(store, suspension(run_id, metadata={"fields": ["changed"]}))
-    again = await store.get_suspension("hook-1")
+    await _suspend(store, approval(run_id, metadata={"fields": ["changed"]}))
+    again = await store.get_approval("hook-1")
     assert again is not None
     assert decided is not None
     assert (again.decision, again.decided_at) == ("approved", AT)

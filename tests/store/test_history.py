@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.store.factories import chunk, new_run, node, run_row, step, suspension
+from tests.store.factories import approval, chunk, new_run, node, run_row, step
 from xene.store.base import Batch, RunFilter, Store
 
 T0 = 1_700_000_000.0
@@ -79,18 +79,18 @@ async def test_delete_runs_keeps_unfinished_runs(store: Store) -> None:
     assert await store.get_run(running) is not None
 
 
-async def test_delete_runs_deletes_nodes_steps_logs_and_suspensions(store: Store) -> None:
+async def test_delete_runs_deletes_nodes_steps_logs_and_approvals(store: Store) -> None:
     run_id, _ = await store.create_run(new_run())
     batch = Batch(
         nodes=[node("a")], steps=[step("a", 0)], logs=[chunk(run_id, "a", "hi")],
-        suspensions=[suspension(run_id)],
+        approvals=[approval(run_id)],
     )  # fmt: skip
     await store.commit(run_id, batch)
     await _finish(store, run_id)
     await store.delete_runs(T0 + 1)
     assert await store.read_logs(run_id) == []
-    assert await store.get_suspension("hook-1") is None
-    assert await store.list_suspensions(pending=False) == []
+    assert await store.get_approval("hook-1") is None
+    assert await store.list_approvals(pending=False) == []
 
 
 async def test_a_deleted_runs_idempotency_key_can_be_used_again(store: Store) -> None:

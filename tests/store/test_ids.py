@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.store.factories import new_run, run_row, suspension
+from tests.store.factories import approval, new_run, run_row
 from xene.store.base import Batch, MachineInstance, Store
 
 
@@ -63,8 +63,8 @@ async def test_a_prefix_s_like_wildcards_match_only_themselves(store: Store) -> 
 
 async def test_hook_ids_match_a_prefix_in_any_case(store: Store) -> None:
     run_id, _ = await store.create_run(new_run())
-    hooks = [suspension(run_id, "Deploy-01HXAB12"), suspension(run_id, "review-01HXAB12")]
-    await store.commit(run_id, Batch(suspensions=hooks))
+    hooks = [approval(run_id, "Deploy-01HXAB12"), approval(run_id, "review-01HXAB12")]
+    await store.commit(run_id, Batch(approvals=hooks))
     assert await store.find_ids("hook", "deploy-01hx") == ["Deploy-01HXAB12"]
 
 

@@ -159,7 +159,7 @@ async def test_sqlite_and_postgres_schemas_have_the_same_tables_and_columns(
 async def test_scoping_idempotency_keys_keeps_every_run_and_what_refers_to_it(
     empty_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.store.factories import chunk, new_run, node, step, suspension
+    from tests.store.factories import approval, chunk, new_run, node, step
     from xene.store.base import Batch
 
     real = sqlfiles.load_migrations
@@ -177,7 +177,7 @@ async def test_scoping_idempotency_keys_keeps_every_run_and_what_refers_to_it(
         nodes=[node("build")],
         steps=[step("build", 0)],
         logs=[chunk(run.id, "build", "compiling")],
-        suspensions=[suspension(run.id, "hook-7")],
+        approvals=[approval(run.id, "hook-7")],
     )
     await before.commit(run.id, batch)
     await before.close()
@@ -188,7 +188,7 @@ async def test_scoping_idempotency_keys_keeps_every_run_and_what_refers_to_it(
         assert stored is not None
         assert [s.name for s in stored.record.nodes["build"].steps] == ["step0"]
         assert [c.lines for c in await store.read_logs(run.id)] == [("compiling",)]
-        assert await store.get_suspension("hook-7") is not None
+        assert await store.get_approval("hook-7") is not None
         assert await store.create_run(new_run(idempotency_key="order-7")) == (run.id, False)
         other = new_run(idempotency_key="order-7", workflow="billing")
         assert await store.create_run(other) == (other.id, True)

@@ -1,4 +1,5 @@
-"""`xene suspensions`: the approvals runs wait for, and how to decide them."""
+"""`xene approvals`: the approvals runs wait for, and how to decide them. `xene suspensions`,
+its older name, still works (hidden from the list of commands)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from xene.cli import stores
 
 if TYPE_CHECKING:
-    from xene.store.base import Suspension
+    from xene.store.base import ApprovalRecord
 
 HELP = "list the approvals that runs wait for"
 DESCRIPTION = """\
@@ -25,19 +26,24 @@ Exit codes: 0 listed (even when nothing waits), 1 the store cannot be opened, 2 
 store URL.
 
 Examples:
-  xene suspensions
-  xene suspensions --all          also the decided ones, with their decision
-  xene suspensions --json
+  xene approvals
+  xene approvals --all            also the decided ones, with their decision
+  xene approvals --json
 """
+NAMES = ("approvals", "suspensions")
+"""The command, and its older name: no `help=`, so argparse does not list it."""
+_TEXTS: dict[str, Any] = {
+    "description": DESCRIPTION,
+    "formatter_class": argparse.RawDescriptionHelpFormatter,
+}
 
 
 def add_parser(commands: Any) -> None:
-    parser = commands.add_parser(
-        "suspensions",
-        help=HELP,
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    _add_parser(commands.add_parser(NAMES[0], help=HELP, **_TEXTS))
+    _add_parser(commands.add_parser(NAMES[1], **_TEXTS))
+
+
+def _add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-a", "--all", action="store_true", help="also list decided ones, with their decision"
     )
@@ -47,12 +53,12 @@ def add_parser(commands: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    return stores.run_command(lambda: suspensions(args))
+    return stores.run_command(lambda: approvals(args))
 
 
-async def suspensions(args: argparse.Namespace) -> int:
+async def approvals(args: argparse.Namespace) -> int:
     async with stores.opened(args) as store:
-        found = await store.list_suspensions(pending=not args.all)
+        found = await store.list_approvals(pending=not args.all)
     if args.json:
         print(json.dumps([dataclasses.asdict(s) for s in found], indent=2, default=str))
     elif not found:
@@ -62,13 +68,13 @@ async def suspensions(args: argparse.Namespace) -> int:
     return stores.EXIT_OK
 
 
-def _print(found: list[Suspension], decided_too: bool) -> None:
+def _print(found: list[ApprovalRecord], decided_too: bool) -> None:
     headers = ["HOOK", "RUN", "NODE", "WAITING SINCE", "TIMEOUT", "METADATA"]
     rows = [[s.hook_id, s.run_id, s.node, stores.when(s.created_at), timeout(s)] for s in found]
-    for row, suspension in zip(rows, found, strict=True):
+    for row, approval in zip(rows, found, strict=True):
         if decided_too:
-            row.append(decision(suspension))
-        row.append(metadata(suspension))
+            row.append(decision(approval))
+        row.append(metadata(approval))
     if decided_too:
         headers.insert(5, "DECISION")
     stores.print_table(headers, rows)
@@ -78,21 +84,21 @@ def _print(found: list[Suspension], decided_too: bool) -> None:
         print(f"\ndecide with: xene approve {hook} [--reject | --escalate]")
 
 
-def timeout(suspension: Suspension) -> str:
-    if suspension.timeout_at is None:
+def timeout(approval: ApprovalRecord) -> str:
+    if approval.timeout_at is None:
         return "none"
-    return f"{stores.when(suspension.timeout_at)} then {suspension.timeout_action}"
+    return f"{stores.when(approval.timeout_at)} then {approval.timeout_action}"
 
 
-def decision(suspension: Suspension) -> str:
-    if suspension.decision is None:
+def decision(approval: ApprovalRecord) -> str:
+    if approval.decision is None:
         return "pending"
-    text = f"{suspension.decision} at {stores.when(suspension.decided_at)}"
-    return f"{text}: {stores.shorten(suspension.reason, 40)}" if suspension.reason else text
+    text = f"{approval.decision} at {stores.when(approval.decided_at)}"
+    return f"{text}: {stores.shorten(approval.reason, 40)}" if approval.reason else text
 
 
-def metadata(suspension: Suspension) -> str:
-    fields = (f"{k}={_text(v)}" for k, v in suspension.metadata.items())
+def metadata(approval: ApprovalRecord) -> str:
+    fields = (f"{k}={_text(v)}" for k, v in approval.metadata.items())
     return stores.shorten(", ".join(fields), 80)
 
 

@@ -11,13 +11,13 @@ from xene.cli.common import UsageError, fail_usage, parse_input
 from xene.cli.session import Session, Settings
 
 if TYPE_CHECKING:
-    from xene.store.base import Store, Suspension
+    from xene.store.base import ApprovalRecord, Store
 
 DESCRIPTION = """\
 Decide a node that waits for approval, then continue its run here (unless the process
 that started it is still waiting for the decision, as `xene run --wait` does).
 
-  xene suspensions                                  what waits, with its hook ids
+  xene approvals                                    what waits, with its hook ids
   xene approve deploy-8k2m4q7x
   xene approve deploy-8k2m4q7x --reject --reason "not on a Friday"
   xene approve deploy-8k2m4q7x --escalate --data '{"to": "ops"}'
@@ -36,7 +36,7 @@ def add_parser(commands: Any) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("hook", help="the hook id (see `xene suspensions`)")
+    parser.add_argument("hook", help="the hook id (see `xene approvals`)")
     choice = parser.add_mutually_exclusive_group()
     choice.add_argument("--reject", action="store_true", help="reject instead of approving")
     choice.add_argument("--escalate", action="store_true", help="escalate instead")
@@ -73,9 +73,9 @@ async def _decide(args: argparse.Namespace, decision: str, data: Any, session: S
 
     async with stores.opened(args) as store:
         session.store = store
-        waiting = await _suspension(store, args.hook)
+        waiting = await _approval(store, args.hook)
         if waiting is None:
-            return fail_usage(f"no hook {args.hook!r} waits (see `xene suspensions`)")
+            return fail_usage(f"no hook {args.hook!r} waits (see `xene approvals`)")
         args.hook = waiting.hook_id
         if waiting.decision is not None:
             print(f"xene: {args.hook} was decided already: {waiting.decision}", file=sys.stderr)
@@ -95,14 +95,14 @@ async def _decide(args: argparse.Namespace, decision: str, data: Any, session: S
         return 0 if args.no_resume else await _continue(decided.run_id, session)
 
 
-async def _suspension(store: Store, hook: str) -> Suspension | None:
+async def _approval(store: Store, hook: str) -> ApprovalRecord | None:
     """By its hook id, or the only one starting with it, in any case."""
     from xene.cli import stores
 
-    found = await store.get_suspension(hook)
+    found = await store.get_approval(hook)
     if found is None:
         same = await stores.find_id(store, "hook", hook)
-        found = await store.get_suspension(same) if same else None
+        found = await store.get_approval(same) if same else None
     return found
 
 

@@ -202,7 +202,7 @@ _ORPHANED = (
     "`xene resume {run}` continues it (still following)"
 )
 _SUSPENDED = (
-    "run {run} is suspended: it waits for a decision (`xene suspensions` lists it); "
+    "run {run} is suspended: it waits for a decision (`xene approvals` lists it); "
     "follow it again once decided"
 )
 

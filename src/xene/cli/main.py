@@ -35,7 +35,7 @@ COMMANDS: dict[str, str] = {
     "cancel": "cancel",
     "retry": "retry",
     "gc": "gc",
-    "suspensions": "approvals",
+    "approvals": "approvals",
     "fsm": "fsm",
     # Commands for a server (`xene serve`): workflows applied to it, runs it starts, tokens;
     # and secrets, of a server or a local store.
@@ -48,6 +48,8 @@ COMMANDS: dict[str, str] = {
     "secret": "secret",
 }
 """Each command, in the order `xene --help` lists them, and its module in `xene.cli`."""
+ALIASES = {"suspensions": "approvals"}
+"""Older names that still work, unlisted; each command's module adds its own."""
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -80,7 +82,8 @@ def _wanted(argv: Sequence[str]) -> Sequence[str]:
     """
     for word in argv:
         if not word.startswith("-"):
-            return (word,) if word in COMMANDS else tuple(COMMANDS)
+            name = ALIASES.get(word, word)
+            return (name,) if name in COMMANDS else tuple(COMMANDS)
         if len(word) < 3 or not "--version".startswith(word):  # argparse takes `--vers`
             return tuple(COMMANDS)
     return () if argv else tuple(COMMANDS)

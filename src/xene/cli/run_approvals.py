@@ -73,9 +73,9 @@ async def _wait_for_decision(store: Store, request: ApprovalRequest) -> Approval
         file=sys.stderr,
     )
     while True:
-        suspension = await store.get_suspension(request.hook_id)
-        if suspension is not None and suspension.decision is not None:
-            return Approval(cast(Decision, suspension.decision), suspension.data, suspension.reason)
+        record = await store.get_approval(request.hook_id)
+        if record is not None and record.decision is not None:
+            return Approval(cast(Decision, record.decision), record.data, record.reason)
         await asyncio.sleep(POLL_S)
 
 

@@ -138,12 +138,12 @@ class Session:
     async def _report_suspended(self, run: RunRecord) -> None:
         if self.store is None:
             return
-        waiting = [s for s in await self.store.list_suspensions() if s.run_id == run.id]
-        for suspension in waiting:
-            node = suspension.node.split("[", 1)[0]
+        waiting = [s for s in await self.store.list_approvals() if s.run_id == run.id]
+        for approval in waiting:
+            node = approval.node.split("[", 1)[0]
             print(
-                f"⏸ {suspension.node} waits for a decision (hook {suspension.hook_id}):\n"
-                f"    xene approve {suspension.hook_id}    "
+                f"⏸ {approval.node} waits for a decision (hook {approval.hook_id}):\n"
+                f"    xene approve {approval.hook_id}    "
                 "(or --reject, --escalate; add --data JSON, --reason TEXT)\n"
                 f"  to decide in advance next time: xene run ... --approve {node}=approve",
                 file=sys.stderr,

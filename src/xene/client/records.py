@@ -1,5 +1,5 @@
 """The API's JSON back into the records the CLI prints: runs, nodes, steps, log chunks,
-suspensions and state-machine instances.
+approvals and state-machine instances.
 
 A run from `GET /runs/{id}` is `RunRecord.to_dict()` plus its source: durations, not
 start and end times, so nodes and steps get `started_at=0` and `ended_at=duration`
@@ -15,6 +15,7 @@ from typing import Any
 from xene.core.records import NodeRecord, RunRecord, StepRecord
 from xene.core.states import State
 from xene.store.base import (
+    ApprovalRecord,
     LogChunk,
     MachineInstance,
     RetriedNode,
@@ -22,7 +23,6 @@ from xene.store.base import (
     RunSource,
     RunSummary,
     StoredRun,
-    Suspension,
 )
 
 _SCOPE = re.compile(r"\[([^=\[\]]+)=(\d+)\]")
@@ -150,8 +150,8 @@ def log_chunk(run_id: str, data: dict[str, Any]) -> LogChunk:
     )
 
 
-def suspension(data: dict[str, Any]) -> Suspension:
-    return Suspension(
+def approval(data: dict[str, Any]) -> ApprovalRecord:
+    return ApprovalRecord(
         hook_id=data["hook_id"],
         run_id=data["run_id"],
         node=data["node"],

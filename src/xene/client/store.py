@@ -1,5 +1,5 @@
 """`RemoteStore`: the parts of the `Store` protocol the history commands use (`runs`,
-`show`, `logs`, `suspensions`, `approve`, `fsm list|ps|show`), answered by a server.
+`show`, `logs`, `approvals`, `approve`, `fsm list|ps|show`), answered by a server.
 
 What only a local store can do (create or commit runs, delete them, define machines or
 move instances by compare-and-set) raises `NotRemote`: against a server, runs are
@@ -17,6 +17,7 @@ from xene.client.api import ApiClient, api_path
 from xene.client.errors import ApiError, NotRemote
 from xene.client.settings import Target
 from xene.store.base import (
+    ApprovalRecord,
     Batch,
     IdKind,
     LogChunk,
@@ -25,7 +26,6 @@ from xene.store.base import (
     RunFilter,
     RunSummary,
     StoredRun,
-    Suspension,
 )
 
 
@@ -97,14 +97,14 @@ class RemoteStore:
 
     async def find_ids(self, kind: IdKind, prefix: str, limit: int = 3) -> list[str]:
         """Runs: the server's newest runs below `prefix~` as given, lower- and uppercased
-        (ids sort as text); hooks: among every suspension; instances: the server resolves
+        (ids sort as text); hooks: among every approval; instances: the server resolves
         it."""
         wanted = prefix.lower()
         if kind == "instance":
             found = await self.get_instance(prefix)
             return [] if found is None else [found.id]
         if kind == "hook":
-            ids = [s.hook_id for s in await self.list_suspensions(pending=False)]
+            ids = [s.hook_id for s in await self.list_approvals(pending=False)]
         else:
             ids = []
             for start in dict.fromkeys((prefix, prefix.lower(), prefix.upper())):
@@ -113,29 +113,27 @@ class RemoteStore:
         return sorted({i for i in ids if i.lower().startswith(wanted)})[:limit]
 
     # -- approvals ----------------------------------------------------------------------
-    async def list_suspensions(self, *, pending: bool = True) -> list[Suspension]:
-        found = await self.api.get(api_path("suspensions"), {"all": not pending})
-        return [records.suspension(s) for s in found["suspensions"]]
+    async def list_approvals(self, *, pending: bool = True) -> list[ApprovalRecord]:
+        found = await self.api.get(api_path("approvals"), {"all": not pending})
+        return [records.approval(s) for s in found["approvals"]]
 
-    async def get_suspension(self, hook_id: str) -> Suspension | None:
-        found = await self.list_suspensions(pending=False)
+    async def get_approval(self, hook_id: str) -> ApprovalRecord | None:
+        found = await self.list_approvals(pending=False)
         return next((s for s in found if s.hook_id == hook_id), None)
 
     async def decide(
         self, hook_id: str, decision: str, data: Any, reason: str, at: float
-    ) -> Suspension | None:
+    ) -> ApprovalRecord | None:
         """Post the decision: the server records it and continues the run. None if the
         hook is unknown or was decided already (404, 409)."""
         body = {"data": data, "reason": reason}
         try:
-            decided = await self.api.post(
-                api_path("suspensions", hook_id, decision), json_body=body
-            )
+            decided = await self.api.post(api_path("approvals", hook_id, decision), json_body=body)
         except ApiError as exc:
             if exc.status in (404, 409):
                 return None
             raise
-        return records.suspension(decided)
+        return records.approval(decided)
 
     # -- triggers -----------------------------------------------------------------------
     async def record_fire(self, trigger_id: str, fire_key: str, at: float) -> bool:

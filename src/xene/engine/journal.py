@@ -13,7 +13,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from xene.core.records import Listener, NodeRecord, RunRecord, StepRecord
-from xene.store.base import Batch, LogChunk, NodeProgress, Store, Suspension
+from xene.store.base import ApprovalRecord, Batch, LogChunk, NodeProgress, Store
 from xene.store.rows import node_row, progress_json, run_row, step_row
 
 CHUNK_LINES = 1000
@@ -59,7 +59,7 @@ class Journal(Listener):
         self.pending_bytes = 0
         self.room = asyncio.Event()
         self.room.set()
-        self.suspensions: list[Suspension] = []
+        self.approvals: list[ApprovalRecord] = []
         self.lease_until = now + lease_s
         self.renew_at = now + lease_s / 3
         self.released = False
@@ -74,7 +74,7 @@ class Journal(Listener):
             or self.progress
             or self.steps
             or self.chunks
-            or self.suspensions
+            or self.approvals
         )
 
     # -- told by the engine -------------------------------------------------------------
@@ -120,8 +120,8 @@ class Journal(Listener):
         if self.pending_bytes >= BACKLOG_BYTES:
             self.room.clear()
 
-    def suspend(self, suspension: Suspension) -> None:
-        self.suspensions.append(suspension)
+    def suspend(self, approval: ApprovalRecord) -> None:
+        self.approvals.append(approval)
 
     def release(self) -> None:
         """Give the run up (it is suspended): whoever decides may resume it at once."""
@@ -146,7 +146,7 @@ class Journal(Listener):
             progress=[NodeProgress(k, progress_json(n.progress)) for k, n in self.progress.items()],
             steps=[step_row(key, index, s) for (key, index), s in self.steps.items()],
             logs=[LogChunk(self.run.id, c.node, c.step, now, tuple(c.lines)) for c in self.chunks],
-            suspensions=self.suspensions,
+            approvals=self.approvals,
         )
         if self.released:
             batch.lease_until, self.released = 0.0, False
@@ -157,7 +157,7 @@ class Journal(Listener):
             batch.lease_until = self.lease_until
         self.run_changed_flag = False
         self.nodes, self.progress, self.steps = {}, {}, {}
-        self.chunks, self.suspensions = [], []
+        self.chunks, self.approvals = [], []
         self.pending_bytes = 0
         self.room.set()
         return batch

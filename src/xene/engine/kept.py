@@ -16,7 +16,7 @@ from xene.core.states import State
 from xene.engine.journal import Journal
 from xene.engine.options import Approval, ApprovalRequest
 from xene.errors import Suspend
-from xene.store.base import Store, Suspension
+from xene.store.base import Store, ApprovalRecord
 
 if TYPE_CHECKING:
     from xene.engine.run_view import RunControl
@@ -36,22 +36,22 @@ class Durable:
         """The decision for a wait node: recorded already, timed out, asked now, or Suspend."""
         journal, clock = execution.journal, execution.options.clock
         assert isinstance(journal, Journal)  # a durable execution keeps one
-        suspension = await self.store.get_suspension(request.hook_id)
+        waiting = await self.store.get_approval(request.hook_id)
         now = clock.now()
-        if suspension is None:
-            suspension = _suspension(request, now)
-            journal.suspend(suspension)
+        if waiting is None:
+            waiting = _approval_record(request, now)
+            journal.suspend(waiting)
             execution.set_state(record, State.SUSPENDED)
             await journal.flush(now)
-        if suspension.decision is not None:
-            return Approval(suspension.decision, suspension.data, suspension.reason)  # type: ignore[arg-type]
-        if suspension.timeout_at is not None and now >= suspension.timeout_at:
+        if waiting.decision is not None:
+            return Approval(waiting.decision, waiting.data, waiting.reason)  # type: ignore[arg-type]
+        if waiting.timeout_at is not None and now >= waiting.timeout_at:
             return await self._decide(
                 request, Approval(request.timeout_action, reason="timed out"), now
             )
         if execution.options.approver is None:
             raise Suspend(request.hook_id)
-        approval = await _ask(execution, request, suspension, now)
+        approval = await _ask(execution, request, waiting, now)
         return await self._decide(request, approval, clock.now())
 
     async def _decide(self, request: ApprovalRequest, approval: Approval, now: float) -> Approval:
@@ -59,18 +59,18 @@ class Durable:
             request.hook_id, approval.decision, approval.data, approval.reason, now
         )
         if decided is None:  # decided elsewhere meanwhile: theirs stands
-            theirs = await self.store.get_suspension(request.hook_id)
+            theirs = await self.store.get_approval(request.hook_id)
             if theirs is not None and theirs.decision is not None:
                 return Approval(theirs.decision, theirs.data, theirs.reason)  # type: ignore[arg-type]
         return approval
 
 
 async def _ask(
-    execution: RunControl, request: ApprovalRequest, suspension: Suspension, now: float
+    execution: RunControl, request: ApprovalRequest, waiting: ApprovalRecord, now: float
 ) -> Approval:
     approver = execution.options.approver
     assert approver is not None
-    remaining = None if suspension.timeout_at is None else max(suspension.timeout_at - now, 0)
+    remaining = None if waiting.timeout_at is None else max(waiting.timeout_at - now, 0)
     try:
         async with asyncio.timeout(remaining):
             return await approver(request)
@@ -78,8 +78,8 @@ async def _ask(
         return Approval(request.timeout_action, reason="timed out")
 
 
-def _suspension(request: ApprovalRequest, now: float) -> Suspension:
-    return Suspension(
+def _approval_record(request: ApprovalRequest, now: float) -> ApprovalRecord:
+    return ApprovalRecord(
         hook_id=request.hook_id,
         run_id=request.run_id,
         node=request.node,

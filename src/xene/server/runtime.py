@@ -27,13 +27,13 @@ from xene.server.pressure import QueueBound, QueueFull
 from xene.spec import validate
 from xene.store.base import (
     AppliedWorkflow,
+    ApprovalRecord,
     Batch,
     NewRun,
     RunRetry,
     RunRow,
     RunSource,
     ServerStore,
-    Suspension,
 )
 
 log = logging.getLogger("xene.server")
@@ -127,15 +127,15 @@ class Runtime:
             await asyncio.sleep(WATCH_S)
             try:
                 await self.refresh()
-                await self.expire_suspensions()
+                await self.expire_approvals()
             except Exception:  # the store is away: converge at the next look
                 log.exception("reloading workflows failed", extra={"action": "refresh"})
 
-    async def expire_suspensions(self) -> list[str]:
+    async def expire_approvals(self) -> list[str]:
         """Decide the approvals whose timeout passed with their `timeout_action`, and queue
         their runs again: a suspended run has no process of its own to notice."""
         now, expired = self.clock.now(), []
-        for waiting in await self.store.list_suspensions():
+        for waiting in await self.store.list_approvals():
             if waiting.timeout_at is None or waiting.timeout_at > now:
                 continue
             action = waiting.timeout_action
@@ -377,8 +377,8 @@ class Runtime:
 
     async def decide(
         self, hook: str, decision: str, data: Any = None, reason: str = ""
-    ) -> Suspension:
-        waiting = await self.store.get_suspension(hook)
+    ) -> ApprovalRecord:
+        waiting = await self.store.get_approval(hook)
         if waiting is None:
             raise NotFound(f"no hook {hook!r}")
         decided = await self.store.decide(hook, decision, data, reason, self.clock.now())

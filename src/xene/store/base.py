@@ -65,8 +65,9 @@ class LogChunk:
 
 
 @dataclass(frozen=True, slots=True)
-class Suspension:
-    """A `std::wait` node waiting for a person's decision."""
+class ApprovalRecord:
+    """An approval: a `std::wait` node's request for a person's decision (its run is
+    Suspended until then), and the decision once made. Kept in the `suspensions` table."""
 
     hook_id: str
     run_id: str
@@ -144,12 +145,12 @@ class Batch:
     """Applied after `nodes`; a key with no committed row changes nothing."""
     steps: list[StepRow] = field(default_factory=list)
     logs: list[LogChunk] = field(default_factory=list)
-    suspensions: list[Suspension] = field(default_factory=list)
+    approvals: list[ApprovalRecord] = field(default_factory=list)
     lease_until: float | None = None
 
     def __bool__(self) -> bool:
         changes = (
-            self.run or self.nodes or self.progress or self.steps or self.logs or self.suspensions
+            self.run or self.nodes or self.progress or self.steps or self.logs or self.approvals
         )
         return bool(changes) or self.lease_until is not None
 
@@ -326,13 +327,13 @@ class Store(Protocol):
         `limit`, in id order."""
 
     # -- approvals ----------------------------------------------------------------------
-    async def list_suspensions(self, *, pending: bool = True) -> list[Suspension]: ...
+    async def list_approvals(self, *, pending: bool = True) -> list[ApprovalRecord]: ...
 
-    async def get_suspension(self, hook_id: str) -> Suspension | None: ...
+    async def get_approval(self, hook_id: str) -> ApprovalRecord | None: ...
 
     async def decide(
         self, hook_id: str, decision: str, data: Any, reason: str, at: float
-    ) -> Suspension | None:
+    ) -> ApprovalRecord | None:
         """Record a decision once (compare-and-set); None if unknown or decided already."""
 
     # -- triggers -----------------------------------------------------------------------

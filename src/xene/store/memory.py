@@ -17,6 +17,7 @@ from xene.store import owners, rows
 from xene.store.base import (
     FINAL_STATES,
     AppliedWorkflow,
+    ApprovalRecord,
     Batch,
     BreakerState,
     IdKind,
@@ -30,7 +31,6 @@ from xene.store.base import (
     RunSummary,
     StepRow,
     StoredRun,
-    Suspension,
 )
 from xene.store.memory_breaker import MemoryBreakerOps
 from xene.store.memory_pressure import MemoryPressureOps
@@ -81,7 +81,7 @@ class MemoryStore(
         self._runs: dict[str, _Run] = {}
         self._keys: dict[tuple[str, str, str], str] = {}
         """(workflow, pipeline, idempotency key) -> run id."""
-        self._suspensions: dict[str, Suspension] = {}
+        self._approvals: dict[str, ApprovalRecord] = {}
         self._fires: dict[tuple[str, str], float] = {}
         self._machines: dict[str, str] = {}
         self._instances: dict[str, MachineInstance] = {}
@@ -135,8 +135,8 @@ class MemoryStore(
                 )
         run.steps.update(((step.node_key, step.index), step) for step in batch.steps)
         self._append_logs(run, batch.logs)
-        for suspension in batch.suspensions:
-            self._upsert_suspension(suspension)
+        for approval in batch.approvals:
+            self._upsert_approval(approval)
         if batch.lease_until is not None:
             run.lease_until = batch.lease_until
 
@@ -146,9 +146,9 @@ class MemoryStore(
             last += 1
             run.logs.append((last, chunk, "\n".join(chunk.lines)))
 
-    def _upsert_suspension(self, new: Suspension) -> None:
+    def _upsert_approval(self, new: ApprovalRecord) -> None:
         new = _json_copy(new)
-        old = self._suspensions.get(new.hook_id)
+        old = self._approvals.get(new.hook_id)
         if old is not None:  # a decision is changed only by `decide`
             new = dataclasses.replace(
                 old,
@@ -157,7 +157,7 @@ class MemoryStore(
                 timeout_at=new.timeout_at,
                 timeout_action=new.timeout_action,
             )
-        self._suspensions[new.hook_id] = new
+        self._approvals[new.hook_id] = new
 
     async def get_run(self, run_id: str) -> StoredRun | None:
         run = self._runs.get(run_id)
@@ -216,13 +216,13 @@ class MemoryStore(
             if key is not None:
                 self._keys.pop(key, None)
         gone = set(old)
-        self._suspensions = {h: s for h, s in self._suspensions.items() if s.run_id not in gone}
+        self._approvals = {h: s for h, s in self._approvals.items() if s.run_id not in gone}
         return len(old)
 
     async def find_ids(self, kind: IdKind, prefix: str, limit: int = 3) -> list[str]:
         known: dict[str, Iterable[str]] = {
             "run": self._runs,
-            "hook": self._suspensions,
+            "hook": self._approvals,
             "instance": self._instances,
         }
         ids = known[kind]
@@ -230,23 +230,23 @@ class MemoryStore(
         return sorted(i for i in ids if i.lower().startswith(wanted))[:limit]
 
     # -- approvals ----------------------------------------------------------------------
-    async def list_suspensions(self, *, pending: bool = True) -> list[Suspension]:
-        found = (s for s in self._suspensions.values() if not pending or s.decision is None)
+    async def list_approvals(self, *, pending: bool = True) -> list[ApprovalRecord]:
+        found = (s for s in self._approvals.values() if not pending or s.decision is None)
         return sorted(found, key=lambda s: (s.created_at, s.hook_id))
 
-    async def get_suspension(self, hook_id: str) -> Suspension | None:
-        return self._suspensions.get(hook_id)
+    async def get_approval(self, hook_id: str) -> ApprovalRecord | None:
+        return self._approvals.get(hook_id)
 
     async def decide(
         self, hook_id: str, decision: str, data: Any, reason: str, at: float
-    ) -> Suspension | None:
-        old = self._suspensions.get(hook_id)
+    ) -> ApprovalRecord | None:
+        old = self._approvals.get(hook_id)
         if old is None or old.decision is not None:
             return None
         new = dataclasses.replace(
             old, decision=decision, data=_json(data), reason=reason, decided_at=at
         )
-        self._suspensions[hook_id] = new
+        self._approvals[hook_id] = new
         return new
 
     # -- triggers -----------------------------------------------------------------------
@@ -312,7 +312,7 @@ def _json(value: Any) -> Any:
     return rows.loads(rows.dumps(value))
 
 
-def _json_copy(s: Suspension) -> Suspension:
+def _json_copy(s: ApprovalRecord) -> ApprovalRecord:
     return dataclasses.replace(s, metadata=_json(s.metadata) or {}, data=_json(s.data))
 
 

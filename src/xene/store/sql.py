@@ -22,6 +22,7 @@ from xene.store import (
 )
 from xene.store.base import (
     AppliedWorkflow,
+    ApprovalRecord,
     Batch,
     IdKind,
     LogChunk,
@@ -33,7 +34,6 @@ from xene.store.base import (
     RunRetry,
     RunSummary,
     StoredRun,
-    Suspension,
 )
 from xene.store.sql_breaker import SqlBreakerOps
 from xene.store.sql_pressure import SqlPressureOps
@@ -122,15 +122,15 @@ class SqlStore(SqlBreakerOps, SqlPressureOps, SqlSecretOps, SqlTokenOps, abc.ABC
         return await self._run(sql_runs.find_ids(self._q, kind, prefix, limit), write=False)
 
     # -- approvals ----------------------------------------------------------------------
-    async def list_suspensions(self, *, pending: bool = True) -> list[Suspension]:
-        return await self._run(sql_approvals.list_suspensions(self._q, pending), write=False)
+    async def list_approvals(self, *, pending: bool = True) -> list[ApprovalRecord]:
+        return await self._run(sql_approvals.list_approvals(self._q, pending), write=False)
 
-    async def get_suspension(self, hook_id: str) -> Suspension | None:
-        return await self._run(sql_approvals.get_suspension(self._q, hook_id), write=False)
+    async def get_approval(self, hook_id: str) -> ApprovalRecord | None:
+        return await self._run(sql_approvals.get_approval(self._q, hook_id), write=False)
 
     async def decide(
         self, hook_id: str, decision: str, data: Any, reason: str, at: float
-    ) -> Suspension | None:
+    ) -> ApprovalRecord | None:
         txn = sql_approvals.decide(self._q, hook_id, decision, data, reason, at)
         return await self._run(txn, write=True)
 

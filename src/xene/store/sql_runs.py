@@ -21,7 +21,7 @@ from xene.store.base import (
     StepRow,
     StoredRun,
 )
-from xene.store.sql_approvals import suspension_params
+from xene.store.sql_approvals import approval_params
 from xene.store.txn import Result, Row, Stmt, Txn
 
 Queries = Mapping[str, str]
@@ -73,7 +73,7 @@ def _write_records(q: Queries, run_id: str, last_ord: int, batch: Batch) -> Txn[
 
 
 def _write_the_rest(q: Queries, run_id: str, last_seq: int, batch: Batch) -> Txn[None]:
-    """Log chunks (numbered on from `last_seq`), suspensions and the lease."""
+    """Log chunks (numbered on from `last_seq`), approvals and the lease."""
     chunks = [chunk for chunk in batch.logs if chunk.lines]
     if chunks:
         logs = [
@@ -81,9 +81,9 @@ def _write_the_rest(q: Queries, run_id: str, last_seq: int, batch: Batch) -> Txn
             for i, c in enumerate(chunks, start=1)
         ]
         yield Stmt(q["insert_log"], logs, many=True)
-    if batch.suspensions:
-        params = [suspension_params(s) for s in batch.suspensions]
-        yield Stmt(q["upsert_suspension"], params, many=True)
+    if batch.approvals:
+        params = [approval_params(s) for s in batch.approvals]
+        yield Stmt(q["upsert_approval"], params, many=True)
     if batch.lease_until is not None:
         yield Stmt(q["update_lease"], (batch.lease_until, run_id))
 

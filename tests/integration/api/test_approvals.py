@@ -23,7 +23,7 @@ async def suspended(client: httpx.AsyncClient) -> tuple[str, str]:
     await apply(client, GATE)
     run_id = await trigger(client, "deploy", "deploy", {"amount": 3})
     await wait_run(client, run_id, ("Suspended",))
-    (waiting,) = (await client.get("/api/v1/suspensions")).json()["suspensions"]
+    (waiting,) = (await client.get("/api/v1/approvals")).json()["approvals"]
     assert waiting["run_id"] == run_id
     assert waiting["metadata"] == {"amount": 3}
     assert waiting["decision"] is None
@@ -35,9 +35,7 @@ async def test_approving_a_waiting_node_completes_the_run_on_out(
 ) -> None:
     run_id, hook = await suspended(client)
     assert hook.startswith("deploy-")
-    decided = await client.post(
-        f"/api/v1/suspensions/{hook}/approve", json={"reason": "looks good"}
-    )
+    decided = await client.post(f"/api/v1/approvals/{hook}/approve", json={"reason": "looks good"})
     assert decided.status_code == 200
     assert decided.json()["decision"] == "approve"
     run = await wait_run(client, run_id)
@@ -45,27 +43,42 @@ async def test_approving_a_waiting_node_completes_the_run_on_out(
     states = {node["key"]: node["state"] for node in run["nodes"]}
     assert states["ship"] == "Success"
     assert states.get("stop", "NotExecuted") != "Success"
-    assert (await client.get("/api/v1/suspensions")).json() == {"suspensions": []}
-    everything = (await client.get("/api/v1/suspensions", params={"all": "true"})).json()
-    assert [s["reason"] for s in everything["suspensions"]] == ["looks good"]
+    assert (await client.get("/api/v1/approvals")).json() == {"approvals": []}
+    everything = (await client.get("/api/v1/approvals", params={"all": "true"})).json()
+    assert [s["reason"] for s in everything["approvals"]] == ["looks good"]
 
 
 async def test_rejecting_continues_on_rejected_and_a_second_decision_is_409(
     client: httpx.AsyncClient,
 ) -> None:
     run_id, hook = await suspended(client)
-    rejected = await client.post(f"/api/v1/suspensions/{hook}/reject", json={"reason": "no"})
+    rejected = await client.post(f"/api/v1/approvals/{hook}/reject", json={"reason": "no"})
     assert rejected.status_code == 200
     run = await wait_run(client, run_id)
     states = {node["key"]: node["state"] for node in run["nodes"]}
     assert states["stop"] == "Success"
-    again = await client.post(f"/api/v1/suspensions/{hook}/approve")
+    again = await client.post(f"/api/v1/approvals/{hook}/approve")
     assert again.status_code == 409
     assert "decided already" in again.json()["error"]
 
 
 async def test_unknown_hooks_and_decisions(client: httpx.AsyncClient) -> None:
-    unknown = await client.post("/api/v1/suspensions/nope/approve")
+    unknown = await client.post("/api/v1/approvals/nope/approve")
     assert unknown.status_code == 404
-    bad = await client.post("/api/v1/suspensions/nope/maybe")
+    bad = await client.post("/api/v1/approvals/nope/maybe")
     assert bad.status_code == 422
+
+
+async def test_the_older_suspensions_routes_still_list_and_decide(
+    client: httpx.AsyncClient,
+) -> None:
+    run_id, hook = await suspended(client)
+    (waiting,) = (await client.get("/api/v1/suspensions")).json()["suspensions"]
+    assert (waiting["run_id"], waiting["hook_id"]) == (run_id, hook)
+    decided = await client.post(f"/api/v1/suspensions/{hook}/approve", json={"reason": "ok"})
+    assert decided.status_code == 200
+    assert decided.json()["decision"] == "approve"
+    assert (await wait_run(client, run_id))["state"] == "Success"
+    assert (await client.post(f"/api/v1/suspensions/{hook}/approve")).status_code == 409
+    everything = (await client.get("/api/v1/suspensions", params={"all": "true"})).json()
+    assert [s["reason"] for s in everything["suspensions"]] == ["ok"]

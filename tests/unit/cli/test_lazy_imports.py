@@ -50,10 +50,18 @@ def test_a_command_gets_only_its_own_parser() -> None:
     assert list(commands.choices) == ["run"]
 
 
-def test_each_command_s_module_registers_that_command() -> None:
+def test_each_command_s_module_registers_that_command_and_its_older_names() -> None:
     for name in cli.COMMANDS:
         commands = cli.build_parser([name])._subparsers._group_actions[0]  # type: ignore[union-attr]
-        assert list(commands.choices) == [name]
+        older = [alias for alias, command in cli.ALIASES.items() if command == name]
+        assert list(commands.choices) == [name, *older]
+
+
+def test_an_older_name_gets_its_command_s_parser() -> None:
+    for alias, name in cli.ALIASES.items():
+        commands = cli.build_parser([alias])._subparsers._group_actions[0]  # type: ignore[union-attr]
+        assert alias in commands.choices
+        assert name in commands.choices
 
 
 def test_help_lists_every_command_with_its_help_line() -> None:

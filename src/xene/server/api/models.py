@@ -237,7 +237,7 @@ class LogPageOut(Model):
 
 
 # -- approvals --------------------------------------------------------------------------
-class SuspensionOut(Model):
+class ApprovalOut(Model):
     hook_id: str
     run_id: str
     node: str
@@ -251,8 +251,14 @@ class SuspensionOut(Model):
     decided_at: float | None
 
 
+class ApprovalListOut(Model):
+    approvals: list[ApprovalOut]
+
+
 class SuspensionListOut(Model):
-    suspensions: list[SuspensionOut]
+    """The list as the older route `GET /suspensions` gives it."""
+
+    suspensions: list[ApprovalOut]
 
 
 class DecisionIn(Model):

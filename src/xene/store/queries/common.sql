@@ -75,7 +75,7 @@ ON CONFLICT (run_id, node_key, idx) DO UPDATE SET
 -- name: insert_log
 INSERT INTO logs (run_id, seq, node, step, at, text) VALUES (?, ?, ?, ?, ?, ?)
 
--- name: upsert_suspension
+-- name: upsert_approval
 -- A decision, once recorded, is changed by nothing but `decide` (a compare-and-set).
 INSERT INTO suspensions (
     hook_id, run_id, node, metadata_json, created_at, timeout_at, timeout_action,
@@ -134,17 +134,17 @@ ORDER BY seq LIMIT ?
 -- Nodes, steps, logs and suspensions go with their run (ON DELETE CASCADE).
 DELETE FROM runs WHERE state IN {final} AND ended_at < ?
 
--- name: pending_suspensions
+-- name: pending_approvals
 SELECT hook_id, run_id, node, metadata_json, created_at, timeout_at, timeout_action,
     decision, data_json, reason, decided_at
 FROM suspensions WHERE decision IS NULL ORDER BY created_at, hook_id
 
--- name: all_suspensions
+-- name: all_approvals
 SELECT hook_id, run_id, node, metadata_json, created_at, timeout_at, timeout_action,
     decision, data_json, reason, decided_at
 FROM suspensions ORDER BY created_at, hook_id
 
--- name: get_suspension
+-- name: get_approval
 SELECT hook_id, run_id, node, metadata_json, created_at, timeout_at, timeout_action,
     decision, data_json, reason, decided_at
 FROM suspensions WHERE hook_id = ?
