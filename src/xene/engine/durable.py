@@ -39,17 +39,8 @@ async def start_run(
     """Record a new run and return its execution; `False` when the idempotency key names
     an existing run (its execution is then only a view of the stored record)."""
     now = options.clock.now()
-    new = NewRun(
-        id=options.new_id(),
-        workflow=source.workflow,
-        pipeline=pipeline.name,
-        input=input,
-        source=source,
-        created_at=now,
-        owner=owner_id(),
-        lease_until=now + options.lease_s,
-        idempotency_key=idempotency_key,
-    )
+    new = NewRun.of(options.new_id(), source, input, now, idempotency_key)
+    new = new.executed_by(owner_id(), now + options.lease_s)
     run_id, created = await store.create_run(new)
     if not created:
         stored = await store.get_run(run_id)

@@ -24,30 +24,23 @@ from xene.server.config import ServerConfig
 from xene.server.hub import EventHub
 from xene.server.metrics import Metrics
 from xene.server.pressure import QueueBound, QueueFull
+from xene.service.errors import Conflict, NotFound  # raised here, re-exported
 from xene.spec import validate
 from xene.store.base import (
     AppliedWorkflow,
     ApprovalRecord,
     Batch,
-    NewRun,
     RunRetry,
     RunRow,
     RunSource,
     ServerStore,
 )
 
+__all__ = ["MODES", "Applied", "Conflict", "NotFound", "Runtime"]
 log = logging.getLogger("xene.server")
 MODES = ("active", "paused", "draining", "stopped")
 WATCH_S = 5.0
 """How often a server looks for workflows applied or deleted through another server."""
-
-
-class NotFound(LookupError):
-    """No such workflow, pipeline, run or hook."""
-
-
-class Conflict(RuntimeError):
-    """The request is valid but the current state refuses it (a paused pipeline, ...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,20 +272,10 @@ class Runtime:
         self, source: RunSource, data: Any, *, idempotency_key: str | None = None
     ) -> tuple[str, bool]:
         """Queue a run of `source`'s pipeline for an agent; `(run id, created)`."""
+        from xene.service import runs
+
         now = self.clock.now()
-        run = NewRun(
-            id=new_id(now),
-            workflow=source.workflow,
-            pipeline=source.pipeline,
-            input=data,
-            source=source,
-            created_at=now,
-            owner="",
-            lease_until=0.0,
-            idempotency_key=idempotency_key,
-            state="WaitingForExecutor",
-        )
-        run_id, created = await self.store.create_run(run)
+        run_id, created = await runs.queue(self.store, source, data, now, new_id, idempotency_key)
         if created:
             self.metrics.runs_started.labels(source.workflow, source.pipeline).inc()
             self.agent.wake()

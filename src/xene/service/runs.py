@@ -1,11 +1,13 @@
-"""Cancelling and retrying a run: the same rules for `xene cancel|retry` on a store and
-for the server's `POST /runs/{id}/cancel|retry`."""
+"""Queueing, cancelling and retrying a run: the same rules for `xene cancel|retry` on a
+store and for the server's `POST /runs/{id}/cancel|retry`, and one way to queue a run
+for the server's triggers, API and state machines."""
 
 from __future__ import annotations
 
 import getpass
 import os
-from typing import Literal, cast
+from collections.abc import Callable
+from typing import Any, Literal, cast
 
 from xene.core.records import RunRecord
 from xene.core.states import State
@@ -13,9 +15,11 @@ from xene.errors import XeneError
 from xene.store import rows
 from xene.store.base import (
     Batch,
+    NewRun,
     RetryRequest,
     RunRetry,
     RunRow,
+    RunSource,
     ServerStore,
     Store,
     StoredRun,
@@ -43,6 +47,21 @@ def os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no name for this uid (a bare container)
         return f"uid {os.getuid()}"
+
+
+# -- queue -----------------------------------------------------------------------------
+async def queue(
+    store: Store,
+    source: RunSource,
+    input: Any,
+    now: float,
+    new_id: Callable[[float], str],
+    idempotency_key: str | None = None,
+) -> tuple[str, bool]:
+    """Queue a run of `source`'s pipeline for an executor to claim; `(run id, created)`:
+    an idempotency key this pipeline has seen names its run instead."""
+    run = NewRun.of(new_id(now), source, input, now, idempotency_key)
+    return await store.create_run(run)
 
 
 # -- retry -----------------------------------------------------------------------------

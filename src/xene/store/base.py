@@ -11,7 +11,7 @@ scheduling step, and the log chunks that arrived meanwhile, in one transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from xene.core.records import RunRecord
@@ -49,6 +49,23 @@ class NewRun:
     state: str = State.NOT_EXECUTED.value
     """The state it is stored in: `NotExecuted` for a run its creator executes at once,
     `WaitingForExecutor` for a run queued for `ServerStore.claim_runs`."""
+
+    @classmethod
+    def of(
+        cls, run_id: str, source: RunSource, input: Any, now: float, key: str | None = None
+    ) -> NewRun:
+        """A run of `source`'s pipeline, queued for an executor to claim (`executed_by`:
+        executed at once instead), with its idempotency key. The one place a new run is
+        assembled."""
+        return cls(
+            run_id, source.workflow, source.pipeline, input, source, now,
+            owner="", lease_until=0.0, idempotency_key=key, state=State.WAITING.value,
+        )  # fmt: skip
+
+    def executed_by(self, owner: str, lease_until: float) -> NewRun:
+        """The run executed at once by `owner` (`host:pid`), whose lease runs until then."""
+        state = State.NOT_EXECUTED.value
+        return replace(self, owner=owner, lease_until=lease_until, state=state)
 
 
 @dataclass(frozen=True, slots=True)
