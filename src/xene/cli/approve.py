@@ -70,20 +70,24 @@ async def _decide(args: argparse.Namespace, decision: str, data: Any, session: S
     import time
 
     from xene.cli import stores
+    from xene.service import approvals
 
     async with stores.opened(args) as store:
         session.store = store
         waiting = await _approval(store, args.hook)
+        unknown = f"no hook {args.hook!r} waits (see `xene approvals`)"
         if waiting is None:
-            return fail_usage(f"no hook {args.hook!r} waits (see `xene approvals`)")
+            return fail_usage(unknown)
         args.hook = waiting.hook_id
-        if waiting.decision is not None:
-            print(f"xene: {args.hook} was decided already: {waiting.decision}", file=sys.stderr)
+        try:
+            decided = await approvals.decide(
+                store, args.hook, decision, data, args.reason, time.time()
+            )
+        except approvals.DecidedAlready as exc:
+            print(f"xene: {exc}", file=sys.stderr)
             return 1
-        decided = await store.decide(args.hook, decision, data, args.reason, time.time())
-        if decided is None:
-            print(f"xene: {args.hook} was decided meanwhile by someone else", file=sys.stderr)
-            return 1
+        except approvals.NotFound:  # deleted meanwhile, with its run (`xene gc`)
+            return fail_usage(unknown)
         passed = f", data {json.dumps(data)}" if data is not None else ""
         print(
             f"{decision}: {args.hook} (run {decided.run_id}, node {decided.node}){passed}",

@@ -127,17 +127,14 @@ class Runtime:
     async def expire_approvals(self) -> list[str]:
         """Decide the approvals whose timeout passed with their `timeout_action`, and queue
         their runs again: a suspended run has no process of its own to notice."""
-        now, expired = self.clock.now(), []
-        for waiting in await self.store.list_approvals():
-            if waiting.timeout_at is None or waiting.timeout_at > now:
-                continue
-            action = waiting.timeout_action
-            if await self.store.decide(waiting.hook_id, action, None, "timed out", now):
-                await self.store.requeue_run(waiting.run_id)
-                expired.append(waiting.hook_id)
+        from xene.service import approvals
+
+        expired = await approvals.expire(self.store, self.clock.now())
+        for decided in expired:
+            await self.store.requeue_run(decided.run_id)
         if expired:
             self.agent.wake()
-        return expired
+        return [decided.hook_id for decided in expired]
 
     def begin_stop(self) -> None:
         """Take no more work and start no more nodes, now (callable from a signal
@@ -361,12 +358,9 @@ class Runtime:
     async def decide(
         self, hook: str, decision: str, data: Any = None, reason: str = ""
     ) -> ApprovalRecord:
-        waiting = await self.store.get_approval(hook)
-        if waiting is None:
-            raise NotFound(f"no hook {hook!r}")
-        decided = await self.store.decide(hook, decision, data, reason, self.clock.now())
-        if decided is None:
-            raise Conflict(f"{hook} was decided already")
+        from xene.service import approvals
+
+        decided = await approvals.decide(self.store, hook, decision, data, reason, self.clock.now())
         await self.store.requeue_run(decided.run_id)
         self.agent.wake()
         return decided
