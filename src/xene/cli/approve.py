@@ -71,6 +71,7 @@ async def _decide(args: argparse.Namespace, decision: str, data: Any, session: S
 
     from xene.cli import stores
     from xene.service import approvals
+    from xene.service.errors import NotFound
 
     async with stores.opened(args) as store:
         session.store = store
@@ -86,7 +87,7 @@ async def _decide(args: argparse.Namespace, decision: str, data: Any, session: S
         except approvals.DecidedAlready as exc:
             print(f"xene: {exc}", file=sys.stderr)
             return 1
-        except approvals.NotFound:  # deleted meanwhile, with its run (`xene gc`)
+        except NotFound:  # deleted meanwhile, with its run (`xene gc`)
             return fail_usage(unknown)
         passed = f", data {json.dumps(data)}" if data is not None else ""
         print(

@@ -36,9 +36,8 @@ from xene.store.base import (
     ServerStore,
 )
 
-__all__ = ["MODES", "Applied", "Conflict", "NotFound", "Runtime"]
+__all__ = ["Applied", "Conflict", "NotFound", "Runtime"]
 log = logging.getLogger("xene.server")
-MODES = ("active", "paused", "draining", "stopped")
 WATCH_S = 5.0
 """How often a server looks for workflows applied or deleted through another server."""
 
@@ -220,14 +219,10 @@ class Runtime:
         return known
 
     async def set_mode(self, workflow: str, pipeline: str, mode: str) -> None:
+        from xene.service import pipelines
+
         _, definition = await self.workflow(workflow)
-        _pipeline(definition, pipeline)
-        if mode not in MODES:
-            raise Conflict(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
-        if mode == "active":  # a resume re-arms the circuit breaker too
-            await self.store.resume_pipeline(workflow, pipeline, self.clock.now())
-        else:
-            await self.store.set_pipeline_mode(workflow, pipeline, mode)
+        await pipelines.set_mode(self.store, definition, pipeline, mode, self.clock.now())
         if mode == "stopped":
             await self.agent.cancel_pipeline(workflow, pipeline)
 
@@ -253,13 +248,10 @@ class Runtime:
         """Queue a run of a pipeline; `(run id, created)`. Refused unless it is active
         (Conflict), and while the queue is full (QueueFull) unless the caller `admitted`
         the run already (`admit`, once for all the runs of one delivery)."""
+        from xene.service import pipelines
+
         applied, definition = await self.workflow(workflow)
-        _pipeline(definition, pipeline)
-        mode = (await self.store.pipeline_modes(workflow)).get(pipeline, "active")
-        if mode != "active":
-            state = (await self.store.breaker_states(workflow)).get(pipeline)
-            why = f" by its circuit breaker ({state.reason})" if state and state.reason else ""
-            raise Conflict(f"pipeline {workflow}/{pipeline} is {mode}{why}: resume it first")
+        await pipelines.refuse_unless_active(self.store, definition, pipeline)
         if not admitted:
             await self.admit("manual")
         source = RunSource(applied.filename, applied.text, applied.format, workflow, pipeline)
@@ -378,9 +370,3 @@ def _load(applied: AppliedWorkflow) -> Workflow:
     from xene.spec.load import load_text
 
     return load_text(applied.text, applied.filename)
-
-
-def _pipeline(definition: Workflow, name: str) -> None:
-    if not any(p.name == name for p in definition.pipelines):
-        known = ", ".join(p.name for p in definition.pipelines) or "none"
-        raise NotFound(f"workflow {definition.name!r} has no pipeline {name!r}; it has: {known}")

@@ -8,8 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from xene.service.errors import Conflict, NotFound
-
-__all__ = ["DecidedAlready", "NotFound", "decide", "expire"]
 from xene.store.base import ApprovalRecord, Store
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from tests.store.factories import approval, new_run
 from xene.service import approvals
+from xene.service.errors import NotFound
 from xene.store.base import Batch
 from xene.store.memory import MemoryStore
 
@@ -36,7 +37,7 @@ async def test_the_first_decision_stands_and_a_second_says_which_it_was() -> Non
 
 
 async def test_an_unknown_hook_is_not_found() -> None:
-    with pytest.raises(approvals.NotFound, match="no hook 'nope'"):
+    with pytest.raises(NotFound, match="no hook 'nope'"):
         await approvals.decide(await waiting(), "nope", "approve", None, "", 5.0)
 
 

@@ -12,11 +12,11 @@ from xene.ir import Location, Pipeline, Workflow
 from xene.server import redact
 from xene.server.api import deps, models
 from xene.server.api.deps import MANAGER, VIEWER, RuntimeDep
+from xene.service import pipelines
 from xene.store.base import AppliedWorkflow, BreakerState
 
 router = APIRouter(prefix="/api/v1", tags=["workflows"], responses=deps.ERRORS)
 
-MODES = {"pause": "paused", "resume": "active", "drain": "draining", "stop": "stopped"}
 PLACEHOLDER_APPLIED = (
     '"***" is how Xene shows a hidden value, not a value: put the real one here (the '
     "text `xene get` and the API give has its secrets and tokens hidden)"
@@ -139,7 +139,7 @@ async def set_mode(
     """pause: triggers do not fire, manual runs are refused; resume: active again, and
     its circuit breaker re-armed (counting runs from now); drain: no new runs, running
     ones finish; stop: no new runs, running ones are cancelled."""
-    mode = MODES[action]
+    mode = pipelines.ACTIONS[action]
     await runtime.set_mode(workflow, pipeline, mode)
     return models.ModeOut(workflow=workflow, pipeline=pipeline, mode=mode)
 
