@@ -80,6 +80,7 @@ def _report(path: str, exc: ApiError) -> None:
 
 async def _apply_one(api: ApiClient, path: str, text: str) -> str:
     from xene.client.api import api_path
+    from xene.service.workflows import outcome
 
     filename = path if len(path) <= 255 else Path(path).name
     json_file = Path(path).suffix.lower() == ".json"
@@ -88,8 +89,7 @@ async def _apply_one(api: ApiClient, path: str, text: str) -> str:
         api_path("workflows"), text=text, params={"filename": filename}, headers=headers
     )
     name, version = answer["name"], answer["version"]
-    verb = "unchanged" if not answer["changed"] else "created" if version == 1 else "updated"
-    return f"{verb} {name} (version {version})"
+    return f"{outcome(answer['changed'], version)} {name} (version {version})"
 
 
 def _read(path: str) -> str:

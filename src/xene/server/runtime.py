@@ -1,4 +1,5 @@
-"""The server's domain service: applied workflows, runs started by triggers, decisions.
+"""The server over the use cases of `xene.service`: applied workflows and their triggers,
+runs queued for its agent, decisions.
 
 The API, the trigger controllers and the built-in agent all act through a `Runtime`; it
 holds no state of its own that the store does not have (workflows are cached, and
@@ -9,13 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from xene.core.records import Listener, RunRecord
 from xene.core.states import State
 from xene.engine.clock import Clock, clock_from_env, new_id
-from xene.errors import NotRunnable
 from xene.ir import Workflow
 from xene.secrets.vault import Vault
 from xene.server import watch
@@ -25,7 +24,7 @@ from xene.server.hub import EventHub
 from xene.server.metrics import Metrics
 from xene.server.pressure import QueueBound, QueueFull
 from xene.service.errors import Conflict, NotFound  # raised here, re-exported
-from xene.spec import validate
+from xene.service.workflows import Applied
 from xene.store.base import (
     AppliedWorkflow,
     ApprovalRecord,
@@ -40,13 +39,6 @@ __all__ = ["Applied", "Conflict", "NotFound", "Runtime"]
 log = logging.getLogger("xene.server")
 WATCH_S = 5.0
 """How often a server looks for workflows applied or deleted through another server."""
-
-
-@dataclass(frozen=True, slots=True)
-class Applied:
-    workflow: AppliedWorkflow
-    changed: bool
-    definition: Workflow
 
 
 class Runtime:
@@ -165,41 +157,20 @@ class Runtime:
 
     # -- workflows ----------------------------------------------------------------------
     async def apply(self, text: str, filename: str) -> Applied:
-        """Create or update a workflow from its definition text; raises InvalidDefinition."""
-        from xene.spec.load import load_text
-
-        definition = load_text(text, filename)
-        if definition.format not in ("manifest", "flow", "fsm"):
-            raise Conflict(f"{filename}: only YAML or JSON definitions can be applied")
-        blocked = validate.not_runnable(definition)
-        if blocked:
-            raise NotRunnable(blocked)
+        """Create or update a workflow from its definition text (service.workflows.apply
+        says what refuses it), then converge the triggers to it."""
         from xene.server.scheduling import trigger_problems
+        from xene.service import workflows
 
-        problems = trigger_problems(self, definition.name, definition)
-        if problems:
-            raise Conflict("; ".join(problems))
-        await self._check_secrets(definition)
-        applied, changed = await self.store.apply_workflow(
-            definition.name, text, definition.format, filename, self.clock.now()
-        )
-        self.workflows[definition.name] = (applied, definition)
-        if changed:
+        def problems(definition: Workflow) -> list[str]:
+            return trigger_problems(self, definition.name, definition)
+
+        now, where = self.clock.now(), "this server's store"
+        applied = await workflows.apply(self.store, text, filename, now, problems, where)
+        self.workflows[applied.definition.name] = (applied.workflow, applied.definition)
+        if applied.changed:
             await self._reconcile_triggers()
-        return Applied(applied, changed, definition)
-
-    async def _check_secrets(self, definition: Workflow) -> None:
-        """Every secret the definition names exists here; else InvalidDefinition, located."""
-        from xene.errors import InvalidDefinition
-        from xene.spec import secret_refs
-
-        refs = secret_refs.references(definition)
-        if not refs:
-            return
-        known = {s.name for s in await self.secrets.list()}
-        problems = secret_refs.check(refs, known, "this server's store")
-        if problems:
-            raise InvalidDefinition(problems)
+        return applied
 
     async def delete(self, name: str) -> None:
         if not await self.store.delete_workflow(name):

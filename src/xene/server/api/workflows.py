@@ -46,8 +46,7 @@ async def apply_workflow(
     text, name = await deps.definition_text(request, filename)
     _refuse_placeholders(text, name)
     applied = await runtime.apply(text, name)
-    created = applied.changed and applied.workflow.version == 1
-    response.status_code = 201 if created else 200
+    response.status_code = 201 if applied.outcome == "created" else 200
     workflow = applied.workflow
     return models.AppliedOut(name=workflow.name, version=workflow.version, changed=applied.changed)
 
