@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.unit.service.test_workflows import CI
 from xene.service import pipelines
 from xene.service.errors import Conflict, NotFound
 from xene.spec.load import load_text
 from xene.store.memory import MemoryStore
 
-CI = """\
-kind: Workflow
-apiVersion: v1alpha1
-metadata: {name: ci}
-spec:
-  triggers: {manual: {type: manual}}
-  pipelines:
-    build:
-      trigger: manual
-      tasks: {make: {steps: [{name: make, type: shell, cmd: "true"}]}}
-"""
-WORKFLOW = load_text(CI, "ci.yaml")
+WORKFLOW = load_text(CI.replace("CMD", "make"), "ci.yaml")
 
 
 async def test_a_paused_pipeline_refuses_runs_until_resumed() -> None:
