@@ -16,7 +16,7 @@ from xene.core.states import State
 from xene.engine.journal import Journal
 from xene.engine.options import Approval, ApprovalRequest
 from xene.errors import Suspend
-from xene.store.base import Store, ApprovalRecord
+from xene.store.base import ApprovalRecord, Store
 
 if TYPE_CHECKING:
     from xene.engine.run_view import RunControl
