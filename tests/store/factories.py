@@ -1,4 +1,5 @@
-"""Rows and runs for the store contract tests: defaults everywhere, override what matters."""
+"""Rows and runs for the store contract tests: defaults everywhere, override what matters.
+A state may be given as its word (`"Running"`): rows carry the `State` it names."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import dataclasses
 import itertools
 from typing import Any
 
-from xene.store.base import ApprovalRecord, LogChunk, NewRun, NodeRow, RunRow, RunSource, StepRow
+from xene.core.states import Decision, State
+from xene.store.base import LogChunk, NewRun, NodeRow, RunRow, RunSource, StepRow, Suspension
 
 _counter = itertools.count(1)
 
@@ -30,17 +32,19 @@ def new_run(id: str | None = None, **changes: Any) -> NewRun:
         owner="elsewhere:1",
         lease_until=1_700_000_030.0,
     )
+    if "state" in changes:
+        changes["state"] = State(changes["state"])
     return dataclasses.replace(run, **changes)
 
 
 def run_row(id: str, state: str = "Running", **changes: Any) -> RunRow:
-    row = RunRow(id=id, state=state, error=None, started_at=1_700_000_001.0, ended_at=None)
+    row = RunRow(id=id, state=State(state), error=None, started_at=1_700_000_001.0, ended_at=None)
     return dataclasses.replace(row, **changes)
 
 
 def node(key: str, state: str = "Running", **changes: Any) -> NodeRow:
     row = NodeRow(
-        key=key, node_id=key.split("[", 1)[0], type="std::shell", scope_json="[]", state=state,
+        key=key, node_id=key.split("[", 1)[0], type="std::shell", scope_json="[]", state=State(state),
         attempt=1, input_json="null", output_json="null", ports_json="[]", error=None,
         started_at=1_700_000_002.0, ended_at=None, progress_json="null",
     )  # fmt: skip
@@ -49,7 +53,7 @@ def node(key: str, state: str = "Running", **changes: Any) -> NodeRow:
 
 def step(node_key: str, index: int, state: str = "Running", **changes: Any) -> StepRow:
     row = StepRow(
-        node_key=node_key, index=index, name=f"step{index}", state=state, exit_code=None,
+        node_key=node_key, index=index, name=f"step{index}", state=State(state), exit_code=None,
         error=None, started_at=1_700_000_003.0, ended_at=None,
     )  # fmt: skip
     return dataclasses.replace(row, **changes)
@@ -62,5 +66,5 @@ def chunk(run: str, node: str, *lines: str, step: str | None = "step0") -> LogCh
 def approval(run: str, hook_id: str = "hook-1", **changes: Any) -> ApprovalRecord:
     row = ApprovalRecord(hook_id=hook_id, run_id=run, node="approve",
                      metadata={"fields": ["amount"]}, created_at=1_700_000_005.0,
-                     timeout_at=None, timeout_action="reject")  # fmt: skip
+                     timeout_at=None, timeout_action=Decision.REJECT)  # fmt: skip
     return dataclasses.replace(row, **changes)

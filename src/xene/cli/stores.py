@@ -1,6 +1,7 @@
 """What the history commands share: the `--store URL` and `--server URL` options, opening
-the store for one command (a local one, or a server's through its API), finding a run by
-its id (or a unique prefix of it), and plain-text tables.
+the store for one command (a local one, or a server's through its API), asking it for a
+role only a local store has, finding a run by its id (or a unique prefix of it), and
+plain-text tables.
 
 Imports stay light: the store package (or the HTTP client) is imported only when a
 command opens it.
@@ -18,7 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from xene.client.api import ApiClient
-    from xene.store.base import IdKind, Store, StoredRun
+    from xene.client.store import RemoteStore
+    from xene.store.base import IdKind, ServerStore, StoredRun
+    from xene.store.roles import RunReader
+
+    Opened = ServerStore | RemoteStore
+    """A local store (every role), or a server's (`--server`: the readers and approvals)."""
 
 STORE_HELP = (
     "the store of runs, approvals and state machines: sqlite:///path/to/xene.db, "
@@ -53,10 +59,11 @@ def add_server_option(parser: argparse.ArgumentParser, text: str = SERVER_HELP) 
 
 
 @asynccontextmanager
-async def opened(args: argparse.Namespace) -> AsyncIterator[Store]:
+async def opened(args: argparse.Namespace) -> AsyncIterator[Opened]:
     """The store named by `--store` (or the default), migrated; closed on the way out.
     For a command with `--server`, when a server is given (see `xene.client.settings`),
-    the server's store instead: a `RemoteStore` over its API."""
+    the server's store instead: a `RemoteStore` over its API, which has only some roles
+    (ask for the others with `local`)."""
     if hasattr(args, "server"):
         from xene.client.settings import choose
 
@@ -70,6 +77,13 @@ async def opened(args: argparse.Namespace) -> AsyncIterator[Store]:
             finally:
                 await remote.close()
             return
+    async with opened_local(args) as store:
+        yield store
+
+
+@asynccontextmanager
+async def opened_local(args: argparse.Namespace) -> AsyncIterator[ServerStore]:
+    """The store named by `--store` (or the default), migrated; closed on the way out."""
     from xene.extras import MissingExtra
     from xene.store import open_store
 
@@ -106,16 +120,29 @@ def run_command(command: Callable[[], Coroutine[Any, Any, int]]) -> int:
         return exc.exit_code
 
 
-def remote_api(store: Store) -> ApiClient | None:
+def local(store: Opened, what: str, instead: str = "") -> ServerStore:
+    """`store` when it is a local one; for a server's, which lacks the roles that only a
+    local store has (`xene.store.roles`), a CommandError saying so before anything is done.
+    `what`: the operation refused (`deleting runs`); `instead`: what to do rather."""
+    from xene.store.roles import RunStore
+
+    if isinstance(store, RunStore):  # the role every local backend has, and no server's
+        return store
+    raise CommandError(
+        f"{what} is not available against a server ({store.api.url}): it needs a local "
+        "store; run it on the server's machine with --store URL (or unset XENE_SERVER)"
+        + (f", or {instead}" if instead else "")
+    )
+
+
+def remote_api(store: Opened) -> ApiClient | None:
     """The server's client when `store` is a server's (`--server`), else None."""
-    module = sys.modules.get("xene.client.store")  # not imported: no RemoteStore exists
-    if module is None or not isinstance(store, module.RemoteStore):
-        return None
-    api: ApiClient = store.api
-    return api
+    from xene.store.roles import RunStore
+
+    return None if isinstance(store, RunStore) else store.api
 
 
-async def find_run(store: Store, ref: str) -> StoredRun:
+async def find_run(store: RunReader, ref: str) -> StoredRun:
     """The run with id `ref`, else the only run whose id starts with `ref` (in any case)."""
     run = await store.get_run(ref) if ref else None
     if run is None and ref:
@@ -129,7 +156,7 @@ async def find_run(store: Store, ref: str) -> StoredRun:
 _NOUNS = {"run": "run", "hook": "hook", "instance": "state-machine instance"}
 
 
-async def find_id(store: Store, kind: IdKind, ref: str) -> str | None:
+async def find_id(store: RunReader, kind: IdKind, ref: str) -> str | None:
     """The id that is `ref` or the only one starting with it, ignoring case (a pasted id
     may have changed case); None if there is none; several: CommandError."""
     found = await store.find_ids(kind, ref, limit=3)

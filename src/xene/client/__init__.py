@@ -8,8 +8,8 @@
 from __future__ import annotations
 
 from xene.client.api import ApiClient
-from xene.client.errors import ApiError, NotRemote
+from xene.client.errors import ApiError
 from xene.client.settings import Target, choose
 from xene.client.store import RemoteStore
 
-__all__ = ["ApiClient", "ApiError", "NotRemote", "RemoteStore", "Target", "choose"]
+__all__ = ["ApiClient", "ApiError", "RemoteStore", "Target", "choose"]

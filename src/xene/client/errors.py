@@ -40,14 +40,3 @@ class ApiError(Exception):
     def lines(self) -> list[str]:
         """What the CLI prints: the message, then the problems."""
         return [f"xene: {self}", *self.problems]
-
-
-class NotRemote(ApiError):
-    """An operation of the local store that a server does not offer over its API."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(
-            f"{what} is not available against a server: it works on a local store "
-            "(pass --store URL, or unset XENE_SERVER)",
-            code=2,
-        )

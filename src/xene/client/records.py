@@ -5,6 +5,8 @@ A run from `GET /runs/{id}` is `RunRecord.to_dict()` plus its source: durations,
 start and end times, so nodes and steps get `started_at=0` and `ended_at=duration`
 (their durations print right); a node's scope is read back from its key
 (`price[items=3]`); node inputs and the definition's text are not sent.
+
+This is where a server's words for states and decisions become enums again.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 from typing import Any
 
 from xene.core.records import NodeRecord, RunRecord, StepRecord
-from xene.core.states import State
+from xene.core.states import Decision, State
 from xene.store.base import (
     ApprovalRecord,
     LogChunk,
@@ -33,7 +35,7 @@ def run_summary(data: dict[str, Any]) -> RunSummary:
         id=data["id"],
         workflow=data["workflow"],
         pipeline=data["pipeline"],
-        state=data["state"],
+        state=State(data["state"]),
         created_at=data["created_at"],
         started_at=data.get("started_at"),
         ended_at=data.get("ended_at"),
@@ -78,7 +80,7 @@ def run_retry(data: dict[str, Any]) -> RunRetry:
     nodes = tuple(
         RetriedNode(
             key=n["key"],
-            state=n["state"],
+            state=State(n["state"]),
             attempt=int(n["attempt"]),
             error=n.get("error"),
             started_at=n.get("started_at"),
@@ -158,12 +160,16 @@ def approval(data: dict[str, Any]) -> ApprovalRecord:
         metadata=dict(data.get("metadata") or {}),
         created_at=data["created_at"],
         timeout_at=data.get("timeout_at"),
-        timeout_action=data.get("timeout_action", ""),
-        decision=data.get("decision"),
+        timeout_action=Decision(data.get("timeout_action") or Decision.REJECT),
+        decision=_decision(data.get("decision")),
         data=data.get("data"),
         reason=data.get("reason") or "",
         decided_at=data.get("decided_at"),
     )
+
+
+def _decision(word: str | None) -> Decision | None:
+    return None if word is None else Decision(word)
 
 
 def instance(data: dict[str, Any]) -> MachineInstance:

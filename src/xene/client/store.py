@@ -1,35 +1,37 @@
-"""`RemoteStore`: the parts of the `Store` protocol the history commands use (`runs`,
-`show`, `logs`, `approvals`, `approve`, `fsm list|ps|show`), answered by a server.
+"""`RemoteStore`: the store roles the history commands use (`runs`, `show`, `logs`,
+`approvals`, `approve`, `fsm list|ps|show`), answered by a server.
 
-What only a local store can do (create or commit runs, delete them, define machines or
-move instances by compare-and-set) raises `NotRemote`: against a server, runs are
-queued by `xene trigger` and state machines move by `POST /instances/{id}/events/{e}`,
-which `xene fsm` calls directly (see `xene.cli.fsm_remote`).
+It has the roles its bases name (`RunReader`, `ApprovalStore`, `MachineReader`: see
+`xene.store.roles`) and no other: what only a local store can do (create or commit runs,
+delete them, define machines or move instances by compare-and-set) is not here, and a
+command that needs it says so before it starts (`xene.cli.stores.local`). Against a
+server, runs are queued by `xene trigger` and state machines move by
+`POST /instances/{id}/events/{e}`, which `xene fsm` calls directly (`xene.cli.fsm_remote`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, final
 
 from xene.client import records
 from xene.client.api import ApiClient, api_path
-from xene.client.errors import ApiError, NotRemote
+from xene.client.errors import ApiError
 from xene.client.settings import Target
+from xene.core.states import Decision
 from xene.store.base import (
-    ApprovalRecord,
-    Batch,
     IdKind,
     LogChunk,
     MachineInstance,
-    NewRun,
     RunFilter,
     RunSummary,
     StoredRun,
 )
+from xene.store.roles import ApprovalStore, MachineReader, RunReader
 
 
-class RemoteStore:
+@final  # it has these roles and no other: `isinstance(store, RunStore)` tells it apart
+class RemoteStore(RunReader, ApprovalStore, MachineReader):
     """A server's runs, approvals and state machines, read (and decided) over its API."""
 
     def __init__(self, api: ApiClient) -> None:
@@ -40,19 +42,10 @@ class RemoteStore:
     def connect(cls, target: Target) -> RemoteStore:
         return cls(ApiClient(target.url, target.token))
 
-    async def migrate(self) -> None:
-        """The server keeps its own schema."""
-
     async def close(self) -> None:
         await self.api.aclose()
 
     # -- runs ---------------------------------------------------------------------------
-    async def create_run(self, run: NewRun) -> tuple[str, bool]:
-        raise NotRemote("starting a run here (`xene trigger WORKFLOW PIPELINE` queues one)")
-
-    async def commit(self, run_id: str, batch: Batch) -> None:
-        raise NotRemote("executing a run here")
-
     async def get_run(self, run_id: str) -> StoredRun | None:
         data = await _or_none(self.api.get(api_path("runs", run_id)))
         if data is None:
@@ -73,12 +66,6 @@ class RemoteStore:
         page = await self.api.get(api_path("runs"), params)
         return [records.run_summary(r) for r in page["runs"]]
 
-    async def unfinished_runs(self) -> list[RunSummary]:
-        raise NotRemote("resuming runs (the server resumes its own)")
-
-    async def claim_run(self, run_id: str, owner: str, lease_until: float, now: float) -> bool:
-        raise NotRemote("taking over a run (the server's agent executes it)")
-
     async def read_logs(
         self,
         run_id: str,
@@ -91,9 +78,6 @@ class RemoteStore:
         params = {"node": node, "step": step, "after": after, "limit": min(limit, 5000)}
         page = await self.api.get(api_path("runs", run_id, "logs"), params)
         return [records.log_chunk(run_id, c) for c in page["chunks"]]
-
-    async def delete_runs(self, ended_before: float) -> int:
-        raise NotRemote("deleting runs (`xene gc`)")
 
     async def find_ids(self, kind: IdKind, prefix: str, limit: int = 3) -> list[str]:
         """Runs: the server's newest runs below `prefix~` as given, lower- and uppercased
@@ -122,8 +106,8 @@ class RemoteStore:
         return next((s for s in found if s.hook_id == hook_id), None)
 
     async def decide(
-        self, hook_id: str, decision: str, data: Any, reason: str, at: float
-    ) -> ApprovalRecord | None:
+        self, hook_id: str, decision: Decision, data: Any, reason: str, at: float
+    ) -> Suspension | None:
         """Post the decision: the server records it and continues the run. None if the
         hook is unknown or was decided already (404, 409)."""
         body = {"data": data, "reason": reason}
@@ -135,19 +119,7 @@ class RemoteStore:
             raise
         return records.approval(decided)
 
-    # -- triggers -----------------------------------------------------------------------
-    async def record_fire(self, trigger_id: str, fire_key: str, at: float) -> bool:
-        raise NotRemote("recording trigger fires")
-
-    async def last_fire(self, trigger_id: str) -> float | None:
-        raise NotRemote("reading trigger fires")
-
     # -- state machines -----------------------------------------------------------------
-    async def define_machine(self, name: str, definition: dict[str, Any], at: float) -> bool:
-        raise NotRemote(
-            "defining a machine from its stored form (`xene fsm define` posts the file)"
-        )
-
     async def get_machine(self, name: str) -> dict[str, Any] | None:
         if name not in self._machines:
             found = await _or_none(self.api.get(api_path("machines", name)))
@@ -160,14 +132,6 @@ class RemoteStore:
         found = await self.api.get(api_path("machines"))
         self._machines = {m["name"]: m for m in found["machines"]}
         return list(self._machines)
-
-    async def create_instance(self, instance: MachineInstance) -> None:
-        raise NotRemote("creating an instance with an id of ours (`xene fsm run` asks the server)")
-
-    async def move_instance(
-        self, instance_id: str, event: str, from_state: str, to_state: str, at: float
-    ) -> bool:
-        raise NotRemote("moving an instance here (`xene fsm event` asks the server)")
 
     async def get_instance(self, instance_id: str) -> MachineInstance | None:
         found = await _or_none(self.api.get(api_path("instances", instance_id)))

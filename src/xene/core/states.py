@@ -1,4 +1,5 @@
-"""States of runs, nodes and steps, and the one table that says what may follow what."""
+"""States of runs, nodes and steps, and the one table that says what may follow what; and
+the two other words the store keeps: a pipeline's mode and a person's decision."""
 
 from __future__ import annotations
 
@@ -21,12 +22,36 @@ class State(StrEnum):
 
     @property
     def finished(self) -> bool:
+        """Final: nothing follows it. A run never ends `Skipped` (only a node of a branch
+        not taken does), so for a run this is Success, Error, ErrorConfiguring or Cancelled."""
         return self in FINISHED
 
 
 FINISHED = frozenset(
     {State.SUCCESS, State.ERROR, State.ERROR_CONFIGURING, State.CANCELLED, State.SKIPPED}
 )
+
+
+class PipelineMode(StrEnum):
+    """What a server does with a pipeline's triggers and runs."""
+
+    ACTIVE = "active"
+    """Triggers fire."""
+    PAUSED = "paused"
+    """Triggers do not fire; manual runs are refused."""
+    DRAINING = "draining"
+    """No new runs; running ones finish."""
+    STOPPED = "stopped"
+    """No new runs; running ones are cancelled."""
+
+
+class Decision(StrEnum):
+    """A person's answer to a `std::wait` node (or its `timeout_action`)."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    ESCALATE = "escalate"
+
 
 _S = State
 TRANSITIONS: dict[State, frozenset[State]] = {

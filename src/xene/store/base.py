@@ -1,8 +1,15 @@
-"""The Store: where every durable fact lives. One protocol of domain operations, not SQL.
+"""The Store: where every durable fact lives. Domain operations, not SQL, in roles.
 
 Implementations: `MemoryStore` (tests, `--store memory://`), `SqliteStore` (the default,
 `$XENE_HOME/xene.db`) and `PostgresStore` (many machines). The SQL ones share their
-queries; one contract suite (tests/store) runs against all of them.
+queries; one contract suite (tests/store) runs against all of them. Here: the records
+that cross the store, and `Store` and `ServerStore`, the unions of the roles (roles.py,
+server_roles.py) a local backend has.
+
+States, pipeline modes and decisions cross as the enums of `xene.core.states` (str
+enums: each is its word, so drivers and JSON take them as they are); each backend turns
+the words it reads back into them in one place (rows.py for SQL, client/records.py for
+a server's answers).
 
 The engine writes through `commit(Batch)`: every run, node and step change of one
 scheduling step, and the log chunks that arrived meanwhile, in one transaction.
@@ -15,9 +22,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from xene.core.records import RunRecord
-from xene.core.states import State
+from xene.core.states import Decision, State
 from xene.store.pressure import PressureStore
+from xene.store.roles import ApprovalStore, FireStore, MachineStore, RunStore
 from xene.store.secrets import SecretStore
+from xene.store.server_roles import QueueStore, WorkflowStore
 from xene.store.tokens import TokenStore
 
 
@@ -46,7 +55,7 @@ class NewRun:
     """`host:pid` of the process executing it."""
     lease_until: float
     idempotency_key: str | None = None
-    state: str = State.NOT_EXECUTED.value
+    state: State = State.NOT_EXECUTED
     """The state it is stored in: `NotExecuted` for a run its creator executes at once,
     `WaitingForExecutor` for a run queued for `ServerStore.claim_runs`."""
 
@@ -92,8 +101,8 @@ class ApprovalRecord:
     metadata: dict[str, Any]
     created_at: float
     timeout_at: float | None
-    timeout_action: str
-    decision: str | None = None
+    timeout_action: Decision
+    decision: Decision | None = None
     data: Any = None
     reason: str = ""
     decided_at: float | None = None
@@ -104,7 +113,7 @@ class RunRow:
     """A run's changing fields, as committed."""
 
     id: str
-    state: str
+    state: State
     error: str | None
     started_at: float | None
     ended_at: float | None
@@ -119,7 +128,7 @@ class NodeRow:
     node_id: str
     type: str
     scope_json: str
-    state: str
+    state: State
     attempt: int
     input_json: str
     output_json: str
@@ -144,7 +153,7 @@ class StepRow:
     node_key: str
     index: int
     name: str
-    state: str
+    state: State
     exit_code: int | None
     error: str | None
     started_at: float | None
@@ -176,7 +185,7 @@ class Batch:
 class RunFilter:
     workflow: str | None = None
     pipeline: str | None = None
-    state: str | None = None
+    state: State | None = None
     limit: int = 50
     before: str | None = None
     """Only runs with an id (time-sortable) below this one: the next page."""
@@ -187,7 +196,7 @@ class RunSummary:
     id: str
     workflow: str
     pipeline: str
-    state: str
+    state: State
     created_at: float
     started_at: float | None
     ended_at: float | None
@@ -201,7 +210,7 @@ class RetriedNode:
     """A node as it was when a retry set it to run again."""
 
     key: str
-    state: str
+    state: State
     attempt: int
     error: str | None
     started_at: float | None
@@ -269,11 +278,6 @@ class AppliedWorkflow:
 
 IdKind = Literal["run", "hook", "instance"]
 
-PipelineMode = str
-"""`active` (triggers fire), `paused` (triggers do not fire; manual runs are refused),
-`draining` (no new runs; running ones finish), `stopped` (no new runs; running ones are
-cancelled)."""
-
 
 @dataclass(frozen=True, slots=True)
 class BreakerState:
@@ -297,154 +301,18 @@ class MachineInstance:
     """(event, from state, to state, at), oldest first."""
 
 
-class Store(Protocol):
-    """Domain operations every backend implements; async, safe to share in one process."""
+class Store(RunStore, ApprovalStore, FireStore, MachineStore, Protocol):
+    """Every role of a local store (roles.py); async, safe to share in one process."""
 
     async def migrate(self) -> None:
         """Create or upgrade the schema (numbered migrations; idempotent)."""
 
     async def close(self) -> None: ...
 
-    # -- runs ---------------------------------------------------------------------------
-    async def create_run(self, run: NewRun) -> tuple[str, bool]:
-        """Insert a run; with an idempotency key already used by a run of the same
-        workflow and pipeline, return that run's id and False instead."""
 
-    async def commit(self, run_id: str, batch: Batch) -> None:
-        """Apply one batch of changes of a run atomically."""
-
-    async def get_run(self, run_id: str) -> StoredRun | None: ...
-
-    async def list_runs(self, flt: RunFilter) -> list[RunSummary]:
-        """Newest first."""
-
-    async def unfinished_runs(self) -> list[RunSummary]:
-        """Runs not in a final state (running, waiting, suspended), oldest first."""
-
-    async def claim_run(self, run_id: str, owner: str, lease_until: float, now: float) -> bool:
-        """Take over executing an unfinished run whose lease has expired (or is ours)."""
-
-    async def read_logs(
-        self,
-        run_id: str,
-        *,
-        node: str | None = None,
-        step: str | None = None,
-        after: int = 0,
-        limit: int = 1000,
-    ) -> list[LogChunk]:
-        """Chunks with `seq > after`, in order."""
-
-    async def delete_runs(self, ended_before: float) -> int:
-        """Delete finished runs that ended before the time, with everything they hold."""
-
-    async def find_ids(self, kind: IdKind, prefix: str, limit: int = 3) -> list[str]:
-        """Ids of runs, hooks or state-machine instances that start with `prefix`,
-        ignoring case (an id copied from a log or a chat may have changed case); at most
-        `limit`, in id order."""
-
-    # -- approvals ----------------------------------------------------------------------
-    async def list_approvals(self, *, pending: bool = True) -> list[ApprovalRecord]: ...
-
-    async def get_approval(self, hook_id: str) -> ApprovalRecord | None: ...
-
-    async def decide(
-        self, hook_id: str, decision: str, data: Any, reason: str, at: float
-    ) -> ApprovalRecord | None:
-        """Record a decision once (compare-and-set); None if unknown or decided already."""
-
-    # -- triggers -----------------------------------------------------------------------
-    async def record_fire(self, trigger_id: str, fire_key: str, at: float) -> bool:
-        """True the first time `(trigger_id, fire_key)` is recorded; False for a duplicate."""
-
-    async def last_fire(self, trigger_id: str) -> float | None:
-        """When the trigger last fired (its latest recorded fire), if ever."""
-
-    # -- state machines -----------------------------------------------------------------
-    async def define_machine(self, name: str, definition: dict[str, Any], at: float) -> bool:
-        """False if a machine of that name exists already."""
-
-    async def get_machine(self, name: str) -> dict[str, Any] | None: ...
-
-    async def list_machines(self) -> list[str]: ...
-
-    async def create_instance(self, instance: MachineInstance) -> None: ...
-
-    async def move_instance(
-        self, instance_id: str, event: str, from_state: str, to_state: str, at: float
-    ) -> bool:
-        """Compare-and-set `from_state -> to_state`, with a history row; False if the
-        instance is no longer in `from_state`."""
-
-    async def get_instance(self, instance_id: str) -> MachineInstance | None: ...
-
-    async def list_instances(self, machine: str) -> list[MachineInstance]: ...
-
-
-class ServerStore(Store, PressureStore, SecretStore, TokenStore, Protocol):
-    """What `xene serve` needs beyond `Store`: applied workflows, queued runs, claiming,
-    secrets (`SecretStore`, in secrets.py), API tokens (store/tokens.py) and the queue's
-    length with the fires skipped for it (`PressureStore`, in pressure.py).
-
-    A run queued by a trigger is created with `owner=""` and `lease_until=0` and state
-    `WaitingForExecutor`; agents take runs with `claim_runs`. A run whose lease expired
-    (its agent or server died) is claimable again, which is how nothing is lost.
-    """
-
-    async def apply_workflow(
-        self, name: str, text: str, format: str, filename: str, at: float
-    ) -> tuple[AppliedWorkflow, bool]:
-        """Create or update; `False` when the text equals the applied one (no new version)."""
-
-    async def get_workflow(self, name: str) -> AppliedWorkflow | None: ...
-
-    async def list_workflows(self) -> list[AppliedWorkflow]: ...
-
-    async def delete_workflow(self, name: str) -> bool:
-        """Forget the workflow and its pipeline modes (its runs stay)."""
-
-    async def set_pipeline_mode(self, workflow: str, pipeline: str, mode: PipelineMode) -> None: ...
-
-    async def pipeline_modes(self, workflow: str) -> dict[str, PipelineMode]:
-        """Modes set explicitly; a pipeline not listed is `active`."""
-
-    async def breaker_states(self, workflow: str) -> dict[str, BreakerState]:
-        """The breakers of the workflow's pipelines that have a mode set (others: default)."""
-
-    async def trip_breaker(self, workflow: str, pipeline: str, reason: str, at: float) -> bool:
-        """Pause an `active` pipeline, saying why; False (nothing changed) if it was not."""
-
-    async def resume_pipeline(self, workflow: str, pipeline: str, at: float) -> None:
-        """Mode `active`, and the breaker re-armed: its reason cleared, counting from `at`."""
-
-    async def recent_outcomes(
-        self, workflow: str, pipeline: str, since: float, limit: int
-    ) -> list[str]:
-        """Final states of the pipeline's runs created at or after `since` that ended
-        other than `Cancelled`, newest first, at most `limit`."""
-
-    async def claim_runs(self, owner: str, limit: int, lease_until: float, now: float) -> list[str]:
-        """Take up to `limit` runs that wait for an executor, or whose lease expired,
-        oldest first; never a Suspended or finished run. Safe under concurrency
-        (FOR UPDATE SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite)."""
-
-    async def retry_run(self, run_id: str, request: RetryRequest) -> RunRetry | None:
-        """A run that ended Error or Cancelled (compare-and-set): the nodes named go back
-        to `NotExecuted` with their steps (attempts kept), the retry is recorded, and the
-        run goes back to `WaitingForExecutor`, owned as asked, its error and cancel
-        request cleared. None if the run is unknown or did not end that way."""
-
-    async def requeue_run(self, run_id: str) -> bool:
-        """A Suspended run whose decision came: back to `WaitingForExecutor`, unowned."""
-
-    async def request_cancel(self, run_id: str) -> bool:
-        """Ask whoever executes the run to cancel it; False if unknown or finished.
-        A queued run nobody executes yet is cancelled at once."""
-
-    async def cancel_requested(self, run_id: str) -> bool: ...
-
-    async def count_runs(self) -> dict[str, int]:
-        """Runs by state, for metrics and `/ready`."""
-
-
-FINAL_STATES: Sequence[str] = ("Success", "Error", "Cancelled", "ErrorConfiguring")
+class ServerStore(
+    Store, WorkflowStore, QueueStore, PressureStore, SecretStore, TokenStore, Protocol
+):
+    """What `xene serve` needs beyond `Store`: applied workflows and the queue of runs
+    (server_roles.py), secrets (secrets.py), API tokens (tokens.py) and the queue's length
+    with the fires skipped for it (pressure.py). Every local backend is one."""

@@ -1,7 +1,8 @@
 """`MemoryStore`: the Store in dicts, for unit tests and `--store memory://`.
 
 It passes the same contract suite as the SQL stores: values go through the same JSON
-and row conversions (rows.py), so what comes back is what SQL would give back.
+and row conversions (rows.py), so what comes back is what SQL would give back. States,
+modes and decisions are kept as the enums they come in as: there is no word to convert.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xene.core.records import RunRecord
-from xene.core.states import State
+from xene.core.states import Decision, PipelineMode, State
 from xene.store import owners, rows
 from xene.store.base import (
-    FINAL_STATES,
     AppliedWorkflow,
     ApprovalRecord,
     Batch,
@@ -25,10 +25,10 @@ from xene.store.base import (
     MachineInstance,
     NewRun,
     NodeRow,
-    PipelineMode,
     RunFilter,
     RunRetry,
     RunSummary,
+    ServerStore,
     StepRow,
     StoredRun,
 )
@@ -46,7 +46,7 @@ from xene.store.tokens import TokenRecord
 class _Run:
     new: NewRun
     input_json: str
-    state: str = str(State.NOT_EXECUTED)
+    state: State = State.NOT_EXECUTED
     error: str | None = None
     started_at: float | None = None
     ended_at: float | None = None
@@ -60,7 +60,7 @@ class _Run:
 
     @property
     def finished(self) -> bool:
-        return self.state in FINAL_STATES
+        return self.state.finished
 
     def summary(self) -> RunSummary:
         n = self.new
@@ -71,7 +71,12 @@ class _Run:
 
 
 class MemoryStore(
-    MemoryServerOps, MemoryBreakerOps, MemoryPressureOps, MemorySecretOps, MemoryTokenOps
+    MemoryServerOps,
+    MemoryBreakerOps,
+    MemoryPressureOps,
+    MemorySecretOps,
+    MemoryTokenOps,
+    ServerStore,
 ):
     """Every method completes without awaiting, so each is atomic on the event loop.
     The `ServerStore` operations are in memory_server.py, secrets in memory_secrets.py,
@@ -238,9 +243,9 @@ class MemoryStore(
         return self._approvals.get(hook_id)
 
     async def decide(
-        self, hook_id: str, decision: str, data: Any, reason: str, at: float
-    ) -> ApprovalRecord | None:
-        old = self._approvals.get(hook_id)
+        self, hook_id: str, decision: Decision, data: Any, reason: str, at: float
+    ) -> Suspension | None:
+        old = self._suspensions.get(hook_id)
         if old is None or old.decision is not None:
             return None
         new = dataclasses.replace(
@@ -320,7 +325,7 @@ def _stored(run: _Run) -> StoredRun:
     n = run.new
     record = RunRecord(
         id=n.id, workflow=n.workflow, pipeline=n.pipeline, input=rows.loads(run.input_json),
-        state=State(run.state), error=run.error, started_at=run.started_at,
+        state=run.state, error=run.error, started_at=run.started_at,
         ended_at=run.ended_at,
     )  # fmt: skip
     for key, node in run.nodes.items():

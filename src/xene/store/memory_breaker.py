@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from xene.core.states import State
-from xene.store.base import FINAL_STATES, BreakerState, PipelineMode
+from xene.core.states import PipelineMode, State
+from xene.store.base import BreakerState
 
 if TYPE_CHECKING:
     from xene.store.memory import _Run
@@ -27,26 +27,26 @@ class MemoryBreakerOps:
 
     async def trip_breaker(self, workflow: str, pipeline: str, reason: str, at: float) -> bool:
         key = (workflow, pipeline)
-        if self._modes.get(key, "active") != "active":
+        if self._modes.get(key, PipelineMode.ACTIVE) != PipelineMode.ACTIVE:
             return False
-        self._modes[key] = "paused"
+        self._modes[key] = PipelineMode.PAUSED
         armed = self._breakers.get(key, BreakerState()).armed_at
         self._breakers[key] = BreakerState(reason, at, armed)
         return True
 
     async def resume_pipeline(self, workflow: str, pipeline: str, at: float) -> None:
-        self._modes[workflow, pipeline] = "active"
+        self._modes[workflow, pipeline] = PipelineMode.ACTIVE
         self._breakers[workflow, pipeline] = BreakerState(armed_at=at)
 
     async def recent_outcomes(
         self, workflow: str, pipeline: str, since: float, limit: int
-    ) -> list[str]:
-        found = []
+    ) -> list[State]:
+        found: list[State] = []
         for run_id in sorted(self._runs, reverse=True):
             run = self._runs[run_id]
             new = run.new
             if (new.workflow, new.pipeline) != (workflow, pipeline) or new.created_at < since:
                 continue
-            if run.state in FINAL_STATES and run.state != State.CANCELLED.value:
+            if run.state.finished and run.state != State.CANCELLED:
                 found.append(run.state)
         return found[:limit]

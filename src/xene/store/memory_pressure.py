@@ -10,8 +10,6 @@ from xene.store.pressure import SkippedFire
 if TYPE_CHECKING:
     from xene.store.memory import _Run
 
-QUEUED = State.WAITING.value
-
 
 class MemoryPressureOps:
     """Mixed into `MemoryStore`, whose `__init__` makes these attributes."""
@@ -20,7 +18,7 @@ class MemoryPressureOps:
     _skipped: dict[tuple[str, str], SkippedFire]
 
     async def count_queued(self) -> int:
-        return sum(1 for run in self._runs.values() if run.state == QUEUED)
+        return sum(1 for run in self._runs.values() if run.state == State.WAITING)
 
     async def record_skipped_fire(
         self, workflow: str, trigger: str, reason: str, at: float

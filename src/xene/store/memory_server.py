@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from xene.core.states import State
+from xene.core.states import PipelineMode, State
 from xene.store import retries
-from xene.store.base import AppliedWorkflow, BreakerState, PipelineMode, RetryRequest, RunRetry
+from xene.store.base import AppliedWorkflow, BreakerState, RetryRequest, RunRetry
 
 if TYPE_CHECKING:
     from xene.store.memory import _Run
@@ -58,7 +58,7 @@ class MemoryServerOps:
             if len(claimed) >= limit:
                 break
             run = self._runs[run_id]
-            if run.finished or run.state == State.SUSPENDED.value or run.lease_until >= now:
+            if run.finished or run.state == State.SUSPENDED or run.lease_until >= now:
                 continue
             run.owner, run.lease_until = owner, lease_until
             claimed.append(run_id)
@@ -80,24 +80,24 @@ class MemoryServerOps:
             len(run.retries) + 1, request.by, request.at, request.from_node, log_seq, before
         )
         run.retries.append(retry)
-        run.state, run.owner = State.WAITING.value, request.owner
+        run.state, run.owner = State.WAITING, request.owner
         run.lease_until = request.lease_until
         run.error, run.ended_at, run.cancel_requested = None, None, False
         return retry
 
     async def requeue_run(self, run_id: str) -> bool:
         run = self._runs.get(run_id)
-        if run is None or run.state != State.SUSPENDED.value:
+        if run is None or run.state != State.SUSPENDED:
             return False
-        run.state, run.owner, run.lease_until = State.WAITING.value, "", 0.0
+        run.state, run.owner, run.lease_until = State.WAITING, "", 0.0
         return True
 
     async def request_cancel(self, run_id: str) -> bool:
         run = self._runs.get(run_id)
         if run is None or run.finished:
             return False
-        if run.state == State.WAITING.value and run.owner == "":
-            run.state, run.ended_at = State.CANCELLED.value, time.time()
+        if run.state == State.WAITING and run.owner == "":
+            run.state, run.ended_at = State.CANCELLED, time.time()
         else:
             run.cancel_requested = True
         return True
@@ -106,8 +106,8 @@ class MemoryServerOps:
         run = self._runs.get(run_id)
         return run is not None and run.cancel_requested
 
-    async def count_runs(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
+    async def count_runs(self) -> dict[State, int]:
+        counts: dict[State, int] = {}
         for run in self._runs.values():
             counts[run.state] = counts.get(run.state, 0) + 1
         return counts

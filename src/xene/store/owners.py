@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import socket
 
+from xene.core.states import State
+
 
 def owner_id() -> str:
     """This process as a run owner: `host:pid`."""
@@ -32,12 +34,10 @@ def owner_alive(owner: str) -> bool:
     return True
 
 
-def owner_gone(state: str, owner: str, lease_until: float, now: float) -> str | None:
+def owner_gone(state: State, owner: str, lease_until: float, now: float) -> str | None:
     """Why nobody executes an unfinished run any more, or None (it runs, it waits in a
     queue or for a decision, or it has ended)."""
-    from xene.core.states import FINISHED
-
-    if state in FINISHED or state == "Suspended" or not owner:
+    if state.finished or state is State.SUSPENDED or not owner:
         return None
     if not owner_alive(owner):
         return f"its process ({owner}) has ended"

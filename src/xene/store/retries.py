@@ -11,8 +11,7 @@ from xene.core.states import State
 from xene.store import rows
 from xene.store.base import NodeRow, RetriedNode, StepRow
 
-NOT_EXECUTED = State.NOT_EXECUTED.value
-RETRYABLE = (State.ERROR.value, State.CANCELLED.value)
+RETRYABLE = (State.ERROR, State.CANCELLED)
 """The run states a retry starts from."""
 
 
@@ -20,7 +19,7 @@ def reset_node(node: NodeRow) -> NodeRow:
     """The node as a retry leaves it: not executed, its attempt kept."""
     return dataclasses.replace(
         node,
-        state=NOT_EXECUTED,
+        state=State.NOT_EXECUTED,
         input_json="null",
         output_json="null",
         ports_json="[]",
@@ -33,7 +32,7 @@ def reset_node(node: NodeRow) -> NodeRow:
 
 def reset_step(step: StepRow) -> StepRow:
     return dataclasses.replace(
-        step, state=NOT_EXECUTED, exit_code=None, error=None, started_at=None, ended_at=None
+        step, state=State.NOT_EXECUTED, exit_code=None, error=None, started_at=None, ended_at=None
     )
 
 
@@ -50,7 +49,7 @@ def nodes_json(nodes: Iterable[RetriedNode]) -> str:
 def nodes_from_json(text: str) -> tuple[RetriedNode, ...]:
     found: list[list[Any]] = rows.loads(text) or []
     return tuple(
-        RetriedNode(str(k), str(s), int(a), e, _time(b), _time(f)) for k, s, a, e, b, f in found
+        RetriedNode(str(k), State(s), int(a), e, _time(b), _time(f)) for k, s, a, e, b, f in found
     )
 
 

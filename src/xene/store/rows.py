@@ -1,13 +1,19 @@
-"""Records to committed rows and back; shared by every store."""
+"""Records to committed rows and back, shared by every store; and, for the SQL stores,
+the one place where the words read back from a column become enums again (`db_*`).
+
+Going in, nothing is converted: `State`, `PipelineMode` and `Decision` are str enums,
+which sqlite3 and psycopg write as their words.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from xene.core.records import NodeRecord, RunRecord, StepRecord
-from xene.core.states import State
-from xene.store.base import NodeRow, RunRow, StepRow
+from xene.core.states import Decision, PipelineMode, State
+from xene.store.base import NodeRow, RunRow, RunSummary, StepRow, Suspension
 
 
 def dumps(value: Any) -> str:
@@ -19,7 +25,7 @@ def loads(text: str | None) -> Any:
 
 
 def run_row(run: RunRecord) -> RunRow:
-    return RunRow(run.id, str(run.state), run.error, run.started_at, run.ended_at)
+    return RunRow(run.id, run.state, run.error, run.started_at, run.ended_at)
 
 
 _PORTS: dict[tuple[str, ...], str] = {}
@@ -39,7 +45,7 @@ def node_row(node: NodeRecord) -> NodeRow:
         node_id=node.node_id,
         type=node.type,
         scope_json=dumps([list(part) for part in node.scope]) if node.scope else "[]",
-        state=node.state.value,
+        state=node.state,
         attempt=node.attempt,
         input_json=dumps(node.input),
         output_json=dumps(node.output),
@@ -60,7 +66,7 @@ def step_row(node_key: str, index: int, step: StepRecord) -> StepRow:
         node_key=node_key,
         index=index,
         name=step.name,
-        state=str(step.state),
+        state=step.state,
         exit_code=step.exit_code,
         error=step.error,
         started_at=step.started_at,
@@ -76,7 +82,7 @@ def node_record(row: NodeRow) -> NodeRecord:
         node_id=row.node_id,
         type=row.type,
         scope=tuple((str(c), int(i)) for c, i in loads(row.scope_json) or ()),
-        state=State(row.state),
+        state=row.state,
         attempt=row.attempt,
         input=loads(row.input_json),
         output=loads(row.output_json),
@@ -91,10 +97,70 @@ def node_record(row: NodeRow) -> NodeRecord:
 def step_record(row: StepRow) -> StepRecord:
     return StepRecord(
         name=row.name,
-        state=State(row.state),
+        state=row.state,
         exit_code=row.exit_code,
         error=row.error,
         started_at=row.started_at,
         ended_at=row.ended_at,
         process=row.process,
     )
+
+
+# -- read back from SQL: a column's word becomes its enum here, and only here -----------
+def db_node(row: Sequence[Any]) -> NodeRow:
+    """A `nodes` row whose columns are in `NodeRow`'s order."""
+    (key, node_id, type_, scope, state, attempt, input_, output, ports, error,
+     started, ended, progress) = row  # fmt: skip
+    return NodeRow(
+        key, node_id, type_, scope, State(state), attempt, input_, output, ports, error,
+        started, ended, progress,
+    )  # fmt: skip
+
+
+def db_step(row: Sequence[Any]) -> StepRow:
+    """A `steps` row whose columns are in `StepRow`'s order."""
+    node_key, index, name, state, exit_code, error, started, ended, process = row
+    return StepRow(node_key, index, name, State(state), exit_code, error, started, ended, process)
+
+
+def db_summary(row: Sequence[Any]) -> RunSummary:
+    """A `runs` row whose columns are in `RunSummary`'s order."""
+    id_, workflow, pipeline, state, created, started, ended, error, owner, lease = row
+    return RunSummary(
+        id_, workflow, pipeline, State(state), created, started, ended, error, owner, lease
+    )
+
+
+def db_run(row: Sequence[Any]) -> RunRecord:
+    """A run's record, without its nodes, from the first columns of a `get_run` row."""
+    id_, workflow, pipeline, state, input_json, error, started, ended = row[:8]
+    return RunRecord(
+        id=id_, workflow=workflow, pipeline=pipeline, input=loads(input_json),
+        state=State(state), error=error, started_at=started, ended_at=ended,
+    )  # fmt: skip
+
+
+def db_suspension(row: Sequence[Any]) -> Suspension:
+    (hook_id, run_id, node, metadata_json, created_at, timeout_at, timeout_action,
+     decision, data_json, reason, decided_at) = row  # fmt: skip
+    return Suspension(
+        hook_id=hook_id, run_id=run_id, node=node, metadata=loads(metadata_json) or {},
+        created_at=created_at, timeout_at=timeout_at, timeout_action=Decision(timeout_action),
+        decision=None if decision is None else Decision(decision), data=loads(data_json),
+        reason=reason, decided_at=decided_at,
+    )  # fmt: skip
+
+
+def db_states(found: Iterable[Sequence[Any]]) -> list[State]:
+    """The first column of each row."""
+    return [State(row[0]) for row in found]
+
+
+def db_state_counts(found: Iterable[Sequence[Any]]) -> dict[State, int]:
+    """(state, count) rows."""
+    return {State(state): int(count) for state, count in found}
+
+
+def db_modes(found: Iterable[Sequence[Any]]) -> dict[str, PipelineMode]:
+    """(pipeline, mode) rows."""
+    return {str(pipeline): PipelineMode(mode) for pipeline, mode in found}

@@ -11,6 +11,7 @@ import abc
 import time
 from typing import Any, ClassVar, TypeVar
 
+from xene.core.states import Decision, PipelineMode, State
 from xene.store import (
     owners,
     sql_approvals,
@@ -28,11 +29,11 @@ from xene.store.base import (
     LogChunk,
     MachineInstance,
     NewRun,
-    PipelineMode,
     RetryRequest,
     RunFilter,
     RunRetry,
     RunSummary,
+    ServerStore,
     StoredRun,
 )
 from xene.store.sql_breaker import SqlBreakerOps
@@ -44,7 +45,9 @@ from xene.store.txn import Stmt, Txn
 T = TypeVar("T")
 
 
-class SqlStore(SqlBreakerOps, SqlPressureOps, SqlSecretOps, SqlTokenOps, abc.ABC):
+class SqlStore(SqlBreakerOps, SqlPressureOps, SqlSecretOps, SqlTokenOps, ServerStore, abc.ABC):
+    """Every role (`ServerStore`); SQLite and PostgreSQL differ in `_run` and `close`."""
+
     dialect: ClassVar[str]
 
     def __init__(self) -> None:
@@ -129,8 +132,8 @@ class SqlStore(SqlBreakerOps, SqlPressureOps, SqlSecretOps, SqlTokenOps, abc.ABC
         return await self._run(sql_approvals.get_approval(self._q, hook_id), write=False)
 
     async def decide(
-        self, hook_id: str, decision: str, data: Any, reason: str, at: float
-    ) -> ApprovalRecord | None:
+        self, hook_id: str, decision: Decision, data: Any, reason: str, at: float
+    ) -> Suspension | None:
         txn = sql_approvals.decide(self._q, hook_id, decision, data, reason, at)
         return await self._run(txn, write=True)
 
@@ -209,5 +212,5 @@ class SqlStore(SqlBreakerOps, SqlPressureOps, SqlSecretOps, SqlTokenOps, abc.ABC
     async def cancel_requested(self, run_id: str) -> bool:
         return await self._run(sql_server.cancel_requested(self._q, run_id), write=False)
 
-    async def count_runs(self) -> dict[str, int]:
+    async def count_runs(self) -> dict[State, int]:
         return await self._run(sql_server.count_runs(self._q), write=False)

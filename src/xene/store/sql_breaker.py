@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
+from xene.core.states import State
+from xene.store import rows
 from xene.store.base import BreakerState
 from xene.store.txn import Stmt, Txn
 
@@ -34,9 +36,9 @@ def resume_pipeline(q: Queries, workflow: str, pipeline: str, at: float) -> Txn[
 
 def recent_outcomes(
     q: Queries, workflow: str, pipeline: str, since: float, limit: int
-) -> Txn[list[str]]:
+) -> Txn[list[State]]:
     found = yield Stmt(q["recent_outcomes"], (workflow, pipeline, since, limit))
-    return [str(row[0]) for row in found.rows]
+    return rows.db_states(found.rows)
 
 
 class SqlBreakerOps:
@@ -59,6 +61,6 @@ class SqlBreakerOps:
 
     async def recent_outcomes(
         self, workflow: str, pipeline: str, since: float, limit: int
-    ) -> list[str]:
+    ) -> list[State]:
         txn = recent_outcomes(self._q, workflow, pipeline, since, limit)
         return await self._run(txn, write=False)

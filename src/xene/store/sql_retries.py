@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from xene.store import retries
-from xene.store.base import NodeRow, RetryRequest, RunRetry
+from xene.store import retries, rows
+from xene.store.base import RetryRequest, RunRetry
 from xene.store.txn import Stmt, Txn
 
 Queries = Mapping[str, str]
@@ -18,7 +18,7 @@ def retry_run(q: Queries, run_id: str, request: RetryRequest) -> Txn[RunRetry | 
         return None
     wanted = set(request.nodes)
     found = yield Stmt(q["retried_nodes"], (run_id,))
-    before = tuple(retries.retried(n) for n in map(_node, found.rows) if n.key in wanted)
+    before = tuple(retries.retried(n) for n in map(rows.db_node, found.rows) if n.key in wanted)
     if before:
         keys = [(run_id, node.key) for node in before]
         yield Stmt(q["reset_retried_node"], keys, many=True)
@@ -39,7 +39,3 @@ def run_retries(q: Queries, run_id: str) -> Txn[tuple[RunRetry, ...]]:
         RunRetry(int(n), str(by), float(at), node, int(seq), retries.nodes_from_json(text))
         for n, by, at, node, seq, text in found.rows
     )
-
-
-def _node(row: tuple[object, ...]) -> NodeRow:
-    return NodeRow(*row)  # type: ignore[arg-type]

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from xene.core.records import RunRecord
-from xene.core.states import State
 from xene.store import rows, sql_retries
 from xene.store.base import (
     Batch,
@@ -114,20 +112,18 @@ def get_run(q: Queries, run_id: str) -> Txn[StoredRun | None]:
 
 
 def _stored_run(run: Row, nodes: Result, steps: Result, retried: tuple[RunRetry, ...]) -> StoredRun:
-    (id_, workflow, pipeline, state, input_json, error, started, ended,
-     path, text, fmt, owner, lease_until, key) = run  # fmt: skip
-    record = RunRecord(
-        id=id_, workflow=workflow, pipeline=pipeline, input=rows.loads(input_json),
-        state=State(state), error=error, started_at=started, ended_at=ended,
-    )  # fmt: skip
+    record = rows.db_run(run)
+    path, text, fmt, owner, lease_until, key = run[8:]
     for node_row in nodes.rows:
-        node = rows.node_record(NodeRow(*node_row))
+        node = rows.node_record(rows.db_node(node_row))
         record.nodes[node.key] = node
     for step_row in steps.rows:
-        step = StepRow(*step_row)
+        step = rows.db_step(step_row)
         if step.node_key in record.nodes:
             record.nodes[step.node_key].steps.append(rows.step_record(step))
-    source = RunSource(path=path, text=text, format=fmt, workflow=workflow, pipeline=pipeline)
+    source = RunSource(
+        path=path, text=text, format=fmt, workflow=record.workflow, pipeline=record.pipeline
+    )
     return StoredRun(record, source, owner, lease_until, key, retried)
 
 
@@ -135,12 +131,12 @@ def list_runs(q: Queries, flt: RunFilter) -> Txn[list[RunSummary]]:
     pairs = (flt.workflow, flt.pipeline, flt.state, flt.before)
     params = [value for value in pairs for _ in (0, 1)]
     found = yield Stmt(q["list_runs"], (*params, flt.limit))
-    return [RunSummary(*row) for row in found.rows]
+    return [rows.db_summary(row) for row in found.rows]
 
 
 def unfinished_runs(q: Queries) -> Txn[list[RunSummary]]:
     found = yield Stmt(q["unfinished_runs"])
-    return [RunSummary(*row) for row in found.rows]
+    return [rows.db_summary(row) for row in found.rows]
 
 
 def claim_run(

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from xene.store.base import AppliedWorkflow, PipelineMode
+from xene.core.states import PipelineMode, State
+from xene.store import rows
+from xene.store.base import AppliedWorkflow
 from xene.store.txn import Row, Stmt, Txn
 
 Queries = Mapping[str, str]
@@ -50,7 +52,7 @@ def set_pipeline_mode(q: Queries, workflow: str, pipeline: str, mode: PipelineMo
 
 def pipeline_modes(q: Queries, workflow: str) -> Txn[dict[str, PipelineMode]]:
     found = yield Stmt(q["pipeline_modes"], (workflow,))
-    return {str(pipeline): str(mode) for pipeline, mode in found.rows}
+    return rows.db_modes(found.rows)
 
 
 # -- queued runs -----------------------------------------------------------------------
@@ -92,6 +94,6 @@ def cancel_requested(q: Queries, run_id: str) -> Txn[bool]:
     return bool(found.scalar) if found.rows else False
 
 
-def count_runs(q: Queries) -> Txn[dict[str, int]]:
+def count_runs(q: Queries) -> Txn[dict[State, int]]:
     found = yield Stmt(q["count_runs"])
-    return {str(state): int(count) for state, count in found.rows}
+    return rows.db_state_counts(found.rows)

@@ -1,6 +1,6 @@
 -- Named queries shared by SQLite and PostgreSQL (procrastinate style: `-- name:` blocks).
 -- Placeholders are `?`; the PostgreSQL store turns them into `%s` once, at load.
--- `{final}` stands for the list of final run states (base.FINAL_STATES).
+-- `{final}` stands for the list of final run states (sqlfiles.FINAL_RUN_STATES).
 -- A dialect file (sqlite.sql, postgres.sql) overrides a block of the same name.
 
 -- name: create_schema_version

@@ -1,0 +1,129 @@
+"""The store's roles: each a small protocol of the operations one kind of user needs.
+
+A front-end asks for the role it needs in its types (`xene runs` a `RunReader`, the
+engine a `Store`, `xene serve` a `ServerStore`); a backend declares the roles it has by
+naming them as its bases, so mypy holds it to each and `isinstance` answers at run time
+(the protocols are `runtime_checkable`). Every local backend (memory, SQLite,
+PostgreSQL) has them all; a server's `RemoteStore` has the readers and `ApprovalStore`.
+
+`Store` and `ServerStore`, the unions of these roles, are in base.py beside the records.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from xene.core.states import Decision
+    from xene.store.base import (
+        Batch,
+        IdKind,
+        LogChunk,
+        MachineInstance,
+        NewRun,
+        RunFilter,
+        RunSummary,
+        StoredRun,
+        Suspension,
+    )
+
+
+@runtime_checkable
+class RunReader(Protocol):
+    """Runs and their logs, read: what the history commands need."""
+
+    async def get_run(self, run_id: str) -> StoredRun | None: ...
+
+    async def list_runs(self, flt: RunFilter) -> list[RunSummary]:
+        """Newest first."""
+
+    async def read_logs(
+        self,
+        run_id: str,
+        *,
+        node: str | None = None,
+        step: str | None = None,
+        after: int = 0,
+        limit: int = 1000,
+    ) -> list[LogChunk]:
+        """Chunks with `seq > after`, in order."""
+
+    async def find_ids(self, kind: IdKind, prefix: str, limit: int = 3) -> list[str]:
+        """Ids of runs, hooks or state-machine instances that start with `prefix`,
+        ignoring case (an id copied from a log or a chat may have changed case); at most
+        `limit`, in id order."""
+
+
+@runtime_checkable
+class RunStore(RunReader, Protocol):
+    """Runs created, committed, taken over and deleted: what executing them needs."""
+
+    async def create_run(self, run: NewRun) -> tuple[str, bool]:
+        """Insert a run; with an idempotency key already used by a run of the same
+        workflow and pipeline, return that run's id and False instead."""
+
+    async def commit(self, run_id: str, batch: Batch) -> None:
+        """Apply one batch of changes of a run atomically."""
+
+    async def unfinished_runs(self) -> list[RunSummary]:
+        """Runs not in a final state (running, waiting, suspended), oldest first."""
+
+    async def claim_run(self, run_id: str, owner: str, lease_until: float, now: float) -> bool:
+        """Take over executing an unfinished run whose lease has expired (or is ours)."""
+
+    async def delete_runs(self, ended_before: float) -> int:
+        """Delete finished runs that ended before the time, with everything they hold."""
+
+
+@runtime_checkable
+class ApprovalStore(Protocol):
+    """The `std::wait` nodes waiting for a person, and their decisions."""
+
+    async def list_suspensions(self, *, pending: bool = True) -> list[Suspension]: ...
+
+    async def get_suspension(self, hook_id: str) -> Suspension | None: ...
+
+    async def decide(
+        self, hook_id: str, decision: Decision, data: Any, reason: str, at: float
+    ) -> Suspension | None:
+        """Record a decision once (compare-and-set); None if unknown or decided already."""
+
+
+@runtime_checkable
+class FireStore(Protocol):
+    """Trigger fires, deduplicated across machines."""
+
+    async def record_fire(self, trigger_id: str, fire_key: str, at: float) -> bool:
+        """True the first time `(trigger_id, fire_key)` is recorded; False for a duplicate."""
+
+    async def last_fire(self, trigger_id: str) -> float | None:
+        """When the trigger last fired (its latest recorded fire), if ever."""
+
+
+@runtime_checkable
+class MachineReader(Protocol):
+    """State machines and their instances, read."""
+
+    async def get_machine(self, name: str) -> dict[str, Any] | None: ...
+
+    async def list_machines(self) -> list[str]: ...
+
+    async def get_instance(self, instance_id: str) -> MachineInstance | None: ...
+
+    async def list_instances(self, machine: str) -> list[MachineInstance]: ...
+
+
+@runtime_checkable
+class MachineStore(MachineReader, Protocol):
+    """State machines defined, and their instances created and moved by compare-and-set."""
+
+    async def define_machine(self, name: str, definition: dict[str, Any], at: float) -> bool:
+        """False if a machine of that name exists already."""
+
+    async def create_instance(self, instance: MachineInstance) -> None: ...
+
+    async def move_instance(
+        self, instance_id: str, event: str, from_state: str, to_state: str, at: float
+    ) -> bool:
+        """Compare-and-set `from_state -> to_state`, with a history row; False if the
+        instance is no longer in `from_state`."""
