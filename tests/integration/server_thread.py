@@ -15,11 +15,13 @@ from typing import Any
 import httpx
 import uvicorn
 
+from xene.core.states import State
 from xene.server.api import create_app
 from xene.server.config import ServerConfig
 from xene.server.runtime import Runtime
 from xene.store import open_store
-from xene.store.base import FINAL_STATES
+
+FINAL = tuple(state.value for state in State if state.finished)
 
 DEADLINE_S = 30.0
 
@@ -70,9 +72,7 @@ class ServerThread:
         if self.failure is not None:
             raise self.failure
 
-    def wait_run(
-        self, run_id: str, states: tuple[str, ...] = tuple(FINAL_STATES), token: str = ""
-    ) -> Any:
+    def wait_run(self, run_id: str, states: tuple[str, ...] = FINAL, token: str = "") -> Any:
         """The run (its JSON) once it is in one of `states`, by default a final one."""
         deadline = time.monotonic() + DEADLINE_S
         headers = {"Authorization": f"Bearer {token}"} if token else {}

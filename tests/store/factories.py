@@ -44,9 +44,9 @@ def run_row(id: str, state: str = "Running", **changes: Any) -> RunRow:
 
 def node(key: str, state: str = "Running", **changes: Any) -> NodeRow:
     row = NodeRow(
-        key=key, node_id=key.split("[", 1)[0], type="std::shell", scope_json="[]", state=State(state),
-        attempt=1, input_json="null", output_json="null", ports_json="[]", error=None,
-        started_at=1_700_000_002.0, ended_at=None, progress_json="null",
+        key=key, node_id=key.split("[", 1)[0], type="std::shell", scope_json="[]",
+        state=State(state), attempt=1, input_json="null", output_json="null", ports_json="[]",
+        error=None, started_at=1_700_000_002.0, ended_at=None, progress_json="null",
     )  # fmt: skip
     return dataclasses.replace(row, **changes)
 

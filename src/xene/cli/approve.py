@@ -11,7 +11,9 @@ from xene.cli.common import UsageError, fail_usage, parse_input
 from xene.cli.session import Session, Settings
 
 if TYPE_CHECKING:
-    from xene.store.base import ApprovalRecord, Store
+    from xene.cli.stores import Opened
+    from xene.core.states import Decision
+    from xene.store.base import ApprovalRecord
 
 DESCRIPTION = """\
 Decide a node that waits for approval, then continue its run here (unless the process
@@ -59,14 +61,18 @@ def handle(args: argparse.Namespace) -> int:
         data = parse_input(args.data) if args.data else None
     except UsageError as exc:
         return fail_usage(str(exc).replace("--input", "--data"))
-    decision = "reject" if args.reject else "escalate" if args.escalate else "approve"
+    from xene.core.states import Decision
+
+    decision = (
+        Decision.REJECT if args.reject else Decision.ESCALATE if args.escalate else Decision.APPROVE
+    )
     from xene.cli.stores import run_command
 
     session = Session(make_display(args), Settings(), None)
     return run_command(lambda: _decide(args, decision, data, session))
 
 
-async def _decide(args: argparse.Namespace, decision: str, data: Any, session: Session) -> int:
+async def _decide(args: argparse.Namespace, decision: Decision, data: Any, session: Session) -> int:
     import time
 
     from xene.cli import stores
@@ -74,7 +80,6 @@ async def _decide(args: argparse.Namespace, decision: str, data: Any, session: S
     from xene.service.errors import NotFound
 
     async with stores.opened(args) as store:
-        session.store = store
         waiting = await _approval(store, args.hook)
         unknown = f"no hook {args.hook!r} waits (see `xene approvals`)"
         if waiting is None:
@@ -94,13 +99,14 @@ async def _decide(args: argparse.Namespace, decision: str, data: Any, session: S
             f"{decision}: {args.hook} (run {decided.run_id}, node {decided.node}){passed}",
             file=sys.stderr,
         )
-        if stores.remote_api(store) is not None:
+        if not stores.is_local(store):
             print(f"the server continues run {decided.run_id}", file=sys.stderr)
             return 0
+        session.store = store
         return 0 if args.no_resume else await _continue(decided.run_id, session)
 
 
-async def _approval(store: Store, hook: str) -> ApprovalRecord | None:
+async def _approval(store: Opened, hook: str) -> ApprovalRecord | None:
     """By its hook id, or the only one starting with it, in any case."""
     from xene.cli import stores
 

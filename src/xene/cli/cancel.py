@@ -9,9 +9,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from xene.cli import stores
+from xene.core.states import State
 
 if TYPE_CHECKING:
-    from xene.store.base import Store, StoredRun
+    from xene.cli.stores import Opened
+    from xene.store.base import StoredRun
+    from xene.store.roles import RunReader
 
 HELP = "cancel a run: its running steps are stopped, its state becomes Cancelled"
 DESCRIPTION = """\
@@ -81,22 +84,21 @@ async def cancel(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return stores.EXIT_REFUSED
-    if state != "Cancelled":
+    if state != State.CANCELLED:
         print(f"xene: run {run_id} ended {state} before the cancel reached it", file=sys.stderr)
         return stores.EXIT_REFUSED
     print(f"run {run_id} cancelled")
     return stores.EXIT_OK
 
 
-async def _ask(store: Store, stored: StoredRun) -> str:
+async def _ask(store: Opened, stored: StoredRun) -> str:
     """`cancelled` or `requested`; CommandError (exit 1) for a run that has ended."""
     from xene.service import runs
 
-    api = stores.remote_api(store)
-    if api is not None:
+    if not stores.is_local(store):  # the server's agent stops it
         from xene.client.api import api_path
 
-        await api.post(api_path("runs", stored.record.id, "cancel"))
+        await store.api.post(api_path("runs", stored.record.id, "cancel"))
         return "requested"
     try:
         return await runs.cancel(store, stored, runs.os_user(), time.time())
@@ -104,7 +106,7 @@ async def _ask(store: Store, stored: StoredRun) -> str:
         raise stores.CommandError(str(exc), stores.EXIT_REFUSED) from exc
 
 
-async def _final_state(store: Store, run_id: str, timeout: float) -> str | None:
+async def _final_state(store: RunReader, run_id: str, timeout: float) -> str | None:
     """The run's state once final; None if it is not within `timeout` seconds."""
     with_deadline = asyncio.timeout(timeout)
     try:

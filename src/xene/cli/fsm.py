@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 from xene.cli import stores
 
 if TYPE_CHECKING:
+    from xene.cli.stores import Opened
     from xene.service.machines import Entered
-    from xene.store.base import MachineInstance, Store
+    from xene.store.base import MachineInstance, ServerStore, Store
+    from xene.store.roles import MachineReader
 
 HELP = "define state machines, start instances, send them events"
 DESCRIPTION = """\
@@ -95,17 +97,17 @@ def handle(args: argparse.Namespace) -> int:
 
 
 async def dispatch(args: argparse.Namespace) -> int:
-    action = ACTIONS[args.action]
     async with stores.opened(args) as store:
-        api = stores.remote_api(store)
-        if api is not None and args.action in REMOTE:  # the server moves its instances
-            from xene.cli import fsm_remote
+        if args.action in READERS:
+            return await READERS[args.action](store, args)
+        if stores.is_local(store):
+            return await WRITERS[args.action](store, args)
+        from xene.cli import fsm_remote  # a server moves its instances itself
 
-            return await fsm_remote.ACTIONS[args.action](api, args)
-        return await action(store, args)
+        return await fsm_remote.ACTIONS[args.action](store.api, args)
 
 
-async def define(store: Store, args: argparse.Namespace) -> int:
+async def define(store: ServerStore, args: argparse.Namespace) -> int:
     from xene.cli.common import load_workflow
     from xene.service import machines
 
@@ -123,7 +125,7 @@ async def define(store: Store, args: argparse.Namespace) -> int:
     return stores.EXIT_OK
 
 
-async def list_machines(store: Store, args: argparse.Namespace) -> int:
+async def list_machines(store: MachineReader, args: argparse.Namespace) -> int:
     from xene.cli.fsm_defs import machine
 
     names = await store.list_machines()
@@ -140,7 +142,7 @@ async def list_machines(store: Store, args: argparse.Namespace) -> int:
     return stores.EXIT_OK
 
 
-async def run(store: Store, args: argparse.Namespace) -> int:
+async def run(store: ServerStore, args: argparse.Namespace) -> int:
     from xene.engine.clock import new_id
     from xene.service import machines
 
@@ -156,7 +158,7 @@ async def run(store: Store, args: argparse.Namespace) -> int:
     return await _on_enter(store, entered)
 
 
-async def ps(store: Store, args: argparse.Namespace) -> int:
+async def ps(store: MachineReader, args: argparse.Namespace) -> int:
     await _machine(store, args.name)
     instances = [i for i in await store.list_instances(args.name) if i.machine == args.name]
     if not instances:
@@ -167,7 +169,7 @@ async def ps(store: Store, args: argparse.Namespace) -> int:
     return stores.EXIT_OK
 
 
-async def event(store: Store, args: argparse.Namespace) -> int:
+async def event(store: ServerStore, args: argparse.Namespace) -> int:
     from xene.service import machines
 
     instance = await _instance(store, args.instance)
@@ -180,7 +182,7 @@ async def event(store: Store, args: argparse.Namespace) -> int:
     return await _on_enter(store, entered)
 
 
-async def show(store: Store, args: argparse.Namespace) -> int:
+async def show(store: Opened, args: argparse.Namespace) -> int:
     from xene.cli.fsm_defs import machine
 
     instance = await _instance(store, args.instance)
@@ -198,19 +200,13 @@ async def show(store: Store, args: argparse.Namespace) -> int:
     return stores.EXIT_OK
 
 
-REMOTE = ("define", "run", "event")
-"""What a server does itself (`xene.cli.fsm_remote`); the rest reads its store."""
-ACTIONS = {
-    "define": define,
-    "list": list_machines,
-    "run": run,
-    "ps": ps,
-    "event": event,
-    "show": show,
-}
+READERS = {"list": list_machines, "ps": ps, "show": show}
+"""What reads a store, a local one or a server's (`RemoteStore`)."""
+WRITERS = {"define": define, "run": run, "event": event}
+"""What a local store does here, and a server itself (`xene.cli.fsm_remote`)."""
 
 
-async def _machine(store: Store, name: str) -> dict[str, Any]:
+async def _machine(store: MachineReader, name: str) -> dict[str, Any]:
     from xene.service import machines
 
     try:
@@ -219,7 +215,7 @@ async def _machine(store: Store, name: str) -> dict[str, Any]:
         raise stores.CommandError(str(exc)) from exc
 
 
-async def _instance(store: Store, instance_id: str) -> MachineInstance:
+async def _instance(store: Opened, instance_id: str) -> MachineInstance:
     """By its id, or a unique start of it in any case."""
     instance = await store.get_instance(instance_id)
     if instance is None:

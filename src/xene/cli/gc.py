@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 from xene.cli import stores
 
 if TYPE_CHECKING:
-    from xene.store.base import RunSummary, Store
+    from xene.store.base import RunSummary
+    from xene.store.roles import RunReader
 
 HELP = "delete finished runs that ended before a given age"
 DESCRIPTION = """\
@@ -69,11 +70,8 @@ def handle(args: argparse.Namespace) -> int:
 async def gc(args: argparse.Namespace) -> int:
     cutoff = now() - parse_age(args.older_than)
     async with stores.opened(args) as store:
-        if stores.remote_api(store) is not None:  # before asking anything of it
-            from xene.client.errors import NotRemote
-
-            raise NotRemote("deleting runs (`xene gc`)")
-        doomed = await finished_before(store, cutoff)
+        local = stores.local(store, "deleting runs (`xene gc`)")  # before asking anything
+        doomed = await finished_before(local, cutoff)
         if args.dry_run:
             _print_doomed(doomed, cutoff)
             return stores.EXIT_OK
@@ -83,7 +81,7 @@ async def gc(args: argparse.Namespace) -> int:
         if not args.yes and not _confirmed(len(doomed), cutoff):
             print("nothing deleted", file=sys.stderr)
             return stores.EXIT_REFUSED
-        count = await store.delete_runs(cutoff)
+        count = await local.delete_runs(cutoff)
         print(f"deleted {_runs(count)} that ended before {stores.when(cutoff)}")
     return stores.EXIT_OK
 
@@ -118,17 +116,15 @@ def parse_age(text: str) -> float:
         ) from None
 
 
-async def finished_before(store: Store, cutoff: float) -> list[RunSummary]:
+async def finished_before(store: RunReader, cutoff: float) -> list[RunSummary]:
     """Every run `delete_runs(cutoff)` would delete, newest first, page by page."""
-    from xene.store.base import FINAL_STATES, RunFilter
+    from xene.store.base import RunFilter
 
     found: list[RunSummary] = []
     before: str | None = None
     while page := await store.list_runs(RunFilter(limit=PAGE, before=before)):
         found += [
-            r
-            for r in page
-            if r.state in FINAL_STATES and r.ended_at is not None and r.ended_at < cutoff
+            r for r in page if r.state.finished and r.ended_at is not None and r.ended_at < cutoff
         ]
         before = page[-1].id
     return found

@@ -10,10 +10,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from xene.cli import retried, stores
+from xene.core.states import State
 
 if TYPE_CHECKING:
     from xene.core.records import NodeRecord
-    from xene.store.base import LogChunk, Store, StoredRun
+    from xene.store.base import LogChunk, StoredRun
+    from xene.store.roles import RunReader
 
 HELP = "print what a run's steps printed"
 DESCRIPTION = """\
@@ -73,11 +75,10 @@ def handle(args: argparse.Namespace) -> int:
 async def logs(args: argparse.Namespace) -> int:
     async with stores.opened(args) as store:
         stored = await stores.find_run(store, args.run)
-        api = stores.remote_api(store)
-        if args.follow and api is not None:  # a server streams its lines as they come
+        if args.follow and not stores.is_local(store):  # a server streams its lines
             from xene.cli.remote import follow
 
-            await follow(api, stored.record.id, args.task, args.step)
+            await follow(store.api, stored.record.id, args.task, args.step)
         elif args.follow:  # tasks of splits and loops may not have started yet: no checks
             await Follower(store, stored, args.task, args.step).follow(sleep)
         else:
@@ -105,7 +106,7 @@ def select_nodes(stored: StoredRun, task: str | None, step: str | None) -> list[
 
 
 async def print_grouped(
-    store: Store, stored: StoredRun, nodes: list[NodeRecord], step: str | None
+    store: RunReader, stored: StoredRun, nodes: list[NodeRecord], step: str | None
 ) -> None:
     """Node by node in record order, one node's chunks at a time (memory stays bounded);
     a retried node's chunks under a header for each of its attempts."""
@@ -135,7 +136,7 @@ def _passed(ahead: list[retried.Segment], seq: int) -> str | None:
 
 
 async def chunks(
-    store: Store, run_id: str, *, node: str | None = None, step: str | None = None
+    store: RunReader, run_id: str, *, node: str | None = None, step: str | None = None
 ) -> AsyncIterator[LogChunk]:
     """Every chunk matching, page by page."""
     after = 0
@@ -148,7 +149,7 @@ async def chunks(
 class Follower:
     """Prints chunks in the order they are committed until the run has ended."""
 
-    def __init__(self, store: Store, stored: StoredRun, task: str | None, step: str | None):
+    def __init__(self, store: RunReader, stored: StoredRun, task: str | None, step: str | None):
         self.store, self.run_id = store, stored.record.id
         self.task, self.step = task, step
         self.after = 0
@@ -160,10 +161,10 @@ class Follower:
         while True:
             state = await self._state()  # before reading: all it logged is then read
             await self._drain()
-            if state is None or _final(state):
+            if state is None or state.finished:
                 print(f"run {self.run_id} ended: {state or 'deleted'}", file=sys.stderr)
                 return
-            if state == "Suspended":
+            if state is State.SUSPENDED:
                 print(_SUSPENDED.format(run=self.run_id), file=sys.stderr)
                 return
             await wait(POLL_S)
@@ -186,12 +187,12 @@ class Follower:
         for line in chunk.lines:
             print(f"{where} │ {line}", flush=True)
 
-    async def _state(self) -> str | None:
+    async def _state(self) -> State | None:
         stored = await self.store.get_run(self.run_id)
         if stored is None:
             return None
-        state = str(stored.record.state)
-        if not self.warned and not _final(state) and stored.lease_until < time.time():
+        state = stored.record.state
+        if not self.warned and not state.finished and stored.lease_until < time.time():
             self.warned = True
             print(_ORPHANED.format(run=self.run_id), file=sys.stderr)
         return state
@@ -205,12 +206,6 @@ _SUSPENDED = (
     "run {run} is suspended: it waits for a decision (`xene approvals` lists it); "
     "follow it again once decided"
 )
-
-
-def _final(state: str) -> bool:
-    from xene.store.base import FINAL_STATES
-
-    return state in FINAL_STATES
 
 
 def _title(stored: StoredRun) -> str:

@@ -46,7 +46,7 @@ def handle(args: argparse.Namespace) -> int:
     session = Session(make_display(args), Settings(wait=args.wait, grace_s=args.grace), None)
 
     async def resume() -> int:
-        async with stores.opened(args) as store:
+        async with stores.opened_local(args) as store:
             session.store = store
             return await resume_stored(await stores.find_run(store, args.run), session)
 

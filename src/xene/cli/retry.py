@@ -6,13 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from xene.cli import stores
+from xene.core.states import State
 
 if TYPE_CHECKING:
     from xene.client.api import ApiClient
-    from xene.store.base import RunRetry, ServerStore, Store, StoredRun
+    from xene.store.base import RunRetry, ServerStore, StoredRun
 
 HELP = "run a failed or cancelled run again, from its failed nodes or from one node"
 DESCRIPTION = """\
@@ -68,13 +69,12 @@ def handle(args: argparse.Namespace) -> int:
 async def retry(args: argparse.Namespace) -> int:
     async with stores.opened(args) as store:
         stored = await stores.find_run(store, args.run)
-        api = stores.remote_api(store)
-        if api is not None:
-            return await _on_server(api, stored.record.id, args)
+        if not stores.is_local(store):
+            return await _on_server(store.api, stored.record.id, args)
         return await _here(store, stored, args)
 
 
-async def _here(store: Store, stored: StoredRun, args: argparse.Namespace) -> int:
+async def _here(store: ServerStore, stored: StoredRun, args: argparse.Namespace) -> int:
     from xene.cli.resume import resume_stored
     from xene.cli.run import make_display
     from xene.cli.session import Session, Settings
@@ -91,7 +91,7 @@ async def _here(store: Store, stored: StoredRun, args: argparse.Namespace) -> in
             stored, runs.os_user(), now, args.from_node, owner=owner_id(),
             lease_until=now + LEASE_S,
         )  # fmt: skip
-        done = await runs.retry(cast("ServerStore", store), stored, request)
+        done = await runs.retry(store, stored, request)
     except runs.UnknownNode as exc:
         raise stores.CommandError(str(exc)) from exc
     except (runs.NotRetryable, InvalidDefinition, KeyError, OSError) as exc:
@@ -115,7 +115,7 @@ async def _on_server(api: ApiClient, run_id: str, args: argparse.Namespace) -> i
     run = await api.get(api_path("runs", run_id))
     retries = run.get("retries") or [{"log_seq": 0}]
     state = await remote.follow(api, run_id, None, None, after=retries[-1]["log_seq"])
-    return stores.EXIT_OK if state == "Success" else stores.EXIT_REFUSED
+    return stores.EXIT_OK if state == State.SUCCESS else stores.EXIT_REFUSED
 
 
 def describe(run_id: str, retry: RunRetry) -> str:

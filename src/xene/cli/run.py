@@ -166,7 +166,7 @@ async def _run(
 ) -> int:
     from xene.cli import secret_check, stores
 
-    async with stores.opened(args) as store:
+    async with stores.opened_local(args) as store:
         session.store = store
         if args.resume:
             return await _resume_latest(args.file, pipelines, session)
@@ -226,8 +226,10 @@ def _importable_from(path: str) -> None:
 
 
 def _approvals(pairs: dict[str, str]) -> dict[str, str]:
+    from xene.core.states import Decision
+
     for node, decision in pairs.items():
-        if decision not in ("approve", "reject", "escalate"):
+        if decision not in set(Decision):
             raise UsageError(f"--approve {node}={decision}: decide approve, reject or escalate")
     return pairs
 

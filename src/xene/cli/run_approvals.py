@@ -6,17 +6,18 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from xene.cli.display import Display
-from xene.engine.options import Approval, ApprovalRequest, Approver, Decision
+from xene.core.states import Decision
+from xene.engine.options import Approval, ApprovalRequest, Approver
 from xene.errors import Suspend
 
 if TYPE_CHECKING:
     from xene.ir import Pipeline
     from xene.store.base import Store
 
-CHOICES = {"a": "approve", "r": "reject", "e": "escalate"}
+CHOICES = {"a": Decision.APPROVE, "r": Decision.REJECT, "e": Decision.ESCALATE}
 POLL_S = 0.5
 
 
@@ -51,7 +52,7 @@ def make_approver(
     async def approve(request: ApprovalRequest) -> Approval:
         node = request.node.split("[", 1)[0]
         if node in decided:
-            return Approval(cast(Decision, decided[node]), reason="--approve")
+            return Approval(Decision(decided[node]), reason="--approve")
         if sys.stdin.isatty():
             display.pause()
             try:
@@ -75,7 +76,7 @@ async def _wait_for_decision(store: Store, request: ApprovalRequest) -> Approval
     while True:
         record = await store.get_approval(request.hook_id)
         if record is not None and record.decision is not None:
-            return Approval(cast(Decision, record.decision), record.data, record.reason)
+            return Approval(record.decision, record.data, record.reason)
         await asyncio.sleep(POLL_S)
 
 
@@ -99,4 +100,4 @@ def _ask(request: ApprovalRequest) -> Approval | None:
             return None
         choice = CHOICES.get(key)
         if choice is not None:
-            return Approval(cast(Decision, choice), reason="decided at the terminal")
+            return Approval(choice, reason="decided at the terminal")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from xene.cli import stores
 
 if TYPE_CHECKING:
+    from xene.core.states import State
     from xene.store.base import RunSummary
 
 HELP = "list past and current runs, newest first"
@@ -77,13 +78,13 @@ async def list_runs(args: argparse.Namespace) -> int:
     return stores.EXIT_OK
 
 
-def parse_state(text: str | None) -> str | None:
-    """`error`, `ERROR` or `Error` -> `Error`; an unknown state is a CommandError."""
+def parse_state(text: str | None) -> State | None:
+    """`error`, `ERROR` or `Error` -> `State.ERROR`; an unknown state is a CommandError."""
     if text is None:
         return None
     from xene.core.states import State
 
-    known = {s.value.lower(): s.value for s in State}
+    known = {s.value.lower(): s for s in State}
     state = known.get(text.lower())
     if state is None:
         raise stores.CommandError(

@@ -228,15 +228,13 @@ async def _opened(args: argparse.Namespace) -> AsyncIterator[Secrets]:
     from xene.store import default_url
 
     async with stores.opened(args) as store:
-        api = stores.remote_api(store)
-        if api is not None:
+        if not stores.is_local(store):
             from xene.client.secrets import RemoteSecrets
 
-            remote = RemoteSecrets(api)
+            remote = RemoteSecrets(store.api)
             yield cast(Secrets, remote)
             return
         from xene.secrets.vault import Vault
-        from xene.store.secrets import SecretStore
 
         where = f"the store {args.store or default_url()}"
-        yield _Local(Vault(cast(SecretStore, store), where))
+        yield _Local(Vault(store, where))

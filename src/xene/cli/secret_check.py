@@ -6,14 +6,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from xene.errors import Problem
 from xene.ir import Pipeline, SecretRef, Workflow
-from xene.store.base import Store
+
+if TYPE_CHECKING:
+    from xene.cli.stores import Opened
 
 
 async def known_in(
-    store: Store, workflow: Workflow, pipelines: Sequence[Pipeline], where: str
+    store: Opened, workflow: Workflow, pipelines: Sequence[Pipeline], where: str
 ) -> bool:
     """Do the pipelines' secrets all exist in `store`? If not, print each unknown one
     (`file:line: path: message`) and say so."""
@@ -25,19 +28,16 @@ async def known_in(
     return report(workflow.source, await problems(store, refs, where))
 
 
-async def problems(store: Store, refs: Sequence[SecretRef], where: str) -> list[Problem]:
+async def problems(store: Opened, refs: Sequence[SecretRef], where: str) -> list[Problem]:
     from xene.spec import secret_refs
     from xene.store.secrets import SecretStore
 
-    if not isinstance(store, SecretStore):  # a server's RemoteStore: ask its API
-        from xene.cli import stores
+    if isinstance(store, SecretStore):
+        listed = await store.list_secrets()
+    else:  # a server's RemoteStore, which has no secret role: ask its API
         from xene.client.secrets import RemoteSecrets
 
-        api = stores.remote_api(store)
-        assert api is not None
-        listed = await RemoteSecrets(api).list()
-    else:
-        listed = await store.list_secrets()
+        listed = await RemoteSecrets(store.api).list()
     return secret_refs.check(refs, {s.name for s in listed}, where)
 
 

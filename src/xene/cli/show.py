@@ -98,8 +98,7 @@ def _owner_gone(stored: StoredRun) -> str | None:
 
     from xene.store.owners import owner_gone
 
-    state = str(stored.record.state)
-    return owner_gone(state, stored.owner, stored.lease_until, time.time())
+    return owner_gone(stored.record.state, stored.owner, stored.lease_until, time.time())
 
 
 def print_run(stored: StoredRun, *, every_item: bool = False) -> None:
@@ -225,7 +224,7 @@ def step_line(step: StepRecord) -> str:
     parts = [f"step {step.name}", str(step.state), stores.elapsed(step.started_at, step.ended_at)]
     if step.exit_code is not None:
         parts.append(f"exit {step.exit_code}")
-    if step.error and step.state != "Success":
+    if step.error and step.state is not State.SUCCESS:
         parts.append(f"— {step.error}")
     return f"{stores.glyph(step.state)} " + "  ".join(p for p in parts if p)
 

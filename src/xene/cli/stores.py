@@ -18,7 +18,8 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from xene.client.api import ApiClient
+    from typing_extensions import TypeIs  # (typing.TypeIs from Python 3.13)
+
     from xene.client.store import RemoteStore
     from xene.store.base import IdKind, ServerStore, StoredRun
     from xene.store.roles import RunReader
@@ -120,26 +121,24 @@ def run_command(command: Callable[[], Coroutine[Any, Any, int]]) -> int:
         return exc.exit_code
 
 
-def local(store: Opened, what: str, instead: str = "") -> ServerStore:
-    """`store` when it is a local one; for a server's, which lacks the roles that only a
-    local store has (`xene.store.roles`), a CommandError saying so before anything is done.
-    `what`: the operation refused (`deleting runs`); `instead`: what to do rather."""
+def is_local(store: Opened) -> TypeIs[ServerStore]:
+    """Whether `store` has the roles only a local store has: a server's `RemoteStore`
+    has not (it has the readers and approvals; the server does the rest)."""
     from xene.store.roles import RunStore
 
-    if isinstance(store, RunStore):  # the role every local backend has, and no server's
+    return isinstance(store, RunStore)
+
+
+def local(store: Opened, what: str, instead: str = "") -> ServerStore:
+    """`store` when it is a local one; a server's: CommandError, before anything is done,
+    saying that `what` (`deleting runs`) needs a local store, or to do `instead`."""
+    if is_local(store):
         return store
     raise CommandError(
         f"{what} is not available against a server ({store.api.url}): it needs a local "
         "store; run it on the server's machine with --store URL (or unset XENE_SERVER)"
         + (f", or {instead}" if instead else "")
     )
-
-
-def remote_api(store: Opened) -> ApiClient | None:
-    """The server's client when `store` is a server's (`--server`), else None."""
-    from xene.store.roles import RunStore
-
-    return None if isinstance(store, RunStore) else store.api
 
 
 async def find_run(store: RunReader, ref: str) -> StoredRun:

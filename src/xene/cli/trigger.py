@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from xene.cli import remote, stores
+from xene.core.states import State
 
 HELP = "start a run of a pipeline on a server now"
 DESCRIPTION = """\
@@ -78,4 +79,4 @@ async def trigger(args: argparse.Namespace, data: Any) -> int:
         if not args.follow:
             return stores.EXIT_OK
         state = await remote.follow(api, run_id, None, None)
-    return stores.EXIT_OK if state == "Success" else stores.EXIT_REFUSED
+    return stores.EXIT_OK if state == State.SUCCESS else stores.EXIT_REFUSED

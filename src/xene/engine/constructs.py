@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from xene.core import planner
 from xene.core.planner import RegionRun, Start
 from xene.core.records import NodeRecord
-from xene.core.states import State
-from xene.engine.options import PORT_OF_DECISION, Approval, ApprovalRequest, Decision
+from xene.core.states import Decision, State
+from xene.engine.options import PORT_OF_DECISION, Approval, ApprovalRequest
 from xene.errors import ApprovalRequired, NodeFailed
 from xene.ir import Node
 from xene.nodes import registry
@@ -206,8 +206,8 @@ def _request(run_id: str, record: NodeRecord, asked: Any) -> ApprovalRequest:
     asked = asked if isinstance(asked, Mapping) else {}
     base = str(asked.get("hook_id") or record.node_id)
     timeout = asked.get("timeout_secs")
-    action: Decision = "reject"
-    for choice in ("approve", "reject", "escalate"):
+    action = Decision.REJECT
+    for choice in Decision:
         if asked.get("timeout_action") == choice:
             action = choice
     return ApprovalRequest(

@@ -97,7 +97,7 @@ async def give_up(store: Store, run_id: str, reason: str, now: float) -> None:
     """End a run that cannot be recovered in Error, with the reason; others are untouched."""
     from xene.store.base import Batch, RunRow
 
-    await store.commit(run_id, Batch(run=RunRow(run_id, "Error", reason, None, now)))
+    await store.commit(run_id, Batch(run=RunRow(run_id, State.ERROR, reason, None, now)))
 
 
 def continue_run(

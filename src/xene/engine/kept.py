@@ -44,7 +44,7 @@ class Durable:
             execution.set_state(record, State.SUSPENDED)
             await journal.flush(now)
         if waiting.decision is not None:
-            return Approval(waiting.decision, waiting.data, waiting.reason)  # type: ignore[arg-type]
+            return Approval(waiting.decision, waiting.data, waiting.reason)
         if waiting.timeout_at is not None and now >= waiting.timeout_at:
             return await self._decide(
                 request, Approval(request.timeout_action, reason="timed out"), now
@@ -61,7 +61,7 @@ class Durable:
         if decided is None:  # decided elsewhere meanwhile: theirs stands
             theirs = await self.store.get_approval(request.hook_id)
             if theirs is not None and theirs.decision is not None:
-                return Approval(theirs.decision, theirs.data, theirs.reason)  # type: ignore[arg-type]
+                return Approval(theirs.decision, theirs.data, theirs.reason)
         return approval
 
 

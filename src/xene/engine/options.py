@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from xene.core.records import Listener
+from xene.core.states import Decision
 from xene.engine.clock import Clock, SystemClock, new_id
 
 if TYPE_CHECKING:
@@ -15,8 +16,11 @@ if TYPE_CHECKING:
 
 LEASE_S = 15.0
 """The default lease."""
-Decision = Literal["approve", "reject", "escalate"]
-PORT_OF_DECISION: dict[str, str] = {"approve": "out", "reject": "rejected", "escalate": "escalated"}
+PORT_OF_DECISION: dict[Decision, str] = {
+    Decision.APPROVE: "out",
+    Decision.REJECT: "rejected",
+    Decision.ESCALATE: "escalated",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from xene.core import selectors
+from xene.core.states import Decision
 from xene.errors import NodeFailed
 from xene.nodes.base import NodeContext, NodeResult, handled_error
 
@@ -27,7 +28,7 @@ MERGE_STRATEGIES: Mapping[str, MergeStrategy] = {
     "count": "wait_n",
 }
 LOOP_EXPRESSIONS = ("until_expression", "while_expression")
-TIMEOUT_ACTIONS = ("approve", "reject", "escalate")
+TIMEOUT_ACTIONS = tuple(Decision)
 DEFAULT_MAX_ITERATIONS = 10_000
 """The cap of a loop that names only a condition, so that a wrong condition ends."""
 
@@ -166,7 +167,7 @@ def wait(ctx: NodeContext) -> NodeResult:
         {
             "hook_id": str(config.get("hook_id") or ctx.node.id),
             "timeout_secs": config.get("timeout_secs"),
-            "timeout_action": config.get("timeout_action", "reject"),
+            "timeout_action": config.get("timeout_action", Decision.REJECT),
             "metadata": metadata,
         },
         ("wait",),

@@ -12,6 +12,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
+from xene.core.states import State
 from xene.store.owners import owner_alive, owner_id
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ class Agent:
         for summary in await self.runtime.store.unfinished_runs():
             if free <= 0:
                 return
-            if summary.state == "Suspended" or summary.owner in ("", self.owner):
+            if summary.state == State.SUSPENDED or summary.owner in ("", self.owner):
                 continue
             if not owner_alive(summary.owner) and await self.runtime.store.claim_run(
                 summary.id, self.owner, now + self.runtime.config.lease_s, now

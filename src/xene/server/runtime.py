@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from xene.core.records import Listener, RunRecord
-from xene.core.states import State
+from xene.core.states import Decision, PipelineMode, State
 from xene.engine.clock import Clock, clock_from_env, new_id
 from xene.ir import Workflow
 from xene.secrets.vault import Vault
@@ -189,12 +189,15 @@ class Runtime:
             known = self.workflows[name] = (applied, _load(applied))
         return known
 
-    async def set_mode(self, workflow: str, pipeline: str, mode: str) -> None:
+    async def set_mode(self, workflow: str, pipeline: str, mode: PipelineMode | str) -> None:
+        """`mode`: a `PipelineMode`, or its word."""
         from xene.service import pipelines
 
         _, definition = await self.workflow(workflow)
-        await pipelines.set_mode(self.store, definition, pipeline, mode, self.clock.now())
-        if mode == "stopped":
+        now = self.clock.now()
+        if await pipelines.set_mode(self.store, definition, pipeline, mode, now) is (
+            PipelineMode.STOPPED
+        ):
             await self.agent.cancel_pipeline(workflow, pipeline)
 
     async def run_ended(self, run: RunRecord) -> None:
@@ -299,7 +302,8 @@ class Runtime:
             raise Conflict(f"run {run_id} has ended already ({stored.record.state})")
         if stored.record.state is State.SUSPENDED:  # nobody executes it: end it here
             now = self.clock.now()
-            row = RunRow(run_id, "Cancelled", "cancelled on request", stored.record.started_at, now)
+            reason, started = "cancelled on request", stored.record.started_at
+            row = RunRow(run_id, State.CANCELLED, reason, started, now)
             await self.store.commit(run_id, Batch(run=row))
 
     async def retry(self, run_id: str, by: str = "", from_node: str | None = None) -> RunRetry:
@@ -319,7 +323,7 @@ class Runtime:
         return done
 
     async def decide(
-        self, hook: str, decision: str, data: Any = None, reason: str = ""
+        self, hook: str, decision: Decision, data: Any = None, reason: str = ""
     ) -> ApprovalRecord:
         from xene.service import approvals
 

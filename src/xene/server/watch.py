@@ -14,6 +14,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from xene.core.records import RunRecord
+from xene.core.states import State
 
 if TYPE_CHECKING:
     from xene.server.runtime import Runtime
@@ -25,9 +26,9 @@ POLL_S = 1.0
 class RemoteChanges:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.runs: dict[str, str] = {}
+        self.runs: dict[str, State] = {}
         """Run id -> the state last published, for runs executed elsewhere."""
-        self.nodes: dict[tuple[str, str], str] = {}
+        self.nodes: dict[tuple[str, str], State] = {}
 
     async def poll(self) -> int:
         """Publish what changed since the last look; the number of changes."""
@@ -48,13 +49,13 @@ class RemoteChanges:
     def _publish(self, run: RunRecord) -> int:
         hub, changes = self.runtime.hub, 0
         for node in run.nodes.values():
-            state = str(node.state)
-            if self.nodes.get((run.id, node.key), "NotExecuted") != state:
+            state = node.state
+            if self.nodes.get((run.id, node.key), State.NOT_EXECUTED) != state:
                 self.nodes[(run.id, node.key)] = state
                 hub.node_changed(run, node)
                 changes += 1
-        if self.runs.get(run.id) != str(run.state):
-            self.runs[run.id] = str(run.state)
+        if self.runs.get(run.id) != run.state:
+            self.runs[run.id] = run.state
             hub.run_changed(run)
             changes += 1
         return changes

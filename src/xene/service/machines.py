@@ -16,6 +16,7 @@ from xene.errors import XeneError
 from xene.ir import Pipeline, Workflow
 from xene.spec.machines import definition, machine
 from xene.store.base import MachineInstance, RunSource, Store
+from xene.store.roles import MachineReader
 
 
 class NoSuchMachine(XeneError):
@@ -68,7 +69,7 @@ async def define(store: Store, workflow: Workflow, source: str, text: str, now: 
             raise Refused(defined_already(each.name))
 
 
-async def get(store: Store, name: str) -> dict[str, Any]:
+async def get(store: MachineReader, name: str) -> dict[str, Any]:
     data = await store.get_machine(name)
     if data is None:
         known = ", ".join(await store.list_machines()) or "none"

@@ -166,5 +166,5 @@ def _cancelled(record: RunRecord, reason: str, now: float) -> Batch:
             if step.state is State.RUNNING:
                 step.state, step.ended_at = State.CANCELLED, now
                 steps.append(rows.step_row(node.key, index, step))
-    run = RunRow(record.id, State.CANCELLED.value, reason, record.started_at, now)
+    run = RunRow(record.id, State.CANCELLED, reason, record.started_at, now)
     return Batch(run=run, nodes=nodes, steps=steps, lease_until=0.0)

@@ -13,13 +13,15 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from xene.core.states import State
 from xene.server import tokens
 from xene.server.api import create_app
 from xene.server.config import ServerConfig
 from xene.server.runtime import Runtime
 from xene.store import open_store
-from xene.store.base import FINAL_STATES
 from xene.store.tokens import TokenStore
+
+FINAL = tuple(state.value for state in State if state.finished)
 
 DEADLINE_S = 30.0
 JWT_SECRET = "test-secret-of-thirty-two-bytes!"
@@ -92,7 +94,7 @@ async def trigger(client: httpx.AsyncClient, workflow: str, pipeline: str, data:
 
 
 async def wait_run(
-    client: httpx.AsyncClient, run_id: str, states: tuple[str, ...] = tuple(FINAL_STATES)
+    client: httpx.AsyncClient, run_id: str, states: tuple[str, ...] = FINAL
 ) -> dict[str, Any]:
     """The run once it is in one of `states` (final ones by default); fails after a
     bounded deadline."""

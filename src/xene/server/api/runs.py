@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
+from xene.core.states import State
 from xene.server import auth
 from xene.server.api import deps, models, sse
 from xene.server.api.deps import MANAGER, VIEWER, RuntimeDep
@@ -49,7 +50,10 @@ async def list_runs(
     before: Annotated[str | None, Query(max_length=100, description="a run id: older runs")] = None,
 ) -> models.RunPageOut:
     """Newest first; `next` is the cursor of the following page."""
-    found = await runtime.store.list_runs(RunFilter(workflow, pipeline, state, limit, before))
+    wanted = next((s for s in State if s == state), None)
+    flt = RunFilter(workflow, pipeline, wanted, limit, before)
+    # No run is in a state that does not exist.
+    found = [] if state and wanted is None else await runtime.store.list_runs(flt)
     runs = [
         models.RunSummaryOut(
             id=r.id,
@@ -179,7 +183,7 @@ def run_out(stored: StoredRun, now: float) -> models.RunOut:
     }
     tree["owner"] = stored.owner
     tree["lease_until"] = stored.lease_until
-    tree["owner_gone"] = owner_gone(str(stored.record.state), stored.owner, stored.lease_until, now)
+    tree["owner_gone"] = owner_gone(stored.record.state, stored.owner, stored.lease_until, now)
     tree["idempotency_key"] = stored.idempotency_key
     tree["retries"] = [dataclasses.asdict(retry) for retry in stored.retries]
     return models.RunOut.model_validate(tree)

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi.responses import StreamingResponse
 
 from xene.server.hub import EventHub
-from xene.store.base import FINAL_STATES, LogChunk, ServerStore
+from xene.store.base import LogChunk, ServerStore
 
 KEEPALIVE_S = 15.0
 """A comment line this often while nothing happens, so proxies keep the stream open."""
@@ -52,7 +52,7 @@ async def follow_logs(
     idle_s = 0.0
     while True:
         stored = await store.get_run(run_id)
-        final = stored is None or str(stored.record.state) in FINAL_STATES
+        final = stored is None or stored.record.state.finished
         chunks = await store.read_logs(run_id, node=node, step=step, after=after)
         for chunk in chunks:
             after = chunk.seq

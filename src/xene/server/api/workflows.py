@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
+from xene.core.states import PipelineMode
 from xene.errors import InvalidDefinition, Problem
 from xene.ir import Location, Pipeline, Workflow
 from xene.server import redact
@@ -144,14 +145,14 @@ async def set_mode(
 
 
 def _workflow(
-    applied: AppliedWorkflow, definition: Workflow, modes: Mapping[str, str]
+    applied: AppliedWorkflow, definition: Workflow, modes: Mapping[str, PipelineMode]
 ) -> models.WorkflowOut:
     triggers = {t.name: t for t in definition.triggers}
     pipelines = [
         models.PipelineOut(
             name=p.name,
             description=p.description,
-            mode=modes.get(p.name, "active"),
+            mode=modes.get(p.name, PipelineMode.ACTIVE),
             triggers=[
                 models.TriggerOut(
                     name=t.name, type=t.type, enabled=t.enabled, params=redact.masked(t.params)
