@@ -1,5 +1,12 @@
 """The `store` fixture: every contract test runs on memory, SQLite and PostgreSQL.
 
+A role's contract runs on every backend that declares the role (`backends_with`): the
+`store` fixture on those that are a `ServerStore` (every local one); the `reading`
+fixture of a test marked `pytest.mark.role.with_args(RunReader)` (or another role) on
+each that has the role, `remote` too: a `RemoteStore` over a server's API (in process,
+through httpx's ASGI transport) on a memory store. A `Reading` is the local store the
+test writes through and the backend it reads back from.
+
 PostgreSQL: the local server (`XENE_TEST_POSTGRES`, default
 postgresql://postgres@127.0.0.1:5432/test). A migrated template database is made once
 per session; each test gets a fresh `CREATE DATABASE ... TEMPLATE` copy, dropped after.
@@ -13,16 +20,40 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from xene.client.api import ApiClient
+from xene.client.store import RemoteStore
+from xene.server.api import create_app
+from xene.server.config import ServerConfig
+from xene.server.runtime import Runtime
 from xene.store import open_store
-from xene.store.base import Store
+from xene.store.base import ServerStore, Store
+from xene.store.memory import MemoryStore
+from xene.store.postgres import PostgresStore
+from xene.store.sqlite import SqliteStore
 
 PG_URL = os.environ.get("XENE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-BACKENDS = ["memory", "sqlite", "postgres"]
+CLASSES: dict[str, type] = {
+    "memory": MemoryStore,
+    "sqlite": SqliteStore,
+    "postgres": PostgresStore,
+    "remote": RemoteStore,
+}
+"""Each backend's store class: the roles it has are the ones it names as bases."""
+
+
+def backends_with(role: type) -> list[str]:
+    """The backends whose class declares `role`."""
+    return [name for name, cls in CLASSES.items() if issubclass(cls, role)]
+
+
+BACKENDS = backends_with(ServerStore)
 
 
 def pg_url(database: str) -> str:
@@ -124,3 +155,49 @@ async def store(store_url: str) -> AsyncIterator[Store]:
 def backend(store_url: str) -> str:
     """The name of the backend the `store` fixture is on."""
     return store_url.split(":", 1)[0].replace("postgresql", "postgres")
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """Where a role's contract test writes (`store`, local) and what it reads back from
+    (`reader`: the same store, or a server's `RemoteStore` over it)."""
+
+    store: ServerStore
+    reader: ServerStore | RemoteStore
+
+
+REMOTE = "remote"
+"""The URL of the remote backend (not a store URL: `_reading` serves a store's API)."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "role(protocol): the store role a contract test is of")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked `role.with_args(RunReader)` runs on each backend that has the role."""
+    marker = metafunc.definition.get_closest_marker("role")
+    if marker is not None and "reading" in metafunc.fixturenames:
+        metafunc.parametrize("reading_url", backends_with(marker.args[0]), indirect=True)
+
+
+@pytest.fixture
+def reading_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Set up synchronously: PostgreSQL's template database migrates in its own loop."""
+    return REMOTE if request.param == REMOTE else backend_url(request, request.param, tmp_path)
+
+
+@pytest.fixture
+async def reading(reading_url: str) -> AsyncIterator[Reading]:
+    if reading_url != REMOTE:
+        store = await open_store(reading_url)
+        yield Reading(store, store)
+        await store.close()
+        return
+    store = await open_store("memory://")
+    # Not started: no agent claims the test's runs; the routes only read and decide.
+    app = create_app(Runtime(store, ServerConfig(auth=False)))
+    remote = RemoteStore(ApiClient("http://x", transport=httpx.ASGITransport(app=app)))
+    yield Reading(store, remote)
+    await remote.close()
+    await store.close()

@@ -129,15 +129,14 @@ def is_local(store: Opened) -> TypeIs[ServerStore]:
     return isinstance(store, RunStore)
 
 
-def local(store: Opened, what: str, instead: str = "") -> ServerStore:
-    """`store` when it is a local one; a server's: CommandError, before anything is done,
-    saying that `what` (`deleting runs`) needs a local store, or to do `instead`."""
+def local(store: Opened, what: str) -> ServerStore:
+    """`store` when it is a local one; a server's: CommandError, before anything is asked
+    of it, saying that `what` (`deleting runs`) needs a local store and where to run it."""
     if is_local(store):
         return store
     raise CommandError(
         f"{what} is not available against a server ({store.api.url}): it needs a local "
         "store; run it on the server's machine with --store URL (or unset XENE_SERVER)"
-        + (f", or {instead}" if instead else "")
     )
 
 

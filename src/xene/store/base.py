@@ -17,9 +17,8 @@ scheduling step, and the log chunks that arrived meanwhile, in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from xene.core.records import RunRecord
 from xene.core.states import Decision, State
@@ -301,6 +300,7 @@ class MachineInstance:
     """(event, from state, to state, at), oldest first."""
 
 
+@runtime_checkable
 class Store(RunStore, ApprovalStore, FireStore, MachineStore, Protocol):
     """Every role of a local store (roles.py); async, safe to share in one process."""
 
@@ -310,6 +310,7 @@ class Store(RunStore, ApprovalStore, FireStore, MachineStore, Protocol):
     async def close(self) -> None: ...
 
 
+@runtime_checkable
 class ServerStore(
     Store, WorkflowStore, QueueStore, PressureStore, SecretStore, TokenStore, Protocol
 ):
