@@ -1,5 +1,6 @@
 """Talking to a Xene server over its REST API: the client, the server's settings, and a
-`Store` that the CLI's history commands use as if the server's runs were local.
+`RemoteStore` (the store's reading roles and approvals) that the CLI's history commands
+use as if the server's runs were local.
 
     async with ApiClient("http://127.0.0.1:6060", token) as api:
         runs = await api.get("/api/v1/runs", params={"limit": 5})
