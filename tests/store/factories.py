@@ -8,7 +8,7 @@ import itertools
 from typing import Any
 
 from xene.core.states import Decision, State
-from xene.store.base import LogChunk, NewRun, NodeRow, RunRow, RunSource, StepRow, Suspension
+from xene.store.base import ApprovalRecord, LogChunk, NewRun, NodeRow, RunRow, RunSource, StepRow
 
 _counter = itertools.count(1)
 

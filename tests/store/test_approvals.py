@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.store.factories import new_run, suspension
+from tests.store.factories import approval, new_run
 from xene.core.states import Decision
-from xene.store.base import Batch, Store, Suspension
+from xene.store.base import ApprovalRecord, Batch, Store
 
 AT = 1_700_000_050.0
 
@@ -40,14 +40,14 @@ async def test_list_approvals_gives_the_pending_ones_oldest_first(store: Store) 
 
 async def test_list_approvals_leaves_out_decided_ones_unless_asked(store: Store) -> None:
     run_id = await _run(store)
-    await _suspend(store, suspension(run_id, "a"), suspension(run_id, "b"))
+    await _suspend(store, approval(run_id, "a"), approval(run_id, "b"))
     await store.decide("a", Decision.APPROVE, None, "", AT)
-    assert [s.hook_id for s in await store.list_suspensions()] == ["b"]
-    assert [s.hook_id for s in await store.list_suspensions(pending=False)] == ["a", "b"]
+    assert [s.hook_id for s in await store.list_approvals()] == ["b"]
+    assert [s.hook_id for s in await store.list_approvals(pending=False)] == ["a", "b"]
 
 
-async def test_decide_records_the_decision_and_returns_the_suspension(store: Store) -> None:
-    await _suspend(store, suspension(await _run(store)))
+async def test_decide_records_the_decision_and_returns_the_approval(store: Store) -> None:
+    await _suspend(store, approval(await _run(store)))
     decided = await store.decide("hook-1", Decision.REJECT, {"amount": 3}, "too much", AT)
     assert decided is not None
     assert (decided.decision, decided.data) == (Decision.REJECT, {"amount": 3})
@@ -56,10 +56,10 @@ async def test_decide_records_the_decision_and_returns_the_suspension(store: Sto
 
 
 async def test_decide_a_second_time_changes_nothing(store: Store) -> None:
-    await _suspend(store, suspension(await _run(store)))
+    await _suspend(store, approval(await _run(store)))
     first = await store.decide("hook-1", Decision.APPROVE, None, "", AT)
     assert await store.decide("hook-1", Decision.REJECT, None, "late", AT + 1) is None
-    assert await store.get_suspension("hook-1") == first
+    assert await store.get_approval("hook-1") == first
 
 
 async def test_decide_an_unknown_hook_is_none(store: Store) -> None:
@@ -67,7 +67,7 @@ async def test_decide_an_unknown_hook_is_none(store: Store) -> None:
 
 
 async def test_concurrent_decisions_have_one_winner(store: Store) -> None:
-    await _suspend(store, suspension(await _run(store)))
+    await _suspend(store, approval(await _run(store)))
     choices = [*Decision, *Decision]
     decisions = [store.decide("hook-1", d, None, f"d{i}", AT) for i, d in enumerate(choices)]
     results = await asyncio.gather(*decisions)
@@ -78,10 +78,10 @@ async def test_concurrent_decisions_have_one_winner(store: Store) -> None:
 
 async def test_committing_an_approval_again_keeps_its_decision(store: Store) -> None:
     run_id = await _run(store)
-    await _suspend(store, suspension(run_id))
+    await _suspend(store, approval(run_id))
     decided = await store.decide("hook-1", Decision.APPROVE, None, "", AT)
-    await _suspend(store, suspension(run_id, metadata={"fields": ["changed"]}))
-    again = await store.get_suspension("hook-1")
+    await _suspend(store, approval(run_id, metadata={"fields": ["changed"]}))
+    again = await store.get_approval("hook-1")
     assert again is not None
     assert decided is not None
     assert (again.decision, again.decided_at) == (Decision.APPROVE, AT)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.store.conftest import Reading
-from tests.store.factories import chunk, new_run, node, run_row, step, suspension
+from tests.store.factories import approval, chunk, new_run, node, run_row, step
 from xene.core.states import Decision, State
 from xene.store.base import Batch, MachineInstance, RunFilter
 from xene.store.roles import ApprovalStore, MachineReader, RunReader
@@ -91,9 +91,7 @@ async def test_find_ids_of_runs_ignores_case(reading: Reading) -> None:
 # -- ApprovalStore --------------------------------------------------------------------------
 async def _suspended(reading: Reading, *hooks: str) -> str:
     run_id, _ = await reading.store.create_run(new_run())
-    batch = Batch(
-        suspensions=[suspension(run_id, h, created_at=AT + i) for i, h in enumerate(hooks)]
-    )
+    batch = Batch(approvals=[approval(run_id, h, created_at=AT + i) for i, h in enumerate(hooks)])
     await reading.store.commit(run_id, batch)
     return run_id
 
@@ -107,7 +105,7 @@ async def test_a_decision_is_recorded_once_and_read_back_as_a_decision(
     assert decided is not None
     assert (decided.run_id, decided.decision, decided.data) == (run_id, Decision.REJECT, {"n": 1})
     assert await reading.reader.decide("hook-1", Decision.APPROVE, None, "", AT) is None
-    again = await reading.reader.get_suspension("hook-1")
+    again = await reading.reader.get_approval("hook-1")
     assert again is not None
     assert (again.decision, again.reason, again.timeout_action) == (
         Decision.REJECT,
@@ -119,15 +117,15 @@ async def test_a_decision_is_recorded_once_and_read_back_as_a_decision(
 @APPROVALS
 async def test_deciding_an_unknown_hook_is_none(reading: Reading) -> None:
     assert await reading.reader.decide("no-such-hook", Decision.APPROVE, None, "", AT) is None
-    assert await reading.reader.get_suspension("no-such-hook") is None
+    assert await reading.reader.get_approval("no-such-hook") is None
 
 
 @APPROVALS
 async def test_list_suspensions_leaves_out_decided_ones_unless_asked(reading: Reading) -> None:
     await _suspended(reading, "a", "b")
     await reading.store.decide("a", Decision.APPROVE, None, "", AT)
-    assert [s.hook_id for s in await reading.reader.list_suspensions()] == ["b"]
-    every = await reading.reader.list_suspensions(pending=False)
+    assert [s.hook_id for s in await reading.reader.list_approvals()] == ["b"]
+    every = await reading.reader.list_approvals(pending=False)
     assert [(s.hook_id, s.decision) for s in every] == [("a", Decision.APPROVE), ("b", None)]
 
 

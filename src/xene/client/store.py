@@ -20,6 +20,7 @@ from xene.client.errors import ApiError
 from xene.client.settings import Target
 from xene.core.states import Decision
 from xene.store.base import (
+    ApprovalRecord,
     IdKind,
     LogChunk,
     MachineInstance,
@@ -107,7 +108,7 @@ class RemoteStore(RunReader, ApprovalStore, MachineReader):
 
     async def decide(
         self, hook_id: str, decision: Decision, data: Any, reason: str, at: float
-    ) -> Suspension | None:
+    ) -> ApprovalRecord | None:
         """Post the decision: the server records it and continues the run. None if the
         hook is unknown or was decided already (404, 409)."""
         body = {"data": data, "reason": reason}

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from xene.core.states import Decision
 from xene.service.errors import Conflict, NotFound
-from xene.store.base import ApprovalRecord, Store
+from xene.store.base import ApprovalRecord
+from xene.store.roles import ApprovalStore
 
 
 class DecidedAlready(Conflict):
@@ -16,7 +18,7 @@ class DecidedAlready(Conflict):
 
 
 async def decide(
-    store: Store, hook: str, decision: str, data: Any, reason: str, now: float
+    store: ApprovalStore, hook: str, decision: Decision, data: Any, reason: str, now: float
 ) -> ApprovalRecord:
     """Record the decision, once: NotFound for an unknown hook, DecidedAlready if a
     decision came first (saying which, when it is known)."""
@@ -31,7 +33,7 @@ async def decide(
     return decided
 
 
-async def expire(store: Store, now: float) -> list[ApprovalRecord]:
+async def expire(store: ApprovalStore, now: float) -> list[ApprovalRecord]:
     """Decide, with its `timeout_action`, every approval whose timeout has passed; the
     ones decided here (not those another process decided first)."""
     expired = []

@@ -67,12 +67,12 @@ class NewRun:
         assembled."""
         return cls(
             run_id, source.workflow, source.pipeline, input, source, now,
-            owner="", lease_until=0.0, idempotency_key=key, state=State.WAITING.value,
+            owner="", lease_until=0.0, idempotency_key=key, state=State.WAITING,
         )  # fmt: skip
 
     def executed_by(self, owner: str, lease_until: float) -> NewRun:
         """The run executed at once by `owner` (`host:pid`), whose lease runs until then."""
-        state = State.NOT_EXECUTED.value
+        state = State.NOT_EXECUTED
         return replace(self, owner=owner, lease_until=lease_until, state=state)
 
 

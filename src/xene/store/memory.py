@@ -244,8 +244,8 @@ class MemoryStore(
 
     async def decide(
         self, hook_id: str, decision: Decision, data: Any, reason: str, at: float
-    ) -> Suspension | None:
-        old = self._suspensions.get(hook_id)
+    ) -> ApprovalRecord | None:
+        old = self._approvals.get(hook_id)
         if old is None or old.decision is not None:
             return None
         new = dataclasses.replace(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from xene.core.states import Decision
     from xene.store.base import (
+        ApprovalRecord,
         Batch,
         IdKind,
         LogChunk,
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
         RunFilter,
         RunSummary,
         StoredRun,
-        Suspension,
     )
 
 
@@ -79,13 +79,13 @@ class RunStore(RunReader, Protocol):
 class ApprovalStore(Protocol):
     """The `std::wait` nodes waiting for a person, and their decisions."""
 
-    async def list_suspensions(self, *, pending: bool = True) -> list[Suspension]: ...
+    async def list_approvals(self, *, pending: bool = True) -> list[ApprovalRecord]: ...
 
-    async def get_suspension(self, hook_id: str) -> Suspension | None: ...
+    async def get_approval(self, hook_id: str) -> ApprovalRecord | None: ...
 
     async def decide(
         self, hook_id: str, decision: Decision, data: Any, reason: str, at: float
-    ) -> Suspension | None:
+    ) -> ApprovalRecord | None:
         """Record a decision once (compare-and-set); None if unknown or decided already."""
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from xene.core.records import NodeRecord, RunRecord, StepRecord
 from xene.core.states import Decision, PipelineMode, State
-from xene.store.base import NodeRow, RunRow, RunSummary, StepRow, Suspension
+from xene.store.base import ApprovalRecord, NodeRow, RunRow, RunSummary, StepRow
 
 
 def dumps(value: Any) -> str:
@@ -140,10 +140,10 @@ def db_run(row: Sequence[Any]) -> RunRecord:
     )  # fmt: skip
 
 
-def db_suspension(row: Sequence[Any]) -> Suspension:
+def db_approval(row: Sequence[Any]) -> ApprovalRecord:
     (hook_id, run_id, node, metadata_json, created_at, timeout_at, timeout_action,
      decision, data_json, reason, decided_at) = row  # fmt: skip
-    return Suspension(
+    return ApprovalRecord(
         hook_id=hook_id, run_id=run_id, node=node, metadata=loads(metadata_json) or {},
         created_at=created_at, timeout_at=timeout_at, timeout_action=Decision(timeout_action),
         decision=None if decision is None else Decision(decision), data=loads(data_json),

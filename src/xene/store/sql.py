@@ -133,7 +133,7 @@ class SqlStore(SqlBreakerOps, SqlPressureOps, SqlSecretOps, SqlTokenOps, ServerS
 
     async def decide(
         self, hook_id: str, decision: Decision, data: Any, reason: str, at: float
-    ) -> Suspension | None:
+    ) -> ApprovalRecord | None:
         txn = sql_approvals.decide(self._q, hook_id, decision, data, reason, at)
         return await self._run(txn, write=True)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from xene.core.states import Decision
 from xene.store import rows
-from xene.store.base import Suspension
+from xene.store.base import ApprovalRecord
 from xene.store.txn import Stmt, Txn
 
 Queries = Mapping[str, str]
@@ -20,20 +20,20 @@ def approval_params(s: ApprovalRecord) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-def list_suspensions(q: Queries, pending: bool) -> Txn[list[Suspension]]:
-    found = yield Stmt(q["pending_suspensions" if pending else "all_suspensions"])
-    return [rows.db_suspension(row) for row in found.rows]
+def list_approvals(q: Queries, pending: bool) -> Txn[list[ApprovalRecord]]:
+    found = yield Stmt(q["pending_approvals" if pending else "all_approvals"])
+    return [rows.db_approval(row) for row in found.rows]
 
 
-def get_suspension(q: Queries, hook_id: str) -> Txn[Suspension | None]:
-    found = yield Stmt(q["get_suspension"], (hook_id,))
-    return rows.db_suspension(found.rows[0]) if found.rows else None
+def get_approval(q: Queries, hook_id: str) -> Txn[ApprovalRecord | None]:
+    found = yield Stmt(q["get_approval"], (hook_id,))
+    return rows.db_approval(found.rows[0]) if found.rows else None
 
 
 def decide(
     q: Queries, hook_id: str, decision: Decision, data: Any, reason: str, at: float
-) -> Txn[Suspension | None]:
-    """Compare-and-set: only an undecided suspension takes the decision."""
+) -> Txn[ApprovalRecord | None]:
+    """Compare-and-set: only an undecided approval takes the decision."""
     done = yield Stmt(q["decide"], (decision, rows.dumps(data), reason, at, hook_id))
     if done.rowcount != 1:
         return None

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from xene.core.states import Decision
+from xene.core import states
 from xene.server.api import deps, models
 from xene.server.api.deps import MANAGER, VIEWER, RuntimeDep
 from xene.store.base import ApprovalRecord
@@ -36,7 +36,7 @@ async def decide(
     """Decide a waiting node: its run continues on `out`, `rejected` or `escalated`.
     409 if it was decided already."""
     given = body or models.DecisionIn()
-    decided = await runtime.decide(hook, Decision(decision), given.data, given.reason)
+    decided = await runtime.decide(hook, states.Decision(decision), given.data, given.reason)
     return approval_out(decided)
 
 
