@@ -5,6 +5,10 @@
 Latency: from sending the webhook to the run's recorded start (`started_at`, same
 machine clock), p50 and p99, one webhook at a time. Throughput: webhooks sent 8 at a
 time, runs per second until every run has ended.
+
+XENE_BENCH_PORT: the first port servers listen on (else free ones); XENE_BENCH_DB: the
+name of the PostgreSQL database made anew for each measurement (default xene_bench),
+so that benchmarks run side by side do not share one.
 """
 
 from __future__ import annotations
@@ -40,7 +44,10 @@ edges:
 FINAL = {"Success", "Error", "Cancelled"}
 
 
-def free_port() -> int:
+def free_port(offset: int = 0) -> int:
+    """$XENE_BENCH_PORT + offset, else a free port."""
+    if os.environ.get("XENE_BENCH_PORT"):
+        return int(os.environ["XENE_BENCH_PORT"]) + offset
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -128,13 +135,14 @@ def serve(store: str, port: int, *options: str) -> subprocess.Popen[bytes]:
 
 
 def fresh_db(url: str) -> str:
-    """An empty database `xene_bench` on the server of `url`, made anew each time."""
+    """An empty database $XENE_BENCH_DB (`xene_bench`) on the server of `url`, made anew."""
     import psycopg
 
+    name = os.environ.get("XENE_BENCH_DB", "xene_bench")
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS xene_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE xene_bench")
-    return url.rsplit("/", 1)[0] + "/xene_bench"
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    return url.rsplit("/", 1)[0] + "/" + name
 
 
 def main() -> None:
