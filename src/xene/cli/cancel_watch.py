@@ -1,7 +1,7 @@
 """While `xene run` (or `resume`, `approve`, `retry`) executes a run, a cancel asked
 through the store (`xene cancel RUN` from another terminal) reaches it: the request is
-durable in the store, and this process looks for it once a second, as a server's agent
-does."""
+durable in the store; this process is woken by its notification (PostgreSQL:
+store/wakeups.py) and looks for it once a second anyway, as a server's agent does."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import contextlib
 import sys
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
+
+from xene.store import wakeups
 
 if TYPE_CHECKING:
     from xene.engine.execution import Execution
@@ -42,20 +44,27 @@ class _Watch:
         self.cancelling = False
 
     async def run(self, poll_s: float = POLL_S) -> None:
+        run_id = self.execution.run.id
+        with wakeups.of(self.store).subscribe("cancel", run_id) as asked:
+            while not self.execution.finished:
+                await asked.wait(poll_s)
+                if await self._asked(run_id):
+                    return
+
+    async def _asked(self, run_id: str) -> bool:
+        """Whether a cancel was asked: if so, the run is cancelled (before this returns)."""
         execution = self.execution
-        run_id = execution.run.id
-        while not execution.finished:
-            await asyncio.sleep(poll_s)
-            try:
-                asked = await self.store.cancel_requested(run_id)  # type: ignore[union-attr]
-            except Exception:  # the store is away for a moment: ask again at the next poll
-                continue
-            if asked and not execution.finished:
-                self.cancelling = True
-                print(
-                    f"\nrun {run_id}: cancel requested (xene cancel); running steps get "
-                    "SIGTERM, then SIGKILL",
-                    file=sys.stderr,
-                )
-                await execution.cancel("cancelled on request")
-                return
+        try:
+            asked = await self.store.cancel_requested(run_id)  # type: ignore[union-attr]
+        except Exception:  # the store is away for a moment: ask again at the next poll
+            return False
+        if not asked or execution.finished:
+            return False
+        self.cancelling = True
+        print(
+            f"\nrun {run_id}: cancel requested (xene cancel); running steps get "
+            "SIGTERM, then SIGKILL",
+            file=sys.stderr,
+        )
+        await execution.cancel("cancelled on request")
+        return True

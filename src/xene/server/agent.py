@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from xene.core.states import State
+from xene.store import wakeups
 from xene.store.owners import owner_alive, owner_id
 
 if TYPE_CHECKING:
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from xene.server.runtime import Runtime
 
 log = logging.getLogger("xene.server.agent")
-CANCEL_POLL_S = 1.0
 COUNT_EVERY_S = 15.0
 """How often the queue-depth metric is refreshed."""
 
@@ -31,7 +31,8 @@ class Agent:
         self.owner = owner_id()
         self.running: dict[str, Execution] = {}
         self.tasks: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
+        self._queued = wakeups.of(runtime.store).subscribe("queued")
+        """Woken by a run queued here or, through the store, by another server."""
         self._loop: asyncio.Task[None] | None = None
         self._stopping = False
         self._counted_at = float("-inf")
@@ -70,7 +71,7 @@ class Agent:
             await asyncio.gather(*list(self.tasks))
 
     def wake(self) -> None:
-        self._wake.set()
+        self._queued.wake()
 
     async def _claim_loop(self) -> None:
         runtime = self.runtime
@@ -79,10 +80,7 @@ class Agent:
                 await self._claim_some()
             except Exception:  # the store is away: try again at the next poll
                 log.exception("claiming work failed", extra={"action": "claim"})
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(runtime.config.poll_s):
-                    await self._wake.wait()
-            self._wake.clear()
+            await self._queued.wait(runtime.config.poll_s)
 
     async def _claim_some(self) -> None:
         """Runs of dead processes on this host first (every poll), then queued ones."""
@@ -147,15 +145,18 @@ class Agent:
         await runtime.run_ended(execution.run)
 
     async def _watch_cancel(self, run_id: str, execution: Execution) -> None:
-        """Cancellation asked through another server reaches us through the store."""
-        while not execution.finished:
-            await asyncio.sleep(CANCEL_POLL_S)
-            if await self.runtime.store.cancel_requested(run_id):
-                # Its own task: ending the watcher when the run ends must not cut it off.
-                cancel = asyncio.ensure_future(execution.cancel("cancelled on request"))
-                self._cancelling[run_id] = cancel
-                await asyncio.shield(cancel)
-                return
+        """Cancellation asked through another server reaches us through the store: its
+        notification, else the next poll."""
+        store = self.runtime.store
+        with wakeups.of(store).subscribe("cancel", run_id) as asked:
+            while not execution.finished:
+                await asked.wait(self.runtime.config.poll_s)
+                if await store.cancel_requested(run_id):
+                    # Its own task: ending the watcher when the run ends must not cut it off.
+                    cancel = asyncio.ensure_future(execution.cancel("cancelled on request"))
+                    self._cancelling[run_id] = cancel
+                    await asyncio.shield(cancel)
+                    return
 
     async def cancel(self, run_id: str) -> bool:
         execution = self.running.get(run_id)

@@ -35,4 +35,5 @@ class ServerConfig:
     """Runs that may wait for an executor in the store; past it new runs are refused
     (503, or a skipped cron or filesystem fire). 0: no bound."""
     poll_s: float = 1.0
-    """How often the agent looks for work it was not woken for (other servers' queues)."""
+    """How often the server looks at the store for what no notification told it of (see
+    store/wakeups.py): queued runs, cancel requests, changes of other servers' runs."""

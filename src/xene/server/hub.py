@@ -17,6 +17,8 @@ class EventHub(Listener):
 
     def __init__(self) -> None:
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
+        self.subscribed = asyncio.Event()
+        """Set while anyone subscribes: other servers' runs are then watched."""
 
     @property
     def listening(self) -> bool:
@@ -28,7 +30,7 @@ class EventHub(Listener):
             try:
                 queue.put_nowait(event)
             except asyncio.QueueFull:
-                self._subscribers.discard(queue)
+                self._leave(queue)
                 queue.put_nowait({"type": "lagging"}) if queue.empty() else None
 
     def run_changed(self, run: RunRecord) -> None:
@@ -58,6 +60,7 @@ class EventHub(Listener):
     async def subscribe(self) -> AsyncIterator[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE)
         self._subscribers.add(queue)
+        self.subscribed.set()
         try:
             while True:
                 event = await queue.get()
@@ -65,4 +68,9 @@ class EventHub(Listener):
                 if event.get("type") == "lagging":
                     return
         finally:
-            self._subscribers.discard(queue)
+            self._leave(queue)
+
+    def _leave(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        self._subscribers.discard(queue)
+        if not self._subscribers:
+            self.subscribed.clear()

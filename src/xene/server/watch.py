@@ -2,7 +2,8 @@
 
 Executions in this server tell the `EventHub` as they go. Runs another server (or a
 `xene run` on the same store) executes are seen by looking at the store: while anyone
-listens, unfinished runs not executed here are read every second, and each state
+listens, a run the store notifies as changed (store/wakeups.py) is read at once, every
+unfinished run not executed here at least every `poll_s` (the fallback), and each state
 change of the run or one of its nodes is published to the hub like a local one.
 """
 
@@ -15,12 +16,12 @@ from typing import TYPE_CHECKING
 
 from xene.core.records import RunRecord
 from xene.core.states import State
+from xene.store import wakeups
 
 if TYPE_CHECKING:
     from xene.server.runtime import Runtime
 
 log = logging.getLogger("xene.server.watch")
-POLL_S = 1.0
 
 
 class RemoteChanges:
@@ -30,13 +31,15 @@ class RemoteChanges:
         """Run id -> the state last published, for runs executed elsewhere."""
         self.nodes: dict[tuple[str, str], State] = {}
 
-    async def poll(self) -> int:
-        """Publish what changed since the last look; the number of changes."""
+    async def poll(self, changed: set[str] | None = None) -> int:
+        """Publish what changed since the last look at the runs `changed` names (None:
+        at every unfinished run); the number of changes."""
         runtime = self.runtime
         ours = set(runtime.agent.running)
-        unfinished = {s.id for s in await runtime.store.unfinished_runs()} - ours
+        if changed is None:
+            changed = {s.id for s in await runtime.store.unfinished_runs()} | set(self.runs)
         changes = 0
-        for run_id in sorted(unfinished | set(self.runs)):
+        for run_id in sorted(changed):
             if run_id in ours:
                 continue
             stored = await runtime.store.get_run(run_id)
@@ -66,14 +69,20 @@ class RemoteChanges:
             del self.nodes[key]
 
     async def loop(self) -> None:
+        hub, store = self.runtime.hub, self.runtime.store
         while True:
-            await asyncio.sleep(POLL_S)
-            if not self.runtime.hub.listening:
-                continue
-            try:
-                await self.poll()
-            except Exception:  # the store is away: look again at the next tick
-                log.exception("watching other servers' runs failed", extra={"action": "watch"})
+            await hub.subscribed.wait()
+            with wakeups.of(store).subscribe("changed") as changes:
+                keys = {wakeups.MISSED}
+                while hub.listening:
+                    await self._look(keys)
+                    keys = await changes.wait(self.runtime.config.poll_s) or {wakeups.MISSED}
+
+    async def _look(self, keys: set[str]) -> None:
+        try:
+            await self.poll(None if wakeups.MISSED in keys else keys)
+        except Exception:  # the store is away: look again at the next tick
+            log.exception("watching other servers' runs failed", extra={"action": "watch"})
 
 
 async def stop(task: asyncio.Task[None] | None) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from xene.core.records import RunRecord
 from xene.core.states import Decision, PipelineMode, State
-from xene.store import owners, rows
+from xene.store import owners, rows, wakeups
 from xene.store.base import (
     AppliedWorkflow,
     ApprovalRecord,
@@ -96,6 +96,7 @@ class MemoryStore(
         self._secrets: dict[str, StoredSecret] = {}
         self._tokens: dict[str, TokenRecord] = {}
         self._skipped: dict[tuple[str, str], SkippedFire] = {}
+        self.wakeups = wakeups.LocalWakeups()
 
     async def migrate(self) -> None:
         return None
@@ -116,6 +117,7 @@ class MemoryStore(
         )
         if key is not None:
             self._keys[key] = run.id
+        self.wakeups.notify(wakeups.created(run))
         return run.id, True
 
     async def commit(self, run_id: str, batch: Batch) -> None:
@@ -144,6 +146,7 @@ class MemoryStore(
             self._upsert_approval(approval)
         if batch.lease_until is not None:
             run.lease_until = batch.lease_until
+        self.wakeups.notify(wakeups.committed(run_id, batch))
 
     def _append_logs(self, run: _Run, chunks: list[LogChunk]) -> None:
         last = run.logs[-1][0] if run.logs else 0

@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 from xene.core.states import PipelineMode, State
-from xene.store import retries
+from xene.store import retries, wakeups
 from xene.store.base import AppliedWorkflow, BreakerState, RetryRequest, RunRetry
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ class MemoryServerOps:
     _workflows: dict[str, AppliedWorkflow]
     _modes: dict[tuple[str, str], PipelineMode]
     _breakers: dict[tuple[str, str], BreakerState]
+    wakeups: wakeups.LocalWakeups
 
     # -- workflows and pipeline modes ---------------------------------------------------
     async def apply_workflow(
@@ -83,6 +84,7 @@ class MemoryServerOps:
         run.state, run.owner = State.WAITING, request.owner
         run.lease_until = request.lease_until
         run.error, run.ended_at, run.cancel_requested = None, None, False
+        self.wakeups.notify(wakeups.queued(run_id))
         return retry
 
     async def requeue_run(self, run_id: str) -> bool:
@@ -90,6 +92,7 @@ class MemoryServerOps:
         if run is None or run.state != State.SUSPENDED:
             return False
         run.state, run.owner, run.lease_until = State.WAITING, "", 0.0
+        self.wakeups.notify(wakeups.queued(run_id))
         return True
 
     async def request_cancel(self, run_id: str) -> bool:
@@ -100,6 +103,7 @@ class MemoryServerOps:
             run.state, run.ended_at = State.CANCELLED, time.time()
         else:
             run.cancel_requested = True
+        self.wakeups.notify(wakeups.cancel_requested(run_id))
         return True
 
     async def cancel_requested(self, run_id: str) -> bool:

@@ -7,8 +7,10 @@ only when a store is opened: `import xene.store` works without the `postgres` ex
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from xene.store import wakeups
 from xene.store.sql import SqlStore
 from xene.store.txn import Result, Stmt, Txn, adrive
 
@@ -29,6 +31,8 @@ class PostgresStore(SqlStore):
         self.url = url
         self._pool: AsyncConnectionPool[AsyncConnection[tuple[Any, ...]]] | None = None
         self._opening = asyncio.Lock()
+        self.wakeups = wakeups.PgWakeups(url)
+        """LISTENs on a connection of its own (not the pool's) once someone waits."""
 
     async def open(self) -> None:
         """Open the pool (done by `migrate` and the first call, if not before)."""
@@ -62,9 +66,13 @@ class PostgresStore(SqlStore):
         return pool
 
     async def close(self) -> None:
+        await self.wakeups.close()
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
+
+    def _notify(self, wakes: Sequence[wakeups.Wake]) -> Stmt:
+        return Stmt(*wakeups.notify_sql(wakes))
 
     async def _run(self, txn: Txn[T], *, write: bool) -> T:
         if self._pool is None:

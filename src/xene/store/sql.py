@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import time
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from xene.core.states import Decision, PipelineMode, State
@@ -20,6 +21,7 @@ from xene.store import (
     sql_runs,
     sql_server,
     sqlfiles,
+    wakeups,
 )
 from xene.store.base import (
     AppliedWorkflow,
@@ -52,10 +54,35 @@ class SqlStore(SqlBreakerOps, SqlPressureOps, SqlSecretOps, SqlTokenOps, ServerS
 
     def __init__(self) -> None:
         self._q = sqlfiles.load_queries(self.dialect)
+        self.wakeups: wakeups.Dispatch = wakeups.LocalWakeups()
+        """Who waits for a change (store/wakeups.py); told by `_write`."""
 
     @abc.abstractmethod
     async def _run(self, txn: Txn[T], *, write: bool) -> T:
         """Run a transaction: all of it or, when it raises, nothing."""
+
+    async def _write(self, txn: Txn[T], wakes: Callable[[T], Sequence[wakeups.Wake]]) -> T:
+        """Run a writing transaction whose commit wakes the waiters `wakes(its value)`
+        names: on PostgreSQL by NOTIFY within the transaction (delivered only if it
+        commits), elsewhere once it has committed."""
+        found: list[wakeups.Wake] = []
+
+        def noting() -> Txn[T]:
+            value = yield from txn
+            found.extend(wakes(value))
+            notify = self._notify(found) if found else None
+            if notify is not None:
+                yield notify
+            return value
+
+        value = await self._run(noting(), write=True)
+        if found and isinstance(self.wakeups, wakeups.LocalWakeups):
+            self.wakeups.notify(found)
+        return value
+
+    def _notify(self, wakes: Sequence[wakeups.Wake]) -> Stmt | None:
+        """The statement that notifies `wakes` within a transaction, if the dialect has one."""
+        return None
 
     @abc.abstractmethod
     async def close(self) -> None: ...
@@ -87,11 +114,14 @@ class SqlStore(SqlBreakerOps, SqlPressureOps, SqlSecretOps, SqlTokenOps, ServerS
 
     # -- runs ---------------------------------------------------------------------------
     async def create_run(self, run: NewRun) -> tuple[str, bool]:
-        return await self._run(sql_runs.create_run(self._q, run), write=True)
+        wakes = wakeups.created(run)
+        txn = sql_runs.create_run(self._q, run)
+        return await self._write(txn, lambda done: wakes if done[1] else ())
 
     async def commit(self, run_id: str, batch: Batch) -> None:
         if batch:
-            await self._run(sql_runs.commit(self._q, run_id, batch), write=True)
+            wakes = wakeups.committed(run_id, batch)
+            await self._write(sql_runs.commit(self._q, run_id, batch), lambda _: wakes)
 
     async def get_run(self, run_id: str) -> StoredRun | None:
         return await self._run(sql_runs.get_run(self._q, run_id), write=False)
@@ -200,14 +230,19 @@ class SqlStore(SqlBreakerOps, SqlPressureOps, SqlSecretOps, SqlTokenOps, ServerS
         return await self._run(txn, write=True)
 
     async def retry_run(self, run_id: str, request: RetryRequest) -> RunRetry | None:
-        return await self._run(sql_retries.retry_run(self._q, run_id, request), write=True)
+        wakes = wakeups.queued(run_id)
+        txn = sql_retries.retry_run(self._q, run_id, request)
+        return await self._write(txn, lambda done: wakes if done is not None else ())
 
     async def requeue_run(self, run_id: str) -> bool:
-        return await self._run(sql_server.requeue_run(self._q, run_id), write=True)
+        wakes = wakeups.queued(run_id)
+        txn = sql_server.requeue_run(self._q, run_id)
+        return await self._write(txn, lambda done: wakes if done else ())
 
     async def request_cancel(self, run_id: str) -> bool:
+        wakes = wakeups.cancel_requested(run_id)
         txn = sql_server.request_cancel(self._q, run_id, time.time())
-        return await self._run(txn, write=True)
+        return await self._write(txn, lambda done: wakes if done else ())
 
     async def cancel_requested(self, run_id: str) -> bool:
         return await self._run(sql_server.cancel_requested(self._q, run_id), write=False)

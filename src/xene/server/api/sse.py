@@ -11,6 +11,7 @@ from typing import Any
 from fastapi.responses import StreamingResponse
 
 from xene.server.hub import EventHub
+from xene.store import wakeups
 from xene.store.base import LogChunk, ServerStore
 
 KEEPALIVE_S = 15.0
@@ -48,27 +49,29 @@ async def follow_logs(
 ) -> AsyncIterator[str]:
     """`log` events as chunks are committed; `end` once the run is final and every chunk
     was sent. The run's state is read before its logs: a run seen final has committed
-    all of them, so an empty read after it means nothing is left."""
-    idle_s = 0.0
-    while True:
-        stored = await store.get_run(run_id)
-        final = stored is None or stored.record.state.finished
-        chunks = await store.read_logs(run_id, node=node, step=step, after=after)
-        for chunk in chunks:
-            after = chunk.seq
-            yield event("log", chunk_dict(chunk), str(chunk.seq))
-        if chunks:
-            idle_s = 0.0
-            continue  # there may be more than one page
-        if final:
-            state = str(stored.record.state) if stored is not None else "deleted"
-            yield event("end", {"run_id": run_id, "state": state, "last_seq": after})
-            return
-        await asyncio.sleep(poll_s)
-        idle_s += poll_s
-        if idle_s >= KEEPALIVE_S:
-            idle_s = 0.0
-            yield ": keep-alive\n\n"
+    all of them, so an empty read after it means nothing is left. A commit of the run
+    wakes the stream (store/wakeups.py); it looks every `poll_s` anyway."""
+    loop = asyncio.get_running_loop()
+    quiet_since = loop.time()
+    with wakeups.of(store).subscribe("changed", run_id) as changes:
+        while True:
+            stored = await store.get_run(run_id)
+            final = stored is None or stored.record.state.finished
+            chunks = await store.read_logs(run_id, node=node, step=step, after=after)
+            for chunk in chunks:
+                after = chunk.seq
+                yield event("log", chunk_dict(chunk), str(chunk.seq))
+            if chunks:
+                quiet_since = loop.time()
+                continue  # there may be more than one page
+            if final:
+                state = str(stored.record.state) if stored is not None else "deleted"
+                yield event("end", {"run_id": run_id, "state": state, "last_seq": after})
+                return
+            await changes.wait(poll_s)
+            if loop.time() - quiet_since >= KEEPALIVE_S:
+                quiet_since = loop.time()
+                yield ": keep-alive\n\n"
 
 
 async def hub_events(hub: EventHub, limit: int | None) -> AsyncIterator[str]:

@@ -1,0 +1,240 @@
+"""Wake-ups: a change committed to the store wakes whoever waits for it, at once.
+
+Three channels, each notified by the store in the transaction that commits the change:
+
+    queued   a run waits for an executor (created, requeued, retried, left by a
+             stopping server); the key is ""
+    cancel   a cancel was requested; the key is the run id
+    changed  a run's records changed (its state, a node's, a step's, new log lines);
+             the key is the run id
+
+A waiter subscribes first, then looks at the store, then waits: a change committed after
+the look wakes it. Polling stays the fallback: every waiter waits at most its poll
+interval and then looks anyway, so a lost notification costs one interval, never a hang.
+
+`LocalWakeups` serves the stores whose writers are all in this process (memory, SQLite):
+the store tells it once a transaction has committed. `PgWakeups` LISTENs on a connection
+of its own: PostgreSQL delivers a NOTIFY when (and only if) its transaction commits, to
+every process sharing the database; a lost connection is opened again, and every waiter
+is then woken to look (what was notified meanwhile is lost).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
+
+if TYPE_CHECKING:
+    from xene.store.base import Batch, NewRun
+
+log = logging.getLogger("xene.store.wakeups")
+
+Channel: TypeAlias = Literal["queued", "cancel", "changed"]
+Wake: TypeAlias = tuple[Channel, str]
+CHANNELS: tuple[Channel, ...] = ("queued", "cancel", "changed")
+ANY = ""
+"""The key of a subscription to every key of its channel."""
+MISSED = "*"
+"""The key a waiter is given when notifications may have been lost: look at everything."""
+PG_PREFIX = "xene_"
+_CHANNEL_OF: dict[str, Channel] = {PG_PREFIX + c: c for c in CHANNELS}
+RECONNECT_S = 1.0
+
+
+class Subscription:
+    """One waiter's interest in a channel (and a key, or ANY); `with` ends it."""
+
+    def __init__(self, owner: Dispatch, channel: Channel, key: str) -> None:
+        self.owner, self.channel, self.key = owner, channel, key
+        self.keys: set[str] = set()
+        self._event = asyncio.Event()
+
+    def wake(self, key: str = MISSED) -> None:
+        """Wake the waiter (the store notified `key`, or this process knows better)."""
+        self.keys.add(key)
+        self._event.set()
+
+    async def wait(self, timeout: float) -> set[str]:
+        """The keys notified since the last wait, as soon as there is one; an empty set
+        when `timeout` seconds pass first (look at the store anyway: the poll)."""
+        if not self._event.is_set():
+            self.owner.started()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._event.wait()
+        self._event.clear()
+        keys, self.keys = self.keys, set()
+        return keys
+
+    def close(self) -> None:
+        self.owner.unsubscribe(self)
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Wakeups(Protocol):
+    """What waiters see of a store's wake-ups."""
+
+    def subscribe(self, channel: Channel, key: str = ANY) -> Subscription: ...
+
+    async def close(self) -> None: ...
+
+
+class Dispatch:
+    """Subscriptions by channel and key, and the delivery of a notification to them."""
+
+    def __init__(self) -> None:
+        self._subs: dict[tuple[Channel, str], set[Subscription]] = {}
+
+    def subscribe(self, channel: Channel, key: str = ANY) -> Subscription:
+        sub = Subscription(self, channel, key)
+        self._subs.setdefault((channel, key), set()).add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        subs = self._subs.get((sub.channel, sub.key))
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self._subs[(sub.channel, sub.key)]
+
+    def deliver(self, channel: Channel, key: str) -> None:
+        for wanted in {key, ANY}:
+            for sub in list(self._subs.get((channel, wanted), ())):
+                sub.wake(key)
+
+    def deliver_missed(self) -> None:
+        for subs in list(self._subs.values()):
+            for sub in list(subs):
+                sub.wake(MISSED)
+
+    def started(self) -> None:
+        """A waiter is about to wait: deliveries must be under way."""
+
+    async def close(self) -> None:
+        self.deliver_missed()
+
+
+class LocalWakeups(Dispatch):
+    """For stores whose every writer is in this process: told after each commit."""
+
+    def notify(self, wakes: Iterable[Wake]) -> None:
+        for channel, key in wakes:
+            self.deliver(channel, key)
+
+
+class PgWakeups(Dispatch):
+    """LISTEN on a dedicated connection, opened when the first waiter waits."""
+
+    def __init__(self, url: str, reconnect_s: float = RECONNECT_S) -> None:
+        super().__init__()
+        self.url, self.reconnect_s = url, reconnect_s
+        self.listening = False
+        """Whether the connection LISTENs now (else waiters fall back on their poll)."""
+        self.connection: Any = None
+        """The listening connection (its backend pid tells it apart in pg_stat_activity)."""
+        self._task: asyncio.Task[None] | None = None
+
+    def started(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._listen(), name="xene-wakeups")
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                await self._listen_once()
+            except Exception as exc:  # the server went away, or never answered
+                log.warning(
+                    "listening for store notifications failed (%s); polling until it "
+                    "is back, trying again in %ss",
+                    str(exc).strip() or type(exc).__name__,
+                    self.reconnect_s,
+                    extra={"action": "wakeups.lost"},
+                )
+            await asyncio.sleep(self.reconnect_s)
+
+    async def _listen_once(self) -> None:
+        from psycopg import AsyncConnection
+
+        conn = await AsyncConnection.connect(self.url, autocommit=True, **KEEPALIVES)
+        try:
+            for name in _CHANNEL_OF:
+                await conn.execute(f"LISTEN {name}")
+            self.connection, self.listening = conn, True
+            self.deliver_missed()  # what committed before LISTEN took effect
+            async for note in conn.notifies():
+                channel = _CHANNEL_OF.get(note.channel)
+                if channel is not None:
+                    self.deliver(channel, note.payload)
+        finally:
+            self.connection, self.listening = None, False
+            await conn.close()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            task, self._task = self._task, None
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await super().close()
+
+
+KEEPALIVES: dict[str, Any] = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
+"""A listening connection is idle for long: a peer gone without a word (a cut network)
+is noticed within about 25 s, then the connection is opened again."""
+
+
+def notify_sql(wakes: Iterable[Wake]) -> tuple[str, list[str]]:
+    """One statement NOTIFYing every wake (in the transaction that commits the change)."""
+    params: list[str] = []
+    for channel, key in wakes:
+        params += [PG_PREFIX + channel, key]
+    calls = ", ".join(["pg_notify(%s, %s)"] * (len(params) // 2))
+    return f"SELECT {calls}", params
+
+
+# -- what each change wakes (shared by every store) ------------------------------------
+def created(run: NewRun) -> tuple[Wake, ...]:
+    changed: Wake = ("changed", run.id)
+    return (("queued", ANY), changed) if run.state == "WaitingForExecutor" else (changed,)
+
+
+def committed(run_id: str, batch: Batch) -> tuple[Wake, ...]:
+    """A commit of records wakes followers of the run; a released lease (a stopping
+    server left the run) wakes executors, who may take it."""
+    wakes: tuple[Wake, ...] = ()
+    records = batch.run, batch.nodes, batch.steps, batch.logs, batch.progress, batch.suspensions
+    if any(records):
+        wakes += (("changed", run_id),)
+    if batch.lease_until == 0.0:
+        wakes += (("queued", ANY),)
+    return wakes
+
+
+def queued(run_id: str) -> tuple[Wake, ...]:
+    return (("queued", ANY), ("changed", run_id))
+
+
+def cancel_requested(run_id: str) -> tuple[Wake, ...]:
+    """A queued run nobody executes is cancelled at once: a change too."""
+    return (("cancel", run_id), ("changed", run_id))
+
+
+def of(store: object) -> Wakeups:
+    """The store's wake-ups; for a store without any, some that never wake (the waiters
+    then poll, as they would anyway)."""
+    found = getattr(store, "wakeups", None)
+    return found if isinstance(found, Dispatch) else Dispatch()
