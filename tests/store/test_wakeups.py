@@ -8,6 +8,7 @@ followed by one that must, and the waiter is shown only the second.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -60,6 +61,7 @@ def notify_then_fail(store: SqlStore, wake: wakeups.Wake) -> Txn[None]:
 async def test_a_queued_run_wakes_executors_and_followers_of_the_run(store: Store) -> None:
     with seam(store).subscribe("queued") as queued, seam(store).subscribe("changed") as changed:
         await listening(queued)
+        await listening(changed)
         run = new_run("r1", state="WaitingForExecutor", owner="", lease_until=0.0)
         await store.create_run(run)
         assert wakeups.ANY in await woken(queued)
@@ -139,6 +141,27 @@ async def test_a_listener_whose_connection_is_killed_listens_again(
         assert reader.wakeups.connection.info.backend_pid != pid
         assert await writer.request_cancel("r1")
         assert await woken(watcher) == {"r1"}
+
+
+async def test_a_watcher_that_begins_later_is_sent_the_changes(peers: tuple[Any, Any]) -> None:
+    """A writer notifies `changed` only while some process watches: it hears of one
+    that begins (its announcement) before the next commit."""
+    writer, reader = peers
+    writer.wakeups.answer_s = 0.0  # nobody answered its asking: nobody watches
+    with writer.wakeups.subscribe("queued") as executor:
+        await listening(executor)
+        assert not writer.wakeups.watched
+        await writer.create_run(new_run("r1"))
+        with reader.wakeups.subscribe("changed", "r1") as follower:
+            await listening(follower)
+            await asyncio.wait_for(heard_of_a_watcher(writer), WAIT_S)
+            await writer.commit("r1", Batch(run=run_row("r1")))
+            assert await woken(follower) == {"r1"}
+
+
+async def heard_of_a_watcher(store: Any) -> None:
+    while not store.wakeups.watched:
+        await asyncio.sleep(0.01)
 
 
 def terminate(pid: int) -> Txn[None]:

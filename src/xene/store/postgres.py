@@ -31,8 +31,9 @@ class PostgresStore(SqlStore):
         self.url = url
         self._pool: AsyncConnectionPool[AsyncConnection[tuple[Any, ...]]] | None = None
         self._opening = asyncio.Lock()
-        self.wakeups = wakeups.PgWakeups(url)
+        self._wakeups = wakeups.PgWakeups(url, self._send)
         """LISTENs on a connection of its own (not the pool's) once someone waits."""
+        self.wakeups = self._wakeups
 
     async def open(self) -> None:
         """Open the pool (done by `migrate` and the first call, if not before)."""
@@ -71,8 +72,17 @@ class PostgresStore(SqlStore):
             pool, self._pool = self._pool, None
             await pool.close()
 
-    def _notify(self, wakes: Sequence[wakeups.Wake]) -> Stmt:
-        return Stmt(*wakeups.notify_sql(wakes))
+    def _notify(self, wakes: Sequence[wakeups.Wake]) -> Stmt | None:
+        now = [wake for wake in wakes if wake[0] in wakeups.IN_TRANSACTION]
+        return Stmt(*wakeups.notify_sql(now)) if now else None
+
+    def _committed(self, wakes: Sequence[wakeups.Wake]) -> None:
+        later = [wake for wake in wakes if wake[0] not in wakeups.IN_TRANSACTION]
+        if later and self._wakeups.watched:
+            self._wakeups.send_soon(later)
+
+    async def _send(self, wakes: Sequence[tuple[str, str]]) -> None:
+        await self._run(_notifying(wakes), write=True)
 
     async def _run(self, txn: Txn[T], *, write: bool) -> T:
         if self._pool is None:
@@ -81,6 +91,13 @@ class PostgresStore(SqlStore):
         async with self._pool.connection() as conn, conn.transaction():
             cursor = conn.cursor()
             return await adrive(txn, lambda stmt: _execute(cursor, stmt))
+
+
+def _notifying(wakes: Sequence[tuple[str, str]]) -> Txn[None]:
+    # A transaction that only notifies need not wait for its commit to be flushed: no
+    # data depends on it, and it holds PostgreSQL's notification lock meanwhile.
+    yield Stmt("SET LOCAL synchronous_commit TO off")
+    yield Stmt(*wakeups.notify_sql(wakes))
 
 
 async def _execute(cursor: AsyncCursor[tuple[Any, ...]], stmt: Stmt) -> Result:

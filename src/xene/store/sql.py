@@ -63,8 +63,8 @@ class SqlStore(SqlBreakerOps, SqlPressureOps, SqlSecretOps, SqlTokenOps, ServerS
 
     async def _write(self, txn: Txn[T], wakes: Callable[[T], Sequence[wakeups.Wake]]) -> T:
         """Run a writing transaction whose commit wakes the waiters `wakes(its value)`
-        names: on PostgreSQL by NOTIFY within the transaction (delivered only if it
-        commits), elsewhere once it has committed."""
+        names: by a statement within the transaction (`_notify`: delivered only if it
+        commits) and once it has committed (`_committed`)."""
         found: list[wakeups.Wake] = []
 
         def noting() -> Txn[T]:
@@ -76,13 +76,18 @@ class SqlStore(SqlBreakerOps, SqlPressureOps, SqlSecretOps, SqlTokenOps, ServerS
             return value
 
         value = await self._run(noting(), write=True)
-        if found and isinstance(self.wakeups, wakeups.LocalWakeups):
-            self.wakeups.notify(found)
+        if found:
+            self._committed(found)
         return value
 
     def _notify(self, wakes: Sequence[wakeups.Wake]) -> Stmt | None:
-        """The statement that notifies `wakes` within a transaction, if the dialect has one."""
+        """The statement that notifies (some of) `wakes` within their transaction."""
         return None
+
+    def _committed(self, wakes: Sequence[wakeups.Wake]) -> None:
+        """`wakes` have committed: every writer is in this process, tell its waiters."""
+        if isinstance(self.wakeups, wakeups.LocalWakeups):
+            self.wakeups.notify(wakes)
 
     @abc.abstractmethod
     async def close(self) -> None: ...

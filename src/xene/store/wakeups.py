@@ -1,6 +1,6 @@
 """Wake-ups: a change committed to the store wakes whoever waits for it, at once.
 
-Three channels, each notified by the store in the transaction that commits the change:
+Three channels, each notified by the store when it commits the change:
 
     queued   a run waits for an executor (created, requeued, retried, left by a
              stopping server); the key is ""
@@ -16,7 +16,14 @@ interval and then looks anyway, so a lost notification costs one interval, never
 the store tells it once a transaction has committed. `PgWakeups` LISTENs on a connection
 of its own: PostgreSQL delivers a NOTIFY when (and only if) its transaction commits, to
 every process sharing the database; a lost connection is opened again, and every waiter
-is then woken to look (what was notified meanwhile is lost).
+is then woken to look (what was notified meanwhile is lost). `queued` and `cancel` are
+NOTIFYed within the transaction that commits the change; `changed`, committed by every
+journal write, is sent just after it, several changes in one small transaction
+(`send_soon`), and only while some process watches changes: a NOTIFY in each commit
+made concurrent commits a quarter slower (PostgreSQL serializes committing transactions
+that notify). A process with a `changed` waiter says so (`watching`) every
+ANNOUNCE_S and when a process that has just begun to listen asks (`asking`); a writer
+that heard none for WATCHED_S (or cannot listen) stops sending.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 if TYPE_CHECKING:
@@ -39,8 +46,20 @@ ANY = ""
 """The key of a subscription to every key of its channel."""
 MISSED = "*"
 """The key a waiter is given when notifications may have been lost: look at everything."""
+IN_TRANSACTION: frozenset[Channel] = frozenset({"queued", "cancel"})
+"""Channels NOTIFYed within the transaction of their change (the others just after)."""
+SEND_AT_MOST = 200
+"""Notifications sent in one statement by `send_soon`."""
 PG_PREFIX = "xene_"
 _CHANNEL_OF: dict[str, Channel] = {PG_PREFIX + c: c for c in CHANNELS}
+WATCHING = ("watching", "")
+"""Sent by a process waiting for `changed`: writers then notify their changes."""
+ASKING = ("asking", "")
+"""Sent by a process that begins to listen: watchers answer `watching` at once."""
+ANNOUNCE_S = 10.0
+WATCHED_S = 3 * ANNOUNCE_S
+ANSWER_S = 5.0
+"""How long a process that asked takes changes to be watched while answers come."""
 RECONNECT_S = 1.0
 
 
@@ -133,9 +152,21 @@ class LocalWakeups(Dispatch):
 class PgWakeups(Dispatch):
     """LISTEN on a dedicated connection, opened when the first waiter waits."""
 
-    def __init__(self, url: str, reconnect_s: float = RECONNECT_S) -> None:
+    def __init__(
+        self,
+        url: str,
+        send: Callable[[Sequence[tuple[str, str]]], Awaitable[None]],
+        reconnect_s: float = RECONNECT_S,
+    ) -> None:
         super().__init__()
         self.url, self.reconnect_s = url, reconnect_s
+        self.answer_s = ANSWER_S
+        self._send = send
+        """NOTIFYs in a transaction of their own (the store's)."""
+        self._unsent: dict[tuple[str, str], None] = {}
+        self._sending: asyncio.Task[None] | None = None
+        self._announce_at = float("-inf")
+        self._watched_until = float("-inf")
         self.listening = False
         """Whether the connection LISTENs now (else waiters fall back on their poll)."""
         self.connection: Any = None
@@ -145,6 +176,22 @@ class PgWakeups(Dispatch):
     def started(self) -> None:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._listen(), name="xene-wakeups")
+        if asyncio.get_running_loop().time() >= self._announce_at:
+            self._announce()
+
+    def _announce(self) -> None:
+        if any(channel == "changed" for channel, _ in self._subs):
+            self._announce_at = asyncio.get_running_loop().time() + ANNOUNCE_S
+            self.send_soon([WATCHING])
+
+    @property
+    def watched(self) -> bool:
+        """Whether some process may wait for `changed` (it said so lately, or this one
+        cannot hear it)."""
+        return not self.listening or asyncio.get_running_loop().time() < self._watched_until
+
+    def _heard_watcher(self, for_s: float = WATCHED_S) -> None:
+        self._watched_until = asyncio.get_running_loop().time() + for_s
 
     async def _listen(self) -> None:
         while True:
@@ -167,17 +214,48 @@ class PgWakeups(Dispatch):
         try:
             for name in _CHANNEL_OF:
                 await conn.execute(f"LISTEN {name}")
+            for name in (WATCHING[0], ASKING[0]):
+                await conn.execute(f"LISTEN {PG_PREFIX}{name}")
             self.connection, self.listening = conn, True
+            self._heard_watcher(self.answer_s)  # deaf until now: ask who watches
+            self.send_soon([ASKING])
             self.deliver_missed()  # what committed before LISTEN took effect
             async for note in conn.notifies():
-                channel = _CHANNEL_OF.get(note.channel)
-                if channel is not None:
-                    self.deliver(channel, note.payload)
+                self._heard(note.channel, note.payload)
         finally:
             self.connection, self.listening = None, False
             await conn.close()
 
+    def _heard(self, name: str, payload: str) -> None:
+        channel = _CHANNEL_OF.get(name)
+        if channel is not None:
+            self.deliver(channel, payload)
+        elif name == PG_PREFIX + WATCHING[0]:
+            self._heard_watcher()
+        elif name == PG_PREFIX + ASKING[0]:
+            self._announce()
+
+    def send_soon(self, notes: Iterable[tuple[str, str]]) -> None:
+        """NOTIFY `notes` (their changes committed already) as soon as the ones before
+        are sent: what commits meanwhile goes together."""
+        self._unsent.update(dict.fromkeys(notes))
+        if self._sending is None or self._sending.done():
+            self._sending = asyncio.create_task(self._send_unsent(), name="xene-notify")
+
+    async def _send_unsent(self) -> None:
+        while self._unsent:
+            wakes = list(self._unsent)[:SEND_AT_MOST]
+            for wake in wakes:
+                del self._unsent[wake]
+            try:
+                await self._send(wakes)
+            except Exception:  # the server is away: waiters find the changes by polling
+                log.warning("notifying %d changes failed", len(wakes), exc_info=True)
+
     async def close(self) -> None:
+        if self._sending is not None:
+            with contextlib.suppress(Exception):
+                await self._sending
         if self._task is not None:
             task, self._task = self._task, None
             task.cancel()
@@ -197,7 +275,7 @@ KEEPALIVES: dict[str, Any] = {
 is noticed within about 25 s, then the connection is opened again."""
 
 
-def notify_sql(wakes: Iterable[Wake]) -> tuple[str, list[str]]:
+def notify_sql(wakes: Iterable[tuple[str, str]]) -> tuple[str, list[str]]:
     """One statement NOTIFYing every wake (in the transaction that commits the change)."""
     params: list[str] = []
     for channel, key in wakes:
