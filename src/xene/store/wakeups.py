@@ -58,7 +58,7 @@ ASKING = ("asking", "")
 """Sent by a process that begins to listen: watchers answer `watching` at once."""
 ANNOUNCE_S = 10.0
 WATCHED_S = 3 * ANNOUNCE_S
-ANSWER_S = 5.0
+ANSWER_S = 1.0
 """How long a process that asked takes changes to be watched while answers come."""
 RECONNECT_S = 1.0
 
@@ -79,8 +79,8 @@ class Subscription:
     async def wait(self, timeout: float) -> set[str]:
         """The keys notified since the last wait, as soon as there is one; an empty set
         when `timeout` seconds pass first (look at the store anyway: the poll)."""
+        self.owner.started()
         if not self._event.is_set():
-            self.owner.started()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self._event.wait()
@@ -135,7 +135,7 @@ class Dispatch:
                 sub.wake(MISSED)
 
     def started(self) -> None:
-        """A waiter is about to wait: deliveries must be under way."""
+        """A waiter waits (again): deliveries must be under way."""
 
     async def close(self) -> None:
         self.deliver_missed()
