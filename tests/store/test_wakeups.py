@@ -167,3 +167,20 @@ async def heard_of_a_watcher(store: Any) -> None:
 def terminate(pid: int) -> Txn[None]:
     done = yield Stmt("SELECT pg_terminate_backend(%s)", (pid,))
     assert done.scalar is True
+
+
+async def test_a_listener_that_cannot_connect_leaves_its_waiters_to_poll(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def send(notes: Any) -> None:
+        return None
+
+    nowhere = wakeups.PgWakeups("postgresql://postgres@127.0.0.1:1/none", send, reconnect_s=0.01)
+    with nowhere.subscribe("queued") as sub:
+        assert await sub.wait(0.2) == set()  # the poll interval passed: look anyway
+        assert await sub.wait(0.2) == set()
+    await nowhere.close()
+    assert not nowhere.listening
+    warned = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warned) == 1  # once for the outage, not at every try
+    assert "polling until it is back" in warned[0].getMessage()

@@ -172,6 +172,7 @@ class PgWakeups(Dispatch):
         self.connection: Any = None
         """The listening connection (its backend pid tells it apart in pg_stat_activity)."""
         self._task: asyncio.Task[None] | None = None
+        self._listened = False
 
     def started(self) -> None:
         if self._task is None or self._task.done():
@@ -194,17 +195,22 @@ class PgWakeups(Dispatch):
         self._watched_until = asyncio.get_running_loop().time() + for_s
 
     async def _listen(self) -> None:
+        told = False  # warned of this outage already: the next tries say it quietly
         while True:
+            self._listened = False
             try:
                 await self._listen_once()
             except Exception as exc:  # the server went away, or never answered
-                log.warning(
+                told = told and not self._listened  # listened, then lost: a new outage
+                log.log(
+                    logging.DEBUG if told else logging.WARNING,
                     "listening for store notifications failed (%s); polling until it "
-                    "is back, trying again in %ss",
+                    "is back, trying again every %ss",
                     str(exc).strip() or type(exc).__name__,
                     self.reconnect_s,
                     extra={"action": "wakeups.lost"},
                 )
+                told = True
             await asyncio.sleep(self.reconnect_s)
 
     async def _listen_once(self) -> None:
@@ -217,6 +223,7 @@ class PgWakeups(Dispatch):
             for name in (WATCHING[0], ASKING[0]):
                 await conn.execute(f"LISTEN {PG_PREFIX}{name}")
             self.connection, self.listening = conn, True
+            self._listened = True
             self._heard_watcher(self.answer_s)  # deaf until now: ask who watches
             self.send_soon([ASKING])
             self.deliver_missed()  # what committed before LISTEN took effect

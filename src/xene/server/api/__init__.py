@@ -32,7 +32,8 @@ from xene.server.runtime import Runtime
 __all__ = ["LOG_POLL_S", "create_app"]
 
 LOG_POLL_S = 0.5
-"""How often a followed log (`/logs/stream`) looks for new chunks; `app.state.log_poll_s`."""
+"""How often a followed log (`/logs/stream`) looks for new chunks when no commit of the
+run woke it (store/wakeups.py); `app.state.log_poll_s`."""
 
 
 def create_app(

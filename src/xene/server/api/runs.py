@@ -161,7 +161,8 @@ async def events(
     limit: Annotated[int | None, Query(ge=1, description="end after this many events")] = None,
 ) -> StreamingResponse:
     """`event: run` and `event: node` as runs change state: at once for runs this server
-    executes, within a second for runs other servers execute."""
+    executes, and for runs other servers execute as soon as the store tells of the change
+    (within a second if it cannot)."""
     return sse.response(sse.hub_events(runtime.hub, limit))
 
 
