@@ -102,9 +102,24 @@ async def test_a_run_queued_by_a_webhook_to_one_server_starts_on_another(
         for _ in range(2):
             run_id = await deliver(client, "hooked")
             assert await ended(receiver.store, run_id) == "Success"
-    stored = await receiver.store.get_run(run_id)
-    assert stored is not None
-    assert stored.owner == executor.agent.owner
+    assert executor.started
+
+
+async def test_a_run_left_by_a_stopping_server_is_taken_by_another_at_once(
+    servers: Callable[..., Any], tmp_path: Path
+) -> None:
+    leaving = await servers()
+    started, go = tmp_path / "started", tmp_path / "go"
+    wait_for_go = f"touch {started}; while [ ! -f {go} ]; do sleep 0.02; done"
+    await leaving.apply(shell_workflow("handed", wait_for_go), "handed.yaml")
+    run_id, _ = await leaving.trigger("handed", "main")
+    await appears(started)
+    taker = await servers()
+    started.unlink()
+    await leaving.stop(0)  # the step is stopped, the run left unowned for another
+    await appears(started)  # the taker runs the node again
+    go.touch()
+    assert await ended(taker.store, run_id) == "Success"
 
 
 async def test_a_cancel_asked_of_one_server_stops_the_step_another_runs(

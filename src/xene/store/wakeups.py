@@ -34,6 +34,8 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
+from xene.store.base import FINAL_STATES
+
 if TYPE_CHECKING:
     from xene.store.base import Batch, NewRun
 
@@ -304,7 +306,8 @@ def committed(run_id: str, batch: Batch) -> tuple[Wake, ...]:
     records = batch.run, batch.nodes, batch.steps, batch.logs, batch.progress, batch.suspensions
     if any(records):
         wakes += (("changed", run_id),)
-    if batch.lease_until == 0.0:
+    left = batch.run is None or batch.run.state not in (*FINAL_STATES, "Suspended")
+    if batch.lease_until == 0.0 and left:  # not for a run ended or waiting on a human
         wakes += (("queued", ANY),)
     return wakes
 
