@@ -34,7 +34,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
-from xene.store.base import FINAL_STATES
+from xene.core.states import State
 
 if TYPE_CHECKING:
     from xene.store.base import Batch, NewRun
@@ -303,10 +303,10 @@ def committed(run_id: str, batch: Batch) -> tuple[Wake, ...]:
     """A commit of records wakes followers of the run; a released lease (a stopping
     server left the run) wakes executors, who may take it."""
     wakes: tuple[Wake, ...] = ()
-    records = batch.run, batch.nodes, batch.steps, batch.logs, batch.progress, batch.suspensions
+    records = batch.run, batch.nodes, batch.steps, batch.logs, batch.progress, batch.approvals
     if any(records):
         wakes += (("changed", run_id),)
-    left = batch.run is None or batch.run.state not in (*FINAL_STATES, "Suspended")
+    left = batch.run is None or not (batch.run.state.finished or batch.run.state is State.SUSPENDED)
     if batch.lease_until == 0.0 and left:  # not for a run ended or waiting on a human
         wakes += (("queued", ANY),)
     return wakes
