@@ -344,3 +344,52 @@ async def test_a_running_steps_process_group_is_committed(
     assert recorded is not None
     assert recorded == actual
     assert recorded.pgid == pid
+
+
+async def test_a_silent_step_keeps_its_runs_lease(
+    tmp_path: Path, clock: FakeClock, recorder: Recorder
+) -> None:
+    """A step that prints nothing for longer than the lease: the loop renews the lease
+    anyway (else another process would take the run over and run the step again)."""
+    import time
+
+    from xene.engine.options import LEASE_S
+
+    db = str(tmp_path / "w.db")
+    store = await open_store(f"sqlite:///{db}")
+    run_id: list[str] = []
+
+    def lease() -> float:
+        with sqlite3.connect(db) as conn:
+            (until,) = conn.execute(
+                "SELECT lease_until FROM runs WHERE id = ?", (run_id[0],)
+            ).fetchone()
+        return float(until)
+
+    def step_committed() -> bool:
+        with sqlite3.connect(db) as conn:
+            return (
+                conn.execute("SELECT 1 FROM steps WHERE run_id = ?", run_id).fetchone() is not None
+            )
+
+    def silent() -> None:
+        deadline = time.monotonic() + 30
+        while not step_committed():  # the step's start is committed: nothing else to commit
+            if time.monotonic() > deadline:
+                raise AssertionError("the step's start was never committed")
+            time.sleep(0.02)
+        first = lease()
+        clock.time += LEASE_S  # the lease ran out while the step said nothing
+        while lease() <= first:  # the loop's next tick must renew it
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the lease stayed at {first}")
+            time.sleep(0.02)
+
+    step = Node("quiet", TASK, steps=(Step("wait", kind="python", fn=silent),), join="all")
+    execution, _ = await start_run(
+        store, Pipeline("p", nodes=(step,)), None, SOURCE, options(clock, recorder)
+    )
+    run_id.append(execution.run.id)
+    run = await execution.execute()
+    await store.close()
+    assert run.state is State.SUCCESS, run.error

@@ -139,7 +139,7 @@ class Execution:
     async def _drive(self) -> None:
         while not self._finished:
             starting = self._pump()
-            if self._journal.dirty:
+            if self._journal.due(self._options.clock.now()):
                 await self._flush()
             if starting and not (self._cancelling or self._draining or self._finished):
                 for start, node in starting:  # their attempt is durable now: run it

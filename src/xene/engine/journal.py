@@ -77,6 +77,11 @@ class Journal(Listener):
             or self.approvals
         )
 
+    def due(self, now: float) -> bool:
+        """Something to commit: a change, or the lease to renew or release (a step that
+        prints nothing for longer than the lease must not lose its run)."""
+        return self.dirty or self.released or now >= self.renew_at
+
     # -- told by the engine -------------------------------------------------------------
     def run_changed(self, run: RunRecord) -> None:
         self.run_changed_flag = True
@@ -176,6 +181,9 @@ class NullJournal:
     dirty = False
     full = False
     tick_s: float | None = None
+
+    def due(self, now: float) -> bool:
+        return False
 
     def release(self) -> None:
         pass
