@@ -125,8 +125,9 @@ class Agent:
             lease_s=runtime.config.lease_s,
             secret_source=runtime.secrets.resolve,
         )
-        try:
-            execution = await Engine(options, runtime.store).recover(stored)
+        try:  # the applied workflow's pipeline, loaded once, not parsed again per run
+            pipeline = runtime.pipeline_of(stored.source)
+            execution = await Engine(options, runtime.store).recover(stored, pipeline)
         except Unrecoverable as exc:
             log.error("%s", exc)
             return

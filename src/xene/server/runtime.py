@@ -15,7 +15,8 @@ from typing import Any
 from xene.core.records import Listener, RunRecord
 from xene.core.states import Decision, PipelineMode, State
 from xene.engine.clock import Clock, clock_from_env, new_id
-from xene.ir import Workflow
+from xene.errors import NotRunnable
+from xene.ir import Pipeline, Workflow
 from xene.secrets.vault import Vault
 from xene.server import watch
 from xene.server.agent import Agent
@@ -231,6 +232,43 @@ class Runtime:
         source = RunSource(applied.filename, applied.text, applied.format, workflow, pipeline)
         return await self.queue(source, data, idempotency_key=idempotency_key)
 
+    async def start_admitted(
+        self, applied: AppliedWorkflow, pipelines: list[str], data: Any, key: str | None
+    ) -> list[tuple[str, bool]]:
+        """Queue a run of each of a trigger's pipelines that is active (`(run id,
+        created)` each), for a fire `admit`ted already; the others drop the fire. The
+        workflow is the one the caller just read: no second read per pipeline."""
+        modes = await self.store.pipeline_modes(applied.name)
+        queued = []
+        for pipeline in pipelines:
+            if modes.get(pipeline, PipelineMode.ACTIVE) is not PipelineMode.ACTIVE:
+                continue  # paused, draining or stopped: the fire is dropped for it
+            pkey = None if key is None else f"{key}/{pipeline}"
+            source = RunSource(
+                applied.filename, applied.text, applied.format, applied.name, pipeline
+            )
+            queued.append(await self.queue(source, data, idempotency_key=pkey))
+        return queued
+
+    def pipeline_of(self, source: RunSource) -> Pipeline | None:
+        """The pipeline of a run queued here from the applied workflow loaded already,
+        when the run's recorded definition is that one (the common case: no parse per
+        run); None: the engine loads it from the record."""
+        known = self.workflows.get(source.workflow)
+        if known is None or source.format == "python":
+            return None
+        applied, definition = known
+        if (applied.text, applied.filename, applied.format) != (
+            source.text,
+            source.path,
+            source.format,
+        ):
+            return None
+        try:
+            return definition.pipeline(source.pipeline)
+        except KeyError:
+            return None
+
     async def queue(
         self, source: RunSource, data: Any, *, idempotency_key: str | None = None
     ) -> tuple[str, bool]:
@@ -247,7 +285,7 @@ class Runtime:
     async def fire(self, workflow: str, trigger: str, data: Any, key: str | None) -> list[str]:
         """A trigger fired: queue a run of every active pipeline it starts; while the
         queue is full, none (the fire is skipped, logged and kept in the store)."""
-        _, definition = await self.workflow(workflow)
+        applied, definition = await self.workflow(workflow)
         kind = next((t.type for t in definition.triggers if t.name == trigger), "unknown")
         pipelines = [p.name for p in definition.pipelines if trigger in p.triggers]
         try:
@@ -256,14 +294,7 @@ class Runtime:
             await self._skip_fire(workflow, trigger, kind, exc)
             return []
         started = []
-        for pipeline in pipelines:
-            pkey = None if key is None else f"{key}/{pipeline}"
-            try:
-                run_id, created = await self.trigger(
-                    workflow, pipeline, data, idempotency_key=pkey, admitted=True
-                )
-            except Conflict:
-                continue  # paused, draining or stopped: the fire is dropped
+        for run_id, created in await self.start_admitted(applied, pipelines, data, key):
             if created:
                 self.metrics.trigger_fires.labels(kind).inc()
                 started.append(run_id)

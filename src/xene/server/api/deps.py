@@ -13,7 +13,9 @@ from xene.server.api.models import ErrorOut, ProblemsOut, QueueFullOut
 from xene.server.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # `async`: FastAPI runs a plain `def` dependency on a worker thread, a thread hop
+    # per request for a field read.
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -25,6 +25,7 @@ from xene.server.api import deps, models
 from xene.server.api.deps import RuntimeDep
 from xene.server.api.errors import ApiError
 from xene.server.runtime import Conflict, NotFound, Runtime
+from xene.store.base import AppliedWorkflow
 from xene.triggers import webhook
 
 log = logging.getLogger("xene.server.api")
@@ -68,12 +69,13 @@ async def deliver_by_path(
 ) -> models.HookOut:
     """The webhook trigger of the flow format whose `params.path` is `path`."""
     started = time.perf_counter()
-    _, definition = await runtime.workflow(workflow)
+    known = await runtime.workflow(workflow)
+    definition = known[1]
     wanted = path.strip("/")
     for trigger in definition.triggers:
         given = trigger.params.get("path")
         if trigger.type in WEBHOOK_TYPES and isinstance(given, str) and given.strip("/") == wanted:
-            return await _deliver(request, response, runtime, definition, trigger, started)
+            return await _deliver(request, response, runtime, known, trigger, started)
     raise NotFound(f"workflow {workflow!r} has no webhook trigger with path /{wanted}")
 
 
@@ -91,22 +93,24 @@ async def deliver(
     form body as input. A delivery id (`X-GitHub-Delivery`, `X-Delivery-Id` or
     `Idempotency-Key`) seen before starts nothing and answers the same runs (200)."""
     started = time.perf_counter()
-    _, definition = await runtime.workflow(workflow)
+    known = await runtime.workflow(workflow)
+    definition = known[1]
     found = next((t for t in definition.triggers if t.name == trigger), None)
     if found is None or found.type not in WEBHOOK_TYPES:
         what = "no trigger" if found is None else f"a {found.type} trigger, not a webhook,"
         raise NotFound(f"workflow {workflow!r} has {what} named {trigger!r}")
-    return await _deliver(request, response, runtime, definition, found, started)
+    return await _deliver(request, response, runtime, known, found, started)
 
 
 async def _deliver(
     request: Request,
     response: Response,
     runtime: Runtime,
-    definition: Workflow,
+    known: tuple[AppliedWorkflow, Workflow],
     trigger: Trigger,
     started: float,
 ) -> models.HookOut:
+    applied, definition = known
     if not trigger.enabled:
         raise Conflict(f"trigger {trigger.name!r} of {definition.name!r} is disabled")
     body = await request.body()
@@ -117,14 +121,7 @@ async def _deliver(
     pipelines = [p.name for p in definition.pipelines if trigger.name in p.triggers]
     await runtime.admit(trigger.type, len(pipelines))  # all of the delivery, or 503
     runs, created = [], False
-    for pipeline in pipelines:
-        pkey = None if key is None else f"{key}/{pipeline}"
-        try:
-            run_id, new = await runtime.trigger(
-                definition.name, pipeline, data, idempotency_key=pkey, admitted=True
-            )
-        except Conflict:
-            continue  # paused, draining or stopped: the delivery is dropped for it
+    for run_id, new in await runtime.start_admitted(applied, pipelines, data, key):
         if new:
             runtime.metrics.trigger_fires.labels(trigger.type).inc()
         runs.append(run_id)

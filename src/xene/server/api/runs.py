@@ -33,7 +33,7 @@ class LogFilter:
     after: int
 
 
-def log_filter(node: Name = None, step: Name = None, after: After = 0) -> LogFilter:
+async def log_filter(node: Name = None, step: Name = None, after: After = 0) -> LogFilter:
     return LogFilter(node, step, after)
 
 
