@@ -1,14 +1,18 @@
 """Webhook-started runs of a three-node flow, through a real `xene serve`.
 
     python benchmarks/webhooks.py [--runs 200] [--store memory|sqlite|postgres] [--repeat 5]
-                                  [--port N]
+                                  [--port N] [--client lean|httpx]
 
 Latency: from sending the webhook to the run's recorded start (`started_at`, same
 machine clock), p50 and p99, one webhook at a time. Throughput: webhooks sent 8 at a
 time, runs per second until no run is unfinished (polled with one request per state,
-not per run: the client shares the cores with the server). The memory store is the floor: the
-same server and client with nothing kept. Each figure is the median of `--repeat`
-servers, each started anew on an empty store.
+not per run). The memory store is the floor: the same server and client with nothing
+kept. Each figure is the median of `--repeat` servers, each started anew on an empty
+store.
+
+The client shares the cores with the server: the webhooks go out on kept-alive sockets
+(keepalive.py), since httpx would cost the cores about as much per webhook as the
+server's whole run (`--client httpx` measures it that way all the same).
 
 PostgreSQL: a database named after the one in `XENE_BENCH_PG` (default
 postgresql://postgres@127.0.0.1:5432/test) with `_hooks` added, dropped and made anew
@@ -28,9 +32,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
+from keepalive import KeepAlive
 
 FLOW = """\
 name: hooked
@@ -47,6 +53,8 @@ edges:
   - {from: check.false, to: small}
 """
 FINAL = {"Success", "Error", "Cancelled"}
+HOOK = "/api/v1/hooks/hooked/order"
+CLIENTS = 8
 
 
 def free_port(offset: int = 0) -> int:
@@ -76,28 +84,45 @@ async def wait_all(client: httpx.AsyncClient, ids: list[str]) -> dict[str, dict[
     return done
 
 
-async def fire(client: httpx.AsyncClient, total: int) -> str:
-    response = await client.post("/api/v1/hooks/hooked/order", json={"total": total})
-    response.raise_for_status()
-    return str(response.json()["runs"][0])
+Fire = Callable[[int], Awaitable[str]]
+"""Sends one webhook (its `total`), returns the id of the run it started."""
 
 
-async def latency(client: httpx.AsyncClient, count: int) -> list[float]:
+def httpx_fire(client: httpx.AsyncClient) -> Fire:
+    async def fire(total: int) -> str:
+        response = await client.post(HOOK, json={"total": total})
+        response.raise_for_status()
+        return str(response.json()["runs"][0])
+
+    return fire
+
+
+def lean_fire(lean: KeepAlive) -> Fire:
+    async def fire(total: int) -> str:
+        status, answer = await lean.post_json(HOOK, {"total": total})
+        if status != 202:
+            raise SystemExit(f"the webhook answered {status}: {answer}")
+        return str(answer["runs"][0])
+
+    return fire
+
+
+async def latency(client: httpx.AsyncClient, fire: Fire, count: int) -> list[float]:
     sent, ids = [], []
     for i in range(count):
         sent.append(time.time())
-        ids.append(await fire(client, i))
+        ids.append(await fire(i))
         await wait_all(client, ids[-1:])
     records = await wait_all(client, ids)
     return [float(records[r]["started_at"] or 0) - s for r, s in zip(ids, sent, strict=True)]
 
 
-async def throughput(client: httpx.AsyncClient, count: int) -> float:
-    gate = asyncio.Semaphore(8)
+async def throughput(client: httpx.AsyncClient, fire: Fire, count: int) -> float:
+    gate = asyncio.Semaphore(CLIENTS)
 
     async def one(i: int) -> str:
         async with gate:
-            return await fire(client, i)
+            return await fire(i)
 
     start = time.perf_counter()
     ids = await asyncio.gather(*(one(i) for i in range(count)))
@@ -126,9 +151,12 @@ async def wait_idle(client: httpx.AsyncClient) -> None:
         await asyncio.sleep(0.02)
 
 
-async def measure(url: str, runs: int) -> tuple[float, float, float]:
+async def measure(port: int, runs: int, client_kind: str) -> tuple[float, float, float]:
     """(p50 latency, p99 latency, runs per second)."""
+    url = f"http://127.0.0.1:{port}"
+    lean = KeepAlive("127.0.0.1", port, CLIENTS)
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        fire = httpx_fire(client) if client_kind == "httpx" else lean_fire(lean)
         response = await client.post(
             "/api/v1/workflows",
             params={"filename": "hooked.yaml"},
@@ -136,8 +164,9 @@ async def measure(url: str, runs: int) -> tuple[float, float, float]:
             headers={"Content-Type": "application/yaml"},
         )
         response.raise_for_status()
-        lat = await latency(client, max(runs // 4, 20))
-        rate = await throughput(client, runs)
+        lat = await latency(client, fire, max(runs // 4, 20))
+        rate = await throughput(client, fire, runs)
+    await lean.close()
     return statistics.median(lat), percentile(lat, 0.99), rate
 
 
@@ -187,6 +216,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--store", choices=("memory", "sqlite", "postgres"), action="append")
+    parser.add_argument(
+        "--client",
+        choices=("lean", "httpx"),
+        default="lean",
+        help="what sends the webhooks: kept-alive sockets (default) or httpx, which "
+        "costs the shared cores about as much per request as the server's whole run",
+    )
     parser.add_argument("--repeat", type=int, default=5, help="servers per store (median)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("XENE_BENCH_PORT", "0")))
     args = parser.parse_args()
@@ -199,7 +235,7 @@ def main() -> None:
                 port = args.port or free_port()
                 proc = serve(store_url(kind, Path(tmp), pg), port)
                 try:
-                    figures.append(asyncio.run(measure(f"http://127.0.0.1:{port}", args.runs)))
+                    figures.append(asyncio.run(measure(port, args.runs, args.client)))
                 finally:
                     proc.send_signal(signal.SIGTERM)
                     proc.wait(timeout=30)
