@@ -34,6 +34,8 @@ class PostgresStore(SqlStore):
         self._wakeups = wakeups.PgWakeups(url, self._send)
         """LISTENs on a connection of its own (not the pool's) once someone waits."""
         self.wakeups = self._wakeups
+        self._read_committed = False
+        """The server's default isolation is READ COMMITTED (PostgreSQL's default)."""
 
     async def open(self) -> None:
         """Open the pool (done by `migrate` and the first call, if not before)."""
@@ -55,7 +57,12 @@ class PostgresStore(SqlStore):
         if "connect_timeout" in self.url:
             timeout = {}
         probe = await AsyncConnection.connect(self.url, **timeout)
-        await probe.close()
+        try:
+            found = await probe.execute("SHOW default_transaction_isolation")
+            row = await found.fetchone()
+            self._read_committed = row is not None and row[0] == "read committed"
+        finally:
+            await probe.close()
         pool = AsyncConnectionPool(
             self.url,
             min_size=POOL_MIN,
@@ -84,12 +91,18 @@ class PostgresStore(SqlStore):
     async def _send(self, wakes: Sequence[tuple[str, str]]) -> None:
         await self._run(_notifying(wakes), write=True)
 
-    async def _run(self, txn: Txn[T], *, write: bool) -> T:
+    async def _run(self, txn: Txn[T], *, write: bool, alone: bool = False) -> T:
         if self._pool is None:
             await self.open()
         assert self._pool is not None
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._pool.connection() as conn:
             cursor = conn.cursor()
+            if (write and not alone) or not self._read_committed:
+                async with conn.transaction():
+                    return await adrive(txn, lambda stmt: _execute(cursor, stmt))
+            # In READ COMMITTED each statement reads its own snapshot, in a transaction
+            # block or not: a block around reads (or around statements that each stand
+            # alone) would isolate nothing and cost two round trips, BEGIN and COMMIT.
             return await adrive(txn, lambda stmt: _execute(cursor, stmt))
 
 

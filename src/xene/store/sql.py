@@ -56,15 +56,23 @@ class SqlStore(SqlBreakerOps, SqlPressureOps, SqlSecretOps, SqlTokenOps, ServerS
         self._q = sqlfiles.load_queries(self.dialect)
         self.wakeups: wakeups.Dispatch = wakeups.LocalWakeups()
         """Who waits for a change (store/wakeups.py); told by `_write`."""
+        self.returning = self.dialect == "postgres"
+        """Claims and commits use UPDATE ... RETURNING, one statement for several (on
+        PostgreSQL; SQLite before 3.35 has none, and its statements cost no round trip)."""
 
     @abc.abstractmethod
-    async def _run(self, txn: Txn[T], *, write: bool) -> T:
-        """Run a transaction: all of it or, when it raises, nothing."""
+    async def _run(self, txn: Txn[T], *, write: bool, alone: bool = False) -> T:
+        """Run a transaction: all of it or, when it raises, nothing. `alone`: each of
+        its statements may commit on its own (each is atomic, none needs another's
+        isolation, and one that fails leaves nothing that matters done before it)."""
 
-    async def _write(self, txn: Txn[T], wakes: Callable[[T], Sequence[wakeups.Wake]]) -> T:
+    async def _write(
+        self, txn: Txn[T], wakes: Callable[[T], Sequence[wakeups.Wake]], *, alone: bool = False
+    ) -> T:
         """Run a writing transaction whose commit wakes the waiters `wakes(its value)`
         names: by a statement within the transaction (`_notify`: delivered only if it
-        commits) and once it has committed (`_committed`)."""
+        commits; with `alone`, see `_run`, just after it) and once it has committed
+        (`_committed`)."""
         found: list[wakeups.Wake] = []
 
         def noting() -> Txn[T]:
@@ -75,7 +83,7 @@ class SqlStore(SqlBreakerOps, SqlPressureOps, SqlSecretOps, SqlTokenOps, ServerS
                 yield notify
             return value
 
-        value = await self._run(noting(), write=True)
+        value = await self._run(noting(), write=True, alone=alone)
         if found:
             self._committed(found)
         return value
@@ -121,12 +129,14 @@ class SqlStore(SqlBreakerOps, SqlPressureOps, SqlSecretOps, SqlTokenOps, ServerS
     async def create_run(self, run: NewRun) -> tuple[str, bool]:
         wakes = wakeups.created(run)
         txn = sql_runs.create_run(self._q, run)
-        return await self._write(txn, lambda done: wakes if done[1] else ())
+        # alone: the insert creates the run or nothing; only then is it looked up by key.
+        return await self._write(txn, lambda done: wakes if done[1] else (), alone=True)
 
     async def commit(self, run_id: str, batch: Batch) -> None:
         if batch:
             wakes = wakeups.committed(run_id, batch)
-            await self._write(sql_runs.commit(self._q, run_id, batch), lambda _: wakes)
+            txn = sql_runs.commit(self._q, run_id, batch, returning=self.returning)
+            await self._write(txn, lambda _: wakes)
 
     async def get_run(self, run_id: str) -> StoredRun | None:
         return await self._run(sql_runs.get_run(self._q, run_id), write=False)
@@ -230,9 +240,9 @@ class SqlStore(SqlBreakerOps, SqlPressureOps, SqlSecretOps, SqlTokenOps, ServerS
         return await self._run(sql_server.pipeline_modes(self._q, workflow), write=False)
 
     async def claim_runs(self, owner: str, limit: int, lease_until: float, now: float) -> list[str]:
-        returning = self.dialect == "postgres"
+        returning = self.returning
         txn = sql_server.claim_runs(self._q, owner, limit, lease_until, now, returning=returning)
-        return await self._run(txn, write=True)
+        return await self._run(txn, write=True, alone=returning)  # one UPDATE ... RETURNING
 
     async def retry_run(self, run_id: str, request: RetryRequest) -> RunRetry | None:
         wakes = wakeups.queued(run_id)

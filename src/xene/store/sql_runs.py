@@ -39,26 +39,55 @@ def create_run(q: Queries, run: NewRun) -> Txn[tuple[str, bool]]:
     return str(existing.scalar), False
 
 
-def commit(q: Queries, run_id: str, batch: Batch) -> Txn[None]:
-    """Raises KeyError for an unknown run (and changes nothing)."""
-    # Lock the run row first: concurrent commits of a run go in turn.
-    if not (yield Stmt(q["lock_run"], (run_id,))).rows:
-        raise KeyError(f"no run {run_id!r} in the store")
-    last_ord, last_seq = 0, 0
-    if batch.nodes or batch.logs:
-        (last_ord, last_seq), *_ = (yield Stmt(q["run_counters"], (run_id,))).rows
+def commit(q: Queries, run_id: str, batch: Batch, *, returning: bool = False) -> Txn[None]:
+    """Raises KeyError for an unknown run (and changes nothing). `returning`
+    (PostgreSQL): the run row's part in one UPDATE ... RETURNING, not five statements."""
+    if returning:
+        last_ord, last_seq = yield from _run_row_returning(q, run_id, batch)
+    else:
+        last_ord, last_seq = yield from _run_row(q, run_id, batch)
     yield from _write_records(q, run_id, last_ord, batch)
     yield from _write_the_rest(q, run_id, last_seq, batch)
+    if returning:
+        return
+    if batch.lease_until is not None:
+        yield Stmt(q["update_lease"], (batch.lease_until, run_id))
     if batch.nodes or batch.logs:
         counters = (last_ord + len(batch.nodes), last_seq + len(batch.logs), run_id)
         yield Stmt(q["update_counters"], counters)
 
 
-def _write_records(q: Queries, run_id: str, last_ord: int, batch: Batch) -> Txn[None]:
-    """The run, node and step rows; new nodes take the next ordinals (kept on update)."""
+def _run_row(q: Queries, run_id: str, batch: Batch) -> Txn[tuple[int, int]]:
+    """Lock the run row first (concurrent commits of a run go in turn), read where its
+    node order and log sequence stand, update it."""
+    if not (yield Stmt(q["lock_run"], (run_id,))).rows:
+        raise KeyError(f"no run {run_id!r} in the store")
+    last_ord, last_seq = 0, 0
+    if batch.nodes or batch.logs:
+        (last_ord, last_seq), *_ = (yield Stmt(q["run_counters"], (run_id,))).rows
     if batch.run is not None:
         r = batch.run
         yield Stmt(q["update_run"], (r.state, r.error, r.started_at, r.ended_at, run_id))
+    return last_ord, last_seq
+
+
+def _run_row_returning(q: Queries, run_id: str, batch: Batch) -> Txn[tuple[int, int]]:
+    """`_run_row`, the lease and the counters in one statement (`commit_run`)."""
+    moved = (len(batch.nodes), len(batch.logs))
+    if batch.run is not None:
+        r = batch.run
+        params = (r.state, r.error, r.started_at, r.ended_at, batch.lease_until, *moved, run_id)
+        found = yield Stmt(q["commit_run"], params)
+    else:
+        found = yield Stmt(q["commit_counters"], (batch.lease_until, *moved, run_id))
+    if not found.rows:
+        raise KeyError(f"no run {run_id!r} in the store")
+    node_ords, log_seqs = found.rows[0]
+    return int(node_ords) - moved[0], int(log_seqs) - moved[1]
+
+
+def _write_records(q: Queries, run_id: str, last_ord: int, batch: Batch) -> Txn[None]:
+    """The node and step rows; new nodes take the next ordinals (kept on update)."""
     if batch.nodes:
         nodes = [_node_params(run_id, last_ord + i, n) for i, n in enumerate(batch.nodes, 1)]
         yield Stmt(q["upsert_node"], nodes, many=True)
@@ -71,7 +100,7 @@ def _write_records(q: Queries, run_id: str, last_ord: int, batch: Batch) -> Txn[
 
 
 def _write_the_rest(q: Queries, run_id: str, last_seq: int, batch: Batch) -> Txn[None]:
-    """Log chunks (numbered on from `last_seq`), approvals and the lease."""
+    """Log chunks (numbered on from `last_seq`) and approvals."""
     chunks = [chunk for chunk in batch.logs if chunk.lines]
     if chunks:
         logs = [
@@ -82,8 +111,6 @@ def _write_the_rest(q: Queries, run_id: str, last_seq: int, batch: Batch) -> Txn
     if batch.approvals:
         params = [approval_params(s) for s in batch.approvals]
         yield Stmt(q["upsert_approval"], params, many=True)
-    if batch.lease_until is not None:
-        yield Stmt(q["update_lease"], (batch.lease_until, run_id))
 
 
 def _node_params(run_id: str, ord_: int, n: NodeRow) -> tuple[Any, ...]:
@@ -106,7 +133,8 @@ def get_run(q: Queries, run_id: str) -> Txn[StoredRun | None]:
     if not found.rows:
         return None
     nodes = yield Stmt(q["run_nodes"], (run_id,))
-    steps = yield Stmt(q["run_steps"], (run_id,))
+    # Steps are kept only under their nodes: a run without nodes (queued) has none.
+    steps = (yield Stmt(q["run_steps"], (run_id,))) if nodes.rows else Result()
     retried = yield from sql_retries.run_retries(q, run_id)
     return _stored_run(found.rows[0], nodes, steps, retried)
 

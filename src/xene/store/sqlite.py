@@ -41,7 +41,8 @@ class SqliteStore(SqlStore):
             raise ValueError(f"not a SQLite store URL: {url!r} (expected sqlite:///PATH)")
         return cls(url.removeprefix("sqlite:///"))
 
-    async def _run(self, txn: Txn[T], *, write: bool) -> T:
+    async def _run(self, txn: Txn[T], *, write: bool, alone: bool = False) -> T:
+        # `alone` changes nothing here: one thread hop, whatever the statements.
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._thread, self._transact, txn, write)
 

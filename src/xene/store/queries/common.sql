@@ -60,6 +60,25 @@ ON CONFLICT (run_id, key) DO UPDATE SET
 -- name: update_counters
 UPDATE runs SET node_ords = ?, log_seqs = ? WHERE id = ?
 
+-- name: commit_run
+-- `lock_run`, `run_counters`, `update_run`, `update_lease` and `update_counters` in one
+-- statement, used on PostgreSQL (SQLite before 3.35 has no UPDATE ... RETURNING): it
+-- locks the run row, so concurrent commits of a run go in turn, and in READ COMMITTED an
+-- UPDATE that waited for the lock works on the row's latest version and returns it. The
+-- counters returned are those after this commit's nodes and chunks.
+UPDATE runs SET state = ?, error = ?, started_at = ?, ended_at = ?,
+    lease_until = COALESCE(?, lease_until),
+    node_ords = node_ords + ?, log_seqs = log_seqs + ?
+WHERE id = ?
+RETURNING node_ords, log_seqs
+
+-- name: commit_counters
+-- `commit_run` for a commit that leaves the run's state and times as they are.
+UPDATE runs SET lease_until = COALESCE(?, lease_until),
+    node_ords = node_ords + ?, log_seqs = log_seqs + ?
+WHERE id = ?
+RETURNING node_ords, log_seqs
+
 -- name: update_progress
 UPDATE nodes SET progress_json = ? WHERE run_id = ? AND key = ?
 
