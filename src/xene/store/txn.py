@@ -1,14 +1,14 @@
 """Transactions as generators: the shared SQL logic, free of any driver.
 
 A transaction is a generator that yields `Stmt`s and receives each one's `Result`. The
-SQLite store drives it on its database thread in one hop (`drive`); the PostgreSQL store
-drives it on the event loop (`adrive`). So one piece of logic serves both, and a commit
-costs SQLite a single thread hop whatever the number of statements.
+SQLite store drives it on its database thread, the PostgreSQL store on one of its
+threads, in one hop from the event loop (`drive`). So one piece of logic serves both,
+and a commit costs a single thread hop whatever the number of statements.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias, TypeVar
 
@@ -45,19 +45,6 @@ def drive(txn: Txn[T], execute: Callable[[Stmt], Result]) -> T:
         stmt = next(txn)
         while True:
             stmt = txn.send(execute(stmt))
-    except StopIteration as stop:
-        value: T = stop.value
-        return value
-    finally:
-        txn.close()
-
-
-async def adrive(txn: Txn[T], execute: Callable[[Stmt], Awaitable[Result]]) -> T:
-    """Run a transaction's statements with an async `execute`; return its value."""
-    try:
-        stmt = next(txn)
-        while True:
-            stmt = txn.send(await execute(stmt))
     except StopIteration as stop:
         value: T = stop.value
         return value
