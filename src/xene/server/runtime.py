@@ -15,7 +15,6 @@ from typing import Any
 from xene.core.records import Listener, RunRecord
 from xene.core.states import Decision, PipelineMode, State
 from xene.engine.clock import Clock, clock_from_env, new_id
-from xene.errors import NotRunnable
 from xene.ir import Pipeline, Workflow
 from xene.secrets.vault import Vault
 from xene.server import watch
