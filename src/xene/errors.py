@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from xene.frozen import frozen
 from xene.ir import Location
 
 
@@ -15,7 +15,7 @@ class XeneError(Exception):
         super().__init__(message or (self.__doc__ or "").strip())
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Problem:
     """One located validation error: `file:line: path.to.key: message`."""
 

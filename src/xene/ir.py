@@ -8,8 +8,10 @@ build them; nothing else does.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
+
+from xene.frozen import frozen
 
 JoinMode = Literal["all", "any"]
 """How a node waits on its incoming edges.
@@ -24,7 +26,7 @@ TASK = "xene::task"
 """Node type of a Xene manifest task: an ordered list of steps."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Location:
     """Where a definition came from, for error messages: `file:line: path.to.key`."""
 
@@ -37,7 +39,7 @@ class Location:
         return f"{where}: {self.path}" if self.path else where
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RetryPolicy:
     """Exponential backoff with jitter; `max_attempts=1` means no retry."""
 
@@ -51,7 +53,7 @@ class RetryPolicy:
 NO_RETRY = RetryPolicy()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SecretRef:
     """A secret a definition names (by name only: values live in the store, encrypted):
     in a task's `secrets: [NAME]`, as `${secrets.NAME}` in a node's config, or as a
@@ -61,7 +63,7 @@ class SecretRef:
     loc: Location = Location()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Step:
     """The atomic unit of a task: a shell command or a Python call."""
 
@@ -81,7 +83,7 @@ class Step:
     loc: Location = Location()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Executor:
     """Where a pipeline's steps run: `local` subprocesses or a `container` image."""
 
@@ -90,7 +92,7 @@ class Executor:
     loc: Location = field(default=Location(), compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CircuitBreaker:
     """Pause a served pipeline once too many of its recent runs failed.
 
@@ -102,7 +104,7 @@ class CircuitBreaker:
     window: int = 10
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Node:
     """One vertex of a pipeline: a Xene task (`xene::task`), a `std::` node or a callable."""
 
@@ -123,7 +125,7 @@ class Node:
     loc: Location = Location()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Edge:
     """`source.port -> target`. `loop_back` closes a loop; `condition` gates firing."""
 
@@ -135,7 +137,7 @@ class Edge:
     loc: Location = Location()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Trigger:
     """What starts a pipeline run: `manual`, `webhook`, `cron`, `filesystem`, `queue`, ..."""
 
@@ -148,7 +150,7 @@ class Trigger:
     loc: Location = Location()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Pipeline:
     """A graph of nodes joined by edges; one run is one execution of it."""
 
@@ -185,14 +187,14 @@ class Pipeline:
         return self._index[node_id]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FsmEvent:
     name: str
     destination: str
     sources: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class StateMachine:
     """An OpenState definition: instances start in `initial_state` and move on events."""
 
@@ -216,7 +218,7 @@ class StateMachine:
         return tuple(e.name for e in self.events if state in e.sources)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Workflow:
     """The top-level object a user applies: pipelines, the triggers that start them,
     and state machines."""

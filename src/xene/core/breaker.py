@@ -15,9 +15,9 @@ since the breaker was last armed, newest first.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from xene.core.states import State
+from xene.frozen import frozen
 from xene.ir import CircuitBreaker
 
 FAILED = frozenset({State.ERROR.value, State.ERROR_CONFIGURING.value})
@@ -25,7 +25,7 @@ COUNTED = frozenset({State.SUCCESS.value, *FAILED})
 """Final states the breaker counts; `Cancelled` is not one."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Trip:
     """Why a breaker tripped: `failed` of the last `window` runs, against `threshold`."""
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
+from xene.frozen import frozen
 from xene.ir import Edge
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Graph:
     """Forward and backward adjacency over the acyclic edges (no `loop_back`)."""
 

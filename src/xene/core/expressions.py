@@ -23,11 +23,11 @@ import operator
 import re
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from xene.core import selectors
 from xene.errors import XeneError
+from xene.frozen import frozen
 
 EMPTY: Mapping[str, Any] = {}
 _VAR = "xene_sel_{}_"
@@ -80,7 +80,7 @@ _WHAT: Mapping[type[ast.AST], str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Compiled:
     text: str
     tree: ast.expr

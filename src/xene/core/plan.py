@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from xene.core.dag import Graph
+from xene.frozen import frozen
 from xene.ir import Edge, Node, Pipeline
 
 SPLIT = "std::split"
@@ -29,7 +30,7 @@ BODY_PORT = {SPLIT: "out", LOOP: "continue"}
 END_PORT = {SPLIT: "done", LOOP: "exit"}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Region:
     id: str
     """`""` for the pipeline itself, else the id of the split or loop whose body this is."""
@@ -46,7 +47,7 @@ class Region:
     """`std::merge` members: (strategy, count) — they may fire before all inputs end."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Plan:
     pipeline: Pipeline
     regions: Mapping[str, Region]

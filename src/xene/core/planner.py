@@ -14,6 +14,7 @@ from typing import Any
 
 from xene.core.plan import Region
 from xene.core.states import State
+from xene.frozen import frozen
 from xene.ir import Edge
 
 Scope = tuple[tuple[str, int], ...]
@@ -23,7 +24,7 @@ ConditionCheck = Callable[[str, Any], bool]
 """`check(condition, output)`: is an edge's condition true for the output it carries?"""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Start:
     region: RegionRun
     node: str
@@ -32,7 +33,7 @@ class Start:
     """Fired inputs by source node id, in arrival order."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Skip:
     region: RegionRun
     node: str
@@ -40,7 +41,7 @@ class Skip:
     """`Skipped` for an untaken branch, `NotExecuted` when something upstream failed."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RegionDone:
     region: RegionRun
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from xene.core.records import Listener
 from xene.core.states import Decision
 from xene.engine.clock import Clock, SystemClock, new_id
+from xene.frozen import frozen
 
 if TYPE_CHECKING:
     from xene.executors.base import Executor
@@ -23,7 +24,7 @@ PORT_OF_DECISION: dict[Decision, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ApprovalRequest:
     """A `std::wait` node asking a person to decide."""
 
@@ -35,7 +36,7 @@ class ApprovalRequest:
     timeout_action: Decision
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Approval:
     decision: Decision
     data: Any = None
@@ -47,7 +48,7 @@ SecretSource = Callable[[Collection[str]], Awaitable[Mapping[str, str]]]
 """Resolves secret names to values (raising for an unknown name): a store's vault."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EngineOptions:
     clock: Clock = field(default_factory=SystemClock)
     new_id: Callable[[], str] = new_id

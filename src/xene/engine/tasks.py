@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from xene.core.records import Listener, NodeRecord, RunRecord, StepRecord
@@ -20,6 +19,7 @@ from xene.engine.options import EngineOptions
 from xene.errors import NodeFailed, StepTimeout
 from xene.executors.base import Command, Control, Executor
 from xene.executors.spawn import Pace
+from xene.frozen import frozen
 from xene.ir import Node, Pipeline, Step
 from xene.nodes.base import NodeResult
 
@@ -27,7 +27,7 @@ MAX_INPUT_ENV = 128 * 1024
 """`$XENE_INPUT` carries the task's input as JSON up to this size."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TaskRun:
     pipeline: Pipeline
     node: Node

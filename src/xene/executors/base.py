@@ -9,17 +9,18 @@ machine. A command goes in as one frozen value, its result comes back as one.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Protocol
 
 from xene.errors import NodeFailed
+from xene.frozen import frozen
 
 if TYPE_CHECKING:
     from xene import ir
     from xene.executors.spawn import Pace
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CommandResult:
     exit_code: int
     outputs: dict[str, str] = field(default_factory=dict)
@@ -27,7 +28,7 @@ class CommandResult:
     timed_out: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Control:
     """How a command is stopped and paced."""
 
@@ -40,7 +41,7 @@ class Control:
     recorded for recovery (`xene.executors.processes.ProcessRef` for local ones)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Command:
     """One shell step's command, as an executor gets it."""
 

@@ -19,12 +19,13 @@ import os
 import signal
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+
+from xene.frozen import frozen
 
 PROC = "/proc"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ProcessRef:
     """A process group as the store records it."""
 

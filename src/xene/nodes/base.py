@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from xene.ir import Node
+from xene.frozen import frozen
 
 if TYPE_CHECKING:
     from xene.executors.base import Executor
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class NodeResult:
     output: Any = None
     ports: tuple[str, ...] = ("out",)
@@ -28,7 +29,7 @@ def handled_error(message: str, **details: Any) -> NodeResult:
     return NodeResult(output={"error": message, **details}, ports=("error",))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class NodeContext:
     """What a node sees when it starts.
 
@@ -64,7 +65,7 @@ def no_check(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     return []
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class NodeType:
     """A registered `std::` node type."""
 

@@ -14,10 +14,10 @@ import functools
 import importlib
 import inspect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from xene.errors import NodeFailed
+from xene.frozen import frozen
 
 _NAMED = (
     inspect.Parameter.POSITIONAL_ONLY,
@@ -26,7 +26,7 @@ _NAMED = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Shape:
     names: tuple[str, ...]
     required: frozenset[str]

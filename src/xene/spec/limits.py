@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from xene.frozen import frozen
 
 MAX_NODES = 10_000
 MAX_EDGES = 50_000
@@ -18,7 +19,7 @@ NODES_ENV = "XENE_MAX_NODES"
 EDGES_ENV = "XENE_MAX_EDGES"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class GraphLimits:
     """The most nodes and edges one pipeline may hold."""
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, NoReturn
 
 from xene.errors import InvalidDefinition, Problem
+from xene.frozen import frozen
 from xene.ir import Location
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -27,7 +28,7 @@ MAX_VALUES = 1_000_000
 """Values after expanding aliases: more means an alias bomb, not a workflow."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Document:
     """A parsed definition: its values, where each key path came from, and the
     non-fatal problems found while reading (duplicate keys, refused tags)."""

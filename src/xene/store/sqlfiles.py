@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xene.core.states import State
+from xene.frozen import frozen
 
 HERE = Path(__file__).parent
 DIALECTS = ("sqlite", "postgres")
@@ -24,7 +25,7 @@ runs (migrations 0001 and 0005): SQLite uses a partial index only for a query th
 its WHERE term for term, so a query reordering the list would scan every run."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Migration:
     version: int
     name: str

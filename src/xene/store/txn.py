@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias, TypeVar
+from xene.frozen import frozen
 
 T = TypeVar("T")
 Row: TypeAlias = tuple[Any, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Stmt:
     sql: str
     params: Sequence[Any] | None = ()
@@ -25,7 +26,7 @@ class Stmt:
     many: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Result:
     rows: list[Row] = field(default_factory=list)
     rowcount: int = 0

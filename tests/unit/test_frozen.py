@@ -1,0 +1,90 @@
+"""`@frozen` behaves as `@dataclass(frozen=True, slots=True)`: the same equality, hash,
+repr, errors and dataclass functions, only cheaper to define."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from xene.frozen import frozen
+
+
+@frozen
+class Made:
+    a: int
+    b: str = "x"
+    items: tuple[int, ...] = ()
+    seen: list[Any] = field(default_factory=list, compare=False)
+    weight: float = field(default=0.0, repr=False, hash=False)
+    child: Made | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    a: int
+    b: str = "x"
+    items: tuple[int, ...] = ()
+    seen: list[Any] = field(default_factory=list, compare=False)
+    weight: float = field(default=0.0, repr=False, hash=False)
+    child: Reference | None = None
+
+
+ARGS: list[tuple[Any, ...]] = [(1,), (2, "y", (3,), [4], 5.0), (float("nan"),)]
+
+
+@pytest.mark.parametrize("args", ARGS)
+def test_equality_hash_and_repr_are_the_dataclass_ones(args: tuple[Any, ...]) -> None:
+    made, reference = Made(*args), Reference(*args)
+    assert repr(made).replace("Made", "Reference") == repr(reference)
+    assert hash(made) == hash(reference)
+    assert (made == Made(*args)) == (reference == Reference(*args))
+    assert made != Made(99)
+    assert made.__eq__(object()) is NotImplemented
+    assert Made(1, seen=[1]) == Made(1, seen=[2])  # compare=False
+    assert hash(Made(1, weight=1.0)) == hash(Made(1, weight=2.0))  # hash=False
+
+
+def test_nested_and_recursive_repr() -> None:
+    assert repr(Made(1, child=Made(2))) == repr(Reference(1, child=Reference(2))).replace(
+        "Reference", "Made"
+    )
+    looped = Made(1, seen=[])
+    looped.seen.append(looped)
+    assert repr(looped) == "Made(a=1, b='x', items=(), seen=[...], child=None)"
+
+
+def test_frozen_slots_and_dataclass_functions() -> None:
+    made = Made(1)
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'a'"):
+        made.a = 2  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot delete field 'a'"):
+        del made.a
+    assert not hasattr(made, "__dict__")
+    assert Made.__match_args__ == Reference.__match_args__
+    assert dataclasses.replace(made, a=3) == Made(3)
+    assert dataclasses.asdict(made) == dataclasses.asdict(Reference(1))
+    assert pickle.loads(pickle.dumps(made)) == made
+    assert Made.__eq__.__qualname__ == "Made.__eq__"
+
+
+@frozen(kw_only=True)
+class Keyed:  # noqa: PLW1641 (its hash is the one @frozen adds, as dataclass does)
+    x: int
+
+    def __eq__(self, other: object) -> bool:  # its own: kept, and hashed over the fields
+        return isinstance(other, Keyed)
+
+    def __repr__(self) -> str:
+        return "keyed"
+
+
+def test_the_class_own_methods_are_kept() -> None:
+    assert Keyed(x=1) == Keyed(x=2)
+    assert repr(Keyed(x=1)) == "keyed"
+    assert hash(Keyed(x=1)) == hash((1,))
+    with pytest.raises(TypeError):
+        Keyed(1)  # type: ignore[call-arg]
