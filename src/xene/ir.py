@@ -189,6 +189,8 @@ class Pipeline:
 
 @frozen
 class FsmEvent:
+    """An event of a state machine: from any of `sources` it moves to `destination`."""
+
     name: str
     destination: str
     sources: tuple[str, ...]

@@ -4,6 +4,7 @@ so `xene run` starts fast and never loads what it does not use."""
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 
@@ -96,9 +97,8 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    """Run the `xene` command `argv`; None: this process's own command line."""
+    parser, args = _parse(sys.argv[1:] if argv is None else argv, whole_process=argv is None)
     if args.command is None:
         parser.print_help()
         return EXIT_INVALID
@@ -112,6 +112,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # an optional part not installed: say which extra
         return _missing_extra(exc, f"xene {args.command}")
     return code
+
+
+def _parse(
+    argv: Sequence[str], whole_process: bool
+) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """The parser and the parsed `argv`, the garbage collector paused meanwhile.
+
+    Loading a command's modules makes tens of thousands of objects that live on (modules,
+    classes, functions), and no garbage: collecting meanwhile only scans them over and
+    over. A whole process also freezes them, so that later collections skip them.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        parser = build_parser(argv)
+        return parser, parser.parse_args(argv)
+    finally:
+        if collecting:
+            gc.enable()
+        if whole_process:
+            gc.freeze()
 
 
 def _missing_extra(exc: Exception, what: str) -> int:

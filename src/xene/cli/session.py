@@ -31,6 +31,8 @@ DEFAULT_GRACE_S = 10.0
 
 @dataclass(slots=True)
 class Settings:
+    """What the command line sets for the runs it starts."""
+
     env: dict[str, str] = field(default_factory=dict)
     approvals: dict[str, str] = field(default_factory=dict)
     """`--approve NODE=DECISION`, decided in advance."""

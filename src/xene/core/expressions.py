@@ -82,6 +82,8 @@ _WHAT: Mapping[type[ast.AST], str] = {
 
 @frozen
 class _Compiled:
+    """An expression parsed and checked once, kept for every evaluation of its text."""
+
     text: str
     tree: ast.expr
     selectors: tuple[tuple[str, selectors.Path], ...]

@@ -32,6 +32,8 @@ END_PORT = {SPLIT: "done", LOOP: "exit"}
 
 @frozen
 class Region:
+    """The pipeline itself, or the body of one split or loop: its members and their edges."""
+
     id: str
     """`""` for the pipeline itself, else the id of the split or loop whose body this is."""
     members: tuple[str, ...]
@@ -49,6 +51,9 @@ class Region:
 
 @frozen
 class Plan:
+    """A pipeline cut into regions (the pipeline, each split or loop body): what the planner
+    decides each run by."""
+
     pipeline: Pipeline
     regions: Mapping[str, Region]
     region_of: Mapping[str, str]

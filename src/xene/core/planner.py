@@ -26,6 +26,8 @@ ConditionCheck = Callable[[str, Any], bool]
 
 @frozen
 class Start:
+    """Start `node` in `region` with `input`."""
+
     region: RegionRun
     node: str
     input: Any
@@ -35,6 +37,8 @@ class Start:
 
 @frozen
 class Skip:
+    """Mark `node` in `region` as never run, in `state`."""
+
     region: RegionRun
     node: str
     state: State
@@ -43,6 +47,8 @@ class Skip:
 
 @frozen
 class RegionDone:
+    """Nothing of `region` is pending any more: it has ended."""
+
     region: RegionRun
 
 

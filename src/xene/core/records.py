@@ -16,6 +16,8 @@ from xene.core.states import State
 
 @dataclass(slots=True)
 class StepRecord:
+    """One step of a task node, as it runs."""
+
     name: str
     state: State = State.NOT_EXECUTED
     exit_code: int | None = None
@@ -39,6 +41,8 @@ class StepRecord:
 
 @dataclass(slots=True)
 class NodeRecord:
+    """One node of a run (one per split item or loop turn inside a body), as it runs."""
+
     key: str
     """`node` at the top level, `node[split=3]` inside a split item."""
     node_id: str
@@ -75,6 +79,8 @@ class NodeRecord:
 
 @dataclass(slots=True)
 class RunRecord:
+    """One run of a pipeline and its nodes, as it runs."""
+
     id: str
     workflow: str
     pipeline: str

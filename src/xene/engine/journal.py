@@ -26,6 +26,8 @@ PROGRESS_STEPS = 100
 
 @dataclass(slots=True)
 class _Lines:
+    """Output lines of one step not committed yet."""
+
     node: str
     step: str | None
     at: float

@@ -38,6 +38,8 @@ class ApprovalRequest:
 
 @frozen
 class Approval:
+    """A decision on a `std::wait` node, with what the decider adds."""
+
     decision: Decision
     data: Any = None
     reason: str = ""
@@ -50,6 +52,8 @@ SecretSource = Callable[[Collection[str]], Awaitable[Mapping[str, str]]]
 
 @frozen
 class EngineOptions:
+    """How an engine runs: its clock and ids, who hears of changes, who decides approvals."""
+
     clock: Clock = field(default_factory=SystemClock)
     new_id: Callable[[], str] = new_id
     random: Callable[[], float] = random.random

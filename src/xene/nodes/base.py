@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 @frozen
 class NodeResult:
+    """What a node returns: its output and the ports that carry it."""
+
     output: Any = None
     ports: tuple[str, ...] = ("out",)
 

@@ -28,6 +28,8 @@ _NAMED = (
 
 @frozen
 class _Shape:
+    """The parameters a called function takes, read once per function."""
+
     names: tuple[str, ...]
     required: frozenset[str]
     var_positional: bool

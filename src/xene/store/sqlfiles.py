@@ -27,6 +27,8 @@ its WHERE term for term, so a query reordering the list would scan every run."""
 
 @frozen
 class Migration:
+    """One numbered migration file, split into its statements."""
+
     version: int
     name: str
     statements: tuple[str, ...]

@@ -19,6 +19,8 @@ Row: TypeAlias = tuple[Any, ...]
 
 @frozen
 class Stmt:
+    """One SQL statement of a transaction, with its parameters."""
+
     sql: str
     params: Sequence[Any] | None = ()
     """One row of parameters; with `many`, a sequence of rows (one executemany); None
@@ -28,6 +30,8 @@ class Stmt:
 
 @frozen
 class Result:
+    """What a statement gave back: its rows and how many rows it changed."""
+
     rows: list[Row] = field(default_factory=list)
     rowcount: int = 0
 
