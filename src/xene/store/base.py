@@ -27,9 +27,10 @@ from xene.store.roles import ApprovalStore, FireStore, MachineStore, RunStore
 from xene.store.secrets import SecretStore
 from xene.store.server_roles import QueueStore, WorkflowStore
 from xene.store.tokens import TokenStore
+from xene.frozen import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RunSource:
     """What a run was started from, so that it can be resumed by another process."""
 
@@ -42,7 +43,7 @@ class RunSource:
     pipeline: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class NewRun:
     id: str
     workflow: str
@@ -76,7 +77,7 @@ class NewRun:
         return replace(self, owner=owner, lease_until=lease_until, state=state)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LogChunk:
     """Consecutive output lines of one step (or a node's own messages: `step` None)."""
 
@@ -89,7 +90,7 @@ class LogChunk:
     """Assigned by the store: increasing within a run, in commit order."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ApprovalRecord:
     """An approval: a `std::wait` node's request for a person's decision (its run is
     Suspended until then), and the decision once made. Kept in the `suspensions` table."""
@@ -107,7 +108,7 @@ class ApprovalRecord:
     decided_at: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RunRow:
     """A run's changing fields, as committed."""
 
@@ -118,7 +119,7 @@ class RunRow:
     ended_at: float | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class NodeRow:
     """A node record as committed; JSON fields are encoded text (snapshotted in the
     engine's thread, so a later change cannot tear them)."""
@@ -138,7 +139,7 @@ class NodeRow:
     progress_json: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class NodeProgress:
     """A split's or loop's progress alone, for a node already committed: one small
     update per item ended, where the whole row would carry the split's every item."""
@@ -147,7 +148,7 @@ class NodeProgress:
     progress_json: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class StepRow:
     node_key: str
     index: int
@@ -180,7 +181,7 @@ class Batch:
         return bool(changes) or self.lease_until is not None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RunFilter:
     workflow: str | None = None
     pipeline: str | None = None
@@ -190,7 +191,7 @@ class RunFilter:
     """Only runs with an id (time-sortable) below this one: the next page."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RunSummary:
     id: str
     workflow: str
@@ -204,7 +205,7 @@ class RunSummary:
     lease_until: float
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RetriedNode:
     """A node as it was when a retry set it to run again."""
 
@@ -216,7 +217,7 @@ class RetriedNode:
     ended_at: float | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RunRetry:
     """One retry of a run: who asked for it and when, and the nodes it ran again."""
 
@@ -232,7 +233,7 @@ class RunRetry:
     nodes: tuple[RetriedNode, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RetryRequest:
     """What `ServerStore.retry_run` is asked to do."""
 
@@ -247,7 +248,7 @@ class RetryRequest:
     lease_until: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class StoredRun:
     """A run as the store has it: the record tree, where it came from, who runs it."""
 
@@ -260,7 +261,7 @@ class StoredRun:
     """Oldest first."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AppliedWorkflow:
     """A workflow applied to a server: its definition text, as applied, and its version."""
 
@@ -278,7 +279,7 @@ class AppliedWorkflow:
 IdKind = Literal["run", "hook", "instance"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BreakerState:
     """A pipeline's circuit breaker, as the store keeps it beside the pipeline's mode."""
 
@@ -289,7 +290,7 @@ class BreakerState:
     """The breaker counts only runs created at or after this (0: every run)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class MachineInstance:
     id: str
     machine: str

@@ -9,11 +9,12 @@ trigger costs one row, not one per fire, however long the overload lasts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
+from xene.frozen import frozen
 
-@dataclass(frozen=True, slots=True)
+
+@frozen
 class SkippedFire:
     """The last fire of a trigger that started nothing because the queue was full."""
 

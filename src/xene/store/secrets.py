@@ -9,11 +9,12 @@ these operations can either.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from xene.frozen import frozen
 
-@dataclass(frozen=True, slots=True)
+
+@frozen
 class SecretInfo:
     """A secret as listed: its name and who set it when; never its value."""
 
@@ -24,7 +25,7 @@ class SecretInfo:
     set_at: float
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class StoredSecret:
     """A secret as kept: encrypted by `xene.secrets` before it reaches the store."""
 
@@ -35,7 +36,7 @@ class StoredSecret:
     set_at: float
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Rekeyed:
     """One secret re-encrypted by `xene secret rotate-key`."""
 

@@ -7,13 +7,14 @@ effect on every server sharing the store (each re-reads a record within seconds)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, Protocol
+
+from xene.frozen import frozen
 
 TokenState = Literal["active", "expired", "revoked"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TokenRecord:
     id: str
     """The token's `jti` claim: a time-sortable id (26 characters)."""
