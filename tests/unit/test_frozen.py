@@ -71,7 +71,7 @@ def test_frozen_slots_and_dataclass_functions() -> None:
     assert Made.__eq__.__qualname__ == "Made.__eq__"
 
 
-@frozen(kw_only=True)
+@frozen
 class Keyed:  # noqa: PLW1641 (its hash is the one @frozen adds, as dataclass does)
     x: int
 
@@ -83,8 +83,53 @@ class Keyed:  # noqa: PLW1641 (its hash is the one @frozen adds, as dataclass do
 
 
 def test_the_class_own_methods_are_kept() -> None:
-    assert Keyed(x=1) == Keyed(x=2)
-    assert repr(Keyed(x=1)) == "keyed"
-    assert hash(Keyed(x=1)) == hash((1,))
+    assert Keyed(1) == Keyed(2)
+    assert repr(Keyed(1)) == "keyed"
+    assert hash(Keyed(1)) == hash((1,))
+
+
+def _undocumented(decorate: Any) -> Any:
+    @decorate
+    class Indexed:
+        items: tuple[int, ...]
+        total: int = field(init=False, repr=False, compare=False)
+        tag: str = field(init=False, default="t")
+        made: list[int] = field(init=False, default_factory=list, compare=False)
+
+        def __post_init__(self) -> None:
+            object.__setattr__(self, "total", sum(self.items))
+
+    return Indexed
+
+
+def test_fields_left_out_of_init_and_post_init() -> None:
+    made, reference = _undocumented(frozen), _undocumented(dataclass(frozen=True, slots=True))
+    assert made.__doc__ == reference.__doc__
+    indexed = made((1, 2))
+    assert (indexed.total, indexed.tag, indexed.made) == (3, "t", [])
+    assert repr(indexed) == repr(reference((1, 2)))
+    assert hash(indexed) == hash(reference((1, 2)))
+    assert made.__init__.__annotations__ == reference.__init__.__annotations__
     with pytest.raises(TypeError):
-        Keyed(1)  # type: ignore[call-arg]
+        made((1,), 5)
+
+
+def test_a_field_without_default_after_one_with_is_refused() -> None:
+    with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+
+        @frozen
+        class Wrong:
+            a: int = 0
+            b: int  # type: ignore[misc]
+
+
+def test_what_it_does_not_write_itself_is_the_dataclass() -> None:
+    @frozen
+    class Keywords:
+        a: int = field(kw_only=True)
+
+    assert Keywords(a=1) == Keywords(a=1)
+    with pytest.raises(TypeError):
+        Keywords(1)  # type: ignore[call-arg]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Keywords(a=1).a = 2  # type: ignore[misc]
