@@ -36,6 +36,11 @@ def test_version_imports_no_command_and_nothing_heavy() -> None:
     assert imported_by(["--version"], *HEAVY, *modules) == []
 
 
+def test_version_defines_no_dataclass_nor_the_ir() -> None:
+    """Defining dataclasses is what made `xene --version` slow: it needs none."""
+    assert imported_by(["--version"], "dataclasses", "typing", "xene.ir", "xene.frozen") == []
+
+
 def test_running_a_json_flow_imports_no_yaml(tmp_path: Path) -> None:
     flow = {"name": "one", "nodes": {"only": {"type": "std::json_dynamic"}}, "edges": []}
     path = tmp_path / "one.json"
@@ -43,6 +48,24 @@ def test_running_a_json_flow_imports_no_yaml(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'x.db'}"
     argv = ["run", str(path), "--quiet", "--store", store]
     assert imported_by(argv, "yaml", "rich", "httpx", "xene.cli.serve") == []
+
+
+NOT_FOR_A_LOCAL_RUN = (
+    *("yaml", "rich", "httpx", "asyncpg", "psycopg", "ctypes", "xene.spec.yaml_reader"),
+    *("xene.spec.python_api", "xene.store.memory", "xene.store.postgres", "xene.server"),
+    *("xene.client", "xene.triggers", "xene.cli.serve", "xene.cli.live", "xene.executors"),
+)
+"""What `xene run` of a JSON flow of std nodes on SQLite must not import: the YAML reader,
+the other stores, the server and its client, triggers, the live display (stdout is not a
+terminal here), and shell executors (no task runs a command)."""
+
+
+def test_running_a_json_flow_on_sqlite_imports_only_what_it_uses(tmp_path: Path) -> None:
+    flow = {"name": "one", "nodes": {"only": {"type": "std::json_dynamic"}}, "edges": []}
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(flow), encoding="utf-8")
+    argv = ["run", str(path), "--quiet", "--store", f"sqlite:///{tmp_path / 'x.db'}"]
+    assert imported_by(argv, *NOT_FOR_A_LOCAL_RUN, "asyncio", "sqlite3") == ["asyncio", "sqlite3"]
 
 
 def test_a_command_gets_only_its_own_parser() -> None:
