@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
@@ -49,13 +50,10 @@ class SqliteStore(SqlStore):
     async def migrate(self) -> None:
         # A migration may rebuild a table (SQLite's way to change a constraint); with
         # foreign keys on, dropping the old table would delete every row referring to it.
-        # The pragma is a no-op inside a transaction: it is set around it.
+        # The pragma is a no-op inside a transaction: it is set around it, in the same
+        # hop to the database thread (a process's start pays one, not three).
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._thread, self._foreign_keys, False)
-        try:
-            await super().migrate()
-        finally:
-            await loop.run_in_executor(self._thread, self._foreign_keys, True)
+        await loop.run_in_executor(self._thread, self._migrate_unchecked, time.time())
 
     async def close(self) -> None:
         if self._closed:
@@ -88,6 +86,13 @@ class SqliteStore(SqlStore):
             conn.execute("PRAGMA foreign_keys = ON")
             self._conn = conn
         return self._conn
+
+    def _migrate_unchecked(self, now: float) -> None:
+        self._foreign_keys(False)
+        try:
+            self._transact(self._migrate(now), True)
+        finally:
+            self._foreign_keys(True)
 
     def _foreign_keys(self, on: bool) -> None:
         self._connection().execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
