@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from xene.frozen import frozen
 from xene.store.base import RetriedNode, RunRetry
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Segment:
     first: int
     """The segment's first attempt."""

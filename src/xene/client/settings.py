@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from xene.client.errors import ApiError
+from xene.frozen import frozen
 
 KEYS = ("server", "token")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Target:
     """A server to talk to."""
 

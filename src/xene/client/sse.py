@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
+from xene.frozen import frozen
 
-@dataclass(frozen=True, slots=True)
+
+@frozen
 class Event:
     name: str
     """`message` when the server named none."""

@@ -8,11 +8,11 @@ or the terminal. A *handled* error is a result on the `error` port; raising fail
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
-from xene.ir import Node
 from xene.frozen import frozen
+from xene.ir import Node
 
 if TYPE_CHECKING:
     from xene.executors.base import Executor

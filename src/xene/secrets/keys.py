@@ -15,11 +15,11 @@ import os
 import stat
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from xene.errors import XeneError
+from xene.frozen import frozen
 
 ENV = "XENE_SECRET_KEY"
 FILE_NAME = "secret.key"
@@ -46,7 +46,7 @@ def generate_key() -> str:
     return Fernet.generate_key().decode("ascii")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Keyring:
     """The keys in use: `keys[0]` encrypts, every key decrypts."""
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import getpass
 import socket
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
 
 from xene.errors import XeneError
+from xene.frozen import frozen
 from xene.secrets import keys
 from xene.secrets.keys import Keyring, SecretKeyError
 from xene.spec.secret_refs import name_problem
@@ -40,7 +40,7 @@ class UnknownSecret(SecretError):
         super().__init__(f"unknown secret{plural} {listed} in {where}: {hint}")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Rotated:
     count: int
     """Secrets re-encrypted."""

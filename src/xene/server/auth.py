@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 
 from xene.engine.clock import Clock, SystemClock
+from xene.frozen import frozen
 from xene.server import tokens
 from xene.server.config import ServerConfig
 from xene.store.tokens import TokenRecord, TokenStore
@@ -33,7 +33,7 @@ CHECK_S = 5.0
 CACHE_SIZE = 10_000
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Principal:
     """The caller of a request."""
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from xene.frozen import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 6060

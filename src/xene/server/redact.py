@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from xene.frozen import frozen
+
 PLACEHOLDER = "***"
 _NAMES = frozenset(
     {
@@ -58,7 +60,7 @@ def masked(value: Any, credential: bool = False) -> Any:
     return PLACEHOLDER if credential and _hidden(value) else value
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Found:
     """A credential value in a text: where it is, and what it says."""
 

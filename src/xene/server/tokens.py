@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
 import jwt
 
+from xene.frozen import frozen
 from xene.server.config import ServerConfig
 from xene.store.tokens import TokenRecord, TokenStore
 
@@ -32,7 +32,7 @@ LEGACY = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Claims:
     """What a valid token says."""
 
@@ -42,7 +42,7 @@ class Claims:
     expires_at: float | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class NewToken:
     """What a token to make is for."""
 
@@ -53,7 +53,7 @@ class NewToken:
     created_by: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Issued:
     token: str
     record: TokenRecord

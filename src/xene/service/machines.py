@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from xene.core import fsm
 from xene.errors import XeneError
+from xene.frozen import frozen
 from xene.ir import Pipeline, Workflow
 from xene.spec.machines import definition, machine
 from xene.store.base import MachineInstance, RunSource, Store
@@ -32,7 +32,7 @@ class Refused(XeneError):
         """Events the instance accepts now (for a refused event)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class OnEnter:
     """The run a state's `on_enter` pipeline asks for: what to start, with which input."""
 
@@ -41,7 +41,7 @@ class OnEnter:
     input: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Entered:
     """An instance entered a state: created in its initial one, or moved by an event."""
 

@@ -5,9 +5,9 @@ its Runtime, which then converges its triggers to the new definition."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal
 
+from xene.frozen import frozen
 from xene.ir import Workflow
 from xene.service.errors import Conflict
 from xene.store.base import AppliedWorkflow, ServerStore
@@ -17,7 +17,7 @@ APPLICABLE = ("manifest", "flow", "fsm")
 """The formats a text can be applied in (a Python file runs code: `xene run` it)."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Applied:
     workflow: AppliedWorkflow
     changed: bool

@@ -22,12 +22,12 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from xene.core.records import RunRecord
 from xene.core.states import Decision, State
+from xene.frozen import frozen
 from xene.store.pressure import PressureStore
 from xene.store.roles import ApprovalStore, FireStore, MachineStore, RunStore
 from xene.store.secrets import SecretStore
 from xene.store.server_roles import QueueStore, WorkflowStore
 from xene.store.tokens import TokenStore
-from xene.frozen import frozen
 
 
 @frozen

@@ -8,7 +8,6 @@ applied in order by `SqlStore.migrate`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from xene.core.states import State

@@ -9,8 +9,9 @@ and a commit costs a single thread hop whatever the number of statements.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, TypeAlias, TypeVar
+
 from xene.frozen import frozen
 
 T = TypeVar("T")

@@ -10,14 +10,14 @@ only the pipelines the event lists.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from xene import ir
+from xene.frozen import frozen
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TriggerEvent:
     """One firing of a trigger: what to start and with which input.
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from xene import ir
 from xene.core.retry import backoff_ms
 from xene.engine.clock import Clock, SystemClock
+from xene.frozen import frozen
 from xene.triggers import base
 from xene.triggers.cron import CronTrigger, FireLog
 from xene.triggers.files import FileTrigger
@@ -41,7 +42,7 @@ SourceFactory = Callable[[str, ir.Trigger], base.TriggerSource]
 """Builds the source of a workflow's trigger; raises ValueError for an unusable one."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Desired:
     """A trigger that should be running, with a digest of what it does."""
 
@@ -54,7 +55,7 @@ class Desired:
         return (self.workflow, self.trigger.name)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Reconciled:
     """What one `reconcile` changed."""
 
@@ -64,7 +65,7 @@ class Reconciled:
     unchanged: tuple[Key, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TriggerStatus:
     """A running trigger, for the API and `/ready`."""
 

@@ -11,11 +11,12 @@ store), `timezone` (IANA name, default UTC) and `catchup` (default false).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Protocol
 
 from xene import ir
 from xene.engine.clock import Clock
+from xene.frozen import frozen
 from xene.triggers import base
 from xene.triggers.schedule import fires_between, next_fire
 
@@ -39,7 +40,7 @@ class FireLog(Protocol):
     async def last_fire(self, trigger_id: str) -> float | None: ...
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Schedule:
     """When a cron trigger fires: a croniter expression, a timezone, catch-up or not."""
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
 from xene import ir
 from xene.engine.clock import Clock, SystemClock
+from xene.frozen import frozen
 from xene.triggers import base
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ MAX_WARNED = 1000
 _CHANGE_NAMES = {"added": "created", "modified": "modified", "deleted": "deleted"}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Watch:
     """What a filesystem trigger watches and which of its changes fire."""
 

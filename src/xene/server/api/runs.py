@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from xene.core.states import State
+from xene.frozen import frozen
 from xene.server import auth
 from xene.server.api import deps, models, sse
 from xene.server.api.deps import MANAGER, VIEWER, RuntimeDep
@@ -26,7 +26,7 @@ STREAM: dict[int | str, dict[str, Any]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LogFilter:
     node: str | None
     step: str | None
