@@ -80,6 +80,15 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--max-concurrency", type=positive_int, metavar="N", help="run at most N nodes at once"
     )
+    _add_keeping_options(parser)
+    add_grace_option(parser)
+    parser.add_argument("--json", action="store_true", help="print the final run record as JSON")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only the outcome")
+    parser.set_defaults(handler=handle)
+
+
+def _add_keeping_options(parser: argparse.ArgumentParser) -> None:
+    """Where the run is kept, and what happens to it there."""
     parser.add_argument(
         "--store",
         metavar="URL",
@@ -102,10 +111,6 @@ def add_parser(commands: Any) -> None:
         help="when a std::wait node asks for a decision, wait for `xene approve` "
         "instead of suspending the run (exit code 3)",
     )
-    add_grace_option(parser)
-    parser.add_argument("--json", action="store_true", help="print the final run record as JSON")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print only the outcome")
-    parser.set_defaults(handler=handle)
 
 
 def add_grace_option(parser: argparse.ArgumentParser) -> None:

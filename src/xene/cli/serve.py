@@ -75,6 +75,12 @@ def add_parser(commands: Any) -> None:
         metavar="DIR",
         help="a directory filesystem triggers may watch (repeatable; none: no such triggers)",
     )
+    _add_load_options(parser)
+    parser.set_defaults(handler=handle)
+
+
+def _add_load_options(parser: argparse.ArgumentParser) -> None:
+    """How much the server takes on, and how it lets go."""
     parser.add_argument(
         "--capacity", type=positive_int, default=4, help="runs executed at once (default 4)"
     )
@@ -104,7 +110,6 @@ def add_parser(commands: Any) -> None:
         metavar="N",
         help="requests per second per client, bursts of 2N (default 50; 0: no limit)",
     )
-    parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
