@@ -94,12 +94,17 @@ class PostgresStore(SqlStore):
             await asyncio.to_thread(pool.close)
 
     def _notify(self, wakes: Sequence[wakeups.Wake]) -> Stmt | None:
-        now = [wake for wake in wakes if wake[0] in wakeups.IN_TRANSACTION]
+        # A process that does not listen (`xene run`) cannot hear whether anyone watches
+        # its changes: it notifies them too, within their transaction, one statement more
+        # rather than a transaction more after each commit. One that listens (a server)
+        # sends them after, together, and only while someone watches.
+        deaf = not self._wakeups.listening
+        now = [w for w in wakes if w[0] in wakeups.IN_TRANSACTION or deaf]
         return Stmt(*wakeups.notify_sql(now)) if now else None
 
     def _committed(self, wakes: Sequence[wakeups.Wake]) -> None:
         later = [wake for wake in wakes if wake[0] not in wakeups.IN_TRANSACTION]
-        if later and self._wakeups.watched:
+        if later and self._wakeups.listening and self._wakeups.watched:
             self._wakeups.send_soon(later)
 
     async def _send(self, wakes: Sequence[tuple[str, str]]) -> None:
