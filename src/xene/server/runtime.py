@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from xene.core.records import Listener, RunRecord
-from xene.core.states import Decision, PipelineMode, State
+from xene.core.states import Decision, PipelineMode
 from xene.engine.clock import Clock, clock_from_env, new_id
 from xene.ir import Pipeline, Workflow
 from xene.secrets.vault import Vault
@@ -28,9 +28,7 @@ from xene.service.workflows import Applied
 from xene.store.base import (
     AppliedWorkflow,
     ApprovalRecord,
-    Batch,
     RunRetry,
-    RunRow,
     RunSource,
     ServerStore,
 )
@@ -322,19 +320,21 @@ class Runtime:
         except Exception:  # the store is away: the warning above says it all
             log.exception("recording the skipped fire of %s failed", name)
 
-    async def cancel(self, run_id: str) -> None:
+    async def cancel(self, run_id: str, by: str = "") -> None:
+        """Cancel the run: here if this server executes it, else by the rules of
+        `service.runs.cancel` (ended at once if nobody executes it, else its executor
+        is asked through the store)."""
+        from xene.service import runs
+
         if await self.agent.cancel(run_id):
             return
         stored = await self.store.get_run(run_id)
         if stored is None:
             raise NotFound(f"no run {run_id!r}")
-        if stored.record.state.finished or not await self.store.request_cancel(run_id):
-            raise Conflict(f"run {run_id} has ended already ({stored.record.state})")
-        if stored.record.state is State.SUSPENDED:  # nobody executes it: end it here
-            now = self.clock.now()
-            reason, started = "cancelled on request", stored.record.started_at
-            row = RunRow(run_id, State.CANCELLED, reason, started, now)
-            await self.store.commit(run_id, Batch(run=row))
+        try:
+            await runs.cancel(self.store, stored, by or "the API", self.clock.now())
+        except runs.NotCancellable as exc:
+            raise Conflict(str(exc)) from exc
 
     async def retry(self, run_id: str, by: str = "", from_node: str | None = None) -> RunRetry:
         from xene.service import runs

@@ -82,3 +82,18 @@ async def test_the_older_suspensions_routes_still_list_and_decide(
     assert (await client.post(f"/api/v1/suspensions/{hook}/approve")).status_code == 409
     everything = (await client.get("/api/v1/suspensions", params={"all": "true"})).json()
     assert [s["reason"] for s in everything["suspensions"]] == ["ok"]
+
+
+async def test_cancelling_a_suspended_run_ends_it_and_its_waiting_node(
+    client: httpx.AsyncClient,
+) -> None:
+    """Nobody executes a suspended run: the cancel ends it at once, its waiting node
+    with it, and says who cancelled it."""
+    run_id, _ = await suspended(client)
+    response = await client.post(f"/api/v1/runs/{run_id}/cancel")
+    assert response.status_code == 202
+    run = (await client.get(f"/api/v1/runs/{run_id}")).json()
+    assert (run["state"], run["error"]) == ("Cancelled", "cancelled by anonymous")
+    gate = next(n for n in run["nodes"] if n["key"] == "gate")
+    assert gate["state"] == "Cancelled"
+    assert (await client.post(f"/api/v1/runs/{run_id}/cancel")).status_code == 409

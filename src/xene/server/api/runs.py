@@ -83,11 +83,14 @@ async def get_run(run_id: str, runtime: RuntimeDep) -> models.RunOut:
     "/runs/{run_id}/cancel",
     response_model=models.RunActionOut,
     status_code=202,
-    dependencies=[MANAGER],
 )
-async def cancel_run(run_id: str, runtime: RuntimeDep) -> models.RunActionOut:
-    """Cancel an unfinished run (its running steps are killed); 409 if it has ended."""
-    await runtime.cancel(run_id)
+async def cancel_run(
+    run_id: str, runtime: RuntimeDep, caller: Annotated[auth.Principal, MANAGER]
+) -> models.RunActionOut:
+    """Cancel an unfinished run (its running steps are killed); 409 if it has ended. A
+    run nobody executes ends at once, its error saying who cancelled it (the token's
+    name)."""
+    await runtime.cancel(run_id, caller.name)
     return models.RunActionOut(run_id=run_id, action="cancel")
 
 
