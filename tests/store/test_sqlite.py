@@ -117,3 +117,29 @@ async def test_close_twice_is_harmless(tmp_path: Path) -> None:
     store = await open_store(f"sqlite:///{tmp_path / 'x.db'}")
     await store.close()
     await store.close()
+
+
+async def test_a_write_waits_for_anothers_lock_without_holding_up_the_loop(
+    tmp_path: Path,
+) -> None:
+    """A commit is made on the loop's thread only when the write lock is free at once;
+    while another process holds it, the commit waits on the database thread, and the
+    loop goes on meanwhile."""
+    path = tmp_path / "x.db"
+    store = await open_store(f"sqlite:///{path}")
+    run_id, _ = await store.create_run(new_run())  # made on the loop's thread
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    commit = asyncio.ensure_future(store.commit(run_id, Batch(nodes=[node("a")])))
+    turns = 0
+    while turns < 50:  # the loop runs on while the commit waits for the lock
+        await asyncio.sleep(0)
+        turns += 1
+    assert not commit.done()
+    other.execute("ROLLBACK")
+    other.close()
+    await commit
+    stored = await store.get_run(run_id)
+    assert stored is not None
+    assert list(stored.record.nodes) == ["a"]
+    await store.close()

@@ -1,7 +1,10 @@
 """`SqliteStore`: the default store, one file on this machine (`$XENE_HOME/xene.db`).
 
-Every call runs on one dedicated thread that owns the connection; a transaction (see
-txn.py) runs there whole, in one hop from the event loop. WAL lets other processes read
+A transaction (see txn.py) runs whole on one connection. A writing one runs on the event
+loop's own thread when it can take the write lock at once: a commit is then one call, not
+a hop to the database thread and back, which was a fifth of a run of short shell tasks.
+When another process holds the lock, and for every read (a large one must not hold up
+the loop), it runs on one dedicated database thread, which waits. WAL lets other processes read
 while this one writes (`xene runs` beside `xene run`), and writers wait for each other up
 to the busy timeout. `synchronous=NORMAL` in WAL mode is durable against a crash of the
 process (a commit is in the WAL before `commit` returns); a power cut may lose the last
@@ -13,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -34,6 +38,8 @@ class SqliteStore(SqlStore):
         self._conn: sqlite3.Connection | None = None
         self._closed = False
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xene-sqlite")
+        self._using = threading.RLock()
+        """Held while a transaction uses the connection, on whichever thread it runs."""
 
     @classmethod
     def from_url(cls, url: str) -> SqliteStore:
@@ -43,7 +49,14 @@ class SqliteStore(SqlStore):
         return cls(url.removeprefix("sqlite:///"))
 
     async def _run(self, txn: Txn[T], *, write: bool, alone: bool = False) -> T:
-        # `alone` changes nothing here: one thread hop, whatever the statements.
+        # `alone` changes nothing here: one transaction, whatever the statements.
+        if write and not self._closed and self._using.acquire(blocking=False):
+            try:
+                conn = self._connection()
+                if _begin_now(conn):
+                    return _finish(conn, txn)
+            finally:
+                self._using.release()
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._thread, self._transact, txn, write)
 
@@ -65,21 +78,20 @@ class SqliteStore(SqlStore):
 
     # -- on the database thread ---------------------------------------------------------
     def _transact(self, txn: Txn[T], write: bool) -> T:
-        conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        try:
-            value = drive(txn, lambda stmt: _execute(conn, stmt))
-        except BaseException:
-            if conn.in_transaction:  # SQLite may have rolled back already
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        return value
+        with self._using:
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")  # waits for the lock
+            return _finish(conn, txn)
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             _create_private(self.path)
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            conn = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,  # used by one thread at a time (`_using`)
+            )
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -88,16 +100,21 @@ class SqliteStore(SqlStore):
         return self._conn
 
     def _migrate_unchecked(self, now: float) -> None:
-        self._foreign_keys(False)
-        try:
-            self._transact(self._migrate(now), True)
-        finally:
-            self._foreign_keys(True)
+        with self._using:
+            self._foreign_keys(False)
+            try:
+                self._transact(self._migrate(now), True)
+            finally:
+                self._foreign_keys(True)
 
     def _foreign_keys(self, on: bool) -> None:
         self._connection().execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
 
     def _close(self) -> None:
+        with self._using:
+            self._close_unlocked()
+
+    def _close_unlocked(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -113,6 +130,32 @@ def _create_private(path: Path) -> None:
     except FileExistsError:
         return
     os.close(fd)
+
+
+def _begin_now(conn: sqlite3.Connection) -> bool:
+    """Take the write lock if no other process holds it; never wait for it."""
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return False
+        raise
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return True
+
+
+def _finish(conn: sqlite3.Connection, txn: Txn[T]) -> T:
+    """Run a begun transaction to its COMMIT, or roll it back if it raises."""
+    try:
+        value = drive(txn, lambda stmt: _execute(conn, stmt))
+    except BaseException:
+        if conn.in_transaction:  # SQLite may have rolled back already
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return value
 
 
 def _execute(conn: sqlite3.Connection, stmt: Stmt) -> Result:
