@@ -85,14 +85,19 @@ def fail_usage(message: str) -> int:
 
 def positive_int(text: str) -> int:
     """An argparse type: a whole number of 1 or more."""
+    return whole_number(text, 1)
+
+
+def whole_number(text: str, least: int, meaning: str = "") -> int:
+    """A whole number of `least` or more (`meaning`: what `least` means, for the error)."""
     import argparse
 
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be {least}{meaning} or more, got {value}")
     return value
 
 

@@ -11,7 +11,7 @@ import socket
 import sys
 from typing import Any
 
-from xene.cli.common import positive_int, positive_seconds
+from xene.cli.common import positive_int, positive_seconds, whole_number
 
 DESCRIPTION = """\
 Run Xene as a service: a REST API (OpenAPI document at /openapi.json, docs at /docs),
@@ -159,13 +159,7 @@ def handle(args: argparse.Namespace) -> int:
 
 def _bound(text: str) -> int:
     """An argparse type: a whole number of 0 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (no bound) or more, got {value}")
-    return value
+    return whole_number(text, 0, " (no bound)")
 
 
 def listen(host: str, port: int) -> socket.socket:
