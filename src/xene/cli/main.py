@@ -47,6 +47,7 @@ COMMANDS: dict[str, str] = {
     "pipeline": "pipeline",
     "token": "token",
     "secret": "secret",
+    "certs": "certs",
 }
 """Each command, in the order `xene --help` lists them, and its module in `xene.cli`."""
 ALIASES = {"suspensions": "approvals"}
