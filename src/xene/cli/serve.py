@@ -58,6 +58,12 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate")
     parser.add_argument("--tls-key", metavar="FILE", help="... and this private key")
     parser.add_argument(
+        "--client-ca",
+        metavar="FILE",
+        help="with TLS: agents must show a certificate signed by this CA (mutual TLS); "
+        "people keep using tokens. Make one with `xene certs init`",
+    )
+    parser.add_argument(
         "--no-auth",
         action="store_true",
         help="ask no token: anyone who can reach the port can do anything (local use only)",
@@ -113,29 +119,54 @@ def _add_load_options(parser: argparse.ArgumentParser) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    if bool(args.tls_cert) != bool(args.tls_key):
-        print("xene: --tls-cert and --tls-key go together", file=sys.stderr)
+    refusal = _refusal(args)
+    if refusal is not None:
+        print(f"xene: {refusal}", file=sys.stderr)
         return 2
-    from xene.extras import MissingExtra, require_extra
-
-    try:
-        require_extra("server", "xene serve")
-    except MissingExtra as exc:
-        print(f"xene: {exc}", file=sys.stderr)
-        return 2
+    config = _config(args)
     try:  # before anything starts: a port in use must not leave triggers fired
         sock = listen(args.host, args.port)
     except OSError as exc:
         print(f"xene: {_cannot_listen(args.host, args.port, exc)}", file=sys.stderr)
         return 2
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return asyncio.run(serve(config, sock))
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        sock.close()
+
+
+def _refusal(args: argparse.Namespace) -> str | None:
+    """Why these options cannot be served, before anything starts; None: they can."""
+    if bool(args.tls_cert) != bool(args.tls_key):
+        return "--tls-cert and --tls-key go together"
+    if args.client_ca and not args.tls_cert:
+        return "--client-ca needs TLS: add --tls-cert and --tls-key (`xene certs server`)"
+    from xene.extras import MissingExtra, require_extra
+
+    try:
+        require_extra("server", "xene serve")
+    except MissingExtra as exc:
+        return str(exc)
+    from xene.server import tls
+
+    return tls.problem(_config(args))
+
+
+def _config(args: argparse.Namespace) -> Any:
     from xene.server.config import ServerConfig
 
-    config = ServerConfig(
+    return ServerConfig(
         host=args.host,
         port=args.port,
         store_url=args.store,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
+        client_ca=args.client_ca,
         auth=not args.no_auth,
         metrics_public=args.metrics_public,
         fs_roots=tuple(args.fs_root),
@@ -146,15 +177,6 @@ def handle(args: argparse.Namespace) -> int:
         max_queued=args.max_queued,
         rate_burst=max(int(args.rate_limit * 2), 1),
     )
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        return asyncio.run(serve(config, sock))
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        sock.close()
 
 
 def _bound(text: str) -> int:
@@ -191,6 +213,7 @@ async def serve(config: Any, sock: socket.socket) -> int:
     import uvicorn
 
     from xene.extras import MissingExtra
+    from xene.server import tls
     from xene.server.api import create_app
     from xene.server.runtime import Runtime
     from xene.store import open_store
@@ -218,8 +241,7 @@ async def serve(config: Any, sock: socket.socket) -> int:
             app,
             host=config.host,
             port=config.port,
-            ssl_certfile=config.tls_cert,
-            ssl_keyfile=config.tls_key,
+            **tls.uvicorn_options(config),
             log_level="info",
             lifespan="on",
             timeout_graceful_shutdown=int(config.grace_s) + 5,

@@ -20,6 +20,7 @@ allows, until it expires or is revoked:
   viewer   read workflows, runs, logs, approvals, state machines, metrics
   manager  also apply and delete workflows, trigger, pause, cancel, retry, approve
   admin    also manage tokens, secrets and agents
+  agent    only the agent routes: for a `xene agent` where mutual TLS is not set up
 
 On the server's machine (no server named), tokens are signed with the server's secret,
 $XENE_HOME/jwt-secret (created, readable by you only, if it does not exist yet), and
@@ -83,7 +84,10 @@ def add_parser(commands: Any) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = _action(actions, "create", "create a token with a role", CREATE_DESCRIPTION)
     create.add_argument(
-        "--role", required=True, choices=("viewer", "manager", "admin"), help="what it may do"
+        "--role",
+        required=True,
+        choices=("viewer", "manager", "admin", "agent"),
+        help="what it may do",
     )
     create.add_argument(
         "--name", required=True, metavar="N", help="who or what uses it (shown in refusals)"

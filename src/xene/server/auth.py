@@ -4,6 +4,10 @@
 approves and drives state machines; `admin` also manages tokens, secrets and agents.
 With `ServerConfig.auth` off every request is admin: for local use only.
 
+Agents are apart: the agent routes take a client certificate signed by the server's
+`--client-ca` (its common name is the agent's name, see tls.py) or a token of role
+`agent`, and an agent's token is refused everywhere else.
+
 A token is accepted while its signature holds, it has not expired, and the store has its
 record, not revoked (server/tokens.py). What the store says of a token is remembered for
 `CHECK_S` seconds, so a token revoked through any server is refused by every server on
@@ -26,6 +30,7 @@ from xene.store.tokens import TokenRecord, TokenStore
 log = logging.getLogger("xene.server.auth")
 
 ROLES = tokens.ROLES
+AGENT = tokens.AGENT
 AUTH_OFF_WARNING = "auth is off: anyone who can reach this port can run anything"
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 CHECK_S = 5.0
@@ -43,7 +48,8 @@ class Principal:
     """The id of the token used (empty with auth off)."""
 
     def may(self, role: str) -> bool:
-        return ROLES.index(self.role) >= ROLES.index(role)
+        """Whether a person's `role` is this principal's or below it (never an agent's)."""
+        return self.role != AGENT and ROLES.index(self.role) >= ROLES.index(role)
 
 
 ANONYMOUS_ADMIN = Principal("anonymous", "admin")
@@ -128,6 +134,10 @@ def unauthorized(message: str) -> HTTPException:
 
 
 def check(principal: Principal, role: str) -> Principal:
+    if principal.role == AGENT:
+        raise HTTPException(
+            403, f"{principal.name} holds an agent token: it is for the agent routes only"
+        )
     if not principal.may(role):
         raise HTTPException(
             403, f"this needs the {role} role (or higher); {principal.name} is {principal.role}"
@@ -145,3 +155,29 @@ def require(role: str) -> Callable[[Request], Awaitable[Principal]]:
         return check(await authenticator.principal(request), role)
 
     return dependency
+
+
+async def agent_principal(request: Request) -> Principal:
+    """A FastAPI dependency of the agent routes: the agent calling, named by its client
+    certificate (mutual TLS), else by its agent token; 401 or 403 for anyone else."""
+    from xene.server.tls import client_common_name
+
+    name = client_common_name(request.scope)
+    if name is not None:
+        return Principal(name, AGENT)
+    authenticator: Authenticator = request.app.state.auth
+    if not authenticator.enabled:
+        return Principal("", AGENT)  # auth off: the agent names itself
+    if not request.headers.get("authorization"):
+        raise unauthorized(
+            "agent routes need a client certificate signed by the server's --client-ca "
+            "(`xene certs agent NAME`), or an agent token (`xene token create --role agent`)"
+        )
+    principal = await authenticator.principal(request)
+    if principal.role != AGENT:
+        raise HTTPException(
+            403,
+            f"the agent routes are for agents; {principal.name} is {principal.role}: use a "
+            "client certificate, or a token made with --role agent",
+        )
+    return principal

@@ -13,6 +13,8 @@ class ServerConfig:
     """None: $XENE_STORE, else SQLite at $XENE_HOME/xene.db."""
     tls_cert: str | None = None
     tls_key: str | None = None
+    client_ca: str | None = None
+    """With TLS: the CA whose client certificates identify agents (mutual TLS)."""
     auth: bool = True
     """False: no tokens asked (local use only: anyone who reaches the port is admin)."""
     jwt_secret: str | None = None

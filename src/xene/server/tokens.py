@@ -20,7 +20,10 @@ from xene.server.config import ServerConfig
 from xene.store.tokens import TokenRecord, TokenStore
 
 ROLES = ("viewer", "manager", "admin")
-"""In increasing order of power: each role may do what the ones before it may."""
+"""People's roles, in increasing order of power: each may do what the ones before may."""
+AGENT = "agent"
+"""An agent's role, beside people's: it may call the agent routes and nothing else."""
+TOKEN_ROLES = (*ROLES, AGENT)
 ALGORITHM = "HS256"
 DEFAULT_EXPIRES = "30d"
 NEVER = "never"
@@ -115,8 +118,8 @@ async def issue(store: TokenStore, secret: str, wanted: NewToken, now: float) ->
     """Record a new token, then sign it. ValueError for an unknown role or no name."""
     from xene.engine.clock import new_id
 
-    if wanted.role not in ROLES:
-        raise ValueError(f"unknown role {wanted.role!r}: use one of {', '.join(ROLES)}")
+    if wanted.role not in TOKEN_ROLES:
+        raise ValueError(f"unknown role {wanted.role!r}: use one of {', '.join(TOKEN_ROLES)}")
     if not wanted.name.strip():
         raise ValueError("a token needs a name (who or what uses it)")
     lasts = wanted.lifetime_s
@@ -155,8 +158,8 @@ def decode(secret: str, token: str, now: float) -> Claims:
     except jwt.InvalidTokenError as exc:
         raise ValueError(f"the token is invalid: {exc}") from exc
     role, name, token_id, exp = (claims.get(k) for k in ("role", "sub", "jti", "exp"))
-    if role not in ROLES or not isinstance(name, str):
-        raise ValueError(f"the token's role {role!r} is none of {', '.join(ROLES)}")
+    if role not in TOKEN_ROLES or not isinstance(name, str):
+        raise ValueError(f"the token's role {role!r} is none of {', '.join(TOKEN_ROLES)}")
     if exp is not None and (not isinstance(exp, int | float) or exp <= now):
         raise ValueError("the token has expired: ask for a new one (`xene token create`)")
     if not isinstance(token_id, str) or not token_id:

@@ -23,6 +23,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from xene.core.records import RunRecord
 from xene.core.states import Decision, State
 from xene.frozen import frozen
+from xene.store.agents import AgentStore
 from xene.store.pressure import PressureStore
 from xene.store.roles import ApprovalStore, FireStore, MachineStore, RunStore
 from xene.store.secrets import SecretStore
@@ -313,8 +314,9 @@ class Store(RunStore, ApprovalStore, FireStore, MachineStore, Protocol):
 
 @runtime_checkable
 class ServerStore(
-    Store, WorkflowStore, QueueStore, PressureStore, SecretStore, TokenStore, Protocol
+    Store, WorkflowStore, QueueStore, PressureStore, SecretStore, TokenStore, AgentStore, Protocol
 ):
     """What `xene serve` needs beyond `Store`: applied workflows and the queue of runs
     (server_roles.py), secrets (secrets.py), API tokens (tokens.py) and the queue's length
-    with the fires skipped for it (pressure.py). Every local backend is one."""
+    with the fires skipped for it (pressure.py), and the agents it knows (agents.py).
+    Every local backend is one."""

@@ -15,6 +15,7 @@ from typing import Any
 from xene.core.records import RunRecord
 from xene.core.states import Decision, PipelineMode, State
 from xene.store import owners, rows, wakeups
+from xene.store.agents import AgentRecord
 from xene.store.base import (
     AppliedWorkflow,
     ApprovalRecord,
@@ -32,6 +33,7 @@ from xene.store.base import (
     StepRow,
     StoredRun,
 )
+from xene.store.memory_agents import MemoryAgentOps
 from xene.store.memory_breaker import MemoryBreakerOps
 from xene.store.memory_pressure import MemoryPressureOps
 from xene.store.memory_secrets import MemorySecretOps
@@ -71,6 +73,7 @@ class _Run:
 
 
 class MemoryStore(
+    MemoryAgentOps,
     MemoryServerOps,
     MemoryBreakerOps,
     MemoryPressureOps,
@@ -96,6 +99,7 @@ class MemoryStore(
         self._secrets: dict[str, StoredSecret] = {}
         self._tokens: dict[str, TokenRecord] = {}
         self._skipped: dict[tuple[str, str], SkippedFire] = {}
+        self._agents: dict[str, AgentRecord] = {}
         self.wakeups = wakeups.LocalWakeups()
 
     async def migrate(self) -> None:

@@ -38,6 +38,7 @@ from xene.store.base import (
     ServerStore,
     StoredRun,
 )
+from xene.store.sql_agents import SqlAgentOps
 from xene.store.sql_breaker import SqlBreakerOps
 from xene.store.sql_pressure import SqlPressureOps
 from xene.store.sql_secrets import SqlSecretOps
@@ -47,7 +48,9 @@ from xene.store.txn import Stmt, Txn
 T = TypeVar("T")
 
 
-class SqlStore(SqlBreakerOps, SqlPressureOps, SqlSecretOps, SqlTokenOps, ServerStore, abc.ABC):
+class SqlStore(
+    SqlAgentOps, SqlBreakerOps, SqlPressureOps, SqlSecretOps, SqlTokenOps, ServerStore, abc.ABC
+):
     """Every role (`ServerStore`); SQLite and PostgreSQL differ in `_run` and `close`."""
 
     dialect: ClassVar[str]

@@ -418,3 +418,33 @@ ON CONFLICT (workflow, trigger_name) DO UPDATE SET
 -- name: skipped_fires
 SELECT trigger_name, at, reason, skipped FROM skipped_fires WHERE workflow = ?
 ORDER BY trigger_name
+
+-- Agents (sql_agents.py, migration 0011).
+
+-- name: register_agent
+INSERT INTO agents (name, labels, capacity, version, host, registered_at, heartbeat_at,
+    running, draining) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET
+    labels = excluded.labels, capacity = excluded.capacity, version = excluded.version,
+    host = excluded.host, registered_at = excluded.registered_at,
+    heartbeat_at = excluded.heartbeat_at, running = excluded.running,
+    draining = excluded.draining
+
+-- name: heartbeat_agent
+-- A drain asked of the agent stays: only the agent's own drain is added.
+UPDATE agents SET heartbeat_at = ?, running = ?,
+    draining = CASE WHEN ? = 1 THEN 1 ELSE draining END WHERE name = ?
+
+-- name: get_agent
+SELECT name, labels, capacity, version, host, registered_at, heartbeat_at, running, draining
+FROM agents WHERE name = ?
+
+-- name: list_agents
+SELECT name, labels, capacity, version, host, registered_at, heartbeat_at, running, draining
+FROM agents ORDER BY name
+
+-- name: drain_agent
+UPDATE agents SET draining = 1 WHERE name = ?
+
+-- name: forget_agent
+DELETE FROM agents WHERE name = ?
