@@ -19,6 +19,7 @@ from xene.core.states import State
 from xene.server.api import create_app
 from xene.server.config import ServerConfig
 from xene.server.runtime import Runtime
+from xene.server.tls import uvicorn_options
 from xene.store import open_store
 
 FINAL = tuple(state.value for state in State if state.finished)
@@ -31,7 +32,8 @@ class ServerThread:
         self.store_url, self.config = store_url, config
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        scheme = "https" if config.tls_cert else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.sock.getsockname()[1]}"
         self.server: uvicorn.Server | None = None
         self.failure: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="xene-serve", daemon=True)
@@ -47,7 +49,8 @@ class ServerThread:
         try:
             app = create_app(Runtime(store, self.config), manage=True)
             app.state.log_poll_s = 0.05
-            config = uvicorn.Config(app, log_level="warning", lifespan="on")
+            tls = uvicorn_options(self.config)
+            config = uvicorn.Config(app, log_level="warning", lifespan="on", **tls)
             self.server = uvicorn.Server(config)
             await self.server.serve(sockets=[self.sock])
         finally:

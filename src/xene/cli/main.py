@@ -47,6 +47,9 @@ COMMANDS: dict[str, str] = {
     "pipeline": "pipeline",
     "token": "token",
     "secret": "secret",
+    # Agents of a server, and the certificates with which they and servers trust each other.
+    "agents": "agents",
+    "agent": "agent",
     "certs": "certs",
 }
 """Each command, in the order `xene --help` lists them, and its module in `xene.cli`."""

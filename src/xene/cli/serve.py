@@ -251,6 +251,8 @@ async def serve(config: Any, sock: socket.socket) -> int:
     scheme = "https" if config.tls_cert else "http"
     port = sock.getsockname()[1]  # --port 0: the one the system chose
     print(f"xene serving on {scheme}://{config.host}:{port}", file=sys.stderr)
+    if not config.client_ca:
+        print(f"xene: {tls.NO_MTLS}", file=sys.stderr)
     try:
         await server.serve(sockets=[sock])
     finally:

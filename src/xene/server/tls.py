@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
     from xene.server.config import ServerConfig
 
+NO_MTLS = (
+    "agents are not using mutual TLS (no --client-ca): they can sign in only with agent "
+    "tokens. Set up certificates with `xene certs` for agents on a network you do not trust"
+)
 COMMON_NAME = "xene_common_name"
 """Xene's own key in the `tls` extension: the client certificate's common name."""
 

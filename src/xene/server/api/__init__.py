@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from xene.server import auth, limits
 from xene.server.api import (
+    agents,
     approvals,
     errors,
     hooks,
@@ -65,7 +66,8 @@ def create_app(
     app.state.auth = auth.Authenticator(config, runtime.store, clock=runtime.clock)
     app.state.log_poll_s = LOG_POLL_S
     errors.install(app)
-    for module in (workflows, runs, approvals, machines, hooks, secrets, tokens, system):
+    routers = (workflows, runs, approvals, machines, hooks, secrets, tokens, agents, system)
+    for module in routers:
         app.include_router(module.router)
     # The last added runs first: errors are caught innermost, bodies and rates outermost.
     app.add_middleware(errors.CatchAll)

@@ -23,7 +23,7 @@ Admin = Annotated[auth.Principal, Depends(auth.require("admin"))]
 
 
 class TokenIn(BaseModel):
-    role: Literal["viewer", "manager", "admin"]
+    role: Literal["viewer", "manager", "admin", "agent"]
     name: Annotated[str, Field(min_length=1, max_length=200, description="who it is for")]
     expires: Annotated[
         str,
