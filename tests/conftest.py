@@ -63,7 +63,7 @@ def xene_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     """Every test keeps its runs in a store of its own, never in ~/.xene."""
     home = tmp_path_factory.mktemp("xene-home")
     monkeypatch.setenv("XENE_HOME", str(home))
-    for name in ("XENE_STORE", "XENE_SERVER", "XENE_TOKEN", "XENE_SECRET_KEY"):
+    for name in ("XENE_STORE", "XENE_SERVER", "XENE_TOKEN", "XENE_SECRET_KEY", "XENE_CA"):
         monkeypatch.delenv(name, raising=False)
     return home
 

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.integration.api.conftest import JWT_SECRET, bearer
+from tests.integration.cli_helpers import run_main
 from tests.integration.server_thread import ServerThread, serving
 from xene import certs
 from xene.store import open_store
@@ -115,3 +116,25 @@ def test_people_keep_their_tokens_on_the_same_port(server: ServerThread, pki: Pa
         assert person.get("/api/v1/runs").status_code == 200
     with client(server, pki, "build-01") as agent:
         assert agent.get("/api/v1/runs").status_code == 401  # a certificate is no token
+
+
+def test_the_cli_trusts_a_server_certificate_through_xene_ca(
+    server: ServerThread,
+    pki: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("XENE_TOKEN", token(server, "viewer")["authorization"].split()[1])
+    untrusted = run_main(capsys, "agents", "--server", server.url)
+    assert untrusted.code == 1
+    assert "certificate" in untrusted.err
+    monkeypatch.setenv("XENE_CA", str(pki / "ca.pem"))
+    trusted = run_main(capsys, "agents", "--server", server.url)
+    assert (trusted.code, trusted.out.strip()) == (
+        0,
+        "no agents have registered with this server yet",
+    )
+    monkeypatch.setenv("XENE_CA", str(pki / "missing.pem"))
+    missing = run_main(capsys, "agents", "--server", server.url)
+    assert missing.code == 2
+    assert "cannot be read as a CA certificate" in missing.err

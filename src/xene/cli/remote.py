@@ -47,7 +47,7 @@ async def connected(args: argparse.Namespace, command: str) -> AsyncIterator[Api
     if target is None:
         message = NO_SERVER.format(command=f"`xene {command}`", config=config_path())
         raise stores.CommandError(message, stores.EXIT_INVALID)
-    async with ApiClient(target.url, target.token) as api:
+    async with ApiClient(target.url, target.token, verify=target.verify) as api:
         yield api
 
 

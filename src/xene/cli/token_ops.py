@@ -139,7 +139,7 @@ async def opened(args: argparse.Namespace) -> AsyncIterator[Tokens]:
         from xene.client.api import ApiClient
         from xene.client.errors import ApiError
 
-        async with ApiClient(target.url, target.token) as api:
+        async with ApiClient(target.url, target.token, verify=target.verify) as api:
             try:
                 yield RemoteTokens(api)
             except ApiError as exc:

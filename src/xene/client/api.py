@@ -37,6 +37,19 @@ Verify = bool | str | ssl.SSLContext
 """TLS: True (the system's CAs), False (no check: tests only), a CA file, or a context."""
 
 
+def trusting(ca_file: str) -> ssl.SSLContext:
+    """A TLS context trusting the CA in `ca_file`; ApiError (exit 2) saying what is wrong."""
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise ApiError(
+            f"{ca_file}: cannot be read as a CA certificate ({reason}); XENE_CA or `ca:` in "
+            "the config file must name a PEM file such as ~/.xene/certs/ca.pem",
+            code=2,
+        ) from exc
+
+
 class ApiClient:
     """One server. Open with `async with`; paths start at the server's root (`API` is
     the prefix of the REST routes)."""
@@ -53,7 +66,7 @@ class ApiClient:
         self.url = base_url.rstrip("/")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if isinstance(verify, str):  # httpx wants a context, not a path
-            verify = ssl.create_default_context(cafile=verify)
+            verify = trusting(verify)
         self._http = httpx.AsyncClient(
             base_url=self.url,
             headers=headers,

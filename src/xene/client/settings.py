@@ -1,13 +1,16 @@
 """Which server a command talks to, and with which token.
 
 The server: `--server URL`, else `$XENE_SERVER`, else `server:` in the config file
-`$XENE_HOME/config.yaml` (XENE_HOME defaults to ~/.xene). A command that can also use
-a local store stays local when given `--store URL` or `$XENE_STORE` (unless `--server`
-or `$XENE_SERVER` is set too). The token: `$XENE_TOKEN`, else `token:` in the file.
+`$XENE_HOME/config.yaml` (XENE_HOME defaults to ~/.xene); an https server whose
+certificate comes from your own CA (`xene certs`) is trusted with `$XENE_CA`, else `ca:`.
+A command that can also use a local store stays local when given `--store URL` or
+`$XENE_STORE` (unless `--server` or `$XENE_SERVER` is set too). The token: `$XENE_TOKEN`,
+else `token:` in the file.
 
     # $XENE_HOME/config.yaml
     server: https://xene.example.com:6060
     token: eyJhbGciOi...        # keep this file private: chmod 600
+    ca: ~/.xene/certs/ca.pem    # only for a server certificate from `xene certs`
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 from xene.client.errors import ApiError
 from xene.frozen import frozen
 
-KEYS = ("server", "token")
+KEYS = ("server", "token", "ca")
 
 
 @frozen
@@ -32,6 +35,13 @@ class Target:
     token: str | None
     origin: str
     """Where the URL came from (`--server`, `XENE_SERVER` or the config file's path)."""
+    ca: str | None = None
+    """A CA file to trust for https (`$XENE_CA`, else `ca:`); None: the system's CAs."""
+
+    @property
+    def verify(self) -> str | bool:
+        """What `ApiClient` checks the server's certificate against."""
+        return str(Path(self.ca).expanduser()) if self.ca else True
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -57,18 +67,19 @@ def choose(
         return None
     config = read_config(config_path(env))
     token = env.get("XENE_TOKEN") or config.get("token") or None
+    ca = env.get("XENE_CA") or config.get("ca") or None
     if server:
-        return Target(normalized(server, "--server"), token, "--server")
+        return Target(normalized(server, "--server"), token, "--server", ca)
     if env.get("XENE_SERVER"):
-        return Target(normalized(env["XENE_SERVER"], "XENE_SERVER"), token, "XENE_SERVER")
+        return Target(normalized(env["XENE_SERVER"], "XENE_SERVER"), token, "XENE_SERVER", ca)
     if (local and env.get("XENE_STORE")) or not config.get("server"):
         return None
     origin = str(config_path(env))
-    return Target(normalized(config["server"], origin), token, origin)
+    return Target(normalized(config["server"], origin), token, origin, ca)
 
 
 def read_config(path: Path) -> dict[str, str]:
-    """The config file's `server` and `token`; {} when there is no file."""
+    """The config file's `server`, `token` and `ca`; {} when there is no file."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -41,7 +41,7 @@ class RemoteStore(RunReader, ApprovalStore, MachineReader):
 
     @classmethod
     def connect(cls, target: Target) -> RemoteStore:
-        return cls(ApiClient(target.url, target.token))
+        return cls(ApiClient(target.url, target.token, verify=target.verify))
 
     async def close(self) -> None:
         await self.api.aclose()
