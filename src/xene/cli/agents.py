@@ -57,7 +57,7 @@ async def listed(args: argparse.Namespace) -> int:
             a["state"],
             ",".join(a["labels"]) or "-",
             f"{a['running']}/{a['capacity']}",
-            f"{ago(a['seen_s_ago'])} ago",
+            f"{stores.elapsed(0.0, a['seen_s_ago'])} ago",
             a["version"] or "-",
             a["host"] or "-",
         )
@@ -66,12 +66,3 @@ async def listed(args: argparse.Namespace) -> int:
     stores.print_table(("NAME", "STATE", "LABELS", "RUNS", "HEARTBEAT", "VERSION", "HOST"), rows)
     return stores.EXIT_OK
 
-
-def ago(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f}m"
-    if seconds < 86400:
-        return f"{seconds / 3600:.0f}h"
-    return f"{seconds / 86400:.0f}d"
