@@ -65,4 +65,3 @@ async def listed(args: argparse.Namespace) -> int:
     ]
     stores.print_table(("NAME", "STATE", "LABELS", "RUNS", "HEARTBEAT", "VERSION", "HOST"), rows)
     return stores.EXIT_OK
-
