@@ -142,6 +142,25 @@ async def test_commit_of_500_nodes_lands_whole(store: Store) -> None:
     assert len(stored.record.nodes) == 500
 
 
+async def test_a_commit_of_many_rows_with_whole_and_missing_times_reads_back_as_committed(
+    store: Store,
+) -> None:
+    run_id, _ = await store.create_run(new_run())
+    nodes = [node("a", started_at=1_700_000_002), node("b", started_at=None, attempt=0)]
+    nodes.append(node("c", "Success", ended_at=1_700_000_009.5, error="late"))
+    steps = [step("a", 0, exit_code=0, started_at=7), step("a", 1, started_at=7.5)]
+    await store.commit(run_id, Batch(nodes=nodes, steps=steps))
+    stored = await store.get_run(run_id)
+    assert stored is not None
+    got = stored.record.nodes
+    assert [got[k].started_at for k in "abc"] == [1_700_000_002.0, None, 1_700_000_002.0]
+    assert [(got[k].attempt, got[k].error, got[k].ended_at) for k in "bc"] == [
+        (0, None, None),
+        (1, "late", 1_700_000_009.5),
+    ]
+    assert [(s.exit_code, s.started_at) for s in got["a"].steps] == [(0, 7.0), (None, 7.5)]
+
+
 async def test_commit_with_a_failing_row_changes_nothing(store: Store, backend: str) -> None:
     if backend == "memory":
         pytest.skip("the memory store does not check rows against a schema")

@@ -11,11 +11,13 @@ xene.store` works without the `postgres` extra.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
-from xene.store import wakeups
+from xene.frozen import frozen
+from xene.store import sqlfiles, wakeups
 from xene.store.sql import SqlStore
 from xene.store.txn import Result, Stmt, Txn, drive
 
@@ -28,6 +30,34 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 POOL_MIN, POOL_MAX = 1, 10
 CONNECT_TIMEOUT_S = 10
+_CAST = re.compile(r"%b::(\w+)\[\]")
+
+
+@frozen
+class Columns:
+    """The columnar form of a statement (queries/postgres_columns.sql): one array per
+    column, sent in binary."""
+
+    sql: str
+    floats: tuple[int, ...]
+    """The columns cast to float8: sent as floats, whatever number a row holds."""
+
+    def arrays(self, rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        for i in self.floats:
+            columns[i] = [v if v is None else float(v) for v in columns[i]]
+        return columns
+
+
+def columnar(q: Mapping[str, str]) -> dict[str, Columns]:
+    """The columnar form of each statement that has one, by the text of its row form."""
+    text = (sqlfiles.HERE / "queries" / "postgres_columns.sql").read_text()
+    found = {}
+    for name, block in sqlfiles.parse_blocks(text).items():
+        sql = block.replace("%", "%%").replace("?", "%b")  # %b: a parameter sent in binary
+        floats = tuple(i for i, cast in enumerate(_CAST.findall(sql)) if cast == "float8")
+        found[q[name]] = Columns(sql, floats)
+    return found
 
 
 class PostgresStore(SqlStore):
@@ -45,6 +75,7 @@ class PostgresStore(SqlStore):
         self.wakeups = self._wakeups
         self._read_committed = False
         """The server's default isolation is READ COMMITTED (PostgreSQL's default)."""
+        self._columns = columnar(self._q)
 
     async def open(self) -> None:
         """Open the pool (done by `migrate` and the first call, if not before)."""
@@ -120,7 +151,8 @@ class PostgresStore(SqlStore):
         # would isolate nothing and cost two round trips, BEGIN and COMMIT.
         block = (write and not alone) or not self._read_committed
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._threads, _transact, self._pool, txn, block)
+        pool, columns = self._pool, self._columns
+        return await loop.run_in_executor(self._threads, _transact, pool, columns, txn, block)
 
 
 def _notifying(wakes: Sequence[tuple[str, str]]) -> Txn[None]:
@@ -130,23 +162,25 @@ def _notifying(wakes: Sequence[tuple[str, str]]) -> Txn[None]:
     yield Stmt(*wakeups.notify_sql(wakes))
 
 
-def _transact(pool: Pool, txn: Txn[T], block: bool) -> T:
+def _transact(pool: Pool, columns: Mapping[str, Columns], txn: Txn[T], block: bool) -> T:
     """On a store thread: the whole transaction on one pooled connection."""
     with pool.connection() as conn:
         cursor = conn.cursor()
         if not block:
-            return drive(txn, lambda stmt: _execute(cursor, stmt))
+            return drive(txn, lambda stmt: _execute(cursor, columns, stmt))
         with conn.transaction():
-            return drive(txn, lambda stmt: _execute(cursor, stmt))
+            return drive(txn, lambda stmt: _execute(cursor, columns, stmt))
 
 
-def _execute(cursor: Cursor[tuple[Any, ...]], stmt: Stmt) -> Result:
+def _execute(cursor: Cursor[tuple[Any, ...]], columns: Mapping[str, Columns], stmt: Stmt) -> Result:
     # Not pipelined: with psycopg 3.3, pipeline mode made a commit slower here (about
     # 630 us against 510 us for BEGIN, one read, one write and COMMIT on a local server).
     if not stmt.many:
         cursor.execute(stmt.sql, stmt.params)
     elif len(params := list(stmt.params or ())) == 1:
         cursor.execute(stmt.sql, params[0])  # cheaper than executemany's pipeline
+    elif (form := columns.get(stmt.sql)) is not None:
+        cursor.execute(form.sql, form.arrays(params))
     else:
         cursor.executemany(stmt.sql, params)
     rows = cursor.fetchall() if cursor.description else []
