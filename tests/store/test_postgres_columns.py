@@ -25,7 +25,7 @@ def _conflict(sql: str) -> str:
 
 
 def test_every_statement_committed_in_batches_has_a_columnar_form() -> None:
-    assert set(BY_NAME) == {"upsert_node", "upsert_step", "insert_log"}
+    assert set(BY_NAME) == {"insert_node", "upsert_node", "upsert_step", "insert_log"}
 
 
 @pytest.mark.parametrize("name", sorted(BY_NAME))

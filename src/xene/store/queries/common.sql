@@ -57,6 +57,14 @@ ON CONFLICT (run_id, key) DO UPDATE SET
     error = excluded.error, started_at = excluded.started_at, ended_at = excluded.ended_at,
     progress_json = excluded.progress_json
 
+-- name: insert_node
+-- `upsert_node` for the first nodes of a run (its `node_ords` was 0: it had none), which
+-- are all new: nothing to check for a conflict.
+INSERT INTO nodes (
+    run_id, key, ord, node_id, type, scope_json, state, attempt, input_json, output_json,
+    ports_json, error, started_at, ended_at, progress_json
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+
 -- name: update_counters
 UPDATE runs SET node_ords = ?, log_seqs = ? WHERE id = ?
 

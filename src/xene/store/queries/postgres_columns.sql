@@ -20,6 +20,15 @@ ON CONFLICT (run_id, key) DO UPDATE SET
     error = excluded.error, started_at = excluded.started_at, ended_at = excluded.ended_at,
     progress_json = excluded.progress_json
 
+-- name: insert_node
+INSERT INTO nodes (
+    run_id, key, ord, node_id, type, scope_json, state, attempt, input_json, output_json,
+    ports_json, error, started_at, ended_at, progress_json
+) SELECT * FROM unnest(
+    ?::text[], ?::text[], ?::int8[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int8[],
+    ?::text[], ?::text[], ?::text[], ?::text[], ?::float8[], ?::float8[], ?::text[]
+)
+
 -- name: upsert_step
 INSERT INTO steps (
     run_id, node_key, idx, name, state, exit_code, error, started_at, ended_at, process
