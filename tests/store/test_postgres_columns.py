@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from xene.store import postgres, sqlfiles
+from xene.store import pg_batch, sqlfiles
 
 QUERIES = sqlfiles.load_queries("postgres")
-COLUMNAR = postgres.columnar(QUERIES)
+COLUMNAR = pg_batch.columnar(QUERIES)
 BY_NAME = {name: QUERIES[name] for name in QUERIES if QUERIES[name] in COLUMNAR}
 
 

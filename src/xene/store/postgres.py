@@ -4,20 +4,20 @@ psycopg 3 through a connection pool (1 to 10 connections). A transaction (txn.py
 whole on one of the store's threads, each statement a blocking call, as SQLite's do: a
 statement costs this process about 25 µs of CPU there, against 130 to 200 µs through
 psycopg's asyncio interface (which waits on the event loop for every round trip), and a
-transaction one thread hop. psycopg is imported only when a store is opened: `import
+transaction one thread hop. A run's commit is one statement, and many rows go as
+columns (pg_batch.py). psycopg is imported only when a store is opened: `import
 xene.store` works without the `postgres` extra.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
-from xene.frozen import frozen
-from xene.store import sqlfiles, wakeups
+from xene.store import pg_batch, wakeups
+from xene.store.base import Batch
 from xene.store.sql import SqlStore
 from xene.store.txn import Result, Stmt, Txn, drive
 
@@ -30,34 +30,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 POOL_MIN, POOL_MAX = 1, 10
 CONNECT_TIMEOUT_S = 10
-_CAST = re.compile(r"%b::(\w+)\[\]")
-
-
-@frozen
-class Columns:
-    """The columnar form of a statement (queries/postgres_columns.sql): one array per
-    column, sent in binary."""
-
-    sql: str
-    floats: tuple[int, ...]
-    """The columns cast to float8: sent as floats, whatever number a row holds."""
-
-    def arrays(self, rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
-        columns = [list(column) for column in zip(*rows, strict=True)]
-        for i in self.floats:
-            columns[i] = [v if v is None else float(v) for v in columns[i]]
-        return columns
-
-
-def columnar(q: Mapping[str, str]) -> dict[str, Columns]:
-    """The columnar form of each statement that has one, by the text of its row form."""
-    text = (sqlfiles.HERE / "queries" / "postgres_columns.sql").read_text()
-    found = {}
-    for name, block in sqlfiles.parse_blocks(text).items():
-        sql = block.replace("%", "%%").replace("?", "%b")  # %b: a parameter sent in binary
-        floats = tuple(i for i, cast in enumerate(_CAST.findall(sql)) if cast == "float8")
-        found[q[name]] = Columns(sql, floats)
-    return found
 
 
 class PostgresStore(SqlStore):
@@ -75,7 +47,8 @@ class PostgresStore(SqlStore):
         self.wakeups = self._wakeups
         self._read_committed = False
         """The server's default isolation is READ COMMITTED (PostgreSQL's default)."""
-        self._columns = columnar(self._q)
+        self._columns = pg_batch.columnar(self._q)
+        self._committer = pg_batch.Committer.load(self._q, self._columns)
 
     async def open(self) -> None:
         """Open the pool (done by `migrate` and the first call, if not before)."""
@@ -124,14 +97,27 @@ class PostgresStore(SqlStore):
             await asyncio.to_thread(threads.shutdown, True)  # what was asked ends first
             await asyncio.to_thread(pool.close)
 
+    async def commit(self, run_id: str, batch: Batch) -> None:
+        if not (batch and self.returning and self._committer.fits(batch)):
+            await super().commit(run_id, batch)
+            return
+        wakes = wakeups.committed(run_id, batch)
+        txn = self._committer.commit(run_id, batch, self._notified_within(wakes))
+        await self._run(txn, write=True, alone=True)  # one statement
+        if wakes:
+            self._committed(wakes)
+
     def _notify(self, wakes: Sequence[wakeups.Wake]) -> Stmt | None:
-        # A process that does not listen (`xene run`) cannot hear whether anyone watches
-        # its changes: it notifies them too, within their transaction, one statement more
-        # rather than a transaction more after each commit. One that listens (a server)
-        # sends them after, together, and only while someone watches.
-        deaf = not self._wakeups.listening
-        now = [w for w in wakes if w[0] in wakeups.IN_TRANSACTION or deaf]
+        now = self._notified_within(wakes)
         return Stmt(*wakeups.notify_sql(now)) if now else None
+
+    def _notified_within(self, wakes: Sequence[wakeups.Wake]) -> list[wakeups.Wake]:
+        """The wakes NOTIFYed within their transaction. A process that does not listen
+        (`xene run`) cannot hear whether anyone watches its changes: it notifies them
+        all, one statement more rather than a transaction more after each commit. One
+        that listens (a server) sends the others after, together, while someone watches."""
+        deaf = not self._wakeups.listening
+        return [w for w in wakes if w[0] in wakeups.IN_TRANSACTION or deaf]
 
     def _committed(self, wakes: Sequence[wakeups.Wake]) -> None:
         later = [wake for wake in wakes if wake[0] not in wakeups.IN_TRANSACTION]
@@ -162,7 +148,7 @@ def _notifying(wakes: Sequence[tuple[str, str]]) -> Txn[None]:
     yield Stmt(*wakeups.notify_sql(wakes))
 
 
-def _transact(pool: Pool, columns: Mapping[str, Columns], txn: Txn[T], block: bool) -> T:
+def _transact(pool: Pool, columns: Mapping[str, pg_batch.Columns], txn: Txn[T], block: bool) -> T:
     """On a store thread: the whole transaction on one pooled connection."""
     with pool.connection() as conn:
         cursor = conn.cursor()
@@ -172,7 +158,9 @@ def _transact(pool: Pool, columns: Mapping[str, Columns], txn: Txn[T], block: bo
             return drive(txn, lambda stmt: _execute(cursor, columns, stmt))
 
 
-def _execute(cursor: Cursor[tuple[Any, ...]], columns: Mapping[str, Columns], stmt: Stmt) -> Result:
+def _execute(
+    cursor: Cursor[tuple[Any, ...]], columns: Mapping[str, pg_batch.Columns], stmt: Stmt
+) -> Result:
     # Not pipelined: with psycopg 3.3, pipeline mode made a commit slower here (about
     # 630 us against 510 us for BEGIN, one read, one write and COMMIT on a local server).
     if not stmt.many:

@@ -74,22 +74,27 @@ def _run_row(q: Queries, run_id: str, batch: Batch) -> Txn[tuple[int, int]]:
 def _run_row_returning(q: Queries, run_id: str, batch: Batch) -> Txn[tuple[int, int]]:
     """`_run_row`, the lease and the counters in one statement (`commit_run`)."""
     moved = (len(batch.nodes), len(batch.logs))
-    if batch.run is not None:
-        r = batch.run
-        params = (r.state, r.error, r.started_at, r.ended_at, batch.lease_until, *moved, run_id)
-        found = yield Stmt(q["commit_run"], params)
-    else:
-        found = yield Stmt(q["commit_counters"], (batch.lease_until, *moved, run_id))
+    found = yield run_update(q, run_id, batch)
     if not found.rows:
         raise KeyError(f"no run {run_id!r} in the store")
     node_ords, log_seqs = found.rows[0]
     return int(node_ords) - moved[0], int(log_seqs) - moved[1]
 
 
+def run_update(q: Queries, run_id: str, batch: Batch) -> Stmt:
+    """The run row's part of a commit in one UPDATE ... RETURNING its counters."""
+    moved = (len(batch.nodes), len(batch.logs))
+    if batch.run is not None:
+        r = batch.run
+        params = (r.state, r.error, r.started_at, r.ended_at, batch.lease_until, *moved, run_id)
+        return Stmt(q["commit_run"], params)
+    return Stmt(q["commit_counters"], (batch.lease_until, *moved, run_id))
+
+
 def _write_records(q: Queries, run_id: str, last_ord: int, batch: Batch) -> Txn[None]:
     """The node and step rows; new nodes take the next ordinals (kept on update)."""
     if batch.nodes:
-        nodes = [_node_params(run_id, last_ord + i, n) for i, n in enumerate(batch.nodes, 1)]
+        nodes = [node_params(run_id, last_ord + i, n) for i, n in enumerate(batch.nodes, 1)]
         # A run none of whose nodes was numbered has none: its first are inserted, with
         # no conflict to look for (on PostgreSQL, a sixth of the server's work for them).
         yield Stmt(q["upsert_node" if last_ord else "insert_node"], nodes, many=True)
@@ -97,7 +102,7 @@ def _write_records(q: Queries, run_id: str, last_ord: int, batch: Batch) -> Txn[
         progress = [(p.progress_json, run_id, p.key) for p in batch.progress]
         yield Stmt(q["update_progress"], progress, many=True)
     if batch.steps:
-        steps = [_step_params(run_id, s) for s in batch.steps]
+        steps = [step_params(run_id, s) for s in batch.steps]
         yield Stmt(q["upsert_step"], steps, many=True)
 
 
@@ -115,7 +120,7 @@ def _write_the_rest(q: Queries, run_id: str, last_seq: int, batch: Batch) -> Txn
         yield Stmt(q["upsert_approval"], params, many=True)
 
 
-def _node_params(run_id: str, ord_: int, n: NodeRow) -> tuple[Any, ...]:
+def node_params(run_id: str, ord_: int, n: NodeRow) -> tuple[Any, ...]:
     return (
         run_id, n.key, ord_, n.node_id, n.type, n.scope_json, n.state, n.attempt,
         n.input_json, n.output_json, n.ports_json, n.error, n.started_at, n.ended_at,
@@ -123,7 +128,7 @@ def _node_params(run_id: str, ord_: int, n: NodeRow) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-def _step_params(run_id: str, s: StepRow) -> tuple[Any, ...]:
+def step_params(run_id: str, s: StepRow) -> tuple[Any, ...]:
     return (
         run_id, s.node_key, s.index, s.name, s.state, s.exit_code, s.error, s.started_at,
         s.ended_at, s.process,

@@ -1,0 +1,106 @@
+"""PostgreSQL's writes of many rows: columnar statements, and a commit in one statement.
+
+A statement given many rows (a commit's nodes, steps, log chunks) runs once as its
+columnar form (queries/postgres_columns.sql): one array per column, sent in binary, not
+once per row. A run's commit (`commit`) goes further: the run row's update, the nodes,
+steps and log chunks and the NOTIFYs in one statement (queries/postgres_commit.sql),
+atomic on its own, one round trip where the shared transaction (sql_runs.commit) makes
+five with BEGIN and COMMIT; a round trip waits for this process to be scheduled again,
+which on a busy machine costs more than the statement. A batch with progress or
+approvals (a split's count, a suspension: rare) is committed the shared way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from xene.frozen import frozen
+from xene.store import sql_runs, sqlfiles, wakeups
+from xene.store.base import Batch
+from xene.store.txn import Stmt, Txn
+
+_CAST = re.compile(r"%b::(\w+)\[\]")
+
+
+@frozen
+class Columns:
+    """The columnar form of a statement: one array per column, sent in binary."""
+
+    sql: str
+    floats: tuple[int, ...]
+    """The columns cast to float8: sent as floats, whatever number a row holds (a list
+    mixing ints and floats has no binary form)."""
+
+    def arrays(self, rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        for i in self.floats:
+            columns[i] = [v if v is None else float(v) for v in columns[i]]
+        return columns
+
+
+def _blocks(name: str) -> dict[str, str]:
+    """A PostgreSQL-only query file's blocks, each `?` a parameter sent in binary."""
+    text = (sqlfiles.HERE / "queries" / name).read_text()
+    return {
+        k: v.replace("%", "%%").replace("?", "%b") for k, v in sqlfiles.parse_blocks(text).items()
+    }
+
+
+def columnar(q: Mapping[str, str]) -> dict[str, Columns]:
+    """The columnar form of each statement that has one, by the text of its row form."""
+    found = {}
+    for name, sql in _blocks("postgres_columns.sql").items():
+        floats = tuple(i for i, cast in enumerate(_CAST.findall(sql)) if cast == "float8")
+        found[q[name]] = Columns(sql, floats)
+    return found
+
+
+@frozen
+class Committer:
+    """Builds a run's commit as one statement."""
+
+    q: Mapping[str, str]
+    columns: Mapping[str, Columns]
+    parts: Mapping[str, str]
+
+    @classmethod
+    def load(cls, q: Mapping[str, str], columns: Mapping[str, Columns]) -> Committer:
+        return cls(q, columns, _blocks("postgres_commit.sql"))
+
+    @staticmethod
+    def fits(batch: Batch) -> bool:
+        return not (batch.progress or batch.approvals)
+
+    def commit(self, run_id: str, batch: Batch, wakes: Sequence[wakeups.Wake]) -> Txn[None]:
+        """Raises KeyError for an unknown run (and changes nothing)."""
+        run = sql_runs.run_update(self.q, run_id, batch)
+        items, params = [f"r AS ({run.sql})"], [*(run.params or ())]
+        for part, values in self._parts(run_id, batch):
+            items.append(self.parts[part])
+            params += values
+        calls = "".join(", pg_notify(%s, %s)" for _ in wakes)
+        params += [value for channel, key in wakes for value in (wakeups.PG_PREFIX + channel, key)]
+        sql = "WITH " + ",\n".join(items) + f"\nSELECT r.node_ords{calls} FROM r"
+        if not (yield Stmt(sql, params)).rows:
+            raise KeyError(f"no run {run_id!r} in the store")
+
+    def _parts(self, run_id: str, batch: Batch) -> list[tuple[str, list[Any]]]:
+        """The parts after `r` the batch needs, each with its parameters."""
+        found: list[tuple[str, list[Any]]] = []
+        if nodes := batch.nodes:
+            rows = [sql_runs.node_params(run_id, i, n) for i, n in enumerate(nodes, 1)]
+            arrays = self.columns[self.q["insert_node"]].arrays(rows)
+            found.append(("nodes", [len(nodes), len(nodes), *arrays]))
+        if batch.steps:
+            rows = [sql_runs.step_params(run_id, s) for s in batch.steps]
+            found.append(("steps", self.columns[self.q["upsert_step"]].arrays(rows)))
+        if chunks := [chunk for chunk in batch.logs if chunk.lines]:
+            rows = [
+                (run_id, i, c.node, c.step, c.at, "\n".join(c.lines))
+                for i, c in enumerate(chunks, start=1)
+            ]
+            arrays = self.columns[self.q["insert_log"]].arrays(rows)
+            found.append(("logs", [len(batch.logs), *arrays]))
+        return found
