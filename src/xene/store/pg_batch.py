@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from xene.frozen import frozen
 from xene.store import sql_runs, sqlfiles, wakeups
 from xene.store.base import Batch
-from xene.store.txn import Stmt, Txn
+from xene.store.txn import Result, Stmt, Txn
+
+T = TypeVar("T")
 
 _CAST = re.compile(r"%b::(\w+)\[\]")
 
@@ -80,9 +82,9 @@ class Committer:
         for part, values in self._parts(run_id, batch):
             items.append(self.parts[part])
             params += values
-        calls = "".join(", pg_notify(%s, %s)" for _ in wakes)
-        params += [value for channel, key in wakes for value in (wakeups.PG_PREFIX + channel, key)]
+        calls, notified = notify_calls(wakes)
         sql = "WITH " + ",\n".join(items) + f"\nSELECT r.node_ords{calls} FROM r"
+        params += notified
         if not (yield Stmt(sql, params)).rows:
             raise KeyError(f"no run {run_id!r} in the store")
 
@@ -104,3 +106,25 @@ class Committer:
             arrays = self.columns[self.q["insert_log"]].arrays(rows)
             found.append(("logs", [len(batch.logs), *arrays]))
         return found
+
+
+def notify_calls(wakes: Sequence[wakeups.Wake]) -> tuple[str, list[str]]:
+    """`, pg_notify(...)` for each wake, to end a SELECT list, and their parameters."""
+    calls = "".join(", pg_notify(%s, %s)" for _ in wakes)
+    return calls, [value for channel, key in wakes for value in (wakeups.PG_PREFIX + channel, key)]
+
+
+def notifying_insert(txn: Txn[T], wakes: Sequence[wakeups.Wake]) -> Txn[T]:
+    """`txn` whose first statement, an INSERT, also NOTIFYs `wakes` if it inserts its
+    row: one statement, one round trip, where a NOTIFY after it would make another."""
+    insert = next(txn)
+    calls, notified = notify_calls(wakes)
+    sql = f"WITH inserted AS ({insert.sql} RETURNING 1) SELECT 1{calls} FROM inserted"
+    done = yield Stmt(sql, [*(insert.params or ()), *notified])
+    try:
+        stmt = txn.send(Result([], len(done.rows)))  # as the INSERT's rowcount
+        while True:
+            stmt = txn.send((yield stmt))
+    except StopIteration as stop:
+        value: T = stop.value
+        return value

@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
-from xene.store import pg_batch, wakeups
-from xene.store.base import Batch
+from xene.store import pg_batch, sql_runs, wakeups
+from xene.store.base import Batch, NewRun
 from xene.store.sql import SqlStore
 from xene.store.txn import Result, Stmt, Txn, drive
 
@@ -96,6 +96,17 @@ class PostgresStore(SqlStore):
             threads, self._threads = self._threads, None
             await asyncio.to_thread(threads.shutdown, True)  # what was asked ends first
             await asyncio.to_thread(pool.close)
+
+    async def create_run(self, run: NewRun) -> tuple[str, bool]:
+        wakes = wakeups.created(run)
+        txn = pg_batch.notifying_insert(
+            sql_runs.create_run(self._q, run), self._notified_within(wakes)
+        )
+        # alone: the insert creates the run or nothing; only then is it looked up by key.
+        created = await self._run(txn, write=True, alone=True)
+        if created[1]:
+            self._committed(wakes)
+        return created
 
     async def commit(self, run_id: str, batch: Batch) -> None:
         if not (batch and self.returning and self._committer.fits(batch)):
