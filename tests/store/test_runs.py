@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.store.factories import SOURCE, new_run, node, run_row, step
+from tests.store.factories import SOURCE, chunk, new_run, node, run_row, step
 from xene.core.states import State
 from xene.store.base import Batch, Store
 
@@ -178,6 +178,18 @@ async def test_commit_with_a_failing_row_changes_nothing(store: Store, backend: 
 async def test_commit_to_an_unknown_run_raises_key_error(store: Store) -> None:
     with pytest.raises(KeyError):
         await store.commit("01HXNOSUCHRUN", Batch(nodes=[node("a")]))
+
+
+async def test_a_commit_of_every_kind_of_row_to_an_unknown_run_writes_none(store: Store) -> None:
+    missing = "01HXNOSUCHRUN"
+    batch = Batch(nodes=[node("a"), node("b")], steps=[step("a", 0), step("a", 1)])
+    batch.logs = [chunk(missing, "a", "one"), chunk(missing, "a", "two")]
+    with pytest.raises(KeyError):
+        await store.commit(missing, batch)
+    run_id, _ = await store.create_run(new_run(id=missing))
+    stored = await store.get_run(run_id)
+    assert stored is not None
+    assert (stored.record.nodes, await store.read_logs(run_id)) == ({}, [])
 
 
 async def test_an_empty_batch_changes_nothing(store: Store) -> None:
