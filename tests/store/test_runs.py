@@ -8,6 +8,7 @@ import pytest
 
 from tests.store.factories import SOURCE, chunk, new_run, node, run_row, step
 from xene.core.states import State
+from xene.store import open_store
 from xene.store.base import Batch, Store
 
 
@@ -100,6 +101,26 @@ async def test_commit_upserts_a_node_by_key(store: Store) -> None:
     assert stored is not None
     assert list(stored.record.nodes) == ["a"]
     assert (stored.record.nodes["a"].state, stored.record.nodes["a"].output) == ("Success", 1)
+
+
+async def test_a_first_commit_upserts_nodes_another_process_committed_meanwhile(
+    store: Store, store_url: str, backend: str
+) -> None:
+    if backend == "memory":
+        pytest.skip("two memory stores share nothing")
+    run_id, _ = await store.create_run(new_run())
+    other = await open_store(store_url)
+    try:
+        await other.commit(run_id, Batch(nodes=[node("a", "Running")]))
+    finally:
+        await other.close()
+    await store.commit(run_id, Batch(nodes=[node("b"), node("a", "Success", output_json="1")]))
+    stored = await store.get_run(run_id)
+    assert stored is not None
+    assert [(k, n.state, n.output) for k, n in stored.record.nodes.items()] == [
+        ("a", State.SUCCESS, 1),
+        ("b", State.RUNNING, None),
+    ]
 
 
 async def test_get_run_lists_nodes_in_the_order_first_committed(store: Store) -> None:

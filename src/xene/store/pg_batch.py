@@ -6,8 +6,10 @@ once per row. A run's commit (`commit`) goes further: the run row's update, the 
 steps and log chunks and the NOTIFYs in one statement (queries/postgres_commit.sql),
 atomic on its own, one round trip where the shared transaction (sql_runs.commit) makes
 five with BEGIN and COMMIT; a round trip waits for this process to be scheduled again,
-which on a busy machine costs more than the statement. A batch with progress or
-approvals (a split's count, a suspension: rare) is committed the shared way.
+which on a busy machine costs more than the statement. The nodes of a run the store
+has just created (`new`) are inserted; others are inserted or upserted as the run had
+nodes or not, decided in the statement. A batch with progress or approvals (a split's
+count, a suspension: rare) is committed the shared way.
 """
 
 from __future__ import annotations
@@ -75,11 +77,15 @@ class Committer:
     def fits(batch: Batch) -> bool:
         return not (batch.progress or batch.approvals)
 
-    def commit(self, run_id: str, batch: Batch, wakes: Sequence[wakeups.Wake]) -> Txn[None]:
-        """Raises KeyError for an unknown run (and changes nothing)."""
+    def commit(
+        self, run_id: str, batch: Batch, wakes: Sequence[wakeups.Wake], *, new: bool = False
+    ) -> Txn[None]:
+        """Raises KeyError for an unknown run (and changes nothing). `new`: the run is
+        thought to have no nodes yet (its nodes are inserted, not upserted: a node
+        committed meanwhile fails the statement, which then writes nothing)."""
         run = sql_runs.run_update(self.q, run_id, batch)
         items, params = [f"r AS ({run.sql})"], [*(run.params or ())]
-        for part, values in self._parts(run_id, batch):
+        for part, values in self._parts(run_id, batch, new):
             items.append(self.parts[part])
             params += values
         calls, notified = notify_calls(wakes)
@@ -88,13 +94,14 @@ class Committer:
         if not (yield Stmt(sql, params)).rows:
             raise KeyError(f"no run {run_id!r} in the store")
 
-    def _parts(self, run_id: str, batch: Batch) -> list[tuple[str, list[Any]]]:
+    def _parts(self, run_id: str, batch: Batch, new: bool) -> list[tuple[str, list[Any]]]:
         """The parts after `r` the batch needs, each with its parameters."""
         found: list[tuple[str, list[Any]]] = []
         if nodes := batch.nodes:
             rows = [sql_runs.node_params(run_id, i, n) for i, n in enumerate(nodes, 1)]
             arrays = self.columns[self.q["insert_node"]].arrays(rows)
-            found.append(("nodes", [len(nodes), len(nodes), *arrays]))
+            counts = [len(nodes)] if new else [len(nodes), len(nodes)]
+            found.append(("new_nodes" if new else "nodes", [*counts, *arrays]))
         if batch.steps:
             rows = [sql_runs.step_params(run_id, s) for s in batch.steps]
             found.append(("steps", self.columns[self.q["upsert_step"]].arrays(rows)))

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 POOL_MIN, POOL_MAX = 1, 10
 CONNECT_TIMEOUT_S = 10
+NEW_RUNS = 1024
 
 
 class PostgresStore(SqlStore):
@@ -49,6 +50,9 @@ class PostgresStore(SqlStore):
         """The server's default isolation is READ COMMITTED (PostgreSQL's default)."""
         self._columns = pg_batch.columnar(self._q)
         self._committer = pg_batch.Committer.load(self._q, self._columns)
+        self._new_runs: dict[str, bool] = {}
+        """Runs created here whose nodes none has committed yet, as far as this store
+        knows (`_remember_new`); oldest first."""
 
     async def open(self) -> None:
         """Open the pool (done by `migrate` and the first call, if not before)."""
@@ -105,16 +109,32 @@ class PostgresStore(SqlStore):
         # alone: the insert creates the run or nothing; only then is it looked up by key.
         created = await self._run(txn, write=True, alone=True)
         if created[1]:
+            self._remember_new(run.id)
             self._committed(wakes)
         return created
 
+    def _remember_new(self, run_id: str) -> None:
+        """A run created here has no nodes: its first commit may insert them (a guess,
+        for the last NEW_RUNS runs created; a wrong one costs a statement more)."""
+        self._new_runs[run_id] = True
+        if len(self._new_runs) > NEW_RUNS:
+            del self._new_runs[next(iter(self._new_runs))]
+
     async def commit(self, run_id: str, batch: Batch) -> None:
+        new = bool(batch.nodes) and self._new_runs.pop(run_id, False)
         if not (batch and self.returning and self._committer.fits(batch)):
             await super().commit(run_id, batch)
             return
         wakes = wakeups.committed(run_id, batch)
-        txn = self._committer.commit(run_id, batch, self._notified_within(wakes))
-        await self._run(txn, write=True, alone=True)  # one statement
+        notified = self._notified_within(wakes)
+        try:
+            txn = self._committer.commit(run_id, batch, notified, new=new)
+            await self._run(txn, write=True, alone=True)  # one statement
+        except Exception as error:
+            if not (new and _is_unique_violation(error)):
+                raise
+            # Another process committed some of these nodes since: upsert them.
+            await self._run(self._committer.commit(run_id, batch, notified), write=True, alone=True)
         if wakes:
             self._committed(wakes)
 
@@ -184,3 +204,7 @@ def _execute(
         cursor.executemany(stmt.sql, params)
     rows = cursor.fetchall() if cursor.description else []
     return Result(rows, cursor.rowcount)
+
+
+def _is_unique_violation(error: Exception) -> bool:
+    return getattr(error, "sqlstate", None) == "23505"

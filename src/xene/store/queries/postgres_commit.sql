@@ -49,6 +49,29 @@ more_nodes AS (
         progress_json = excluded.progress_json
 )
 
+-- name: new_nodes
+-- `nodes` for a run that had none when this store created it (a guess: see
+-- pg_batch.Committer): inserted, with no conflict to look for. `?` 1: how many nodes the
+-- commit numbers; 2-16: the node columns, each node's `ord` counted from 1. A node
+-- another process committed meanwhile fails the statement, which then writes nothing.
+new_nodes AS (
+    INSERT INTO nodes (
+        run_id, key, ord, node_id, type, scope_json, state, attempt, input_json,
+        output_json, ports_json, error, started_at, ended_at, progress_json
+    )
+    SELECT u.run_id, u.key, r.node_ords - ? + u.ord, u.node_id, u.type, u.scope_json,
+        u.state, u.attempt, u.input_json, u.output_json, u.ports_json, u.error,
+        u.started_at, u.ended_at, u.progress_json
+    FROM r, unnest(
+        ?::text[], ?::text[], ?::int8[], ?::text[], ?::text[], ?::text[], ?::text[],
+        ?::int8[], ?::text[], ?::text[], ?::text[], ?::text[], ?::float8[], ?::float8[],
+        ?::text[]
+    ) AS u (
+        run_id, key, ord, node_id, type, scope_json, state, attempt, input_json,
+        output_json, ports_json, error, started_at, ended_at, progress_json
+    )
+)
+
 -- name: steps
 -- `?` 1-10: the step columns (upsert_step).
 steps_done AS (
