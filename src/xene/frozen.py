@@ -1,19 +1,24 @@
-"""`@frozen`: `@dataclass(frozen=True, slots=True)` at a third of the cost to define.
+"""`@frozen`: `@dataclass(frozen=True, slots=True)` at a fifth of the cost to define.
 
-A frozen dataclass compiles six functions from source text when its class is defined;
-for the sixty-odd value classes on the path of `xene run` that was a third of its start.
-Here `dataclasses` makes the fields, slots and `__match_args__`; only `__init__` is
-compiled, and the frozen `__setattr__`/`__delattr__`, `__eq__`, `__hash__`, `__repr__`
-and the pickling of slots are shared functions over the fields, with the dataclass's
-results (tests/unit/test_frozen.py holds them to it). `fields`, `replace`, `asdict` and
-`is_dataclass` see a frozen dataclass. Classes with `InitVar`, keyword-only fields or
-dataclass bases get `dataclass` itself.
+A frozen dataclass compiles six functions from source text when its class is defined,
+and `slots=True` makes the class twice; for the sixty-odd value classes on the path of
+`xene run` that was a third of its start. Here the fields are made as dataclass makes
+them, and the slotted class once, with its methods: the frozen `__setattr__` and
+`__delattr__`, `__eq__`, `__hash__`, `__repr__` and the pickling of slots are shared
+functions over the fields, and `__init__`, dataclass's own text, is compiled once per
+number of fields and renamed (tests/unit/test_frozen.py holds them to the dataclass's
+results). `fields`, `replace`, `asdict` and `is_dataclass` see a frozen dataclass. A
+class with bases, `ClassVar`, `InitVar`, keyword-only fields or a mutable default gets
+`dataclass` itself.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import itertools
 import reprlib
+import types
 from collections.abc import Callable
 from dataclasses import MISSING, Field, FrozenInstanceError
 from operator import attrgetter
@@ -25,47 +30,87 @@ T = TypeVar("T")
 @dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
 def frozen(cls: type[T], /) -> type[T]:
     own = dict(cls.__dict__)
-    if not _plain(cls, own):
+    fields = _plain_fields(cls, own)
+    if fields is None:
         return dataclasses.dataclass(cls, frozen=True, slots=True)
-    if not own.get("__doc__"):
-        cls.__doc__ = "-"  # not worded twice: dataclass would, from the signature it has
-    made: Any = dataclasses.dataclass(cls, init=False, repr=False, eq=False, slots=True)
-    fields = dataclasses.fields(made)
-    names = frozenset(f.name for f in fields)
     for name in ("__setattr__", "__delattr__"):
         if name in own:
             raise TypeError(f"Cannot overwrite attribute {name} in class {cls.__name__}")
-    _add(made, _setattr(made, names))
+    made: Any = type(cls.__name__, (object,), _namespace(cls, own, fields))
+    names = frozenset(fields)
+    _add(made, _setattr(made, names))  # these two name the class: added once it is made
     _add(made, _delattr(made, names))
-    for method in (_getstate(fields), _setstate(fields)):  # slots pickled, as dataclass's
-        if method.__name__ not in own:
-            _add(made, method)
-    if "__init__" not in own:
-        _add(made, _init(made, fields))
     if not own.get("__doc__"):  # as dataclass words it, now that __init__ is there
         import inspect
 
         made.__doc__ = made.__name__ + str(inspect.signature(made)).replace(" -> None", "")
-    if "__repr__" not in own:
-        _add(made, _repr([f.name for f in fields if f.repr]))
-    if "__eq__" not in own:
-        _add(made, _eq(_values([f.name for f in fields if f.compare])))
-    if not _explicit_hash(own):  # the rule of `dataclass(eq=True, frozen=True)`
-        hashed = [f.name for f in fields if (f.compare if f.hash is None else f.hash)]
-        _add(made, _hash(_values(hashed)))
-    params = made.__dataclass_params__  # what it is, for dataclasses' checks of subclasses
-    params.init = params.repr = params.eq = params.frozen = True
     return made  # type: ignore[no-any-return]
 
 
-def _plain(cls: type, own: dict[str, Any]) -> bool:
-    """No dataclass bases, InitVar or keyword-only fields: what `_init` writes."""
-    if any(hasattr(base, "__dataclass_fields__") for base in cls.__mro__[1:]):
-        return False
-    types = own.get("__annotations__", {}).values()
-    if any("InitVar" in str(t) or "KW_ONLY" in str(t) for t in types):
-        return False
-    return not any(isinstance(v, Field) and v.kw_only is True for v in own.values())
+def _namespace(cls: type, own: dict[str, Any], fields: dict[str, Field[Any]]) -> dict[str, Any]:
+    """The slotted class's namespace: the class body's less the fields' defaults (slots
+    stand there), with the methods dataclass would add. All at once: `dataclass(slots=True)`
+    makes each class twice, and each method set on a class made is a slot update."""
+    space = {k: v for k, v in own.items() if k not in fields and k not in _UNSLOTTED}
+    space["__qualname__"] = cls.__qualname__
+    space["__slots__"] = tuple(fields)
+    space["__dataclass_fields__"] = fields
+    space["__dataclass_params__"] = _PARAMS
+    listed = tuple(fields.values())
+    added = [_getstate(listed), _setstate(listed)]  # slots pickled, as dataclass's
+    if "__init__" not in own:
+        added.append(_init(cls, listed))
+    if "__repr__" not in own:
+        added.append(_repr([f.name for f in listed if f.repr]))
+    if "__eq__" not in own:
+        added.append(_eq(_values([f.name for f in listed if f.compare])))
+    if not _explicit_hash(own):  # the rule of `dataclass(eq=True, frozen=True)`
+        hashed = [f.name for f in listed if (f.compare if f.hash is None else f.hash)]
+        added.append(_hash(_values(hashed)))
+    for method in added:
+        if space.get(method.__name__) is None:  # the body's own kept (a None hash is not)
+            method.__qualname__ = f"{cls.__qualname__}.{method.__name__}"
+            space[method.__name__] = method
+    space.setdefault("__match_args__", tuple(f.name for f in listed if f.init))
+    return space
+
+
+def _plain_fields(cls: type, own: dict[str, Any]) -> dict[str, Field[Any]] | None:
+    """The fields of a class `_namespace` can make, made as dataclass makes them; None
+    for the rest (bases, a metaclass, ClassVar, InitVar, keyword-only fields, own slots,
+    a mutable default...): `dataclass` itself makes those, with its checks and errors."""
+    if cls.__bases__ != (object,) or type(cls) is not type or "__slots__" in own:
+        return None
+    fields: dict[str, Field[Any]] = {}
+    for name, kind in own.get("__annotations__", {}).items():
+        if not isinstance(kind, str) or any(word in kind for word in _SPECIAL):
+            return None
+        value = own.get(name, MISSING)
+        made: Field[Any] = value if isinstance(value, Field) else dataclasses.field(default=value)
+        if made.kw_only is True or made.default.__class__.__hash__ is None:
+            return None
+        if made.kw_only is MISSING:
+            made.kw_only = False
+        made.name, made.type, made._field_type = name, kind, _FIELD  # type: ignore[attr-defined]
+        fields[name] = made
+    if any(isinstance(v, Field) and k not in fields for k, v in own.items()):
+        return None  # a field without an annotation: dataclass's error
+    return fields
+
+
+@dataclasses.dataclass(init=False, repr=False, eq=False)  # no method to compile
+class _Template:
+    """One dataclass made by dataclass itself: its field's mark is what `fields` and
+    `replace` look for, and its parameters, once said frozen, are every frozen class's."""
+
+    field: int
+
+
+_PARAMS = _Template.__dataclass_params__  # type: ignore[attr-defined]
+_PARAMS.init = _PARAMS.repr = _PARAMS.eq = _PARAMS.frozen = True  # what @frozen makes
+_FIELD = dataclasses.fields(_Template)[0]._field_type  # type: ignore[attr-defined]
+_SPECIAL = ("ClassVar", "InitVar", "KW_ONLY")
+_UNSLOTTED = ("__dict__", "__weakref__")
 
 
 _FACTORY = object()
@@ -73,7 +118,48 @@ _FACTORY = object()
 
 
 def _init(cls: Any, fields: tuple[Field[Any], ...]) -> Callable[..., None]:
-    """`__init__` as dataclass writes it: each field set with `object.__setattr__`."""
+    """`__init__` as dataclass writes it: each field set with `object.__setattr__`.
+
+    Compiling it costs as much as the rest of the class: one whose parameters are its
+    fields, no factories or `__post_init__`, is renamed from the one compiled for its
+    number of fields (the code names its fields only as locals and constants)."""
+    if hasattr(cls, "__post_init__") or any(_special(f) for f in fields):
+        return _compiled_init(cls, fields)
+    names = [f.name for f in fields]
+    defaults = [f.default for f in fields if f.default is not MISSING]
+    for before, after in itertools.pairwise(fields):
+        if before.default is not MISSING and after.default is MISSING:
+            raise TypeError(f"non-default argument {after.name!r} follows default argument")
+    code = _template(len(names))
+    renamed = dict(zip(code.co_varnames[1:], names, strict=True))
+    code = code.replace(
+        co_varnames=("self", *names),
+        co_consts=tuple(renamed.get(c, c) if type(c) is str else c for c in code.co_consts),
+    )
+    space = {"__name__": cls.__module__, "_set": object.__setattr__}
+    init: Callable[..., None] = types.FunctionType(code, space, "__init__", tuple(defaults))
+    init.__annotations__ = {f.name: f.type for f in fields} | {"return": None}
+    return init
+
+
+def _special(f: Field[Any]) -> bool:
+    """A field left out of `__init__`'s parameters, or made by a factory."""
+    return not f.init or f.default_factory is not MISSING
+
+
+@functools.cache
+def _template(count: int) -> types.CodeType:
+    """`__init__(self, _0, _1...)` setting fields "_0", "_1"... from them."""
+    names = [f"_{i}" for i in range(count)]
+    body = [f"  _set(self, {name!r}, {name})" for name in names] or ["  pass"]
+    space: dict[str, Any] = {}
+    exec(f"def __init__({', '.join(['self', *names])}):\n" + "\n".join(body), space)
+    code: types.CodeType = space["__init__"].__code__
+    return code
+
+
+def _compiled_init(cls: Any, fields: tuple[Field[Any], ...]) -> Callable[..., None]:
+    """`__init__` compiled from its text, as dataclass does."""
     params, body = ["self"], []
     space: dict[str, Any] = {"__name__": cls.__module__, "_set": object.__setattr__}
     space["_FACTORY"] = _FACTORY

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import pickle
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -133,3 +133,52 @@ def test_what_it_does_not_write_itself_is_the_dataclass() -> None:
         Keywords(1)  # type: ignore[call-arg]
     with pytest.raises(dataclasses.FrozenInstanceError):
         Keywords(a=1).a = 2  # type: ignore[misc]
+
+
+def test_fields_without_defaults_after_factories_are_refused_as_dataclass_does() -> None:
+    with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+
+        @frozen
+        class Wrong:
+            a: list[int] = field(default_factory=list)
+            b: int  # type: ignore[misc]
+
+
+def test_classes_it_does_not_make_itself_are_dataclasses() -> None:
+    class Base:
+        pass
+
+    @frozen
+    class Derived(Base):
+        a: int
+        b: ClassVar[int] = 3
+
+    assert dataclasses.fields(Derived)[0].name == "a"
+    assert Derived.b == 3
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Derived(1).a = 2  # type: ignore[misc]
+    with pytest.raises(ValueError, match="mutable default"):
+
+        @frozen
+        class Mutable:
+            a: list[int] = []  # noqa: RUF012 (the error under test)
+
+
+def test_classes_of_as_many_fields_share_no_names() -> None:
+    @frozen
+    class One:
+        x: int
+        y: str = "y"
+
+    @frozen
+    class Other:
+        left: int
+        right: str = "r"
+
+    assert (One(1), Other(left=2)) == (One(1, "y"), Other(2, "r"))
+    assert repr(Other(right="z", left=3)).endswith(".Other(left=3, right='z')")
+    assert One.__init__.__defaults__ == ("y",)
+    assert dataclasses.fields(Other)[1].default == "r"
+    assert Other.__doc__ == "Other(left: 'int', right: 'str' = 'r')"
+    with pytest.raises(TypeError):
+        Other(1, x=2)  # type: ignore[call-arg]
