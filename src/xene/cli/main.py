@@ -3,10 +3,13 @@ so `xene run` starts fast and never loads what it does not use."""
 
 from __future__ import annotations
 
-import argparse
 import gc
 import sys
-from collections.abc import Sequence
+
+TYPE_CHECKING = False  # not `typing`'s: `xene --version` imports nothing it need not
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
 
 DESCRIPTION = """\
 Xene runs workflows: graphs of tasks declared in YAML, JSON or Python.
@@ -63,13 +66,16 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     A command's module (and what it imports) loads only when that command is the one run,
     or when the list of commands with their help lines is printed.
     """
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="xene",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"xene {_version()}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # `prog` given: argparse would work it out with a help formatter, importing shutil.
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", prog="xene")
     wanted = tuple(COMMANDS) if argv is None else _wanted(argv)
     for name in wanted:
         module = f"xene.cli.{COMMANDS[name]}"
@@ -89,9 +95,14 @@ def _wanted(argv: Sequence[str]) -> Sequence[str]:
         if not word.startswith("-"):
             name = ALIASES.get(word, word)
             return (name,) if name in COMMANDS else tuple(COMMANDS)
-        if len(word) < 3 or not "--version".startswith(word):  # argparse takes `--vers`
+        if not _is_version(word):
             return tuple(COMMANDS)
     return () if argv else tuple(COMMANDS)
+
+
+def _is_version(word: str) -> bool:
+    """`--version`, or a prefix argparse takes for it (`--vers`)."""
+    return len(word) >= 3 and "--version".startswith(word)
 
 
 def _version() -> str:
@@ -102,7 +113,11 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `xene` command `argv`; None: this process's own command line."""
-    parser, args = _parse(sys.argv[1:] if argv is None else argv, whole_process=argv is None)
+    words = sys.argv[1:] if argv is None else argv
+    if len(words) == 1 and _is_version(words[0]):
+        print(f"xene {_version()}")  # as argparse's version action, without argparse
+        raise SystemExit(0)
+    parser, args = _parse(words, whole_process=argv is None)
     if args.command is None:
         parser.print_help()
         return EXIT_INVALID
