@@ -14,9 +14,9 @@ class with bases, `ClassVar`, `InitVar`, keyword-only fields or a mutable defaul
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
-import itertools
 import reprlib
 import types
 from collections.abc import Callable
@@ -36,18 +36,37 @@ def frozen(cls: type[T], /) -> type[T]:
     for name in ("__setattr__", "__delattr__"):
         if name in own:
             raise TypeError(f"Cannot overwrite attribute {name} in class {cls.__name__}")
-    made: Any = type(cls.__name__, (object,), _namespace(cls, own, fields))
+    made: Any = type(cls.__name__, (object,), _namespace(cls, own, fields, frozen=True))
     names = frozenset(fields)
     _add(made, _setattr(made, names))  # these two name the class: added once it is made
     _add(made, _delattr(made, names))
+    _document(made, own)
+    return made  # type: ignore[no-any-return]
+
+
+@dataclass_transform(field_specifiers=(dataclasses.field,))
+def slotted(cls: type[T], /) -> type[T]:
+    """`@dataclass(slots=True)`, made as `@frozen` makes its classes: for the records
+    that change while the engine owns them."""
+    own = dict(cls.__dict__)
+    fields = _plain_fields(cls, own)
+    if fields is None or "__setattr__" in own:  # its __init__ goes through that one
+        return dataclasses.dataclass(cls, slots=True)
+    made: Any = type(cls.__name__, (object,), _namespace(cls, own, fields, frozen=False))
+    _document(made, own)
+    return made  # type: ignore[no-any-return]
+
+
+def _document(made: Any, own: dict[str, Any]) -> None:
     if not own.get("__doc__"):  # as dataclass words it, now that __init__ is there
         import inspect
 
         made.__doc__ = made.__name__ + str(inspect.signature(made)).replace(" -> None", "")
-    return made  # type: ignore[no-any-return]
 
 
-def _namespace(cls: type, own: dict[str, Any], fields: dict[str, Field[Any]]) -> dict[str, Any]:
+def _namespace(
+    cls: type, own: dict[str, Any], fields: dict[str, Field[Any]], frozen: bool
+) -> dict[str, Any]:
     """The slotted class's namespace: the class body's less the fields' defaults (slots
     stand there), with the methods dataclass would add. All at once: `dataclass(slots=True)`
     makes each class twice, and each method set on a class made is a slot update."""
@@ -55,22 +74,24 @@ def _namespace(cls: type, own: dict[str, Any], fields: dict[str, Field[Any]]) ->
     space["__qualname__"] = cls.__qualname__
     space["__slots__"] = tuple(fields)
     space["__dataclass_fields__"] = fields
-    space["__dataclass_params__"] = _PARAMS
+    space["__dataclass_params__"] = _PARAMS if frozen else _MUTABLE
     listed = tuple(fields.values())
-    added = [_getstate(listed), _setstate(listed)]  # slots pickled, as dataclass's
+    added = [_getstate(listed), _setstate(listed)] if frozen else []  # as dataclass's
     if "__init__" not in own:
-        added.append(_init(cls, listed))
+        added.append(_init(cls, listed, frozen))
     if "__repr__" not in own:
         added.append(_repr([f.name for f in listed if f.repr]))
     if "__eq__" not in own:
         added.append(_eq(_values([f.name for f in listed if f.compare])))
-    if not _explicit_hash(own):  # the rule of `dataclass(eq=True, frozen=True)`
+    if frozen and not _explicit_hash(own):  # the rule of `dataclass(eq=True, frozen=True)`
         hashed = [f.name for f in listed if (f.compare if f.hash is None else f.hash)]
         added.append(_hash(_values(hashed)))
     for method in added:
         if space.get(method.__name__) is None:  # the body's own kept (a None hash is not)
             method.__qualname__ = f"{cls.__qualname__}.{method.__name__}"
             space[method.__name__] = method
+    if not frozen and not _explicit_hash(own):
+        space["__hash__"] = None  # mutable and compared by value: unhashable, as dataclass's
     space.setdefault("__match_args__", tuple(f.name for f in listed if f.init))
     return space
 
@@ -107,85 +128,82 @@ class _Template:
 
 
 _PARAMS = _Template.__dataclass_params__  # type: ignore[attr-defined]
-_PARAMS.init = _PARAMS.repr = _PARAMS.eq = _PARAMS.frozen = True  # what @frozen makes
+_PARAMS.init = _PARAMS.repr = _PARAMS.eq = True  # what @frozen and @slotted make
+_MUTABLE = copy.copy(_PARAMS)
+_PARAMS.frozen = True
 _FIELD = dataclasses.fields(_Template)[0]._field_type  # type: ignore[attr-defined]
 _SPECIAL = ("ClassVar", "InitVar", "KW_ONLY")
 _UNSLOTTED = ("__dict__", "__weakref__")
 
 
-_FACTORY = object()
-"""The default of a parameter whose field has a default_factory."""
+class _Factory:
+    """The default of a parameter whose field has a default_factory."""
+
+    def __repr__(self) -> str:
+        return "<factory>"  # as dataclass shows it in signatures
 
 
-def _init(cls: Any, fields: tuple[Field[Any], ...]) -> Callable[..., None]:
-    """`__init__` as dataclass writes it: each field set with `object.__setattr__`.
+_FACTORY = _Factory()
 
-    Compiling it costs as much as the rest of the class: one whose parameters are its
-    fields, no factories or `__post_init__`, is renamed from the one compiled for its
-    number of fields (the code names its fields only as locals and constants)."""
-    if hasattr(cls, "__post_init__") or any(_special(f) for f in fields):
-        return _compiled_init(cls, fields)
-    names = [f.name for f in fields]
-    defaults = [f.default for f in fields if f.default is not MISSING]
-    for before, after in itertools.pairwise(fields):
-        if before.default is not MISSING and after.default is MISSING:
-            raise TypeError(f"non-default argument {after.name!r} follows default argument")
-    code = _template(len(names))
-    renamed = dict(zip(code.co_varnames[1:], names, strict=True))
+
+def _init(cls: Any, fields: tuple[Field[Any], ...], frozen: bool) -> Callable[..., None]:
+    """`__init__` as dataclass writes it: each field set (with `object.__setattr__` when
+    the class is frozen).
+
+    Compiling it costs as much as the rest of the class, so it is compiled once per shape
+    (which fields are parameters, defaulted or made by a factory, and a `__post_init__`),
+    the fields named "_0", "_1"..., and renamed for each class: its code names the fields
+    only as its parameters and as constants."""
+    space: dict[str, Any] = {"__name__": cls.__module__, "_set": object.__setattr__}
+    space["_FACTORY"], defaults, shape = _FACTORY, [], []
+    for i, f in enumerate(fields):
+        kind = _kind(f)
+        if kind in "pf" and (f.default is not MISSING or kind == "f"):
+            defaults.append(_FACTORY if kind == "f" else f.default)
+        elif kind == "p" and defaults:
+            raise TypeError(f"non-default argument {f.name!r} follows default argument")
+        if kind in "dfg":  # what the template's code takes from its globals
+            space[f"_d{i}"], space[f"_f{i}"] = f.default, f.default_factory
+        shape.append(kind)
+    code = _template("".join(shape), hasattr(cls, "__post_init__"), frozen)
+    names = {f"_{i}": f.name for i, f in enumerate(fields)}
     code = code.replace(
-        co_varnames=("self", *names),
-        co_consts=tuple(renamed.get(c, c) if type(c) is str else c for c in code.co_consts),
+        co_varnames=tuple(names.get(name, name) for name in code.co_varnames),
+        co_names=tuple(names.get(name, name) for name in code.co_names),
+        co_consts=tuple(names.get(c, c) if type(c) is str else c for c in code.co_consts),
     )
-    space = {"__name__": cls.__module__, "_set": object.__setattr__}
     init: Callable[..., None] = types.FunctionType(code, space, "__init__", tuple(defaults))
-    init.__annotations__ = {f.name: f.type for f in fields} | {"return": None}
+    init.__annotations__ = {f.name: f.type for f in fields if f.init} | {"return": None}
     return init
 
 
-def _special(f: Field[Any]) -> bool:
-    """A field left out of `__init__`'s parameters, or made by a factory."""
-    return not f.init or f.default_factory is not MISSING
+def _kind(f: Field[Any]) -> str:
+    """A parameter (p), or one made by a factory when not given (f); not a parameter: set
+    to its default (d), made by its factory (g), or left unset (x)."""
+    factory = f.default_factory is not MISSING
+    if f.init:
+        return "f" if factory else "p"
+    return "g" if factory else "d" if f.default is not MISSING else "x"
+
+
+_VALUE = {"p": "_{i}", "f": "_f{i}() if _{i} is _FACTORY else _{i}", "d": "_d{i}", "g": "_f{i}()"}
+_SET = {True: "  _set(self, '_{i}', {value})", False: "  self._{i} = {value}"}
 
 
 @functools.cache
-def _template(count: int) -> types.CodeType:
-    """`__init__(self, _0, _1...)` setting fields "_0", "_1"... from them."""
-    names = [f"_{i}" for i in range(count)]
-    body = [f"  _set(self, {name!r}, {name})" for name in names] or ["  pass"]
+def _template(shape: str, post_init: bool, frozen: bool) -> types.CodeType:
+    """The `__init__` of fields "_0", "_1"... of these kinds (`_kind`)."""
+    params = ["self", *(f"_{i}" for i, kind in enumerate(shape) if kind in "pf")]
+    body = [
+        _SET[frozen].format(i=i, value=_VALUE[kind].format(i=i))
+        for i, kind in enumerate(shape)
+        if kind != "x"
+    ]
+    body += ["  self.__post_init__()"] if post_init else []
     space: dict[str, Any] = {}
-    exec(f"def __init__({', '.join(['self', *names])}):\n" + "\n".join(body), space)
+    exec(f"def __init__({', '.join(params)}):\n" + ("\n".join(body) or "  pass"), space)
     code: types.CodeType = space["__init__"].__code__
     return code
-
-
-def _compiled_init(cls: Any, fields: tuple[Field[Any], ...]) -> Callable[..., None]:
-    """`__init__` compiled from its text, as dataclass does."""
-    params, body = ["self"], []
-    space: dict[str, Any] = {"__name__": cls.__module__, "_set": object.__setattr__}
-    space["_FACTORY"] = _FACTORY
-    defaulted = False
-    for f in fields:
-        name, default, factory = f.name, f"_d_{f.name}", f"_f_{f.name}"
-        has_default, has_factory = f.default is not MISSING, f.default_factory is not MISSING
-        space[default], space[factory] = f.default, f.default_factory
-        if f.init:
-            if defaulted and not (has_default or has_factory):
-                raise TypeError(f"non-default argument {name!r} follows default argument")
-            defaulted = defaulted or has_default or has_factory
-            given = f"={default}" if has_default else "=_FACTORY" if has_factory else ""
-            params.append(name + given)
-            value = f"{factory}() if {name} is _FACTORY else {name}" if has_factory else name
-        elif has_default or has_factory:
-            value = default if has_default else f"{factory}()"
-        else:
-            continue
-        body.append(f"  _set(self, {name!r}, {value})")
-    if hasattr(cls, "__post_init__"):
-        body.append("  self.__post_init__()")
-    exec(f"def __init__({', '.join(params)}):\n" + ("\n".join(body) or "  pass"), space)
-    init: Callable[..., None] = space["__init__"]
-    init.__annotations__ = {f.name: f.type for f in fields if f.init} | {"return": None}
-    return init
 
 
 def _add(cls: Any, method: Callable[..., Any]) -> None:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from xene.frozen import frozen
+from xene.frozen import frozen, slotted
 
 
 @frozen
@@ -69,6 +69,8 @@ def test_frozen_slots_and_dataclass_functions() -> None:
     assert dataclasses.asdict(made) == dataclasses.asdict(Reference(1))
     assert pickle.loads(pickle.dumps(made)) == made
     assert Made.__eq__.__qualname__ == "Made.__eq__"
+    assert Made.__doc__ == Reference.__doc__.replace("Reference", "Made")  # type: ignore[union-attr]
+    assert Made(1).seen is not Made(1).seen  # one list each, from the factory
 
 
 @frozen
@@ -182,3 +184,38 @@ def test_classes_of_as_many_fields_share_no_names() -> None:
     assert Other.__doc__ == "Other(left: 'int', right: 'str' = 'r')"
     with pytest.raises(TypeError):
         Other(1, x=2)  # type: ignore[call-arg]
+
+
+@slotted
+class Changing:
+    a: int
+    b: str = "x"
+    seen: list[Any] = field(default_factory=list, compare=False)
+    total: int = field(init=False, default=0, repr=False)
+
+
+@dataclass(slots=True)
+class ChangingReference:
+    a: int
+    b: str = "x"
+    seen: list[Any] = field(default_factory=list, compare=False)
+    total: int = field(init=False, default=0, repr=False)
+
+
+def test_slotted_is_a_mutable_slotted_dataclass() -> None:
+    made, reference = Changing(1, seen=[2]), ChangingReference(1, seen=[2])
+    assert repr(made).replace("Changing", "ChangingReference") == repr(reference)
+    assert made == Changing(1)
+    assert made != Changing(2)
+    assert Changing.__hash__ is None
+    assert ChangingReference.__hash__ is None
+    made.a, made.total = 5, 3
+    assert (made.a, made.total) == (5, 3)
+    assert not hasattr(made, "__dict__")
+    assert Changing(1).seen is not Changing(1).seen
+    assert Changing.__match_args__ == ChangingReference.__match_args__
+    assert Changing.__doc__ == ChangingReference.__doc__.replace("ChangingReference", "Changing")  # type: ignore[union-attr]
+    assert dataclasses.asdict(made) == {"a": 5, "b": "x", "seen": [2], "total": 3}
+    assert dataclasses.replace(made, b="y") == Changing(5, "y")
+    assert pickle.loads(pickle.dumps(made)) == made
+    assert not dataclasses.fields(Changing)[0].kw_only

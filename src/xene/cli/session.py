@@ -10,12 +10,13 @@ import asyncio
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from xene.cli.display import Display
 from xene.core.records import RunRecord
 from xene.core.states import State
+from xene.frozen import slotted
 
 if TYPE_CHECKING:
     from xene.engine.execution import Execution
@@ -29,7 +30,7 @@ DEFAULT_GRACE_S = 10.0
 """On SIGTERM, how long running steps may take to finish (`docker stop` waits 10 s)."""
 
 
-@dataclass(slots=True)
+@slotted
 class Settings:
     """What the command line sets for the runs it starts."""
 

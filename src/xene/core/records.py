@@ -7,14 +7,15 @@ Records are mutable while the engine owns them; a listener reads them when it is
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from xene.core.planner import Scope
 from xene.core.states import State
+from xene.frozen import slotted
 
 
-@dataclass(slots=True)
+@slotted
 class StepRecord:
     """One step of a task node, as it runs."""
 
@@ -39,7 +40,7 @@ class StepRecord:
         }
 
 
-@dataclass(slots=True)
+@slotted
 class NodeRecord:
     """One node of a run (one per split item or loop turn inside a body), as it runs."""
 
@@ -77,7 +78,7 @@ class NodeRecord:
         }
 
 
-@dataclass(slots=True)
+@slotted
 class RunRecord:
     """One run of a pipeline and its nodes, as it runs."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from xene.core import planner
@@ -19,6 +19,7 @@ from xene.core.records import NodeRecord
 from xene.core.states import Decision, State
 from xene.engine.options import PORT_OF_DECISION, Approval, ApprovalRequest
 from xene.errors import ApprovalRequired, NodeFailed
+from xene.frozen import slotted
 from xene.ir import Node
 from xene.nodes import registry
 from xene.nodes.base import NodeResult
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from xene.engine.run_view import RunControl
 
 
-@dataclass(slots=True)
+@slotted
 class _Owner:
     start: Start
     record: NodeRecord
@@ -38,7 +39,7 @@ class _Owner:
     split: _SplitState | None = None
 
 
-@dataclass(slots=True)
+@slotted
 class _SplitState:
     items: list[Any]
     results: list[Any]

@@ -8,7 +8,7 @@ Behind the loop (`Execution`), as `constructs` is: it sees the run only through
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from xene.core.records import NodeRecord
@@ -16,13 +16,14 @@ from xene.core.states import State
 from xene.engine.journal import Journal
 from xene.engine.options import Approval, ApprovalRequest
 from xene.errors import Suspend
+from xene.frozen import slotted
 from xene.store.base import ApprovalRecord, Store
 
 if TYPE_CHECKING:
     from xene.engine.run_view import RunControl
 
 
-@dataclass(slots=True)
+@slotted
 class Durable:
     """What an execution needs to keep its run in a store."""
 

@@ -17,12 +17,12 @@ scheduling step, and the log chunks that arrived meanwhile, in one transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from xene.core.records import RunRecord
 from xene.core.states import Decision, State
-from xene.frozen import frozen
+from xene.frozen import frozen, slotted
 from xene.store.agents import AgentStore
 from xene.store.pressure import PressureStore
 from xene.store.roles import ApprovalStore, FireStore, MachineStore, RunStore
@@ -162,7 +162,7 @@ class StepRow:
     process: str | None = None
 
 
-@dataclass(slots=True)
+@slotted
 class Batch:
     """Changes of one scheduling step of one run, committed in one transaction."""
 
