@@ -104,7 +104,9 @@ def _plain_fields(cls: type, own: dict[str, Any]) -> dict[str, Field[Any]] | Non
         return None
     fields: dict[str, Field[Any]] = {}
     for name, kind in own.get("__annotations__", {}).items():
-        if not isinstance(kind, str) or any(word in kind for word in _SPECIAL):
+        if not isinstance(kind, str) or "ClassVar" in kind or "InitVar" in kind:
+            return None
+        if "KW_ONLY" in kind:
             return None
         value = own.get(name, MISSING)
         made: Field[Any] = value if isinstance(value, Field) else dataclasses.field(default=value)
@@ -114,8 +116,9 @@ def _plain_fields(cls: type, own: dict[str, Any]) -> dict[str, Field[Any]] | Non
             made.kw_only = False
         made.name, made.type, made._field_type = name, kind, _FIELD  # type: ignore[attr-defined]
         fields[name] = made
-    if any(isinstance(v, Field) and k not in fields for k, v in own.items()):
-        return None  # a field without an annotation: dataclass's error
+    for key, value in own.items():
+        if isinstance(value, Field) and key not in fields:
+            return None  # a field without an annotation: dataclass's error
     return fields
 
 
@@ -132,7 +135,6 @@ _PARAMS.init = _PARAMS.repr = _PARAMS.eq = True  # what @frozen and @slotted mak
 _MUTABLE = copy.copy(_PARAMS)
 _PARAMS.frozen = True
 _FIELD = dataclasses.fields(_Template)[0]._field_type  # type: ignore[attr-defined]
-_SPECIAL = ("ClassVar", "InitVar", "KW_ONLY")
 _UNSLOTTED = ("__dict__", "__weakref__")
 
 
@@ -154,24 +156,27 @@ def _init(cls: Any, fields: tuple[Field[Any], ...], frozen: bool) -> Callable[..
     (which fields are parameters, defaulted or made by a factory, and a `__post_init__`),
     the fields named "_0", "_1"..., and renamed for each class: its code names the fields
     only as its parameters and as constants."""
-    space: dict[str, Any] = {"__name__": cls.__module__, "_set": object.__setattr__}
-    space["_FACTORY"], defaults, shape = _FACTORY, [], []
+    space = {"__name__": cls.__module__, "_set": object.__setattr__, "_FACTORY": _FACTORY}
+    defaults: list[Any] = []
+    shape = ""
     for i, f in enumerate(fields):
         kind = _kind(f)
-        if kind in "pf" and (f.default is not MISSING or kind == "f"):
+        if kind == "f" or (kind == "p" and f.default is not MISSING):
             defaults.append(_FACTORY if kind == "f" else f.default)
         elif kind == "p" and defaults:
             raise TypeError(f"non-default argument {f.name!r} follows default argument")
         if kind in "dfg":  # what the template's code takes from its globals
             space[f"_d{i}"], space[f"_f{i}"] = f.default, f.default_factory
-        shape.append(kind)
-    code = _template("".join(shape), hasattr(cls, "__post_init__"), frozen)
-    names = {f"_{i}": f.name for i, f in enumerate(fields)}
-    code = code.replace(
-        co_varnames=tuple(names.get(name, name) for name in code.co_varnames),
-        co_names=tuple(names.get(name, name) for name in code.co_names),
-        co_consts=tuple(names.get(c, c) if type(c) is str else c for c in code.co_consts),
-    )
+        shape += kind
+    code = _template(shape, hasattr(cls, "__post_init__"), frozen)
+    named = {f"_{i}": f.name for i, f in enumerate(fields)}
+    params = ("self", *[f.name for f in fields if f.init])
+    if frozen:  # the fields are named by constants: `_set(self, "_0", _0)`
+        consts = [named.get(c, c) if type(c) is str else c for c in code.co_consts]
+        code = code.replace(co_varnames=params, co_consts=tuple(consts))
+    else:  # and here as attributes: `self._0 = _0`
+        attributes = [named.get(name, name) for name in code.co_names]
+        code = code.replace(co_varnames=params, co_names=tuple(attributes))
     init: Callable[..., None] = types.FunctionType(code, space, "__init__", tuple(defaults))
     init.__annotations__ = {f.name: f.type for f in fields if f.init} | {"return": None}
     return init
