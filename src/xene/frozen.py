@@ -6,10 +6,10 @@ and `slots=True` makes the class twice; for the sixty-odd value classes on the p
 them, and the slotted class once, with its methods: the frozen `__setattr__` and
 `__delattr__`, `__eq__`, `__hash__`, `__repr__` and the pickling of slots are shared
 functions over the fields, and `__init__`, dataclass's own text, is compiled once per
-number of fields and renamed (tests/unit/test_frozen.py holds them to the dataclass's
-results). `fields`, `replace`, `asdict` and `is_dataclass` see a frozen dataclass. A
-class with bases, `ClassVar`, `InitVar`, keyword-only fields or a mutable default gets
-`dataclass` itself.
+shape of fields and renamed (tests/unit/test_frozen.py holds them to the dataclass's
+results). `@slotted` does the same for `@dataclass(slots=True)`. `fields`, `replace`,
+`asdict` and `is_dataclass` see them as dataclasses. A class with bases, `ClassVar`,
+`InitVar`, keyword-only fields or a mutable default gets `dataclass` itself.
 """
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import field
 from typing import TYPE_CHECKING, Any
@@ -50,13 +49,21 @@ SecretSource = Callable[[Collection[str]], Awaitable[Mapping[str, str]]]
 """Resolves secret names to values (raising for an unknown name): a store's vault."""
 
 
+def _random() -> float:
+    """`random.random()`, the module imported on first use: a run that retries nothing
+    never needs it (importing it is nearly 1% of `xene run`'s start)."""
+    import random
+
+    return random.random()
+
+
 @frozen
 class EngineOptions:
     """How an engine runs: its clock and ids, who hears of changes, who decides approvals."""
 
     clock: Clock = field(default_factory=SystemClock)
     new_id: Callable[[], str] = new_id
-    random: Callable[[], float] = random.random
+    random: Callable[[], float] = _random
     listeners: tuple[Listener, ...] = ()
     approver: Approver | None = None
     """Asked when a `std::wait` node runs; None: such a node fails, saying how to decide."""

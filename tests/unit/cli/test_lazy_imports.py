@@ -54,10 +54,12 @@ NOT_FOR_A_LOCAL_RUN = (
     *("yaml", "rich", "httpx", "asyncpg", "psycopg", "ctypes", "xene.spec.yaml_reader"),
     *("xene.spec.python_api", "xene.store.memory", "xene.store.postgres", "xene.server"),
     *("xene.client", "xene.triggers", "xene.cli.serve", "xene.cli.live", "xene.executors"),
+    "random",
 )
 """What `xene run` of a JSON flow of std nodes on SQLite must not import: the YAML reader,
 the other stores, the server and its client, triggers, the live display (stdout is not a
-terminal here), and shell executors (no task runs a command)."""
+terminal here), shell executors (no task runs a command), and `random` (no retry's jitter
+is drawn)."""
 
 
 def test_running_a_json_flow_on_sqlite_imports_only_what_it_uses(tmp_path: Path) -> None:
