@@ -1,22 +1,32 @@
-"""Shell commands through both ways of spawning: from the loop (Linux) and by threads."""
+"""Shell commands through every way of spawning: by spawning threads, watched from the
+loop (Linux); by posix_spawn on the loop (Linux, where this process ignores a signal
+steps must get at its default); and by a thread per step (elsewhere)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from xene.executors import spawn
+from xene.executors import processes, spawn
 from xene.executors.base import Control
 from xene.executors.local import run_command
 
 
-@pytest.fixture(params=["loop", "threads"])
-def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+@pytest.fixture(params=["spawners", "loop", "threads"])
+def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     if request.param == "threads":
         monkeypatch.setattr(spawn, "available", lambda: False)
-    return str(request.param)
+    before = signal.getsignal(signal.SIGQUIT)
+    if request.param == "loop":  # as under `xene run ... &` from a script
+        signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+    yield str(request.param)
+    signal.signal(signal.SIGQUIT, before)
 
 
 async def run(cmd: str, **options: object) -> tuple[int, list[str], dict[str, str], bool]:
@@ -67,3 +77,25 @@ async def test_sigpipe_ends_a_writer_whose_reader_left(way: str) -> None:
     code, lines, _, _ = await run("yes | head -c 5 >/dev/null; echo ${PIPESTATUS:-done}")
     assert code == 0
     assert lines == ["done"]
+
+
+async def test_steps_start_with_no_signal_blocked_or_ignored(way: str) -> None:
+    _, lines, _, _ = await run("grep -E '^Sig(Blk|Ign)' /proc/$$/status")
+    masks = {line.split(":")[0]: int(line.split()[1], 16) for line in lines}
+    assert masks["SigBlk"] == 0
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGPIPE):
+        assert not masks["SigIgn"] & (1 << (sig - 1)), sig.name
+
+
+async def test_a_command_cancelled_as_it_spawns_leaves_nothing_running() -> None:
+    run_id = uuid.uuid4().hex
+    env = {"XENE_RUN_ID": run_id, "XENE_TASK": "t"}
+    command = run_command(
+        "exec sleep 30", cwd=None, env=env, on_line=print, timeout_s=None, control=Control(1.0)
+    )
+    running = asyncio.ensure_future(command)
+    await asyncio.sleep(0)  # on its way: a spawning thread spawns it
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert processes.live_groups([], run_id, ["t"]) == set()

@@ -68,31 +68,49 @@ async def run_command(
     before the exit code.
     """
     control = control or Control()
-    grace_s, pace = control.grace_s, control.pace
     output_path = _output_path()
     full_env = {**os.environ, **env, "XENE_OUTPUT": output_path}
     loop = asyncio.get_running_loop()
     child: _Child | spawn.SpawnedChild
     if spawn.available():
-        child = spawn.SpawnedChild(loop, on_line, pace)
-        child.start(cmd, cwd, full_env)
+        child = spawn.SpawnedChild(loop, on_line, control.pace)
+        try:
+            await child.start(cmd, cwd, full_env)
+        except asyncio.CancelledError:
+            if child.pid:  # it runs: end it as any cancelled child
+                await asyncio.shield(_ended(child, control.grace_s, output_path))
+            raise
     else:
         child = _Child(loop, on_line)
         _threads().submit(child.run, cmd, cwd, full_env)
-    watch = _Watch(loop, child, control)
+    return await _wait(child, control, timeout_s, output_path)
+
+
+async def _wait(
+    child: _Child | spawn.SpawnedChild, control: Control, timeout_s: float | None, output_path: str
+) -> CommandResult:
+    watch = _Watch(asyncio.get_running_loop(), child, control)
     try:
         try:
             async with asyncio.timeout(timeout_s):
                 code = await asyncio.shield(child.done)
         except TimeoutError:
-            await child.end(grace_s)
+            await child.end(control.grace_s)
             return CommandResult(TIMED_OUT, read_outputs(output_path), timed_out=True)
         except asyncio.CancelledError:
-            await asyncio.shield(child.end(grace_s))
+            await asyncio.shield(child.end(control.grace_s))
             raise
         return CommandResult(code, read_outputs(output_path))
     finally:
         watch.end()
+        with contextlib.suppress(OSError):
+            os.unlink(output_path)
+
+
+async def _ended(child: spawn.SpawnedChild, grace_s: float, output_path: str) -> None:
+    try:
+        await child.end(grace_s)
+    finally:
         with contextlib.suppress(OSError):
             os.unlink(output_path)
 

@@ -1,9 +1,13 @@
-"""A step's child process, spawned and watched from the event loop itself (Linux).
+"""A step's child process, watched from the event loop itself (Linux).
 
-`posix_spawn` (vfork underneath) starts the child in microseconds without copying this
-process; its output pipe and a pidfd are watched by the loop, so there is no thread and
-no hand-off per step: a pipeline of many short steps runs as fast as a plain pool of
-subprocess workers. Where pidfds are missing, `xene.executors.local` uses threads.
+Its output pipe and a pidfd are watched by the loop: no thread per step, no hand-off per
+line. The spawn itself is made by one of a few spawning threads (`subprocess.Popen`,
+which lets go of the GIL while the vfork'ed child reaches its exec): spawned on the loop
+(`posix_spawn` holds the GIL until then), every spawn stopped the whole loop for as long
+as the new child waited for a CPU, most of a run of short steps on a busy machine. Where
+this process ignores a signal the child must get at its default (`DEFAULT_SIGNALS`:
+Popen would pass the ignoring on), the child is spawned on the loop with `posix_spawn`,
+which resets them. Where pidfds are missing, `xene.executors.local` uses threads.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ import contextlib
 import os
 import shlex
 import signal
+import subprocess
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from xene.executors import watchdog
@@ -22,6 +28,9 @@ CHUNK = 64 * 1024
 DEFAULT_SIGNALS = watchdog.DEFAULT_SIGNALS
 """Reset in the child, as `subprocess` does: `yes | head` needs SIGPIPE's default."""
 MAX_LINE = 64 * 1024
+SPAWNERS = 8
+"""Threads that spawn children: a spawn waits for its child's exec, so that many
+children can be on their way at once (the floor, a pool of workers, has one each)."""
 
 
 class Pace(Protocol):
@@ -56,9 +65,37 @@ class SpawnedChild:
         self._out = -1
         self._pidfd = -1
         self._code: int | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, cmd: str, cwd: str | None, env: dict[str, str]) -> None:
-        """Spawn the child; OSError if it cannot be (a missing directory, ...)."""
+    async def start(self, cmd: str, cwd: str | None, env: dict[str, str]) -> None:
+        """Spawn the child; OSError if it cannot be (a missing directory, ...).
+
+        Cancelled while a spawning thread spawns it, the child is still watched once it
+        runs (then CancelledError): whoever cancelled ends it with `end`.
+        """
+        if _ignored_defaults():
+            self._spawn_here(cmd, cwd, env)
+            return
+        read_end, write_end = os.pipe()
+        spawning = self.loop.run_in_executor(_spawners(), _popen, cmd, cwd, env, write_end)
+        cancelled = False
+        while not spawning.done():
+            try:
+                await asyncio.shield(spawning)
+            except asyncio.CancelledError:
+                cancelled = True
+            except Exception:  # raised below, once the pipe is closed
+                break
+        error = spawning.exception()
+        if error is not None:
+            os.close(read_end)
+            raise asyncio.CancelledError() if cancelled else error
+        self._proc = spawning.result()
+        self._watch(self._proc.pid, read_end)
+        if cancelled:
+            raise asyncio.CancelledError
+
+    def _spawn_here(self, cmd: str, cwd: str | None, env: dict[str, str]) -> None:
         if cwd is not None:  # posix_spawn cannot change directory before exec here
             if not os.path.isdir(cwd):
                 raise FileNotFoundError(2, "No such file or directory", cwd)
@@ -86,9 +123,13 @@ class SpawnedChild:
             raise
         finally:
             os.close(write_end)
+        self._watch(self.pid, read_end)
+
+    def _watch(self, pid: int, read_end: int) -> None:
+        self.pid = pid
         os.set_blocking(read_end, False)
         self._out = read_end
-        self._pidfd = os.pidfd_open(self.pid)
+        self._pidfd = os.pidfd_open(pid)
         self.loop.add_reader(read_end, self._read)
         self.loop.add_reader(self._pidfd, self._exited)
 
@@ -129,8 +170,11 @@ class SpawnedChild:
     def _exited(self) -> None:
         self.loop.remove_reader(self._pidfd)
         os.close(self._pidfd)
-        _, status = os.waitpid(self.pid, 0)
-        self._code = os.waitstatus_to_exitcode(status)
+        if self._proc is not None:  # reaped through it: it then knows it has ended
+            self._code = self._proc.wait()
+        else:
+            _, status = os.waitpid(self.pid, 0)
+            self._code = os.waitstatus_to_exitcode(status)
         self._settle()
 
     def _settle(self) -> None:
@@ -152,3 +196,46 @@ class SpawnedChild:
 def signal_group(pid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
+
+
+_SPAWNERS: list[ThreadPoolExecutor] = []
+_NULL: list[int] = []
+
+
+def _spawners() -> ThreadPoolExecutor:
+    if not _SPAWNERS:
+        _SPAWNERS.append(ThreadPoolExecutor(SPAWNERS, thread_name_prefix="xene-spawn"))
+    return _SPAWNERS[0]
+
+
+def _ignored_defaults() -> bool:
+    """Does this process ignore a signal its children must get at its default?"""
+    return any(
+        signal.getsignal(sig) == signal.SIG_IGN for sig in DEFAULT_SIGNALS if sig not in _RESTORED
+    )
+
+
+_RESTORED = (signal.SIGPIPE, signal.SIGXFSZ)
+"""What Popen's `restore_signals` sets back to default even where this process ignores it."""
+
+
+def _popen(
+    cmd: str, cwd: str | None, env: dict[str, str], write_end: int
+) -> subprocess.Popen[bytes]:
+    """On a spawning thread: `/bin/sh -c cmd` in a new session, output to `write_end`
+    (closed here). Popen resets SIGPIPE and SIGXFSZ and every handled signal; the
+    thread blocks no signal."""
+    if not _NULL:  # one /dev/null for every child's stdin, not an open and close each
+        _NULL.append(os.open(os.devnull, os.O_RDONLY))
+    try:
+        return subprocess.Popen(
+            ["/bin/sh", "-c", cmd],
+            cwd=cwd,
+            env=env,
+            stdin=_NULL[0],
+            stdout=write_end,
+            stderr=write_end,
+            start_new_session=True,
+        )
+    finally:
+        os.close(write_end)
