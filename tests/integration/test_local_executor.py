@@ -25,8 +25,10 @@ def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iter
     before = signal.getsignal(signal.SIGQUIT)
     if request.param == "loop":  # as under `xene run ... &` from a script
         signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+    spawn._ignored_defaults.cache_clear()  # asked once a process, as it was started
     yield str(request.param)
     signal.signal(signal.SIGQUIT, before)
+    spawn._ignored_defaults.cache_clear()
 
 
 async def run(cmd: str, **options: object) -> tuple[int, list[str], dict[str, str], bool]:
@@ -80,7 +82,7 @@ async def test_sigpipe_ends_a_writer_whose_reader_left(way: str) -> None:
 
 
 async def test_steps_start_with_no_signal_blocked_or_ignored(way: str) -> None:
-    _, lines, _, _ = await run("grep -E '^Sig(Blk|Ign)' /proc/$$/status")
+    _, lines, _, _ = await run("exec grep -E '^Sig(Blk|Ign)' /proc/self/status")
     masks = {line.split(":")[0]: int(line.split()[1], 16) for line in lines}
     assert masks["SigBlk"] == 0
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGPIPE):

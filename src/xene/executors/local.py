@@ -17,7 +17,7 @@ import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO
 
@@ -69,7 +69,7 @@ async def run_command(
     """
     control = control or Control()
     output_path = _output_path()
-    full_env = {**os.environ, **env, "XENE_OUTPUT": output_path}
+    full_env = _environment(env, output_path)
     loop = asyncio.get_running_loop()
     child: _Child | spawn.SpawnedChild
     if spawn.available():
@@ -96,15 +96,29 @@ async def _wait(
                 code = await asyncio.shield(child.done)
         except TimeoutError:
             await child.end(control.grace_s)
-            return CommandResult(TIMED_OUT, read_outputs(output_path), timed_out=True)
+            return CommandResult(TIMED_OUT, _take_outputs(output_path), timed_out=True)
         except asyncio.CancelledError:
             await asyncio.shield(child.end(control.grace_s))
+            with contextlib.suppress(OSError):
+                os.unlink(output_path)
             raise
-        return CommandResult(code, read_outputs(output_path))
+        return CommandResult(code, _take_outputs(output_path))
     finally:
         watch.end()
-        with contextlib.suppress(OSError):
-            os.unlink(output_path)
+
+
+def _take_outputs(path: str) -> dict[str, str]:
+    """The `key=value` lines of the file named by `$XENE_OUTPUT` (blank lines and lines
+    without `=` ignored), then the file removed: a step that wrote none costs one open."""
+    try:
+        handle = open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
+    except OSError:
+        return {}
+    with handle:
+        outputs = _parse_outputs(handle)
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+    return outputs
 
 
 async def _ended(child: spawn.SpawnedChild, grace_s: float, output_path: str) -> None:
@@ -113,6 +127,17 @@ async def _ended(child: spawn.SpawnedChild, grace_s: float, output_path: str) ->
     finally:
         with contextlib.suppress(OSError):
             os.unlink(output_path)
+
+
+def _environment(env: Mapping[str, str], output_path: str) -> dict[bytes, bytes]:
+    """This process's environment with `env` and `$XENE_OUTPUT` added. Copied as bytes,
+    from the dict behind `os.environ` where there is one: through the mapping, each of
+    its entries is decoded then encoded again (a sixth of a short step's cost)."""
+    data = getattr(os.environ, "_data", None)
+    full = dict(data) if isinstance(data, dict) else dict(os.environb)
+    full.update((os.fsencode(key), os.fsencode(value)) for key, value in env.items())
+    full[b"XENE_OUTPUT"] = os.fsencode(output_path)
+    return full
 
 
 class _Watch:
@@ -182,7 +207,7 @@ class _Child:
         self.ending = False
         self.budget = threading.BoundedSemaphore(IN_FLIGHT)
 
-    def run(self, cmd: str, cwd: str | None, env: dict[str, str]) -> None:
+    def run(self, cmd: str, cwd: str | None, env: spawn.Environment) -> None:
         try:
             proc = subprocess.Popen(
                 ["/bin/sh", "-c", cmd],
@@ -257,15 +282,10 @@ def _settle(future: asyncio.Future[int], code: int | None, error: BaseException 
         future.set_result(code)
 
 
-def read_outputs(path: str) -> dict[str, str]:
-    """`key=value` lines; blank lines and lines without `=` are ignored."""
+def _parse_outputs(lines: Iterable[str]) -> dict[str, str]:
     outputs: dict[str, str] = {}
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                key, sep, value = line.rstrip("\n").partition("=")
-                if sep and key.strip():
-                    outputs[key.strip()] = value
-    except OSError:
-        pass
+    for line in lines:
+        key, sep, value = line.rstrip("\n").partition("=")
+        if sep and key.strip():
+            outputs[key.strip()] = value
     return outputs

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import shlex
 import signal
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
@@ -31,6 +32,10 @@ MAX_LINE = 64 * 1024
 SPAWNERS = 8
 """Threads that spawn children: a spawn waits for its child's exec, so that many
 children can be on their way at once (the floor, a pool of workers, has one each)."""
+
+
+Environment = Mapping[bytes, bytes]
+"""A child's whole environment, as the kernel takes it."""
 
 
 class Pace(Protocol):
@@ -67,7 +72,7 @@ class SpawnedChild:
         self._code: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
 
-    async def start(self, cmd: str, cwd: str | None, env: dict[str, str]) -> None:
+    async def start(self, cmd: str, cwd: str | None, env: Environment) -> None:
         """Spawn the child; OSError if it cannot be (a missing directory, ...).
 
         Cancelled while a spawning thread spawns it, the child is still watched once it
@@ -76,8 +81,7 @@ class SpawnedChild:
         if _ignored_defaults():
             self._spawn_here(cmd, cwd, env)
             return
-        read_end, write_end = os.pipe()
-        spawning = self.loop.run_in_executor(_spawners(), _popen, cmd, cwd, env, write_end)
+        spawning = self.loop.run_in_executor(_spawners(), _popen, cmd, cwd, env)
         cancelled = False
         while not spawning.done():
             try:
@@ -88,14 +92,13 @@ class SpawnedChild:
                 break
         error = spawning.exception()
         if error is not None:
-            os.close(read_end)
             raise asyncio.CancelledError() if cancelled else error
-        self._proc = spawning.result()
-        self._watch(self._proc.pid, read_end)
+        self._proc, read_end, pidfd = spawning.result()
+        self._watch(self._proc.pid, read_end, pidfd)
         if cancelled:
             raise asyncio.CancelledError
 
-    def _spawn_here(self, cmd: str, cwd: str | None, env: dict[str, str]) -> None:
+    def _spawn_here(self, cmd: str, cwd: str | None, env: Environment) -> None:
         if cwd is not None:  # posix_spawn cannot change directory before exec here
             if not os.path.isdir(cwd):
                 raise FileNotFoundError(2, "No such file or directory", cwd)
@@ -123,13 +126,13 @@ class SpawnedChild:
             raise
         finally:
             os.close(write_end)
-        self._watch(self.pid, read_end)
-
-    def _watch(self, pid: int, read_end: int) -> None:
-        self.pid = pid
         os.set_blocking(read_end, False)
+        self._watch(self.pid, read_end, os.pidfd_open(self.pid))
+
+    def _watch(self, pid: int, read_end: int, pidfd: int) -> None:
+        self.pid = pid
         self._out = read_end
-        self._pidfd = os.pidfd_open(pid)
+        self._pidfd = pidfd
         self.loop.add_reader(read_end, self._read)
         self.loop.add_reader(self._pidfd, self._exited)
 
@@ -208,8 +211,11 @@ def _spawners() -> ThreadPoolExecutor:
     return _SPAWNERS[0]
 
 
+@functools.cache
 def _ignored_defaults() -> bool:
-    """Does this process ignore a signal its children must get at its default?"""
+    """Does this process ignore a signal its children must get at its default? (As it
+    was started: Xene ignores none itself. Asked once: `getsignal` costs as much as a
+    spawn where a handler's repr is long, as asyncio.run's is.)"""
     return any(
         signal.getsignal(sig) == signal.SIG_IGN for sig in DEFAULT_SIGNALS if sig not in _RESTORED
     )
@@ -219,16 +225,16 @@ _RESTORED = (signal.SIGPIPE, signal.SIGXFSZ)
 """What Popen's `restore_signals` sets back to default even where this process ignores it."""
 
 
-def _popen(
-    cmd: str, cwd: str | None, env: dict[str, str], write_end: int
-) -> subprocess.Popen[bytes]:
-    """On a spawning thread: `/bin/sh -c cmd` in a new session, output to `write_end`
-    (closed here). Popen resets SIGPIPE and SIGXFSZ and every handled signal; the
-    thread blocks no signal."""
+def _popen(cmd: str, cwd: str | None, env: Environment) -> tuple[subprocess.Popen[bytes], int, int]:
+    """On a spawning thread: `/bin/sh -c cmd` in a new session, and the read end of its
+    output pipe and its pidfd (every call that lets go of the GIL made here, not on the
+    loop). Popen resets SIGPIPE and SIGXFSZ and every handled signal; the thread blocks
+    no signal."""
     if not _NULL:  # one /dev/null for every child's stdin, not an open and close each
         _NULL.append(os.open(os.devnull, os.O_RDONLY))
+    read_end, write_end = os.pipe()
     try:
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             ["/bin/sh", "-c", cmd],
             cwd=cwd,
             env=env,
@@ -237,5 +243,10 @@ def _popen(
             stderr=write_end,
             start_new_session=True,
         )
+    except BaseException:
+        os.close(read_end)
+        raise
     finally:
         os.close(write_end)
+    os.set_blocking(read_end, False)
+    return proc, read_end, os.pidfd_open(proc.pid)
