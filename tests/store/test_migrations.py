@@ -205,7 +205,7 @@ def _count_as_before_0008(store: SqlStore) -> None:
         f" FROM runs WHERE id = {ph}"
     )
     store._q["update_counters"] = f"SELECT 0 * {ph} + 0 * {ph} FROM runs WHERE id = {ph}"
-    store.returning = False  # commits through the statements above, not `commit_run`
+    store.returning = store.commit_returning = False  # the statements above, not `commit_run`
 
 
 async def test_counting_on_the_run_goes_on_from_the_rows_committed_before(

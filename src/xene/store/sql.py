@@ -62,6 +62,8 @@ class SqlStore(
         self.returning = self.dialect == "postgres"
         """Claims and commits use UPDATE ... RETURNING, one statement for several (on
         PostgreSQL; SQLite before 3.35 has none, and its statements cost no round trip)."""
+        self.commit_returning = self.returning
+        """Commits update the run row with one UPDATE ... RETURNING (see `SqliteStore`)."""
 
     @abc.abstractmethod
     async def _run(self, txn: Txn[T], *, write: bool, alone: bool = False) -> T:
@@ -138,7 +140,7 @@ class SqlStore(
     async def commit(self, run_id: str, batch: Batch) -> None:
         if batch:
             wakes = wakeups.committed(run_id, batch)
-            txn = sql_runs.commit(self._q, run_id, batch, returning=self.returning)
+            txn = sql_runs.commit(self._q, run_id, batch, returning=self.commit_returning)
             await self._write(txn, lambda _: wakes)
 
     async def get_run(self, run_id: str) -> StoredRun | None:

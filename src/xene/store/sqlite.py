@@ -34,6 +34,9 @@ class SqliteStore(SqlStore):
 
     def __init__(self, path: str | Path) -> None:
         super().__init__()
+        self.commit_returning = sqlite3.sqlite_version_info >= (3, 35)
+        """A commit's run row is one UPDATE ... RETURNING, not five statements (each a
+        release and retake of the GIL, which the spawning threads of steps want)."""
         self.path = Path(path).expanduser()
         self._conn: sqlite3.Connection | None = None
         self._closed = False
@@ -80,8 +83,12 @@ class SqliteStore(SqlStore):
     def _transact(self, txn: Txn[T], write: bool) -> T:
         with self._using:
             conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")  # waits for the lock
-            return _finish(conn, txn)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")  # waits, here
+            try:
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                return _finish(conn, txn)
+            finally:
+                conn.execute("PRAGMA busy_timeout = 0")
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -96,6 +103,7 @@ class SqliteStore(SqlStore):
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA busy_timeout = 0")  # waiting is for _transact alone
             self._conn = conn
         return self._conn
 
@@ -133,16 +141,14 @@ def _create_private(path: Path) -> None:
 
 
 def _begin_now(conn: sqlite3.Connection) -> bool:
-    """Take the write lock if no other process holds it; never wait for it."""
-    conn.execute("PRAGMA busy_timeout = 0")
+    """Take the write lock if no other process holds it; never wait for it (outside
+    `_transact`, the connection's busy timeout is 0)."""
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             return False
         raise
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return True
 
 
