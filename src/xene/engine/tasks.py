@@ -148,10 +148,14 @@ def step_env(task: TaskRun, step: Step) -> dict[str, str]:
         XENE_ATTEMPT=str(task.record.attempt),
         XENE_IDEMPOTENCY_KEY=f"{run.id}/{key}/{step.name}",
     )
-    encoded = json.dumps(task.input, default=str)
+    empty = _EMPTY.get(type(task.input))  # None, {} and []: as json.dumps writes them
+    encoded = empty if empty is not None and not task.input else json.dumps(task.input, default=str)
     if len(encoded) <= MAX_INPUT_ENV:
         env["XENE_INPUT"] = encoded
     return env
+
+
+_EMPTY: dict[type, str] = {type(None): "null", dict: "{}", list: "[]"}
 
 
 def _merge_output(output: Any, produced: Any) -> Any:

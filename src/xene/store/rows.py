@@ -17,6 +17,12 @@ from xene.store.base import ApprovalRecord, NodeRow, RunRow, RunSummary, StepRow
 
 
 def dumps(value: Any) -> str:
+    # Most nodes' input and output are None or {} (every row of a node, at every commit):
+    # spare json.dumps its encoder's setup for them.
+    if value is None:
+        return "null"
+    if type(value) is dict and not value:
+        return "{}"
     return json.dumps(value, default=str, separators=(",", ":"))
 
 
