@@ -70,6 +70,16 @@ async def test_claim_runs_takes_the_oldest_first_up_to_the_limit(server: ServerS
     assert await server.claim_runs("agent:3", 5, LATER, NOW) == []
 
 
+async def test_claim_stored_runs_gives_the_runs_taken_as_get_run_does(
+    server: ServerStore,
+) -> None:
+    ids = [await queued(server) for _ in range(3)]
+    claimed = await server.claim_stored_runs("agent:1", 2, LATER, NOW)
+    assert claimed == [await server.get_run(run_id) for run_id in ids[:2]]
+    assert [(s.owner, s.lease_until) for s in claimed] == [("agent:1", LATER)] * 2
+    assert await server.claim_stored_runs("agent:2", 0, LATER, NOW) == []
+
+
 async def test_claim_runs_with_a_limit_of_0_takes_nothing(server: ServerStore) -> None:
     await queued(server)
     assert await server.claim_runs("agent:1", 0, LATER, NOW) == []

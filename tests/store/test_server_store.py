@@ -102,6 +102,17 @@ async def test_pipeline_modes_lists_only_those_set_for_the_workflow(server: Serv
     assert await server.pipeline_modes("ci") == {"build": "active", "test": "stopped"}
 
 
+async def test_workflow_and_modes_reads_the_workflow_with_its_modes(server: ServerStore) -> None:
+    assert await server.workflow_and_modes("ci") is None
+    applied, _ = await server.apply_workflow("ci", CI, "manifest", "ci.yaml", AT)
+    assert await server.workflow_and_modes("ci") == (applied, {})
+    await server.set_pipeline_mode("ci", "test", "stopped")
+    await server.set_pipeline_mode("ci", "build", "paused")
+    await server.set_pipeline_mode("other", "build", "draining")
+    modes = {"build": "paused", "test": "stopped"}
+    assert await server.workflow_and_modes("ci") == (applied, modes)
+
+
 # -- counts ----------------------------------------------------------------------------
 async def test_count_runs_counts_runs_by_state(server: ServerStore) -> None:
     assert await server.count_runs() == {}

@@ -19,6 +19,7 @@ from xene.store.owners import owner_alive, owner_id
 if TYPE_CHECKING:
     from xene.engine.execution import Execution
     from xene.server.runtime import Runtime
+    from xene.store.base import StoredRun
 
 log = logging.getLogger("xene.server.agent")
 COUNT_EVERY_S = 15.0
@@ -95,15 +96,15 @@ class Agent:
     async def _claim(self, free: int) -> None:
         now = self.runtime.clock.now()
         lease_until = now + self.runtime.config.lease_s
-        ids = await self.runtime.store.claim_runs(self.owner, free, lease_until, now)
-        for run_id in ids:
-            self._spawn(run_id)
+        claimed = await self.runtime.store.claim_stored_runs(self.owner, free, lease_until, now)
+        for stored in claimed:  # read with the claim: `_execute` need not read it again
+            self._spawn(stored.record.id, stored)
         if now >= self._counted_at + COUNT_EVERY_S:  # not per claim, though it is indexed
             self._counted_at = now
             self.runtime.metrics.queue_depth.set(await self.runtime.store.count_queued())
 
-    def _spawn(self, run_id: str) -> None:
-        task = asyncio.create_task(self._execute(run_id), name=f"xene-run-{run_id}")
+    def _spawn(self, run_id: str, stored: StoredRun | None = None) -> None:
+        task = asyncio.create_task(self._execute(run_id, stored), name=f"xene-run-{run_id}")
         self.tasks.add(task)
         task.add_done_callback(self._done)
 
@@ -111,12 +112,13 @@ class Agent:
         self.tasks.discard(task)
         self.wake()
 
-    async def _execute(self, run_id: str) -> None:
+    async def _execute(self, run_id: str, stored: StoredRun | None) -> None:
         from xene.engine.engine import Engine, Unrecoverable
         from xene.engine.options import EngineOptions
 
         runtime = self.runtime
-        stored = await runtime.store.get_run(run_id)
+        if stored is None:
+            stored = await runtime.store.get_run(run_id)
         if stored is None:
             return
         options = EngineOptions(

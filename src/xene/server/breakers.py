@@ -27,7 +27,7 @@ async def run_ended(runtime: Runtime, run: RunRecord) -> breaker.Trip | None:
     if not run.state.finished:
         return None
     try:
-        _, definition = await runtime.workflow(run.workflow)
+        _, definition = await runtime.recent_workflow(run.workflow)
         config = definition.pipeline(run.pipeline).circuit_breaker
     except (NotFound, KeyError):  # deleted, or the pipeline left the workflow since
         return None

@@ -37,6 +37,8 @@ __all__ = ["Applied", "Conflict", "NotFound", "Runtime"]
 log = logging.getLogger("xene.server")
 WATCH_S = 5.0
 """How often a server looks for workflows applied or deleted through another server."""
+RECENT_S = 1.0
+"""How long a workflow read from the store is taken as current by `recent_workflow`."""
 
 
 class Runtime:
@@ -55,6 +57,8 @@ class Runtime:
         self.metrics = Metrics()
         self.listeners = (self.hub, self.metrics, *listeners)
         self.workflows: dict[str, tuple[AppliedWorkflow, Workflow]] = {}
+        self._read_at: dict[str, float] = {}
+        """When each workflow was last read from the store (`clock.monotonic`)."""
         self.secrets = Vault(store, "this server's store")
         """Encrypted with this process's key: `XENE_SECRET_KEY`, else $XENE_HOME/secret.key."""
         self.agent = Agent(self)
@@ -166,6 +170,7 @@ class Runtime:
         now, where = self.clock.now(), "this server's store"
         applied = await workflows.apply(self.store, text, filename, now, problems, where)
         self.workflows[applied.definition.name] = (applied.workflow, applied.definition)
+        self._read_at[applied.definition.name] = self.clock.monotonic()
         if applied.changed:
             await self._reconcile_triggers()
         return applied
@@ -174,17 +179,41 @@ class Runtime:
         if not await self.store.delete_workflow(name):
             raise NotFound(f"no workflow {name!r}")
         self.workflows.pop(name, None)
+        self._read_at.pop(name, None)
         await self._reconcile_triggers()
 
     async def workflow(self, name: str) -> tuple[AppliedWorkflow, Workflow]:
         """The workflow as the store has it now (another server may have updated it)."""
-        applied = await self.store.get_workflow(name)
+        return self._loaded(name, await self.store.get_workflow(name))
+
+    async def workflow_and_modes(
+        self, name: str
+    ) -> tuple[AppliedWorkflow, Workflow, dict[str, PipelineMode]]:
+        """`workflow`, with the modes its pipelines have set, in one read of the store."""
+        found = await self.store.workflow_and_modes(name)
+        applied, modes = (None, {}) if found is None else found
+        return (*self._loaded(name, applied), modes)
+
+    async def recent_workflow(self, name: str) -> tuple[AppliedWorkflow, Workflow]:
+        """`workflow`, or the one this server read within `RECENT_S` (for a check after
+        each run, where a webhook's delivery has just read it)."""
+        known = self.workflows.get(name)
+        read_at = self._read_at.get(name, float("-inf"))
+        if known is not None and self.clock.monotonic() - read_at < RECENT_S:
+            return known
+        return await self.workflow(name)
+
+    def _loaded(
+        self, name: str, applied: AppliedWorkflow | None
+    ) -> tuple[AppliedWorkflow, Workflow]:
         if applied is None:
             self.workflows.pop(name, None)
+            self._read_at.pop(name, None)
             raise NotFound(f"no workflow {name!r}; `xene apply FILE` creates it")
         known = self.workflows.get(name)
         if known is None or known[0].version != applied.version:
             known = self.workflows[name] = (applied, _load(applied))
+        self._read_at[name] = self.clock.monotonic()
         return known
 
     async def set_mode(self, workflow: str, pipeline: str, mode: PipelineMode | str) -> None:
@@ -230,12 +259,19 @@ class Runtime:
         return await self.queue(source, data, idempotency_key=idempotency_key)
 
     async def start_admitted(
-        self, applied: AppliedWorkflow, pipelines: list[str], data: Any, key: str | None
+        self,
+        applied: AppliedWorkflow,
+        pipelines: list[str],
+        data: Any,
+        key: str | None,
+        modes: dict[str, PipelineMode] | None = None,
     ) -> list[tuple[str, bool]]:
         """Queue a run of each of a trigger's pipelines that is active (`(run id,
         created)` each), for a fire `admit`ted already; the others drop the fire. The
-        workflow is the one the caller just read: no second read per pipeline."""
-        modes = await self.store.pipeline_modes(applied.name)
+        workflow is the one the caller just read: no second read per pipeline (nor of
+        the `modes`, when the caller read them with it)."""
+        if modes is None:
+            modes = await self.store.pipeline_modes(applied.name)
         queued = []
         for pipeline in pipelines:
             if modes.get(pipeline, PipelineMode.ACTIVE) is not PipelineMode.ACTIVE:

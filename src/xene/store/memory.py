@@ -175,6 +175,12 @@ class MemoryStore(
         run = self._runs.get(run_id)
         return None if run is None else _stored(run)
 
+    async def claim_stored_runs(
+        self, owner: str, limit: int, lease_until: float, now: float
+    ) -> list[StoredRun]:
+        claimed = await self.claim_runs(owner, limit, lease_until, now)
+        return [_stored(self._runs[run_id]) for run_id in claimed]
+
     async def list_runs(self, flt: RunFilter) -> list[RunSummary]:
         wanted = {"workflow": flt.workflow, "pipeline": flt.pipeline, "state": flt.state}
         found = []

@@ -38,6 +38,12 @@ class MemoryServerOps:
     async def get_workflow(self, name: str) -> AppliedWorkflow | None:
         return self._workflows.get(name)
 
+    async def workflow_and_modes(
+        self, name: str
+    ) -> tuple[AppliedWorkflow, dict[str, PipelineMode]] | None:
+        applied = self._workflows.get(name)
+        return None if applied is None else (applied, await self.pipeline_modes(name))
+
     async def list_workflows(self) -> list[AppliedWorkflow]:
         return [self._workflows[name] for name in sorted(self._workflows)]
 

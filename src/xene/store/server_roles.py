@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from xene.core.states import PipelineMode, State
-    from xene.store.base import AppliedWorkflow, BreakerState, RetryRequest, RunRetry
+    from xene.store.base import (
+        AppliedWorkflow,
+        BreakerState,
+        RetryRequest,
+        RunRetry,
+        StoredRun,
+    )
 
 
 @runtime_checkable
@@ -25,6 +31,11 @@ class WorkflowStore(Protocol):
         """Create or update; `False` when the text equals the applied one (no new version)."""
 
     async def get_workflow(self, name: str) -> AppliedWorkflow | None: ...
+
+    async def workflow_and_modes(
+        self, name: str
+    ) -> tuple[AppliedWorkflow, dict[str, PipelineMode]] | None:
+        """`get_workflow` and `pipeline_modes` in one read (a webhook's, per delivery)."""
 
     async def list_workflows(self) -> list[AppliedWorkflow]: ...
 
@@ -60,6 +71,12 @@ class QueueStore(Protocol):
         """Take up to `limit` runs that wait for an executor, or whose lease expired,
         oldest first; never a Suspended or finished run. Safe under concurrency
         (FOR UPDATE SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite)."""
+
+    async def claim_stored_runs(
+        self, owner: str, limit: int, lease_until: float, now: float
+    ) -> list[StoredRun]:
+        """`claim_runs`, and each run taken as `get_run` would give it after the claim,
+        in one transaction: an agent executes them without reading each again."""
 
     async def retry_run(self, run_id: str, request: RetryRequest) -> RunRetry | None:
         """A run that ended Error or Cancelled (compare-and-set): the nodes named go back

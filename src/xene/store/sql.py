@@ -231,6 +231,11 @@ class SqlStore(
     async def get_workflow(self, name: str) -> AppliedWorkflow | None:
         return await self._run(sql_server.get_workflow(self._q, name), write=False)
 
+    async def workflow_and_modes(
+        self, name: str
+    ) -> tuple[AppliedWorkflow, dict[str, PipelineMode]] | None:
+        return await self._run(sql_server.workflow_and_modes(self._q, name), write=False)
+
     async def list_workflows(self) -> list[AppliedWorkflow]:
         return await self._run(sql_server.list_workflows(self._q), write=False)
 
@@ -248,6 +253,18 @@ class SqlStore(
         returning = self.returning
         txn = sql_server.claim_runs(self._q, owner, limit, lease_until, now, returning=returning)
         return await self._run(txn, write=True, alone=returning)  # one UPDATE ... RETURNING
+
+    async def claim_stored_runs(
+        self, owner: str, limit: int, lease_until: float, now: float
+    ) -> list[StoredRun]:
+        # A write: on SQLite the claim and its reads are made on the loop's thread when
+        # the lock is free (a queued run is a few rows); on PostgreSQL the claim commits
+        # alone, as above, and the reads follow in the same hop.
+        returning = self.returning
+        txn = sql_server.claim_stored_runs(
+            self._q, owner, limit, lease_until, now, returning=returning
+        )
+        return await self._run(txn, write=True, alone=returning)
 
     async def retry_run(self, run_id: str, request: RetryRequest) -> RunRetry | None:
         wakes = wakeups.queued(run_id)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from xene.core.states import PipelineMode, State
-from xene.store import rows
-from xene.store.base import AppliedWorkflow
+from xene.store import rows, sql_runs
+from xene.store.base import AppliedWorkflow, StoredRun
 from xene.store.txn import Row, Stmt, Txn
 
 Queries = Mapping[str, str]
@@ -33,6 +33,16 @@ def apply_workflow(
 def get_workflow(q: Queries, name: str) -> Txn[AppliedWorkflow | None]:
     found = yield Stmt(q["get_workflow"], (name,))
     return _workflow(found.rows[0]) if found.rows else None
+
+
+def workflow_and_modes(
+    q: Queries, name: str
+) -> Txn[tuple[AppliedWorkflow, dict[str, PipelineMode]] | None]:
+    found = yield Stmt(q["workflow_and_modes"], (name,))
+    if not found.rows:
+        return None
+    modes = rows.db_modes(row[6:] for row in found.rows if row[6] is not None)
+    return _workflow(found.rows[0][:6]), modes
 
 
 def list_workflows(q: Queries) -> Txn[list[AppliedWorkflow]]:
@@ -72,6 +82,19 @@ def claim_runs(
     if ids:
         yield Stmt(q["claim_run_by_id"], [(owner, lease_until, i) for i in ids], many=True)
     return ids
+
+
+def claim_stored_runs(
+    q: Queries, owner: str, limit: int, lease_until: float, now: float, *, returning: bool
+) -> Txn[list[StoredRun]]:
+    """`claim_runs`, then each run taken read back in the same hop."""
+    ids = yield from claim_runs(q, owner, limit, lease_until, now, returning=returning)
+    claimed = []
+    for run_id in ids:
+        stored = yield from sql_runs.get_run(q, run_id)
+        if stored is not None:  # always, but for a run deleted meanwhile (PostgreSQL)
+            claimed.append(stored)
+    return claimed
 
 
 def requeue_run(q: Queries, run_id: str) -> Txn[bool]:

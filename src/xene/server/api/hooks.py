@@ -19,6 +19,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from xene.core.states import PipelineMode
 from xene.ir import Trigger, Workflow
 from xene.server import auth
 from xene.server.api import deps, models
@@ -69,7 +70,7 @@ async def deliver_by_path(
 ) -> models.HookOut:
     """The webhook trigger of the flow format whose `params.path` is `path`."""
     started = time.perf_counter()
-    known = await runtime.workflow(workflow)
+    known = await runtime.workflow_and_modes(workflow)
     definition = known[1]
     wanted = path.strip("/")
     for trigger in definition.triggers:
@@ -93,7 +94,7 @@ async def deliver(
     form body as input. A delivery id (`X-GitHub-Delivery`, `X-Delivery-Id` or
     `Idempotency-Key`) seen before starts nothing and answers the same runs (200)."""
     started = time.perf_counter()
-    known = await runtime.workflow(workflow)
+    known = await runtime.workflow_and_modes(workflow)
     definition = known[1]
     found = next((t for t in definition.triggers if t.name == trigger), None)
     if found is None or found.type not in WEBHOOK_TYPES:
@@ -106,11 +107,11 @@ async def _deliver(
     request: Request,
     response: Response,
     runtime: Runtime,
-    known: tuple[AppliedWorkflow, Workflow],
+    known: tuple[AppliedWorkflow, Workflow, dict[str, PipelineMode]],
     trigger: Trigger,
     started: float,
 ) -> models.HookOut:
-    applied, definition = known
+    applied, definition, modes = known
     if not trigger.enabled:
         raise Conflict(f"trigger {trigger.name!r} of {definition.name!r} is disabled")
     body = await request.body()
@@ -121,7 +122,7 @@ async def _deliver(
     pipelines = [p.name for p in definition.pipelines if trigger.name in p.triggers]
     await runtime.admit(trigger.type, len(pipelines))  # all of the delivery, or 503
     runs, created = [], False
-    for run_id, new in await runtime.start_admitted(applied, pipelines, data, key):
+    for run_id, new in await runtime.start_admitted(applied, pipelines, data, key, modes):
         if new:
             runtime.metrics.trigger_fires.labels(trigger.type).inc()
         runs.append(run_id)

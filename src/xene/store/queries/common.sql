@@ -236,6 +236,12 @@ WHERE workflows.text <> excluded.text
 -- name: get_workflow
 SELECT name, text, format, filename, version, applied_at FROM workflows WHERE name = ?
 
+-- name: workflow_and_modes
+-- The workflow, once per pipeline whose mode is set (a NULL pipeline: none is).
+SELECT w.name, w.text, w.format, w.filename, w.version, w.applied_at, m.pipeline, m.mode
+FROM workflows w LEFT JOIN pipeline_modes m ON m.workflow = w.name
+WHERE w.name = ? ORDER BY m.pipeline
+
 -- name: list_workflows
 SELECT name, text, format, filename, version, applied_at FROM workflows ORDER BY name
 
