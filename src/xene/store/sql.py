@@ -71,6 +71,11 @@ class SqlStore(
         its statements may commit on its own (each is atomic, none needs another's
         isolation, and one that fails leaves nothing that matters done before it)."""
 
+    async def _read_small(self, make: Callable[[], Txn[T]]) -> T:
+        """Run the reading transaction `make()` gives, of a few rows (a workflow, its
+        modes): SQLite makes it on the loop's thread when it can (sqlite.py)."""
+        return await self._run(make(), write=False)
+
     async def _write(
         self, txn: Txn[T], wakes: Callable[[T], Sequence[wakeups.Wake]], *, alone: bool = False
     ) -> T:
@@ -229,12 +234,12 @@ class SqlStore(
         return await self._run(txn, write=True)
 
     async def get_workflow(self, name: str) -> AppliedWorkflow | None:
-        return await self._run(sql_server.get_workflow(self._q, name), write=False)
+        return await self._read_small(lambda: sql_server.get_workflow(self._q, name))
 
     async def workflow_and_modes(
         self, name: str
     ) -> tuple[AppliedWorkflow, dict[str, PipelineMode]] | None:
-        return await self._run(sql_server.workflow_and_modes(self._q, name), write=False)
+        return await self._read_small(lambda: sql_server.workflow_and_modes(self._q, name))
 
     async def list_workflows(self) -> list[AppliedWorkflow]:
         return await self._run(sql_server.list_workflows(self._q), write=False)
@@ -247,7 +252,7 @@ class SqlStore(
         await self._run(txn, write=True)
 
     async def pipeline_modes(self, workflow: str) -> dict[str, PipelineMode]:
-        return await self._run(sql_server.pipeline_modes(self._q, workflow), write=False)
+        return await self._read_small(lambda: sql_server.pipeline_modes(self._q, workflow))
 
     async def claim_runs(self, owner: str, limit: int, lease_until: float, now: float) -> list[str]:
         returning = self.returning

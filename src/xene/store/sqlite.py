@@ -3,12 +3,15 @@
 A transaction (see txn.py) runs whole on one connection. A writing one runs on the event
 loop's own thread when it can take the write lock at once: a commit is then one call, not
 a hop to the database thread and back, which was a fifth of a run of short shell tasks.
-When another process holds the lock, and for every read (a large one must not hold up
-the loop), it runs on one dedicated database thread, which waits. WAL lets other processes read
-while this one writes (`xene runs` beside `xene run`), and writers wait for each other up
-to the busy timeout. `synchronous=NORMAL` in WAL mode is durable against a crash of the
-process (a commit is in the WAL before `commit` returns); a power cut may lose the last
-commits since the latest checkpoint (the WAL is fsynced at checkpoints), never corrupt.
+So does a read of a few rows (`_read_small`: a webhook's workflow) when the connection is
+free. When another process holds the lock, and for every other read (a large one must
+not hold up the loop), it runs on one dedicated database thread, which waits: the
+connection waits for a lock (its busy timeout) only there, never on the loop's thread.
+WAL lets other processes read while this one writes (`xene runs` beside `xene run`), and
+writers wait for each other up to the busy timeout. `synchronous=NORMAL` in WAL mode is
+durable against a crash of the process (a commit is in the WAL before `commit` returns);
+a power cut may lose the last commits since the latest checkpoint (the WAL is fsynced at
+checkpoints), never corrupt.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
@@ -63,6 +67,19 @@ class SqliteStore(SqlStore):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._thread, self._transact, txn, write)
 
+    async def _read_small(self, make: Callable[[], Txn[T]]) -> T:
+        if not self._closed and self._using.acquire(blocking=False):
+            try:
+                conn = self._connection()
+                conn.execute("BEGIN")
+                return _finish(conn, make())
+            except sqlite3.OperationalError as exc:  # WAL: only while another recovers it
+                if not _busy(exc):
+                    raise
+            finally:
+                self._using.release()
+        return await self._run(make(), write=False)
+
     async def migrate(self) -> None:
         # A migration may rebuild a table (SQLite's way to change a constraint); with
         # foreign keys on, dropping the old table would delete every row referring to it.
@@ -99,8 +116,7 @@ class SqliteStore(SqlStore):
                 isolation_level=None,
                 check_same_thread=False,  # used by one thread at a time (`_using`)
             )
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA journal_mode = WAL")  # waits (connect's timeout) if need be
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA busy_timeout = 0")  # waiting is for _transact alone
@@ -146,10 +162,14 @@ def _begin_now(conn: sqlite3.Connection) -> bool:
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
+        if _busy(exc):
             return False
         raise
     return True
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def _finish(conn: sqlite3.Connection, txn: Txn[T]) -> T:
