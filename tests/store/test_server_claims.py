@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.store.factories import new_run, run_row
+from tests.store.factories import new_run, node, run_row, step
 from xene.store import open_store
 from xene.store.base import Batch, ServerStore, Store
 from xene.store.memory import MemoryStore
@@ -78,6 +78,18 @@ async def test_claim_stored_runs_gives_the_runs_taken_as_get_run_does(
     assert claimed == [await server.get_run(run_id) for run_id in ids[:2]]
     assert [(s.owner, s.lease_until) for s in claimed] == [("agent:1", LATER)] * 2
     assert await server.claim_stored_runs("agent:2", 0, LATER, NOW) == []
+
+
+async def test_claim_stored_runs_gives_a_run_taken_over_with_its_records(
+    server: ServerStore,
+) -> None:
+    taken, _ = await server.create_run(new_run(owner="dead-host:7", lease_until=NOW - 1))
+    records = Batch(run=run_row(taken, "Running"), nodes=[node("a")], steps=[step("a", 0)])
+    await server.commit(taken, records)
+    fresh = await queued(server)
+    claimed = await server.claim_stored_runs("agent:1", 5, LATER, NOW)
+    assert claimed == [await server.get_run(taken), await server.get_run(fresh)]
+    assert [len(s.record.nodes) for s in claimed] == [1, 0]
 
 
 async def test_claim_runs_with_a_limit_of_0_takes_nothing(server: ServerStore) -> None:

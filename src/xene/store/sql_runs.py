@@ -143,10 +143,10 @@ def get_run(q: Queries, run_id: str) -> Txn[StoredRun | None]:
     # Steps are kept only under their nodes: a run without nodes (queued) has none.
     steps = (yield Stmt(q["run_steps"], (run_id,))) if nodes.rows else Result()
     retried = yield from sql_retries.run_retries(q, run_id)
-    return _stored_run(found.rows[0], nodes, steps, retried)
+    return stored_run(found.rows[0], nodes, steps, retried)
 
 
-def _stored_run(run: Row, nodes: Result, steps: Result, retried: tuple[RunRetry, ...]) -> StoredRun:
+def stored_run(run: Row, nodes: Result, steps: Result, retried: tuple[RunRetry, ...]) -> StoredRun:
     record = rows.db_run(run)
     path, text, fmt, owner, lease_until, key = run[8:]
     for node_row in nodes.rows:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from xene.core.states import PipelineMode, State
 from xene.store import rows, sql_runs
 from xene.store.base import AppliedWorkflow, StoredRun
-from xene.store.txn import Row, Stmt, Txn
+from xene.store.txn import Result, Row, Stmt, Txn
 
 Queries = Mapping[str, str]
 
@@ -87,10 +87,22 @@ def claim_runs(
 def claim_stored_runs(
     q: Queries, owner: str, limit: int, lease_until: float, now: float, *, returning: bool
 ) -> Txn[list[StoredRun]]:
-    """`claim_runs`, then each run taken read back in the same hop."""
-    ids = yield from claim_runs(q, owner, limit, lease_until, now, returning=returning)
+    """`claim_runs`, then each run taken read back in the same hop. `returning`
+    (PostgreSQL): the claim returns the run rows; only a run with records (nodes or
+    retries: one taken over, or retried) is read further."""
+    if returning and limit > 0:
+        found = yield Stmt(q["claim_stored_runs"], (owner, lease_until, now, limit))
+        rows_ = sorted(found.rows, key=lambda row: str(row[0]))
+        fresh = {str(row[0]): row[:-1] for row in rows_ if not row[-1]}
+        ids = [str(row[0]) for row in rows_]
+    else:
+        fresh = {}
+        ids = yield from claim_runs(q, owner, limit, lease_until, now, returning=returning)
     claimed = []
     for run_id in ids:
+        if run_id in fresh:
+            claimed.append(sql_runs.stored_run(fresh[run_id], Result(), Result(), ()))
+            continue
         stored = yield from sql_runs.get_run(q, run_id)
         if stored is not None:  # always, but for a run deleted meanwhile (PostgreSQL)
             claimed.append(stored)

@@ -10,6 +10,20 @@ CREATE TABLE IF NOT EXISTS schema_version (
 -- Two servers starting at once: one migrates, the other waits and finds nothing to do.
 SELECT pg_advisory_xact_lock(7100114)
 
+-- name: claim_stored_runs
+-- `claim_runs`, returning what `get_run` reads of each run taken, with whether it has
+-- records yet (a queued run has neither nodes nor retries: nothing more to read).
+UPDATE runs SET owner = ?, lease_until = ?
+WHERE id IN (
+    SELECT id FROM runs
+    WHERE state NOT IN {final} AND state <> 'Suspended' AND lease_until < ?
+    ORDER BY id LIMIT ?
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, workflow, pipeline, state, input_json, error, started_at, ended_at,
+    source_path, source_text, source_format, owner, lease_until, idempotency_key,
+    node_ords > 0 OR EXISTS (SELECT 1 FROM retries r WHERE r.run_id = runs.id)
+
 -- name: lock_run
 -- Concurrent commits of one run take their node order and log sequence numbers in turn.
 -- (`run_counters` must be a statement of its own, after this one: in READ COMMITTED a
