@@ -20,6 +20,7 @@ from xene.server.api import (
     agents,
     approvals,
     errors,
+    hook_path,
     hooks,
     machines,
     runs,
@@ -70,6 +71,7 @@ def create_app(
     for module in routers:
         app.include_router(module.router)
     # The last added runs first: errors are caught innermost, bodies and rates outermost.
+    app.add_middleware(hook_path.HookPath)  # webhooks, without FastAPI's routing
     app.add_middleware(errors.CatchAll)
     app.add_middleware(limits.BodyLimit, max_bytes=config.max_body_bytes)
     app.add_middleware(

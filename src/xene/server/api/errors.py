@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +17,7 @@ from xene.server.pressure import QueueFull
 from xene.server.runtime import Conflict, NotFound
 
 log = logging.getLogger("xene.server.api")
+Handler = Callable[[Request, Exception], Awaitable[JSONResponse]]
 
 
 class ApiError(Exception):
@@ -28,14 +30,14 @@ class ApiError(Exception):
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(NotFound, _status(404))
-    app.add_exception_handler(Conflict, _status(409))
-    app.add_exception_handler(InvalidDefinition, _invalid_definition)
-    app.add_exception_handler(NotRunnable, _not_runnable)
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(QueueFull, _queue_full)
+    for kind, handler in _HANDLERS.items():
+        app.add_exception_handler(kind, handler)
+
+
+def handler_for(exc: Exception) -> Handler | None:
+    """The handler `install` gives the app for `exc` (the nearest class's, as Starlette
+    looks it up), for a route served outside FastAPI's routing (hook_path.py)."""
+    return next((_HANDLERS[k] for k in type(exc).__mro__ if k in _HANDLERS), None)
 
 
 def located(error: dict[str, Any]) -> str:
@@ -54,7 +56,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": str(exc.detail)}, exc.status_code, headers=exc.headers)
 
 
-def _status(status: int) -> Any:
+def _status(status: int) -> Handler:
     async def handler(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=status)
 
@@ -84,6 +86,18 @@ async def _queue_full(request: Request, exc: Exception) -> JSONResponse:
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     return JSONResponse({"error": str(exc), **exc.extra}, status_code=exc.status)
+
+
+_HANDLERS: dict[type[Exception], Handler] = {
+    RequestValidationError: _invalid_request,
+    HTTPException: _http_error,
+    NotFound: _status(404),
+    Conflict: _status(409),
+    InvalidDefinition: _invalid_definition,
+    NotRunnable: _not_runnable,
+    ApiError: _api_error,
+    QueueFull: _queue_full,
+}
 
 
 class CatchAll:

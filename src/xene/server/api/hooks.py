@@ -93,6 +93,13 @@ async def deliver(
     """Start a run of every active pipeline the webhook trigger starts, with the JSON or
     form body as input. A delivery id (`X-GitHub-Delivery`, `X-Delivery-Id` or
     `Idempotency-Key`) seen before starts nothing and answers the same runs (200)."""
+    return await deliver_named(request, response, runtime, workflow, trigger)
+
+
+async def deliver_named(
+    request: Request, response: Response, runtime: Runtime, workflow: str, trigger: str
+) -> models.HookOut:
+    """`deliver`, also served without FastAPI's routing (hook_path.py)."""
     started = time.perf_counter()
     known = await runtime.workflow_and_modes(workflow)
     definition = known[1]
