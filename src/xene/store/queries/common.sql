@@ -305,6 +305,20 @@ WHERE id IN (
 )
 RETURNING id
 
+-- name: claim_stored_runs
+-- `claim_runs`, returning what `get_run` reads of each run taken, and whether it has
+-- records to read besides (nodes or retries); used on PostgreSQL, which overrides it
+-- as it does `claim_runs`.
+UPDATE runs SET owner = ?, lease_until = ?
+WHERE id IN (
+    SELECT id FROM runs
+    WHERE state NOT IN {final} AND state <> 'Suspended' AND lease_until < ?
+    ORDER BY id LIMIT ?
+)
+RETURNING id, workflow, pipeline, state, input_json, error, started_at, ended_at,
+    source_path, source_text, source_format, owner, lease_until, idempotency_key,
+    node_ords > 0 OR EXISTS (SELECT 1 FROM retries r WHERE r.run_id = runs.id)
+
 -- name: requeue_run
 UPDATE runs SET state = 'WaitingForExecutor', owner = '', lease_until = 0
 WHERE id = ? AND state = 'Suspended'
