@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from typing import Protocol
 
@@ -34,10 +35,23 @@ class SystemClock:
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 
 
+_RANDOM = 1 << 80
+_last = [0, 0]
+"""The milliseconds and random part of the id this process made last."""
+_making = threading.Lock()
+
+
 def new_id(at: float | None = None) -> str:
-    """A time-sortable id (ULID layout: 48-bit milliseconds, 80 random bits), 26 chars."""
+    """A time-sortable id (ULID layout: 48-bit milliseconds, 80 random bits), 26 chars.
+    Ids made by one process in one millisecond sort in the order they were made (ULID's
+    monotonic ids: the random part of the last one, plus 1)."""
     millis = int((time.time() if at is None else at) * 1000)
-    value = (millis << 80) | int.from_bytes(os.urandom(10), "big")
+    random = int.from_bytes(os.urandom(10), "big")
+    with _making:
+        if millis == _last[0] and _last[1] + 1 < _RANDOM:
+            random = _last[1] + 1
+        _last[:] = millis, random
+    value = (millis << 80) | random
     chars = []
     for _ in range(26):
         value, digit = divmod(value, 32)
