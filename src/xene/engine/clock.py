@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import threading
 import time
 from typing import Protocol
@@ -36,6 +37,7 @@ _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 
 
 _RANDOM = 1 << 80
+_STEP = 1 << 72
 _last = [0, 0]
 """The milliseconds and random part of the id this process made last."""
 _making = threading.Lock()
@@ -44,12 +46,15 @@ _making = threading.Lock()
 def new_id(at: float | None = None) -> str:
     """A time-sortable id (ULID layout: 48-bit milliseconds, 80 random bits), 26 chars.
     Ids made by one process in one millisecond sort in the order they were made (ULID's
-    monotonic ids: the random part of the last one, plus 1)."""
+    monotonic ids, but for the step)."""
     millis = int((time.time() if at is None else at) * 1000)
     random = int.from_bytes(os.urandom(10), "big")
     with _making:
-        if millis == _last[0] and _last[1] + 1 < _RANDOM:
-            random = _last[1] + 1
+        last = _last[1]
+        if millis == _last[0] and last + 1 < _RANDOM:
+            # Above the last one by a random step up to 2**72, not by 1: ids of one
+            # millisecond still differ from about their 12th character (a prefix names one).
+            random = last + 1 + secrets.randbelow(min(_RANDOM - last - 1, _STEP))
         _last[:] = millis, random
     value = (millis << 80) | random
     chars = []

@@ -21,3 +21,9 @@ def test_an_id_is_26_characters_of_crockford_base32() -> None:
     made = new_id(AT)
     assert len(made) == 26
     assert set(made) <= set("0123456789abcdefghjkmnpqrstvwxyz")
+
+
+def test_ids_of_one_millisecond_differ_in_their_first_20_characters() -> None:
+    """A prefix names an id (`xene show 01m8s3fa96bfr70n1tmd`)."""
+    ids = [new_id(AT)[:20] for _ in range(50)]
+    assert len(set(ids)) == 50
