@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import threading
 import time
 from typing import Protocol
@@ -54,7 +53,8 @@ def new_id(at: float | None = None) -> str:
         if millis == _last[0] and last + 1 < _RANDOM:
             # Above the last one by a random step up to 2**72, not by 1: ids of one
             # millisecond still differ from about their 12th character (a prefix names one).
-            random = last + 1 + secrets.randbelow(min(_RANDOM - last - 1, _STEP))
+            step = int.from_bytes(os.urandom(9), "big") % min(_RANDOM - last - 1, _STEP)
+            random = last + 1 + step  # (os.urandom: `secrets` would import `random`)
         _last[:] = millis, random
     value = (millis << 80) | random
     chars = []
