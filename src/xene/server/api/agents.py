@@ -19,7 +19,8 @@ router = APIRouter(prefix="/api/v1", tags=["agents"], responses=deps.ERRORS)
 AgentCaller = Annotated[auth.Principal, Depends(auth.agent_principal)]
 Name = Annotated[str, Path(description="the agent's name", max_length=63)]
 HEARTBEAT_S = 5.0
-"""How often an agent heartbeats: well within the lease, so one lost beat costs nothing."""
+"""How often an agent heartbeats at most; a third of a shorter lease, so that losing one
+beat (or two) costs nothing."""
 
 
 class RegisterIn(BaseModel):
@@ -82,7 +83,9 @@ async def register(body: RegisterIn, caller: AgentCaller, runtime: RuntimeDep) -
     offer = agents.Offer(body.name, tuple(body.labels), body.capacity, body.version, body.host)
     now = runtime.clock.now()
     record = await agents.register(runtime.store, caller.name, offer, now)
-    return RegisteredOut(name=record.name, heartbeat_s=HEARTBEAT_S, lease_s=runtime.config.lease_s)
+    lease_s = runtime.config.lease_s
+    every = min(HEARTBEAT_S, lease_s / 3)
+    return RegisteredOut(name=record.name, heartbeat_s=every, lease_s=lease_s)
 
 
 @router.post("/agent/heartbeat", response_model=HeartbeatOut)

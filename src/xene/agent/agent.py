@@ -1,0 +1,92 @@
+"""An agent's life: register with a server (retrying until one answers), heartbeat on
+its own schedule, and on SIGTERM drain: take no new runs, keep heartbeating while the
+running ones finish (within the grace), then tell the server and leave."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from typing import Any
+
+from xene.agent.heartbeat import Heartbeats
+from xene.agent.link import CONTROL, Link, Unreachable
+from xene.agent.settings import AgentSettings
+
+log = logging.getLogger("xene.agent")
+RETRY_S = (0.5, 1.0, 2.0, 5.0)
+"""Waits between registration attempts while no server answers, the last repeated."""
+
+
+class Refused(Exception):
+    """A server refused the agent (its certificate, token or offer): the message says why."""
+
+
+class Agent:
+    def __init__(self, settings: AgentSettings, version: str = "") -> None:
+        self.settings, self.version = settings, version
+        self.link = Link(settings)
+        self.name = settings.name
+        self.lease_s = 15.0
+        self.draining = False
+        """It takes no new runs: it is stopping."""
+        self.running = 0
+        params = {} if settings.cert or settings.token else {"name": settings.name}
+        self.heartbeats = Heartbeats(self.link, self._status, self.register, params)
+
+    def _status(self) -> dict[str, Any]:
+        return {"running": self.running, "draining": self.draining}
+
+    async def register(self) -> None:
+        """Tell the server who this agent is; Refused if it will not have it."""
+        s = self.settings
+        offer = {
+            "name": s.name, "labels": list(s.labels), "capacity": s.capacity,
+            "version": self.version, "host": s.host,
+        }  # fmt: skip
+        answer = await self.link.request(CONTROL, "POST", "/api/v1/agent/register", offer)
+        if answer.status_code != 200:
+            raise Refused(f"{self.link.server} refused the agent: {_said(answer)}")
+        given = answer.json()
+        self.name, self.lease_s = given["name"], float(given["lease_s"])
+        self.heartbeats.every_s = float(given["heartbeat_s"])
+        log.info("agent %s registered with %s", self.name, self.link.server)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until `stop` is set (SIGTERM): registered and heartbeating; then drain."""
+        if not await self._register_until(stop):
+            return
+        beating = asyncio.Event()
+        beats = asyncio.create_task(self.heartbeats.loop(beating), name="xene-heartbeats")
+        try:
+            await stop.wait()
+            self.draining = True
+            log.info("agent %s draining: no new runs", self.name)
+            await self.heartbeats.beat()  # the server learns at once, not at the next beat
+        finally:
+            beating.set()
+            await beats
+            await self.link.aclose()
+
+    async def _register_until(self, stop: asyncio.Event) -> bool:
+        """Register, retrying while no server answers; False if stopped first."""
+        for attempt in itertools.count():
+            try:
+                await self.register()
+                return True
+            except Unreachable as exc:
+                wait = RETRY_S[min(attempt, len(RETRY_S) - 1)]
+                log.warning("%s; trying again in %.1fs", exc, wait)
+            try:
+                await asyncio.wait_for(stop.wait(), wait)
+                return False
+            except TimeoutError:
+                continue
+        raise AssertionError("unreachable")  # itertools.count() never ends
+
+
+def _said(answer: Any) -> str:
+    try:
+        return str(answer.json().get("error") or answer.text)
+    except ValueError:
+        return f"HTTP {answer.status_code}"
