@@ -17,6 +17,9 @@ from tests.integration.api.conftest import JWT_SECRET, bearer
 from tests.integration.cli_helpers import run_main
 from tests.integration.server_thread import ServerThread, serving
 from xene import certs
+from xene.agent.agent import Agent, Refused
+from xene.agent.link import Unreachable
+from xene.agent.settings import AgentSettings
 from xene.store import open_store
 
 NOW = dt.datetime.now(dt.UTC)
@@ -138,3 +141,23 @@ def test_the_cli_trusts_a_server_certificate_through_xene_ca(
     missing = run_main(capsys, "agents", "--server", server.url)
     assert missing.code == 2
     assert "cannot be read as a CA certificate" in missing.err
+
+
+async def test_an_agent_process_signs_in_with_its_certificate(
+    server: ServerThread, pki: Path
+) -> None:
+    files = {"cert": str(pki / "build-01.pem"), "key": str(pki / "build-01.key")}
+    agent = Agent(AgentSettings(servers=(server.url,), ca=str(pki / "ca.pem"), **files))
+    await agent.register()
+    assert agent.name == "build-01"
+    assert await agent.heartbeats.beat()
+    await agent.link.aclose()
+    stranger = {"cert": str(pki / "stranger.pem"), "key": str(pki / "stranger.key")}
+    refused = Agent(AgentSettings(servers=(server.url,), ca=str(pki / "ca.pem"), **stranger))
+    with pytest.raises(Unreachable):  # the handshake ends: no answer at all
+        await refused.register()
+    await refused.link.aclose()
+    anonymous = Agent(AgentSettings(servers=(server.url,), ca=str(pki / "ca.pem"), name="x"))
+    with pytest.raises(Refused, match="client certificate signed by the server's --client-ca"):
+        await anonymous.register()
+    await anonymous.link.aclose()

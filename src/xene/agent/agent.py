@@ -45,8 +45,8 @@ class Agent:
             "version": self.version, "host": s.host,
         }  # fmt: skip
         answer = await self.link.request(CONTROL, "POST", "/api/v1/agent/register", offer)
-        if answer.status_code != 200:
-            raise Refused(f"{self.link.server} refused the agent: {_said(answer)}")
+        if answer.status != 200:
+            raise Refused(f"{self.link.server} refused the agent: {answer.error()}")
         given = answer.json()
         self.name, self.lease_s = given["name"], float(given["lease_s"])
         self.heartbeats.every_s = float(given["heartbeat_s"])
@@ -83,10 +83,3 @@ class Agent:
             except TimeoutError:
                 continue
         raise AssertionError("unreachable")  # itertools.count() never ends
-
-
-def _said(answer: Any) -> str:
-    try:
-        return str(answer.json().get("error") or answer.text)
-    except ValueError:
-        return f"HTTP {answer.status_code}"

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from xene.agent.link import CONTROL, Link, Unreachable
+from xene.agent.link import CONTROL, Link
 
 log = logging.getLogger("xene.agent")
 
@@ -36,18 +36,17 @@ class Heartbeats:
             answer = await self.link.request(
                 CONTROL, "POST", "/api/v1/agent/heartbeat", self.status(), params=self.params
             )
-            if answer.status_code == 404:  # forgotten, or a new store: register again
+            if answer.status == 404:  # forgotten, or a new store: register again
                 log.info("the server does not know this agent (any more): registering again")
                 await self.register()
                 return True
-            answer.raise_for_status()
-        except (Unreachable, OSError) as exc:
+            if answer.status != 200:  # a 5xx, a refusal: the next beat may do better
+                log.warning("heartbeat refused: %s", answer.error())
+                return False
+            self.asked_to_drain = bool(answer.json().get("draining"))
+        except Exception as exc:  # Unreachable, a bad answer: never the end of the loop
             log.warning("heartbeat failed: %s", exc)
             return False
-        except Exception as exc:  # a 5xx, a bad answer: the next beat may do better
-            log.warning("heartbeat refused: %s", exc)
-            return False
-        self.asked_to_drain = bool(answer.json().get("draining"))
         self.beats += 1
         return True
 
