@@ -5,6 +5,9 @@ One registry per server (not the process-global default), so tests can build man
 
 from __future__ import annotations
 
+from collections import Counter as Counter_
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from xene.core.records import Listener, NodeRecord, RunRecord
@@ -38,6 +41,9 @@ class Metrics(Listener):
             ["type"],
             registry=r,
         )
+        self.agents = Gauge(
+            "xene_agents", "Agents known, by state (online, draining, lost)", ["state"], registry=r
+        )
         self.webhook_seconds = Histogram(
             "xene_webhook_latency_seconds", "Webhook request to run created", registry=r
         )
@@ -51,6 +57,12 @@ class Metrics(Listener):
             self.nodes.labels(str(node.state)).inc()
             if node.ended_at is not None:
                 self.node_seconds.observe(max(node.ended_at - node.started_at, 0.0))
+
+    def count_agents(self, states: Iterable[str]) -> None:
+        """The agents gauge from each known agent's state (read as metrics are scraped)."""
+        counts = Counter_(states)
+        for state in ("online", "draining", "lost"):
+            self.agents.labels(state).set(counts.get(state, 0))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

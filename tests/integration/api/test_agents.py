@@ -204,3 +204,15 @@ async def test_without_auth_an_agent_names_itself(tmp_path: Path) -> None:
             assert beat.status_code == 200
     finally:
         await store.close()
+
+
+async def test_metrics_count_agents_by_state(api: Api) -> None:
+    await api.call("agent", "POST", "/api/v1/agent/register", OFFER)
+    api.clock.time += LEASE_S + 1
+    metrics = (await api.call("viewer", "GET", "/metrics")).text
+    assert 'xene_agents{state="lost"} 1.0' in metrics
+    assert 'xene_agents{state="online"} 0.0' in metrics
+    await api.call("agent", "POST", "/api/v1/agent/heartbeat", {})
+    metrics = (await api.call("viewer", "GET", "/metrics")).text
+    assert 'xene_agents{state="online"} 1.0' in metrics
+    assert 'xene_agents{state="lost"} 0.0' in metrics

@@ -53,7 +53,11 @@ async def metrics_reader(request: Request) -> None:
     },
 )
 async def metrics(runtime: RuntimeDep) -> Response:
-    """Runs, nodes, queue depth, active runs, trigger fires, webhook latency. Needs a
-    viewer token (`Authorization: Bearer <token>`) unless the server runs with
-    `--metrics-public`."""
+    """Runs, nodes, queue depth, active runs, trigger fires, webhook latency, agents by
+    state. Needs a viewer token (`Authorization: Bearer <token>`) unless the server runs
+    with `--metrics-public`."""
+    from xene.service import agents
+
+    known = await agents.listed(runtime.store, runtime.clock.now(), runtime.config.lease_s)
+    runtime.metrics.count_agents(view.state for view in known)
     return Response(runtime.metrics.render(), media_type=CONTENT_TYPE_LATEST)
