@@ -1,0 +1,116 @@
+"""What an agent owes the server for one run: its journal's commits, log chunks included,
+numbered in order and sent in order, each at least once.
+
+The engine's commit returns once the commit is in the outbox's file on the agent's disk;
+a sender task takes the file's commits in order, several per request, and sends them.
+While no server answers it retries (the file grows on disk, not in memory), and when one
+answers it goes on where it stopped. The server applies a commit once, by its number
+(`seq`), so sending one twice is harmless. A `Fenced` answer (the run's lease moved on
+to another agent) ends the sending: nothing more of this run is the agent's to write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("xene.agent")
+MAX_REQUEST_BYTES = 1 << 20
+"""Commits sent together in one request, up to about this much JSON."""
+RETRY_S = (0.1, 0.5, 1.0, 2.0, 5.0)
+
+
+class Fenced(Exception):
+    """The server refused a commit: the run's lease is no longer this agent's."""
+
+
+class Unsent(Exception):
+    """The server could not be reached; try again later."""
+
+
+Send = Callable[[list[dict[str, Any]]], Awaitable[None]]
+"""Sends commits (in order) to the server; raises Unsent or Fenced."""
+
+
+class Outbox:
+    def __init__(
+        self, path: Path, send: Send, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    ) -> None:
+        self.path, self.send, self.sleep = path, send, sleep
+        self._out = path.open("ab")
+        self._in = path.open("rb")
+        self.written = 0
+        """Commits put in (the last one's `seq`)."""
+        self.sent = 0
+        """Commits the server has (the last one's `seq`)."""
+        self.fenced = False
+        self._offset_of_sent = 0
+        self._wake = asyncio.Event()
+        self._closed = False
+
+    def put(self, commit: dict[str, Any]) -> int:
+        """Add a commit (JSON-able); its sequence number. On disk when this returns (the
+        page cache: a killed agent loses nothing of it, a crashed machine may)."""
+        if self._closed:
+            raise RuntimeError("the outbox is closed")
+        self.written += 1
+        line = json.dumps({"seq": self.written, **commit}, separators=(",", ":"))
+        self._out.write(line.encode() + b"\n")
+        self._out.flush()
+        self._wake.set()
+        return self.written
+
+    def close(self) -> None:
+        """No more commits: `run` returns once the server has every one (or is fenced)."""
+        self._closed = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Send every commit, in order, until closed and all sent, or fenced."""
+        failures = 0
+        while not self.fenced:
+            commits = self._next_commits()
+            if not commits:
+                if self._closed:
+                    break
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            try:
+                await self.send(commits)
+            except Unsent as exc:
+                wait = RETRY_S[min(failures, len(RETRY_S) - 1)]
+                failures += 1
+                log.warning("%s: %s commits wait to be sent (%s); again in %.1fs",
+                            self.path.name, self.written - self.sent, exc, wait)  # fmt: skip
+                self._in.seek(self._offset_of_sent)
+                await self.sleep(wait)
+                continue
+            except Fenced:
+                self.fenced = True
+                break
+            failures = 0
+            self.sent = commits[-1]["seq"]
+            self._offset_of_sent = self._in.tell()
+        self._out.close()
+        self._in.close()
+        os.unlink(self.path)  # sent, or no longer the agent's to send
+
+    def _next_commits(self) -> list[dict[str, Any]]:
+        """The next commits in the file, up to `MAX_REQUEST_BYTES` of them."""
+        found: list[dict[str, Any]] = []
+        size = 0
+        while size < MAX_REQUEST_BYTES:
+            start = self._in.tell()
+            line = self._in.readline()
+            if not line.endswith(b"\n"):  # nothing more yet (or half a line being written)
+                self._in.seek(start)
+                break
+            found.append(json.loads(line))
+            size += len(line)
+        return found
