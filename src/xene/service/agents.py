@@ -9,17 +9,15 @@ for another agent.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 from enum import StrEnum
 
+from xene import labels
 from xene.frozen import frozen
 from xene.service.errors import Conflict, NotFound
 from xene.store.agents import AgentRecord, AgentStore
 
-LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:=/-]{0,62}$")
-MAX_LABELS = 50
 MAX_CAPACITY = 1000
 
 
@@ -55,17 +53,12 @@ def state(agent: AgentRecord, now: float, lease_s: float) -> AgentState:
     return AgentState.DRAINING if agent.draining else AgentState.ONLINE
 
 
-def check_labels(labels: Sequence[str]) -> tuple[str, ...]:
-    """The labels, each once, in the order given; Conflict naming a bad one."""
-    for label in labels:
-        if not LABEL.match(label):
-            raise Conflict(
-                f"label {label!r} is not usable: letters, digits and _ . : = / - (at most "
-                "63, starting with a letter or digit), e.g. gpu or os=linux"
-            )
-    if len(labels) > MAX_LABELS:
-        raise Conflict(f"an agent has at most {MAX_LABELS} labels ({len(labels)} given)")
-    return tuple(dict.fromkeys(labels))
+def check_labels(offered: Sequence[str]) -> tuple[str, ...]:
+    """The labels, sorted, each once; Conflict naming a bad one."""
+    trouble = labels.problem(offered)
+    if trouble:
+        raise Conflict(f"an agent's {trouble}" if trouble.startswith("at most") else trouble)
+    return labels.canonical(offered)
 
 
 def identity(certified: str, offered: str) -> str:
