@@ -69,7 +69,9 @@ async def test_a_run_is_committed_with_its_nodes_and_outputs(
 def _state_of_a(db: str, run_id: str) -> str:
     with sqlite3.connect(db) as conn:
         row = conn.execute(
-            "SELECT state FROM nodes WHERE run_id = ? AND key = 'a'", (run_id,)
+            "SELECT state FROM nodes WHERE run_key = (SELECT run_key FROM runs WHERE id = ?)"
+            " AND key = 'a'",
+            (run_id,),
         ).fetchone()
     return str(row[0])
 
@@ -256,7 +258,9 @@ async def test_step_output_is_stored_in_chunks_in_order(
 def _node_row(db: str, run_id: str, key: str) -> tuple[str, int]:
     with sqlite3.connect(db) as conn:
         row = conn.execute(
-            "SELECT state, attempt FROM nodes WHERE run_id = ? AND key = ?", (run_id, key)
+            "SELECT state, attempt FROM nodes"
+            " WHERE run_key = (SELECT run_key FROM runs WHERE id = ?) AND key = ?",
+            (run_id, key),
         ).fetchone()
     return str(row[0]), int(row[1])
 

@@ -164,10 +164,11 @@ async def test_scoping_idempotency_keys_keeps_every_run_and_what_refers_to_it(
 
     real = sqlfiles.load_migrations
     monkeypatch.setattr(
-        sqlfiles, "load_migrations", lambda d: [m for m in real(d) if m.version not in (5, 8)]
+        sqlfiles, "load_migrations", lambda d: [m for m in real(d) if m.version not in (5, 8, 11)]
     )
     before = await open_store(empty_url)
     assert isinstance(before, SqlStore)
+    _write_as_before_0011(before)
     scoped = "(workflow, pipeline, idempotency_key)"  # the insert as it was before 0005
     before._q["insert_run"] = before._q["insert_run"].replace(scoped, "(idempotency_key)")
     _count_as_before_0008(before)
@@ -196,6 +197,16 @@ async def test_scoping_idempotency_keys_keeps_every_run_and_what_refers_to_it(
         await store.close()
 
 
+def _write_as_before_0011(store: SqlStore) -> None:
+    """Make a store write runs, node rows and log chunks as it did before migration 0011:
+    keyed by the run's id, without a run_key."""
+    ph = "%s" if "%s" in store._q["run_counters"] else "?"
+    by_key = f"(SELECT run_key FROM runs WHERE id = {ph})"
+    for name in ("upsert_node", "update_progress", "insert_log"):
+        store._q[name] = store._q[name].replace(by_key, ph).replace("run_key", "run_id")
+    store._q["insert_run"] = sqlfiles.load_queries("postgres")["insert_run"].replace("%s", ph)
+
+
 def _count_as_before_0008(store: SqlStore) -> None:
     """Make a store number node rows and log chunks as it did before migration 0008."""
     ph = "%s" if "%s" in store._q["run_counters"] else "?"  # its counters before 0008
@@ -216,10 +227,11 @@ async def test_counting_on_the_run_goes_on_from_the_rows_committed_before(
 
     real = sqlfiles.load_migrations
     monkeypatch.setattr(
-        sqlfiles, "load_migrations", lambda d: [m for m in real(d) if m.version != 8]
+        sqlfiles, "load_migrations", lambda d: [m for m in real(d) if m.version not in (8, 11)]
     )
     before = await open_store(empty_url)
     assert isinstance(before, SqlStore)
+    _write_as_before_0011(before)
     _count_as_before_0008(before)
     run = new_run()
     await before.create_run(run)

@@ -144,8 +144,10 @@ async def test_a_version_1_database_gains_the_server_tables_and_keeps_its_runs(
         patch.setattr(sqlfiles, "load_migrations", first_only)
         old = await open_store(empty_url)
         assert isinstance(old, SqlStore)
-        scoped = "(workflow, pipeline, idempotency_key)"  # the insert as version 1 had it
-        old._q["insert_run"] = old._q["insert_run"].replace(scoped, "(idempotency_key)")
+        # The insert as version 1 had it: keys not scoped (0005), no run_key (0011).
+        scoped = "(workflow, pipeline, idempotency_key)"
+        v1 = sqlfiles.load_queries("postgres")["insert_run"].replace(scoped, "(idempotency_key)")
+        old._q["insert_run"] = v1 if old.dialect == "postgres" else v1.replace("%s", "?")
         run_id, _ = await old.create_run(new_run())
         await old.close()
     store = await open_store(empty_url)

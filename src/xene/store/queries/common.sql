@@ -22,6 +22,7 @@ SELECT version FROM schema_version
 INSERT INTO schema_version (version, applied_at) VALUES (?, ?)
 
 -- name: insert_run
+-- A run's run_key, which its node and log rows carry, is generated (sqlite.sql: counted).
 INSERT INTO runs (
     id, workflow, pipeline, state, input_json, error, created_at, started_at, ended_at,
     idempotency_key, source_path, source_text, source_format, owner, lease_until
@@ -46,11 +47,12 @@ SELECT id FROM runs WHERE id = ?
 SELECT node_ords, log_seqs FROM runs WHERE id = ?
 
 -- name: upsert_node
+-- Node and log rows carry their run's run_key (migration 0011), looked up by its id.
 INSERT INTO nodes (
-    run_id, key, ord, node_id, type, scope_json, state, attempt, input_json, output_json,
+    run_key, key, ord, node_id, type, scope_json, state, attempt, input_json, output_json,
     ports_json, error, started_at, ended_at, progress_json
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (run_id, key) DO UPDATE SET
+) VALUES ((SELECT run_key FROM runs WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (run_key, key) DO UPDATE SET
     node_id = excluded.node_id, type = excluded.type, scope_json = excluded.scope_json,
     state = excluded.state, attempt = excluded.attempt, input_json = excluded.input_json,
     output_json = excluded.output_json, ports_json = excluded.ports_json,
@@ -88,7 +90,7 @@ WHERE id = ?
 RETURNING node_ords, log_seqs
 
 -- name: update_progress
-UPDATE nodes SET progress_json = ? WHERE run_id = ? AND key = ?
+UPDATE nodes SET progress_json = ? WHERE run_key = (SELECT run_key FROM runs WHERE id = ?) AND key = ?
 
 -- name: upsert_step
 INSERT INTO steps (
@@ -100,7 +102,7 @@ ON CONFLICT (run_id, node_key, idx) DO UPDATE SET
     process = excluded.process
 
 -- name: insert_log
-INSERT INTO logs (run_id, seq, node, step, at, text) VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO logs (run_key, seq, node, step, at, text) VALUES ((SELECT run_key FROM runs WHERE id = ?), ?, ?, ?, ?, ?)
 
 -- name: upsert_approval
 -- A decision, once recorded, is changed by nothing but `decide` (a compare-and-set).
@@ -120,7 +122,7 @@ FROM runs WHERE id = ?
 -- name: run_nodes
 SELECT key, node_id, type, scope_json, state, attempt, input_json, output_json, ports_json,
     error, started_at, ended_at, progress_json
-FROM nodes WHERE run_id = ? ORDER BY ord
+FROM nodes WHERE run_key = (SELECT run_key FROM runs WHERE id = ?) ORDER BY ord
 
 -- name: run_steps
 SELECT node_key, idx, name, state, exit_code, error, started_at, ended_at, process
@@ -151,11 +153,12 @@ UPDATE runs SET owner = ?, lease_until = ?
 WHERE id = ? AND state NOT IN {final} AND (lease_until < ? OR owner = ? OR owner = ?)
 
 -- name: read_logs
-SELECT run_id, node, step, at, text, seq FROM logs
-WHERE run_id = ? AND seq > ?
-    AND (CAST(? AS TEXT) IS NULL OR node = ?)
-    AND (CAST(? AS TEXT) IS NULL OR step = ?)
-ORDER BY seq LIMIT ?
+SELECT runs.id, logs.node, logs.step, logs.at, logs.text, logs.seq
+FROM logs JOIN runs ON runs.run_key = logs.run_key
+WHERE runs.id = ? AND logs.seq > ?
+    AND (CAST(? AS TEXT) IS NULL OR logs.node = ?)
+    AND (CAST(? AS TEXT) IS NULL OR logs.step = ?)
+ORDER BY logs.seq LIMIT ?
 
 -- name: delete_runs
 -- Nodes, steps, logs and suspensions go with their run (ON DELETE CASCADE).
@@ -392,14 +395,14 @@ WHERE id = ? AND state IN ('Error', 'Cancelled')
 -- name: retried_nodes
 SELECT key, node_id, type, scope_json, state, attempt, input_json, output_json, ports_json,
     error, started_at, ended_at, progress_json
-FROM nodes WHERE run_id = ? ORDER BY ord
+FROM nodes WHERE run_key = (SELECT run_key FROM runs WHERE id = ?) ORDER BY ord
 
 -- name: reset_retried_node
 -- Run again: not executed, its attempt kept (attempt numbers go on counting).
 UPDATE nodes SET state = 'NotExecuted', input_json = 'null', output_json = 'null',
     ports_json = '[]', error = NULL, started_at = NULL, ended_at = NULL,
     progress_json = 'null'
-WHERE run_id = ? AND key = ?
+WHERE run_key = (SELECT run_key FROM runs WHERE id = ?) AND key = ?
 
 -- name: reset_retried_steps
 UPDATE steps SET state = 'NotExecuted', exit_code = NULL, error = NULL, started_at = NULL,
@@ -410,7 +413,7 @@ WHERE run_id = ? AND node_key = ?
 -- The run's last retry number and last log chunk.
 SELECT
     (SELECT COALESCE(MAX(number), 0) FROM retries WHERE run_id = ?),
-    (SELECT COALESCE(MAX(seq), 0) FROM logs WHERE run_id = ?)
+    (SELECT COALESCE(MAX(seq), 0) FROM logs WHERE run_key = (SELECT run_key FROM runs WHERE id = ?))
 
 -- name: insert_retry
 INSERT INTO retries (run_id, number, retried_by, at, from_node, log_seq, nodes_json)
