@@ -97,6 +97,12 @@ async def test_a_migration_numbered_below_the_latest_applied_is_applied_when_it_
         await store.close()
 
 
+def _count(table: str) -> Any:
+    from xene.store.txn import Stmt
+
+    return (yield Stmt(f"SELECT COUNT(*) FROM {table}")).scalar
+
+
 def _select_from(table: str) -> Any:
     from xene.store.txn import Stmt
 
@@ -247,5 +253,32 @@ async def test_counting_on_the_run_goes_on_from_the_rows_committed_before(
         assert stored is not None
         assert list(stored.record.nodes) == ["zeta", "alpha", "beta"]
         assert [c.lines for c in await store.read_logs(run.id)] == [("one",), ("two",)]
+    finally:
+        await store.close()
+
+
+async def test_a_deleted_runs_node_and_log_rows_go_with_it_and_a_new_run_finds_none(
+    empty_url: str,
+) -> None:
+    # Node and log rows refer to their run by its run_key (0011), which SQLite counts on
+    # from the largest: a new run may take a deleted run's number.
+    from tests.store.factories import chunk, new_run, node, run_row
+    from xene.store.base import Batch
+
+    store = await open_store(empty_url)
+    assert isinstance(store, SqlStore)
+    try:
+        run_id, _ = await store.create_run(new_run())
+        batch = Batch(nodes=[node("a")], logs=[chunk(run_id, "a", "hi")])
+        await store.commit(run_id, batch)
+        await store.commit(run_id, Batch(run=run_row(run_id, "Success", ended_at=1.0)))
+        assert await store.delete_runs(2.0) == 1
+        assert await store._run(_count("nodes"), write=False) == 0
+        assert await store._run(_count("logs"), write=False) == 0
+        other, _ = await store.create_run(new_run())
+        stored = await store.get_run(other)
+        assert stored is not None
+        assert stored.record.nodes == {}
+        assert await store.read_logs(other) == []
     finally:
         await store.close()
