@@ -208,7 +208,7 @@ def _write_as_before_0011(store: SqlStore) -> None:
     keyed by the run's id, without a run_key."""
     ph = "%s" if "%s" in store._q["run_counters"] else "?"
     by_key = f"(SELECT run_key FROM runs WHERE id = {ph})"
-    for name in ("upsert_node", "update_progress", "insert_log"):
+    for name in ("upsert_node", "insert_node", "update_progress", "insert_log"):
         store._q[name] = store._q[name].replace(by_key, ph).replace("run_key", "run_id")
     store._q["insert_run"] = sqlfiles.load_queries("postgres")["insert_run"].replace("%s", ph)
 

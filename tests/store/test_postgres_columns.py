@@ -37,7 +37,25 @@ def test_a_columnar_form_keeps_its_row_forms_columns_and_conflict_clause(name: s
 
 
 def test_arrays_are_the_rows_columns_with_every_float_column_as_floats() -> None:
+    form = COLUMNAR[QUERIES["upsert_step"]]
+    rows = [("r", "n", 0, "a", "Done", 0, None, 1, 2.5, None)] * 2
+    arrays = form.arrays(rows)
+    assert arrays[:3] == [["r", "r"], ["n", "n"], [0, 0]]
+    assert [type(at) for at in arrays[7]] == [float, float]
+
+
+def test_node_and_log_rows_send_their_runs_id_once() -> None:
     form = COLUMNAR[QUERIES["insert_log"]]
     arrays = form.arrays([("r", 1, "a", None, 5, "x"), ("r", 2, "a", "s", 5.5, "y")])
-    assert arrays == [["r", "r"], [1, 2], ["a", "a"], [None, "s"], [5.0, 5.5], ["x", "y"]]
+    assert arrays == ["r", [1, 2], ["a", "a"], [None, "s"], [5.0, 5.5], ["x", "y"]]
     assert [type(at) for at in arrays[4]] == [float, float]
+    by_run = {name: COLUMNAR[QUERIES[name]].by_run for name in BY_NAME}
+    assert by_run == {"insert_log": True, "insert_node": True, "upsert_node": True,
+                      "upsert_step": False}  # fmt: skip
+
+
+def test_rows_of_two_runs_are_refused_where_the_runs_id_is_sent_once() -> None:
+    with pytest.raises(ValueError, match="one run"):
+        COLUMNAR[QUERIES["insert_log"]].arrays(
+            [("a", 1, "n", None, 5, "x"), ("b", 2, "n", None, 5, "y")]
+        )

@@ -25,7 +25,7 @@ from xene.store.txn import Result, Stmt, Txn
 
 T = TypeVar("T")
 
-_CAST = re.compile(r"%b::(\w+)\[\]")
+_CAST = re.compile(r"%b::(\w+)(\[\])?")
 
 
 @frozen
@@ -36,11 +36,18 @@ class Columns:
     floats: tuple[int, ...]
     """The columns cast to float8: sent as floats, whatever number a row holds (a list
     mixing ints and floats has no binary form)."""
+    by_run: bool = False
+    """The first column, the run's id, is sent once (a scalar, not an array): every row
+    is of one run, whose run_key the statement looks up once."""
 
-    def arrays(self, rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
-        columns = [list(column) for column in zip(*rows, strict=True)]
+    def arrays(self, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        columns: list[Any] = [list(column) for column in zip(*rows, strict=True)]
         for i in self.floats:
             columns[i] = [v if v is None else float(v) for v in columns[i]]
+        if self.by_run and columns:
+            if len(runs := set(columns[0])) != 1:
+                raise ValueError(f"rows of one run expected, got {sorted(runs)}")
+            columns[0] = columns[0][0]
         return columns
 
 
@@ -56,8 +63,9 @@ def columnar(q: Mapping[str, str]) -> dict[str, Columns]:
     """The columnar form of each statement that has one, by the text of its row form."""
     found = {}
     for name, sql in _blocks("postgres_columns.sql").items():
-        floats = tuple(i for i, cast in enumerate(_CAST.findall(sql)) if cast == "float8")
-        found[q[name]] = Columns(sql, floats)
+        casts = _CAST.findall(sql)
+        floats = tuple(i for i, (cast, _) in enumerate(casts) if cast == "float8")
+        found[q[name]] = Columns(sql, floats, by_run=not casts[0][1])
     return found
 
 
@@ -97,9 +105,10 @@ class Committer:
     def _parts(self, run_id: str, batch: Batch, new: bool) -> list[tuple[str, list[Any]]]:
         """The parts after `r` the batch needs, each with its parameters."""
         found: list[tuple[str, list[Any]]] = []
+        # The run's id is not sent: node and log rows take the run_key `r` returns.
         if nodes := batch.nodes:
             rows = [sql_runs.node_params(run_id, i, n) for i, n in enumerate(nodes, 1)]
-            arrays = self.columns[self.q["insert_node"]].arrays(rows)
+            arrays = self.columns[self.q["insert_node"]].arrays(rows)[1:]
             counts = [len(nodes)] if new else [len(nodes), len(nodes)]
             found.append(("new_nodes" if new else "nodes", [*counts, *arrays]))
         if batch.steps:
@@ -110,7 +119,7 @@ class Committer:
                 (run_id, i, c.node, c.step, c.at, "\n".join(c.lines))
                 for i, c in enumerate(chunks, start=1)
             ]
-            arrays = self.columns[self.q["insert_log"]].arrays(rows)
+            arrays = self.columns[self.q["insert_log"]].arrays(rows)[1:]
             found.append(("logs", [len(batch.logs), *arrays]))
         return found
 

@@ -1,4 +1,4 @@
-"""Agents operations of the SQL stores (`AgentStore`, migration 0011)."""
+"""Agents operations of the SQL stores (`AgentStore`, migration 0012)."""
 
 from __future__ import annotations
 

@@ -77,7 +77,7 @@ def _run_row_returning(q: Queries, run_id: str, batch: Batch) -> Txn[tuple[int, 
     found = yield run_update(q, run_id, batch)
     if not found.rows:
         raise KeyError(f"no run {run_id!r} in the store")
-    node_ords, log_seqs = found.rows[0]
+    node_ords, log_seqs, *_ = found.rows[0]  # and the run_key
     return int(node_ords) - moved[0], int(log_seqs) - moved[1]
 
 

@@ -63,9 +63,9 @@ ON CONFLICT (run_key, key) DO UPDATE SET
 -- `upsert_node` for the first nodes of a run (its `node_ords` was 0: it had none), which
 -- are all new: nothing to check for a conflict.
 INSERT INTO nodes (
-    run_id, key, ord, node_id, type, scope_json, state, attempt, input_json, output_json,
+    run_key, key, ord, node_id, type, scope_json, state, attempt, input_json, output_json,
     ports_json, error, started_at, ended_at, progress_json
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+) VALUES ((SELECT run_key FROM runs WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: update_counters
 UPDATE runs SET node_ords = ?, log_seqs = ? WHERE id = ?
@@ -75,19 +75,20 @@ UPDATE runs SET node_ords = ?, log_seqs = ? WHERE id = ?
 -- statement, used on PostgreSQL (SQLite before 3.35 has no UPDATE ... RETURNING): it
 -- locks the run row, so concurrent commits of a run go in turn, and in READ COMMITTED an
 -- UPDATE that waited for the lock works on the row's latest version and returns it. The
--- counters returned are those after this commit's nodes and chunks.
+-- counters returned are those after this commit's nodes and chunks; the run_key is what
+-- PostgreSQL's one-statement commit (postgres_commit.sql) writes its rows with.
 UPDATE runs SET state = ?, error = ?, started_at = ?, ended_at = ?,
     lease_until = COALESCE(?, lease_until),
     node_ords = node_ords + ?, log_seqs = log_seqs + ?
 WHERE id = ?
-RETURNING node_ords, log_seqs
+RETURNING node_ords, log_seqs, run_key
 
 -- name: commit_counters
 -- `commit_run` for a commit that leaves the run's state and times as they are.
 UPDATE runs SET lease_until = COALESCE(?, lease_until),
     node_ords = node_ords + ?, log_seqs = log_seqs + ?
 WHERE id = ?
-RETURNING node_ords, log_seqs
+RETURNING node_ords, log_seqs, run_key
 
 -- name: update_progress
 UPDATE nodes SET progress_json = ? WHERE run_key = (SELECT run_key FROM runs WHERE id = ?) AND key = ?
@@ -450,7 +451,7 @@ ON CONFLICT (workflow, trigger_name) DO UPDATE SET
 SELECT trigger_name, at, reason, skipped FROM skipped_fires WHERE workflow = ?
 ORDER BY trigger_name
 
--- Agents (sql_agents.py, migration 0011).
+-- Agents (sql_agents.py, migration 0012).
 
 -- name: register_agent
 INSERT INTO agents (name, labels, capacity, version, host, registered_at, heartbeat_at,

@@ -4,16 +4,19 @@
 -- nodes, about half the time and a fifth of this process's CPU. Each keeps its row form's
 -- columns and conflict clause (tests/store/test_postgres_columns.py compares them); a
 -- column cast to float8 is sent as floats (a list mixing ints and floats has no binary form).
+-- Node and log rows carry their run's run_key (migration 0011): their run's id, the same
+-- in every row, is sent once (`?::text`, not an array) and looked up once per statement,
+-- where the row form looks it up for each row.
 
 -- name: upsert_node
 INSERT INTO nodes (
-    run_id, key, ord, node_id, type, scope_json, state, attempt, input_json, output_json,
+    run_key, key, ord, node_id, type, scope_json, state, attempt, input_json, output_json,
     ports_json, error, started_at, ended_at, progress_json
-) SELECT * FROM unnest(
-    ?::text[], ?::text[], ?::int8[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int8[],
+) SELECT k.run_key, u.* FROM (SELECT run_key FROM runs WHERE id = ?::text) AS k, unnest(
+    ?::text[], ?::int8[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int8[],
     ?::text[], ?::text[], ?::text[], ?::text[], ?::float8[], ?::float8[], ?::text[]
-)
-ON CONFLICT (run_id, key) DO UPDATE SET
+) AS u
+ON CONFLICT (run_key, key) DO UPDATE SET
     node_id = excluded.node_id, type = excluded.type, scope_json = excluded.scope_json,
     state = excluded.state, attempt = excluded.attempt, input_json = excluded.input_json,
     output_json = excluded.output_json, ports_json = excluded.ports_json,
@@ -22,12 +25,12 @@ ON CONFLICT (run_id, key) DO UPDATE SET
 
 -- name: insert_node
 INSERT INTO nodes (
-    run_id, key, ord, node_id, type, scope_json, state, attempt, input_json, output_json,
+    run_key, key, ord, node_id, type, scope_json, state, attempt, input_json, output_json,
     ports_json, error, started_at, ended_at, progress_json
-) SELECT * FROM unnest(
-    ?::text[], ?::text[], ?::int8[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int8[],
+) SELECT k.run_key, u.* FROM (SELECT run_key FROM runs WHERE id = ?::text) AS k, unnest(
+    ?::text[], ?::int8[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int8[],
     ?::text[], ?::text[], ?::text[], ?::text[], ?::float8[], ?::float8[], ?::text[]
-)
+) AS u
 
 -- name: upsert_step
 INSERT INTO steps (
@@ -42,5 +45,6 @@ ON CONFLICT (run_id, node_key, idx) DO UPDATE SET
     process = excluded.process
 
 -- name: insert_log
-INSERT INTO logs (run_id, seq, node, step, at, text)
-SELECT * FROM unnest(?::text[], ?::int8[], ?::text[], ?::text[], ?::float8[], ?::text[])
+INSERT INTO logs (run_key, seq, node, step, at, text)
+SELECT k.run_key, u.* FROM (SELECT run_key FROM runs WHERE id = ?::text) AS k,
+    unnest(?::int8[], ?::text[], ?::text[], ?::float8[], ?::text[]) AS u

@@ -4,44 +4,45 @@
 -- on its own: no BEGIN and COMMIT, and no round trip per part (five before, one now).
 -- Every part reads `r`: a run that is not there has no row in it, so nothing is written.
 -- Each `?` is a parameter sent in binary; arrays come in the order of the columns of
--- the columnar forms (postgres_columns.sql), one element per row.
+-- the columnar forms (postgres_columns.sql), one element per row, but for the run's id:
+-- node and log rows carry the run's run_key (migration 0011), which `r` returns, so it
+-- is looked up once, by the run row's update, whatever the number of rows.
 
 -- name: nodes
--- `?` 1 and 2: how many nodes the commit numbers; 3-17: the node columns, each node's
--- `ord` counted from 1 within the commit. A run that had no nodes gets its first
--- inserted (insert_node), another has them upserted (upsert_node): one of the two
+-- `?` 1 and 2: how many nodes the commit numbers; 3-16: the node columns but the run's,
+-- each node's `ord` counted from 1 within the commit. A run that had no nodes gets its
+-- first inserted (insert_node), another has them upserted (upsert_node): one of the two
 -- writes nothing.
 u AS (
-    SELECT u.run_id, u.key, r.node_ords - ? + u.ord AS ord, u.node_id, u.type,
+    SELECT r.run_key, u.key, r.node_ords - ? + u.ord AS ord, u.node_id, u.type,
         u.scope_json, u.state, u.attempt, u.input_json, u.output_json, u.ports_json,
         u.error, u.started_at, u.ended_at, u.progress_json, r.node_ords = ? AS first
     FROM r, unnest(
-        ?::text[], ?::text[], ?::int8[], ?::text[], ?::text[], ?::text[], ?::text[],
-        ?::int8[], ?::text[], ?::text[], ?::text[], ?::text[], ?::float8[], ?::float8[],
-        ?::text[]
+        ?::text[], ?::int8[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int8[],
+        ?::text[], ?::text[], ?::text[], ?::text[], ?::float8[], ?::float8[], ?::text[]
     ) AS u (
-        run_id, key, ord, node_id, type, scope_json, state, attempt, input_json,
-        output_json, ports_json, error, started_at, ended_at, progress_json
+        key, ord, node_id, type, scope_json, state, attempt, input_json, output_json,
+        ports_json, error, started_at, ended_at, progress_json
     )
 ),
 first_nodes AS (
     INSERT INTO nodes (
-        run_id, key, ord, node_id, type, scope_json, state, attempt, input_json,
+        run_key, key, ord, node_id, type, scope_json, state, attempt, input_json,
         output_json, ports_json, error, started_at, ended_at, progress_json
     )
-    SELECT run_id, key, ord, node_id, type, scope_json, state, attempt, input_json,
+    SELECT run_key, key, ord, node_id, type, scope_json, state, attempt, input_json,
         output_json, ports_json, error, started_at, ended_at, progress_json
     FROM u WHERE first
 ),
 more_nodes AS (
     INSERT INTO nodes (
-        run_id, key, ord, node_id, type, scope_json, state, attempt, input_json,
+        run_key, key, ord, node_id, type, scope_json, state, attempt, input_json,
         output_json, ports_json, error, started_at, ended_at, progress_json
     )
-    SELECT run_id, key, ord, node_id, type, scope_json, state, attempt, input_json,
+    SELECT run_key, key, ord, node_id, type, scope_json, state, attempt, input_json,
         output_json, ports_json, error, started_at, ended_at, progress_json
     FROM u WHERE NOT first
-    ON CONFLICT (run_id, key) DO UPDATE SET
+    ON CONFLICT (run_key, key) DO UPDATE SET
         node_id = excluded.node_id, type = excluded.type, scope_json = excluded.scope_json,
         state = excluded.state, attempt = excluded.attempt, input_json = excluded.input_json,
         output_json = excluded.output_json, ports_json = excluded.ports_json,
@@ -52,23 +53,23 @@ more_nodes AS (
 -- name: new_nodes
 -- `nodes` for a run that had none when this store created it (a guess: see
 -- pg_batch.Committer): inserted, with no conflict to look for. `?` 1: how many nodes the
--- commit numbers; 2-16: the node columns, each node's `ord` counted from 1. A node
--- another process committed meanwhile fails the statement, which then writes nothing.
+-- commit numbers; 2-15: the node columns but the run's, each node's `ord` counted from 1.
+-- A node another process committed meanwhile fails the statement, which then writes
+-- nothing.
 new_nodes AS (
     INSERT INTO nodes (
-        run_id, key, ord, node_id, type, scope_json, state, attempt, input_json,
+        run_key, key, ord, node_id, type, scope_json, state, attempt, input_json,
         output_json, ports_json, error, started_at, ended_at, progress_json
     )
-    SELECT u.run_id, u.key, r.node_ords - ? + u.ord, u.node_id, u.type, u.scope_json,
+    SELECT r.run_key, u.key, r.node_ords - ? + u.ord, u.node_id, u.type, u.scope_json,
         u.state, u.attempt, u.input_json, u.output_json, u.ports_json, u.error,
         u.started_at, u.ended_at, u.progress_json
     FROM r, unnest(
-        ?::text[], ?::text[], ?::int8[], ?::text[], ?::text[], ?::text[], ?::text[],
-        ?::int8[], ?::text[], ?::text[], ?::text[], ?::text[], ?::float8[], ?::float8[],
-        ?::text[]
+        ?::text[], ?::int8[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int8[],
+        ?::text[], ?::text[], ?::text[], ?::text[], ?::float8[], ?::float8[], ?::text[]
     ) AS u (
-        run_id, key, ord, node_id, type, scope_json, state, attempt, input_json,
-        output_json, ports_json, error, started_at, ended_at, progress_json
+        key, ord, node_id, type, scope_json, state, attempt, input_json, output_json,
+        ports_json, error, started_at, ended_at, progress_json
     )
 )
 
@@ -89,11 +90,12 @@ steps_done AS (
 )
 
 -- name: logs
--- `?` 1: how many chunks the commit numbers (empty ones too, which are not kept); 2-7:
--- the log columns, each chunk's `seq` counted from 1 within the commit (insert_log).
+-- `?` 1: how many chunks the commit numbers (empty ones too, which are not kept); 2-6:
+-- the log columns but the run's, each chunk's `seq` counted from 1 within the commit
+-- (insert_log).
 logs_done AS (
-    INSERT INTO logs (run_id, seq, node, step, at, text)
-    SELECT u.run_id, r.log_seqs - ? + u.seq, u.node, u.step, u.at, u.text
-    FROM r, unnest(?::text[], ?::int8[], ?::text[], ?::text[], ?::float8[], ?::text[])
-        AS u (run_id, seq, node, step, at, text)
+    INSERT INTO logs (run_key, seq, node, step, at, text)
+    SELECT r.run_key, r.log_seqs - ? + u.seq, u.node, u.step, u.at, u.text
+    FROM r, unnest(?::int8[], ?::text[], ?::text[], ?::float8[], ?::text[])
+        AS u (seq, node, step, at, text)
 )

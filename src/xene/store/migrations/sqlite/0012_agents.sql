@@ -1,5 +1,5 @@
--- Xene store, version 11 (PostgreSQL): the agents a server knows. Keep equal to
--- sqlite/0011.
+-- Xene store, version 12 (SQLite): the agents a server knows. Keep equal to
+-- postgres/0012.
 
 -- One row per agent: its last registration and heartbeat. Online, draining or lost is
 -- worked out from heartbeat_at, not stored.
@@ -9,8 +9,8 @@ CREATE TABLE agents (
     capacity INTEGER NOT NULL,
     version TEXT NOT NULL,
     host TEXT NOT NULL,
-    registered_at DOUBLE PRECISION NOT NULL,
-    heartbeat_at DOUBLE PRECISION NOT NULL,
+    registered_at REAL NOT NULL,
+    heartbeat_at REAL NOT NULL,
     running INTEGER NOT NULL,
     draining INTEGER NOT NULL        -- 0 or 1
 );
