@@ -163,6 +163,8 @@ class Pipeline:
     entry_edges: tuple[Edge, ...] = ()
     """Edges from a trigger to a node (flow format): the trigger's event is that node's input."""
     executor: Executor = Executor()
+    agent_labels: tuple[str, ...] = ()
+    """Labels the agent that runs it must have (each of them); sorted, each once."""
     env: Mapping[str, str] = field(default_factory=dict)
     config: Mapping[str, Any] = field(default_factory=dict)
     """`${pipeline.config.key}` values."""

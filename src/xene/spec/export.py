@@ -73,6 +73,8 @@ def _pipeline(pipeline: ir.Pipeline, fallback: str) -> dict[str, Any]:
         out["description"] = pipeline.description
     if pipeline.executor != ir.Executor():
         out["executor"] = _executor(pipeline.executor)
+    if pipeline.agent_labels:
+        out["agent"] = {"labels": list(pipeline.agent_labels)}
     if pipeline.env:
         out["envs"] = _plain(pipeline.env)
     if pipeline.config:

@@ -29,7 +29,7 @@ _EDGE_KEYS = ("from", "to", "description", "condition", "loop_back")
 _TRIGGER_KEYS = ("id", "type", "description", "params", "enabled")
 _SETTINGS_KEYS = (
     "max_concurrent_executions", "execution_timeout_ms", "circuit_breaker_threshold",
-    "circuit_breaker_window", "env", "debug",
+    "circuit_breaker_window", "env", "debug", "agent_labels",
 )  # fmt: skip
 BREAKER_WINDOW = 10
 """Runs the circuit breaker looks back on, unless `circuit_breaker_window` says."""
@@ -56,6 +56,7 @@ def load(reader: Reader) -> Workflow:
         triggers=tuple(triggers),
         entry_edges=tuple(entries),
         env=reader.env(settings, "env", "settings"),
+        agent_labels=reader.labels(settings, "agent_labels", "settings"),
         config=reader.mapping(root, "config", ""),
         max_concurrency=reader.integer(
             settings, "max_concurrent_executions", "settings", default=8, minimum=1

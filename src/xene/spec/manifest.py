@@ -42,7 +42,8 @@ CALL = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 _TOP_KEYS = ("kind", "apiVersion", "metadata", "spec")
 _SPEC_KEYS = ("triggers", "pipelines")
 _PIPELINE_KEYS = (
-    "trigger", "description", "executor", "envs", "tasks", "timeout", "maxConcurrency", "config"
+    "trigger", "description", "executor", "agent", "envs", "tasks", "timeout",
+    "maxConcurrency", "config",
 )  # fmt: skip
 _TASK_KEYS = (
     "description", "workingDir", "dependencies", "steps", "env", "retry", "timeout", "type",
@@ -163,12 +164,20 @@ def _pipeline(
         description=reader.text(body, "description", path),
         triggers=(trigger,) if trigger in triggers else (),
         executor=_executor(reader, body, path),
+        agent_labels=_agent_labels(reader, body, path),
         env=reader.env(body, "envs", path),
         config=reader.mapping(body, "config", path),
         max_concurrency=reader.integer(body, "maxConcurrency", path, default=8, minimum=1),
         timeout_s=reader.duration(body, "timeout", path),
         loc=reader.loc(path),
     )
+
+
+def _agent_labels(reader: Reader, body: Mapping[str, Any], path: str) -> tuple[str, ...]:
+    """`agent: {labels: [gpu, os=linux]}`: what the agent running the pipeline must have."""
+    agent = reader.mapping(body, "agent", path)
+    reader.keys(agent, join(path, "agent"), ("labels",), "agent")
+    return reader.labels(agent, "labels", join(path, "agent"))
 
 
 def _executor(reader: Reader, body: Mapping[str, Any], path: str) -> Executor:

@@ -24,7 +24,7 @@ from dataclasses import replace
 from os import PathLike
 from typing import Any, Generic, ParamSpec, TypedDict, TypeVar, Unpack, overload
 
-from xene import errors, ir
+from xene import errors, ir, labels
 from xene.core import dag
 from xene.spec import durations
 
@@ -156,11 +156,14 @@ class Pipeline:
         description: str = "",
         triggers: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
+        agent_labels: Sequence[str] = (),
     ) -> None:
         self.name = name
         self.description = description
         self.triggers = tuple(triggers)
         self.env = dict(env or {})
+        self.agent_labels = tuple(agent_labels)
+        """Labels the agent that runs this pipeline must have: `("gpu",)`."""
         self.loc = _caller_location()
         self._tasks: list[Task[..., Any]] = []
         self.add(*([tasks] if isinstance(tasks, Task) else tasks))
@@ -188,6 +191,9 @@ class Pipeline:
             hint = f"pass them as Pipeline({self.name!r}, [task, ...]) or call .add(task)"
             return [errors.Problem(self.loc, f"pipeline {self.name!r} has no tasks: {hint}")]
         problems = self._duplicates() + self._unknown_dependencies()
+        trouble = labels.problem(self.agent_labels)
+        if trouble:
+            problems.append(errors.Problem(self.loc, f"pipeline {self.name!r}: {trouble}"))
         return problems or self._cycle()
 
     def compile(self) -> ir.Pipeline:
@@ -202,6 +208,7 @@ class Pipeline:
             description=self.description,
             triggers=self.triggers,
             env=self.env,
+            agent_labels=labels.canonical(self.agent_labels),
             loc=self.loc,
         )
 

@@ -173,6 +173,19 @@ class Reader:
                 self.error(where, self.wrong_kind(where, item))
         return found
 
+    def labels(self, parent: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
+        """Agent labels (labels.py): bad ones are reported and left out; sorted, once each."""
+        from xene import labels
+
+        found = self.strings(parent, key, path)
+        for index, label in enumerate(found):
+            trouble = labels.problem([label])
+            if trouble:
+                self.error(f"{join(path, key)}[{index}]", trouble)
+        if len(found) > labels.MAX_LABELS:
+            self.error(join(path, key), f"a pipeline needs at most {labels.MAX_LABELS} labels")
+        return labels.canonical(label for label in found if not labels.problem([label]))
+
     def env(self, parent: Mapping[str, Any], key: str, path: str) -> dict[str, str]:
         """Environment variables: text, numbers and booleans become text."""
         found: dict[str, str] = {}
