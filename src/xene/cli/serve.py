@@ -91,6 +91,14 @@ def _add_load_options(parser: argparse.ArgumentParser) -> None:
         "--capacity", type=positive_int, default=4, help="runs executed at once (default 4)"
     )
     parser.add_argument(
+        "--labels",
+        type=labels_list,
+        default=(),
+        metavar="A,B",
+        help="the built-in agent's labels: it runs a pipeline that names agent labels only "
+        "if it has them all (e.g. gpu,os=linux)",
+    )
+    parser.add_argument(
         "--grace", type=float, default=30.0, metavar="S", help="seconds to finish steps on stop"
     )
     parser.add_argument(
@@ -171,12 +179,24 @@ def _config(args: argparse.Namespace) -> Any:
         metrics_public=args.metrics_public,
         fs_roots=tuple(args.fs_root),
         capacity=args.capacity,
+        agent_labels=args.labels,
         grace_s=args.grace,
         lease_s=args.lease,
         rate_per_s=args.rate_limit,
         max_queued=args.max_queued,
         rate_burst=max(int(args.rate_limit * 2), 1),
     )
+
+
+def labels_list(text: str) -> tuple[str, ...]:
+    """An argparse type: labels separated by commas, each as labels.py wants it."""
+    from xene import labels
+
+    found = [part.strip() for part in text.split(",") if part.strip()]
+    trouble = labels.problem(found)
+    if trouble:
+        raise argparse.ArgumentTypeError(trouble)
+    return labels.canonical(found)
 
 
 def _bound(text: str) -> int:

@@ -118,9 +118,13 @@ def continue_run(
 def pipeline_of(stored: StoredRun) -> Pipeline:
     """The pipeline as it was when the run started: from the recorded text, not from the
     file or applied workflow as they are now (a Python file is imported again)."""
+    return pipeline_of_source(stored.source)
+
+
+def pipeline_of_source(source: RunSource) -> Pipeline:
+    """The pipeline a run's recorded source defines (a Python file is imported again)."""
     from xene.spec.load import load_file, load_text
 
-    source = stored.source
     if source.format == "python":
         workflow = load_file(source.path)
     else:

@@ -96,7 +96,8 @@ class Agent:
     async def _claim(self, free: int) -> None:
         now = self.runtime.clock.now()
         lease_until = now + self.runtime.config.lease_s
-        claimed = await self.runtime.store.claim_stored_runs(self.owner, free, lease_until, now)
+        store, labels = self.runtime.store, self.runtime.config.agent_labels
+        claimed = await store.claim_stored_runs(self.owner, free, lease_until, now, labels)
         for stored in claimed:  # read with the claim: `_execute` need not read it again
             self._spawn(stored.record.id, stored)
         if now >= self._counted_at + COUNT_EVERY_S:  # not per claim, though it is indexed

@@ -27,6 +27,8 @@ class ServerConfig:
     """Directories filesystem triggers may watch; none: filesystem triggers are refused."""
     capacity: int = 4
     """Runs the built-in agent executes at once."""
+    agent_labels: tuple[str, ...] = ()
+    """The built-in agent's labels: it takes a run only if it has all its pipeline's."""
     grace_s: float = 30.0
     """On SIGTERM: how long running steps may take to finish."""
     lease_s: float = 15.0

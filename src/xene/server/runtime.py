@@ -302,14 +302,28 @@ class Runtime:
         except KeyError:
             return None
 
+    def labels_of(self, source: RunSource) -> tuple[str, ...]:
+        """The agent labels `source`'s pipeline needs (its definition as applied here, else
+        as the source says)."""
+        pipeline = self.pipeline_of(source)
+        if pipeline is None:
+            from xene.engine.durable import pipeline_of_source
+
+            try:
+                pipeline = pipeline_of_source(source)
+            except Exception:  # not loadable: the run will fail, wherever it runs
+                return ()
+        return pipeline.agent_labels
+
     async def queue(
         self, source: RunSource, data: Any, *, idempotency_key: str | None = None
     ) -> tuple[str, bool]:
         """Queue a run of `source`'s pipeline for an agent; `(run id, created)`."""
         from xene.service import runs
 
-        now = self.clock.now()
-        run_id, created = await runs.queue(self.store, source, data, now, new_id, idempotency_key)
+        now, labels = self.clock.now(), self.labels_of(source)
+        wanted = runs.Wanted(source, data, idempotency_key, labels)
+        run_id, created = await runs.queue(self.store, wanted, now, new_id)
         if created:
             self.metrics.runs_started.labels(source.workflow, source.pipeline).inc()
             self.agent.wake()

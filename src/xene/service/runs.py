@@ -12,6 +12,7 @@ from typing import Any, Literal, cast
 from xene.core.records import RunRecord
 from xene.core.states import State
 from xene.errors import XeneError
+from xene.frozen import frozen
 from xene.store import rows
 from xene.store.base import (
     Batch,
@@ -50,17 +51,24 @@ def os_user() -> str:
 
 
 # -- queue -----------------------------------------------------------------------------
+@frozen
+class Wanted:
+    """A run to queue: of `source`'s pipeline, with its input, idempotency key and the
+    labels its executor must have."""
+
+    source: RunSource
+    input: Any
+    key: str | None = None
+    labels: tuple[str, ...] = ()
+
+
 async def queue(
-    store: Store,
-    source: RunSource,
-    input: Any,
-    now: float,
-    new_id: Callable[[float], str],
-    idempotency_key: str | None = None,
+    store: Store, wanted: Wanted, now: float, new_id: Callable[[float], str]
 ) -> tuple[str, bool]:
-    """Queue a run of `source`'s pipeline for an executor to claim; `(run id, created)`:
-    an idempotency key this pipeline has seen names its run instead."""
-    run = NewRun.of(new_id(now), source, input, now, idempotency_key)
+    """Queue a run for an executor (one with all its labels) to claim; `(run id,
+    created)`: an idempotency key this pipeline has seen names its run instead."""
+    w = wanted
+    run = NewRun.of(new_id(now), w.source, w.input, now, w.key, w.labels)
     return await store.create_run(run)
 
 

@@ -59,10 +59,18 @@ class NewRun:
     state: State = State.NOT_EXECUTED
     """The state it is stored in: `NotExecuted` for a run its creator executes at once,
     `WaitingForExecutor` for a run queued for `ServerStore.claim_runs`."""
+    labels: tuple[str, ...] = ()
+    """What the agent that executes it must have (its pipeline's `agent_labels`)."""
 
     @classmethod
     def of(
-        cls, run_id: str, source: RunSource, input: Any, now: float, key: str | None = None
+        cls,
+        run_id: str,
+        source: RunSource,
+        input: Any,
+        now: float,
+        key: str | None = None,
+        labels: tuple[str, ...] = (),
     ) -> NewRun:
         """A run of `source`'s pipeline, queued for an executor to claim (`executed_by`:
         executed at once instead), with its idempotency key. The one place a new run is
@@ -70,6 +78,7 @@ class NewRun:
         return cls(
             run_id, source.workflow, source.pipeline, input, source, now,
             owner="", lease_until=0.0, idempotency_key=key, state=State.WAITING,
+            labels=labels,
         )  # fmt: skip
 
     def executed_by(self, owner: str, lease_until: float) -> NewRun:

@@ -41,6 +41,7 @@ from xene.store.memory_server import MemoryServerOps
 from xene.store.memory_tokens import MemoryTokenOps
 from xene.store.pressure import SkippedFire
 from xene.store.secrets import StoredSecret
+from xene.store.server_roles import Labels
 from xene.store.tokens import TokenRecord
 
 
@@ -176,9 +177,9 @@ class MemoryStore(
         return None if run is None else _stored(run)
 
     async def claim_stored_runs(
-        self, owner: str, limit: int, lease_until: float, now: float
+        self, owner: str, limit: int, lease_until: float, now: float, labels: Labels = ()
     ) -> list[StoredRun]:
-        claimed = await self.claim_runs(owner, limit, lease_until, now)
+        claimed = await self.claim_runs(owner, limit, lease_until, now, labels)
         return [_stored(self._runs[run_id]) for run_id in claimed]
 
     async def list_runs(self, flt: RunFilter) -> list[RunSummary]:

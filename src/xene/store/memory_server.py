@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from xene.core.states import PipelineMode, State
 from xene.store import retries, wakeups
 from xene.store.base import AppliedWorkflow, BreakerState, RetryRequest, RunRetry
+from xene.store.server_roles import Labels
 
 if TYPE_CHECKING:
     from xene.store.memory import _Run
@@ -59,13 +60,17 @@ class MemoryServerOps:
         return {p: mode for (w, p), mode in sorted(self._modes.items()) if w == workflow}
 
     # -- queued runs --------------------------------------------------------------------
-    async def claim_runs(self, owner: str, limit: int, lease_until: float, now: float) -> list[str]:
+    async def claim_runs(
+        self, owner: str, limit: int, lease_until: float, now: float, labels: Labels = ()
+    ) -> list[str]:
         claimed: list[str] = []
         for run_id in sorted(self._runs):
             if len(claimed) >= limit:
                 break
             run = self._runs[run_id]
             if run.finished or run.state == State.SUSPENDED or run.lease_until >= now:
+                continue
+            if not all(label in labels for label in run.new.labels):
                 continue
             run.owner, run.lease_until = owner, lease_until
             claimed.append(run_id)

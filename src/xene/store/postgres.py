@@ -107,7 +107,8 @@ class PostgresStore(SqlStore):
             sql_runs.create_run(self._q, run), self._notified_within(wakes)
         )
         # alone: the insert creates the run or nothing; only then is it looked up by key.
-        created = await self._run(txn, write=True, alone=True)
+        # A run with labels is one transaction: no claimer sees it without them.
+        created = await self._run(txn, write=True, alone=not run.labels)
         if created[1]:
             self._remember_new(run.id)
             self._committed(wakes)

@@ -8,6 +8,7 @@ A run queued by a trigger is created with `owner=""` and `lease_until=0` and sta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
         RunRetry,
         StoredRun,
     )
+
+
+Labels = Sequence[str]
 
 
 @runtime_checkable
@@ -67,13 +71,16 @@ class WorkflowStore(Protocol):
 class QueueStore(Protocol):
     """Runs queued for agents: claimed, requeued, retried, cancelled, counted."""
 
-    async def claim_runs(self, owner: str, limit: int, lease_until: float, now: float) -> list[str]:
+    async def claim_runs(
+        self, owner: str, limit: int, lease_until: float, now: float, labels: Labels = ()
+    ) -> list[str]:
         """Take up to `limit` runs that wait for an executor, or whose lease expired,
-        oldest first; never a Suspended or finished run. Safe under concurrency
-        (FOR UPDATE SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite)."""
+        oldest first; never a Suspended or finished run, nor one needing a label not in
+        `labels` (the claimer's). Safe under concurrency (FOR UPDATE SKIP LOCKED on
+        PostgreSQL, BEGIN IMMEDIATE on SQLite)."""
 
     async def claim_stored_runs(
-        self, owner: str, limit: int, lease_until: float, now: float
+        self, owner: str, limit: int, lease_until: float, now: float, labels: Labels = ()
     ) -> list[StoredRun]:
         """`claim_runs`, and each run taken as `get_run` would give it after the claim,
         in one transaction: an agent executes them without reading each again."""

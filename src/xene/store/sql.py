@@ -38,6 +38,7 @@ from xene.store.base import (
     ServerStore,
     StoredRun,
 )
+from xene.store.server_roles import Labels
 from xene.store.sql_agents import SqlAgentOps
 from xene.store.sql_breaker import SqlBreakerOps
 from xene.store.sql_pressure import SqlPressureOps
@@ -140,7 +141,9 @@ class SqlStore(
         wakes = wakeups.created(run)
         txn = sql_runs.create_run(self._q, run)
         # alone: the insert creates the run or nothing; only then is it looked up by key.
-        return await self._write(txn, lambda done: wakes if done[1] else (), alone=True)
+        # A run with labels is one transaction: no claimer sees it without them.
+        alone = not run.labels
+        return await self._write(txn, lambda done: wakes if done[1] else (), alone=alone)
 
     async def commit(self, run_id: str, batch: Batch) -> None:
         if batch:
@@ -254,21 +257,23 @@ class SqlStore(
     async def pipeline_modes(self, workflow: str) -> dict[str, PipelineMode]:
         return await self._read_small(lambda: sql_server.pipeline_modes(self._q, workflow))
 
-    async def claim_runs(self, owner: str, limit: int, lease_until: float, now: float) -> list[str]:
+    async def claim_runs(
+        self, owner: str, limit: int, lease_until: float, now: float, labels: Labels = ()
+    ) -> list[str]:
         returning = self.returning
-        txn = sql_server.claim_runs(self._q, owner, limit, lease_until, now, returning=returning)
+        claim = sql_server.Claim(owner, limit, lease_until, now, labels)
+        txn = sql_server.claim_runs(self._q, claim, returning=returning)
         return await self._run(txn, write=True, alone=returning)  # one UPDATE ... RETURNING
 
     async def claim_stored_runs(
-        self, owner: str, limit: int, lease_until: float, now: float
+        self, owner: str, limit: int, lease_until: float, now: float, labels: Labels = ()
     ) -> list[StoredRun]:
         # A write: on SQLite the claim and its reads are made on the loop's thread when
         # the lock is free (a queued run is a few rows); on PostgreSQL the claim commits
         # alone, as above, and the reads follow in the same hop.
         returning = self.returning
-        txn = sql_server.claim_stored_runs(
-            self._q, owner, limit, lease_until, now, returning=returning
-        )
+        claim = sql_server.Claim(owner, limit, lease_until, now, labels)
+        txn = sql_server.claim_stored_runs(self._q, claim, returning=returning)
         return await self._run(txn, write=True, alone=returning)
 
     async def retry_run(self, run_id: str, request: RetryRequest) -> RunRetry | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -34,6 +35,8 @@ def create_run(q: Queries, run: NewRun) -> Txn[tuple[str, bool]]:
          run.lease_until),
     )  # fmt: skip
     if inserted.rowcount == 1:
+        if run.labels:
+            yield Stmt(q["insert_run_labels"], (run.id, json.dumps(list(run.labels))))
         return run.id, True
     existing = yield Stmt(q["run_by_key"], (run.workflow, run.pipeline, run.idempotency_key))
     return str(existing.scalar), False

@@ -4,9 +4,11 @@ sql_retries.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 
 from xene.core.states import PipelineMode, State
+from xene.frozen import frozen
 from xene.store import rows, sql_runs
 from xene.store.base import AppliedWorkflow, StoredRun
 from xene.store.txn import Result, Row, Stmt, Txn
@@ -66,38 +68,52 @@ def pipeline_modes(q: Queries, workflow: str) -> Txn[dict[str, PipelineMode]]:
 
 
 # -- queued runs -----------------------------------------------------------------------
-def claim_runs(
-    q: Queries, owner: str, limit: int, lease_until: float, now: float, *, returning: bool
-) -> Txn[list[str]]:
+@frozen
+class Claim:
+    """What a claimer asks for: up to `limit` runs it may execute, held until then."""
+
+    owner: str
+    limit: int
+    lease_until: float
+    now: float
+    labels: Sequence[str] = ()
+    """The claimer's labels: a run needing another is not for it."""
+
+    def params(self) -> tuple[str, float, float, str, int]:
+        """The claim statements' parameters (the labels as a JSON array)."""
+        offered = json.dumps(sorted(self.labels))
+        return self.owner, self.lease_until, self.now, offered, self.limit
+
+
+def claim_runs(q: Queries, claim: Claim, *, returning: bool) -> Txn[list[str]]:
     """Oldest first. `returning` (PostgreSQL): one UPDATE ... RETURNING whose rows are
     locked with SKIP LOCKED; else (SQLite, whose writers BEGIN IMMEDIATE in turn) a
     select, then an update of what it found."""
-    if limit <= 0:
+    if claim.limit <= 0:
         return []
     if returning:
-        claimed = yield Stmt(q["claim_runs"], (owner, lease_until, now, limit))
+        claimed = yield Stmt(q["claim_runs"], claim.params())
         return sorted(str(row[0]) for row in claimed.rows)
-    found = yield Stmt(q["claimable_runs"], (now, limit))
+    found = yield Stmt(q["claimable_runs"], claim.params()[2:])
     ids = [str(row[0]) for row in found.rows]
     if ids:
-        yield Stmt(q["claim_run_by_id"], [(owner, lease_until, i) for i in ids], many=True)
+        taken = [(claim.owner, claim.lease_until, i) for i in ids]
+        yield Stmt(q["claim_run_by_id"], taken, many=True)
     return ids
 
 
-def claim_stored_runs(
-    q: Queries, owner: str, limit: int, lease_until: float, now: float, *, returning: bool
-) -> Txn[list[StoredRun]]:
+def claim_stored_runs(q: Queries, claim: Claim, *, returning: bool) -> Txn[list[StoredRun]]:
     """`claim_runs`, then each run taken read back in the same hop. `returning`
     (PostgreSQL): the claim returns the run rows; only a run with records (nodes or
     retries: one taken over, or retried) is read further."""
-    if returning and limit > 0:
-        found = yield Stmt(q["claim_stored_runs"], (owner, lease_until, now, limit))
+    if returning and claim.limit > 0:
+        found = yield Stmt(q["claim_stored_runs"], claim.params())
         rows_ = sorted(found.rows, key=lambda row: str(row[0]))
         fresh = {str(row[0]): row[:-1] for row in rows_ if not row[-1]}
         ids = [str(row[0]) for row in rows_]
     else:
         fresh = {}
-        ids = yield from claim_runs(q, owner, limit, lease_until, now, returning=returning)
+        ids = yield from claim_runs(q, claim, returning=returning)
     claimed = []
     for run_id in ids:
         if run_id in fresh:

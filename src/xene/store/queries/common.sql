@@ -292,7 +292,14 @@ ORDER BY id DESC LIMIT ?
 -- oldest first. SQLite: runs under BEGIN IMMEDIATE, then `claim_run_by_id`.
 SELECT id FROM runs
 WHERE state NOT IN {final} AND state <> 'Suspended' AND lease_until < ?
+    AND NOT EXISTS (  -- a label the run needs that the claimer lacks
+        SELECT 1 FROM run_labels l, json_each(l.labels) needed
+        WHERE l.run_id = runs.id AND needed.value NOT IN (SELECT value FROM json_each(?))
+    )
 ORDER BY id LIMIT ?
+
+-- name: insert_run_labels
+INSERT INTO run_labels (run_id, labels) VALUES (?, ?)
 
 -- name: claim_run_by_id
 UPDATE runs SET owner = ?, lease_until = ? WHERE id = ?
@@ -305,6 +312,10 @@ UPDATE runs SET owner = ?, lease_until = ?
 WHERE id IN (
     SELECT id FROM runs
     WHERE state NOT IN {final} AND state <> 'Suspended' AND lease_until < ?
+        AND NOT EXISTS (  -- a label the run needs that the claimer lacks
+            SELECT 1 FROM run_labels l, json_each(l.labels) needed
+            WHERE l.run_id = runs.id AND needed.value NOT IN (SELECT value FROM json_each(?))
+        )
     ORDER BY id LIMIT ?
 )
 RETURNING id
@@ -317,6 +328,10 @@ UPDATE runs SET owner = ?, lease_until = ?
 WHERE id IN (
     SELECT id FROM runs
     WHERE state NOT IN {final} AND state <> 'Suspended' AND lease_until < ?
+        AND NOT EXISTS (  -- a label the run needs that the claimer lacks
+            SELECT 1 FROM run_labels l, json_each(l.labels) needed
+            WHERE l.run_id = runs.id AND needed.value NOT IN (SELECT value FROM json_each(?))
+        )
     ORDER BY id LIMIT ?
 )
 RETURNING id, workflow, pipeline, state, input_json, error, started_at, ended_at,

@@ -17,6 +17,11 @@ UPDATE runs SET owner = ?, lease_until = ?
 WHERE id IN (
     SELECT id FROM runs
     WHERE state NOT IN {final} AND state <> 'Suspended' AND lease_until < ?
+        AND NOT EXISTS (  -- a label the run needs that the claimer lacks
+            SELECT 1 FROM run_labels l, json_array_elements_text(l.labels::json) needed (value)
+            WHERE l.run_id = runs.id
+                AND needed.value NOT IN (SELECT json_array_elements_text(?::json))
+        )
     ORDER BY id LIMIT ?
     FOR UPDATE SKIP LOCKED
 )
@@ -37,6 +42,11 @@ UPDATE runs SET owner = ?, lease_until = ?
 WHERE id IN (
     SELECT id FROM runs
     WHERE state NOT IN {final} AND state <> 'Suspended' AND lease_until < ?
+        AND NOT EXISTS (  -- a label the run needs that the claimer lacks
+            SELECT 1 FROM run_labels l, json_array_elements_text(l.labels::json) needed (value)
+            WHERE l.run_id = runs.id
+                AND needed.value NOT IN (SELECT json_array_elements_text(?::json))
+        )
     ORDER BY id LIMIT ?
     FOR UPDATE SKIP LOCKED
 )
