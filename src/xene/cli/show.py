@@ -68,11 +68,32 @@ def handle(args: argparse.Namespace) -> int:
 async def show(args: argparse.Namespace) -> int:
     async with stores.opened(args) as store:
         stored = await stores.find_run(store, args.run)
+        waiting = await waiting_for(store, stored)
     if args.json:
-        print(json.dumps(as_json(stored), indent=2, default=str))
+        print(json.dumps(as_json(stored) | {"waiting_for": waiting}, indent=2, default=str))
     else:
-        print_run(stored, every_item=args.all)
+        print_run(stored, every_item=args.all, waiting_for=waiting)
     return stores.EXIT_OK
+
+
+async def waiting_for(store: object, stored: StoredRun) -> str | None:
+    """Why a queued run of a server's store is not taken yet (no agent with its labels,
+    or they are busy); None for any other run, or a store without agents."""
+    from xene.store.base import ServerStore
+
+    if stored.record.state is not State.WAITING or not isinstance(store, ServerStore):
+        return None
+    import time
+
+    from xene.engine.durable import pipeline_of_source
+    from xene.engine.options import LEASE_S
+    from xene.service import agents
+
+    try:
+        needed = pipeline_of_source(stored.source).agent_labels
+    except Exception:  # a definition that no longer loads: the run will say so
+        needed = ()
+    return await agents.waiting_for(store, needed, time.time(), LEASE_S)
 
 
 def as_json(stored: StoredRun) -> dict[str, Any]:
@@ -101,7 +122,9 @@ def _owner_gone(stored: StoredRun) -> str | None:
     return owner_gone(stored.record.state, stored.owner, stored.lease_until, time.time())
 
 
-def print_run(stored: StoredRun, *, every_item: bool = False) -> None:
+def print_run(
+    stored: StoredRun, *, every_item: bool = False, waiting_for: str | None = None
+) -> None:
     run = stored.record
     where = f"{run.workflow}/{run.pipeline}" if run.workflow else run.pipeline
     state = f"{stores.glyph(run.state)} {run.state}"
@@ -113,6 +136,8 @@ def print_run(stored: StoredRun, *, every_item: bool = False) -> None:
         from xene.store.owners import resume_hint
 
         _field("owner", f"gone: {gone}; {resume_hint(run.id)}", 1)
+    if waiting_for:
+        _field("waiting", waiting_for, 1)
     _field("source", f"{stored.source.path} ({stored.source.format})", 1)
     if run.input is not None:
         _field("input", short_json(run.input), 1)

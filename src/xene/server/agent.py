@@ -45,6 +45,11 @@ class Agent:
     def start(self) -> None:
         self._loop = asyncio.create_task(self._claim_loop(), name="xene-agent")
 
+    @property
+    def stopping(self) -> bool:
+        """It claims nothing more: the server is stopping."""
+        return self._stopping
+
     async def _take_over_dead(self, free: int) -> None:
         """Runs whose process on this host has died are taken at once, not when their
         lease expires: a restarted server resumes what it was doing, and a peer (or a
@@ -56,11 +61,24 @@ class Agent:
                 return
             if summary.state == State.SUSPENDED or summary.owner in ("", self.owner):
                 continue
-            if not owner_alive(summary.owner) and await self.runtime.store.claim_run(
+            if owner_alive(summary.owner) or not await self._may_run(summary.id):
+                continue
+            if await self.runtime.store.claim_run(
                 summary.id, self.owner, now + self.runtime.config.lease_s, now
             ):
                 self._spawn(summary.id)
                 free -= 1
+
+    async def _may_run(self, run_id: str) -> bool:
+        """Whether this agent has every label the run's pipeline needs (a dead owner's
+        run is taken over here only then, as `claim_runs` would)."""
+        from xene import labels
+
+        stored = await self.runtime.store.get_run(run_id)
+        if stored is None:
+            return False
+        needed = self.runtime.labels_of(stored.source)
+        return labels.satisfies(self.runtime.config.agent_labels, needed)
 
     async def run_until_idle(self) -> None:
         """Claim and execute until no run waits (without the background loop): for

@@ -22,6 +22,7 @@ from xene.server.agent import Agent
 from xene.server.config import ServerConfig
 from xene.server.hub import EventHub
 from xene.server.metrics import Metrics
+from xene.server.presence import Presence
 from xene.server.pressure import QueueBound, QueueFull
 from xene.service.errors import Conflict, NotFound  # raised here, re-exported
 from xene.service.workflows import Applied
@@ -62,6 +63,8 @@ class Runtime:
         self.secrets = Vault(store, "this server's store")
         """Encrypted with this process's key: `XENE_SECRET_KEY`, else $XENE_HOME/secret.key."""
         self.agent = Agent(self)
+        self.presence = Presence(self)
+        """The built-in agent among the store's agents (server/presence.py)."""
         self.bound = QueueBound(store, self.config.max_queued, self.clock)
         """Refuses new runs while too many wait for an executor (server/pressure.py)."""
         self.triggers: Any = None
@@ -77,6 +80,7 @@ class Runtime:
         await self._load_changed()
         await self._start_triggers()
         self.agent.start()
+        self.presence.start()
         self._watcher = asyncio.create_task(self._watch_workflows(), name="xene-workflows")
         self._remote = asyncio.create_task(self.remote.loop(), name="xene-remote-runs")
         self.started = True
@@ -143,6 +147,7 @@ class Runtime:
         if self.triggers is not None:
             await self.triggers.stop()
         await self.agent.stop(self.config.grace_s if grace_s is None else grace_s)
+        await self.presence.stop()
         self.started = False
 
     async def _start_triggers(self) -> None:

@@ -129,3 +129,26 @@ async def forget(store: AgentStore, name: str) -> None:
 async def _unknown(store: AgentStore, name: str) -> str:
     known = ", ".join(a.name for a in await store.list_agents()) or "none"
     return f"no agent {name!r}; agents known: {known}"
+
+
+def why_waiting(needed: Sequence[str], fleet: Sequence[AgentView]) -> str | None:
+    """Why a queued run needing the labels `needed` is not taken, from the agents known
+    (None: some agent can take it now; it will, at its next claim)."""
+    online = [view for view in fleet if view.state is AgentState.ONLINE]
+    able = [view for view in online if labels.satisfies(view.record.labels, needed)]
+    if not able:
+        if not needed:
+            return "no agent is online to run it"
+        words = "label " + needed[0] if len(needed) == 1 else "labels " + ", ".join(needed)
+        return f"no online agent has {words}"
+    if all(view.record.running >= view.record.capacity for view in able):
+        busy = ", ".join(f"{v.record.name} ({v.record.running}/{v.record.capacity})" for v in able)
+        return f"every agent that can run it is busy: {busy}"
+    return None
+
+
+async def waiting_for(
+    store: AgentStore, needed: Sequence[str], now: float, lease_s: float
+) -> str | None:
+    """`why_waiting`, with the agents as the store knows them now."""
+    return why_waiting(needed, await listed(store, now, lease_s))

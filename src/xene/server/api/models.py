@@ -130,6 +130,11 @@ class RunSummaryOut(Model):
         default=None,
         description="unfinished and nobody executes it: why (resume it with `xene resume`)",
     )
+    waiting_for: str | None = Field(
+        default=None,
+        description="queued and not taken: why (no online agent has a label it needs, "
+        "or the agents that could run it are busy)",
+    )
 
 
 class RunPageOut(Model):
@@ -213,6 +218,11 @@ class RunOut(Model):
     owner_gone: str | None = Field(
         default=None,
         description="unfinished and nobody executes it: why (resume it with `xene resume`)",
+    )
+    waiting_for: str | None = Field(
+        default=None,
+        description="queued and not taken: why (no online agent has a label it needs, "
+        "or the agents that could run it are busy)",
     )
     idempotency_key: str | None
     retries: list[RetryOut] = Field(default_factory=list, description="oldest first")

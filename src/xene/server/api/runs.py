@@ -75,8 +75,17 @@ async def list_runs(
 
 @router.get("/runs/{run_id}", response_model=models.RunOut, dependencies=[VIEWER])
 async def get_run(run_id: str, runtime: RuntimeDep) -> models.RunOut:
-    """The run with every node and step, where it came from and who executes it."""
-    return run_out(await stored_run(runtime, run_id), runtime.clock.now())
+    """The run with every node and step, where it came from and who executes it (and,
+    queued, why no agent has taken it yet)."""
+    stored = await stored_run(runtime, run_id)
+    out = run_out(stored, runtime.clock.now())
+    if stored.record.state is State.WAITING:
+        from xene.service import agents
+
+        needed = runtime.labels_of(stored.source)
+        now, lease_s = runtime.clock.now(), runtime.config.lease_s
+        out.waiting_for = await agents.waiting_for(runtime.store, needed, now, lease_s)
+    return out
 
 
 @router.post(
