@@ -33,9 +33,10 @@ def server(db: str) -> Iterator[ServerThread]:
         yield server
 
 
-def listed(server: ServerThread) -> list[dict[str, Any]]:
+def listed(server: ServerThread, name: str = "laptop") -> list[dict[str, Any]]:
+    """The agents named `name` the server knows (not its own, built-in one)."""
     agents: list[dict[str, Any]] = httpx.get(f"{server.url}/api/v1/agents").json()["agents"]
-    return agents
+    return [agent for agent in agents if agent["name"] == name]
 
 
 async def until(condition: Callable[[], bool], what: str) -> None:

@@ -86,7 +86,8 @@ def test_an_agent_is_named_by_its_certificate(server: ServerThread, pki: Path) -
         beat = agent.post("/api/v1/agent/heartbeat", json={"running": 0})
         assert beat.status_code == 200, beat.text
     with client(server, pki, None, **token(server, "viewer")) as person:
-        (listed,) = person.get("/api/v1/agents").json()["agents"]
+        agents = person.get("/api/v1/agents").json()["agents"]
+        (listed,) = [agent for agent in agents if agent["name"] == "build-01"]
     assert (listed["name"], listed["state"], listed["labels"]) == ("build-01", "online", ["linux"])
 
 
@@ -133,10 +134,8 @@ def test_the_cli_trusts_a_server_certificate_through_xene_ca(
     assert "certificate" in untrusted.err
     monkeypatch.setenv("XENE_CA", str(pki / "ca.pem"))
     trusted = run_main(capsys, "agents", "--server", server.url)
-    assert (trusted.code, trusted.out.strip()) == (
-        0,
-        "no agents have registered with this server yet",
-    )
+    assert trusted.code == 0, trusted.err
+    assert trusted.lines[0].split()[:2] == ["NAME", "STATE"]
     monkeypatch.setenv("XENE_CA", str(pki / "missing.pem"))
     missing = run_main(capsys, "agents", "--server", server.url)
     assert missing.code == 2
