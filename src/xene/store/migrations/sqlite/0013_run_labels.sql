@@ -1,5 +1,5 @@
--- Xene store, version 12 (PostgreSQL): the labels a run needs of the agent that executes
--- it. Keep equal to sqlite/0012.
+-- Xene store, version 13 (SQLite): the labels a run needs of the agent that executes
+-- it. Keep equal to postgres/0013.
 
 -- One row per run whose pipeline names agent labels (most runs have none, and no row).
 CREATE TABLE run_labels (
