@@ -37,8 +37,10 @@ _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 
 _RANDOM = 1 << 80
 _STEP = 1 << 72
-_last = [0, 0]
-"""The milliseconds and random part of the id this process made last."""
+_last: dict[int, int] = {}
+"""The random part of the last id this process made in each of its recent milliseconds
+(a few: ids for other times, from other clocks or threads, may come in between)."""
+_KEPT = 64
 _making = threading.Lock()
 
 
@@ -49,13 +51,15 @@ def new_id(at: float | None = None) -> str:
     millis = int((time.time() if at is None else at) * 1000)
     random = int.from_bytes(os.urandom(10), "big")
     with _making:
-        last = _last[1]
-        if millis == _last[0] and last + 1 < _RANDOM:
+        last = _last.get(millis)
+        if last is not None and last + 1 < _RANDOM:
             # Above the last one by a random step up to 2**72, not by 1: ids of one
             # millisecond still differ from about their 12th character (a prefix names one).
             step = int.from_bytes(os.urandom(9), "big") % min(_RANDOM - last - 1, _STEP)
             random = last + 1 + step  # (os.urandom: `secrets` would import `random`)
-        _last[:] = millis, random
+        _last[millis] = random
+        if len(_last) > _KEPT:
+            del _last[next(iter(_last))]
     value = (millis << 80) | random
     chars = []
     for _ in range(26):

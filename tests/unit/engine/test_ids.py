@@ -27,3 +27,11 @@ def test_ids_of_one_millisecond_differ_in_their_first_20_characters() -> None:
     """A prefix names an id (`xene show 01m8s3fa96bfr70n1tmd`)."""
     ids = [new_id(AT)[:20] for _ in range(50)]
     assert len(set(ids)) == 50
+
+
+def test_ids_made_for_other_times_in_between_do_not_break_the_order() -> None:
+    ids = []
+    for i in range(50):
+        ids.append(new_id(AT))
+        new_id(AT + 1 + i)  # another clock, another thread
+    assert sorted(ids) == ids
