@@ -1,10 +1,12 @@
 """A step's child process, watched from the event loop itself (Linux).
 
 Its output pipe and a pidfd are watched by the loop: no thread per step, no hand-off per
-line. The spawn itself is made by one of a few spawning threads (`subprocess.Popen`,
-which lets go of the GIL while the vfork'ed child reaches its exec): spawned on the loop
-(`posix_spawn` holds the GIL until then), every spawn stopped the whole loop for as long
-as the new child waited for a CPU, most of a run of short steps on a busy machine. Where
+line. The spawn itself is made on the loop (`posix_spawn`) while that is quick, else by
+one of a few spawning threads (`subprocess.Popen`, which lets go of the GIL while the
+vfork'ed child reaches its exec): `posix_spawn` holds the GIL until then, so on a busy
+machine every spawn on the loop stopped it for as long as the new child waited for a
+CPU, most of a run of short steps; on a quiet one it costs less than a thread's hop
+(`SpawnWay` chooses, from how long spawns on the loop take). Where
 this process ignores a signal the child must get at its default (`DEFAULT_SIGNALS`:
 Popen would pass the ignoring on), the child is spawned on the loop with `posix_spawn`,
 which resets them. Where pidfds are missing, `xene.executors.local` uses threads.
@@ -19,6 +21,7 @@ import os
 import shlex
 import signal
 import subprocess
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
@@ -81,6 +84,11 @@ class SpawnedChild:
         if _ignored_defaults():
             self._spawn_here(cmd, cwd, env)
             return
+        if WAY.on_loop():
+            started = time.perf_counter()
+            self._spawn_here(cmd, cwd, env)
+            WAY.took(time.perf_counter() - started)
+            return
         spawning = self.loop.run_in_executor(_spawners(), _popen, cmd, cwd, env)
         cancelled = False
         while not spawning.done():
@@ -102,6 +110,8 @@ class SpawnedChild:
         if cwd is not None:  # posix_spawn cannot change directory before exec here
             if not os.path.isdir(cwd):
                 raise FileNotFoundError(2, "No such file or directory", cwd)
+            if not os.access(cwd, os.X_OK):  # as Popen's chdir would fail
+                raise PermissionError(13, "Permission denied", cwd)
             cmd = f"cd -- {shlex.quote(cwd)} || exit 126\n{cmd}"
         read_end, write_end = os.pipe()
         actions = [
@@ -201,6 +211,34 @@ def signal_group(pid: int, sig: signal.Signals) -> None:
         os.killpg(pid, sig)
 
 
+class SpawnWay:
+    """Where children are spawned: on the loop (`posix_spawn`, the cheaper way while
+    spawns are quick) or by the spawning threads (while spawns on the loop are slow, on
+    a busy machine, where each one would stop the loop). Every `PROBE`th spawn is made
+    on the loop again, to see whether it has become quick."""
+
+    SLOW_S = 0.0005
+    """A spawn on the loop slower than this, on average, stops the loop too long."""
+    PROBE = 32
+
+    def __init__(self) -> None:
+        self.average_s = 0.0
+        self.spawns = 0
+
+    def on_loop(self) -> bool:
+        self.spawns += 1
+        return self.average_s < self.SLOW_S or self.spawns % self.PROBE == 0
+
+    def took(self, seconds: float) -> None:
+        """How long a spawn on the loop took: the average follows the last few, and a
+        quick probe brings the loop back at once (if it was luck, the next spawns tell)."""
+        if seconds < self.SLOW_S <= self.average_s:
+            self.average_s = seconds
+        else:
+            self.average_s += (seconds - self.average_s) * 0.25
+
+
+WAY = SpawnWay()
 _SPAWNERS: list[ThreadPoolExecutor] = []
 _NULL: list[int] = []
 
