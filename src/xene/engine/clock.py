@@ -36,7 +36,7 @@ _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 
 
 _RANDOM = 1 << 80
-_STEP = 1 << 72
+_STEP = 1 << 64
 _last: dict[int, int] = {}
 """The random part of the last id this process made in each of its recent milliseconds
 (a few: ids for other times, from other clocks or threads, may come in between)."""
@@ -53,8 +53,9 @@ def new_id(at: float | None = None) -> str:
     with _making:
         last = _last.get(millis)
         if last is not None and last + 1 < _RANDOM:
-            # Above the last one by a random step up to 2**72, not by 1: ids of one
-            # millisecond still differ from about their 12th character (a prefix names one).
+            # Above the last one by a random step up to 2**64, not by 1: ids of one
+            # millisecond still differ from about their 14th character (a prefix names
+            # one), and a millisecond holds some 100,000 of them before steps shrink.
             step = int.from_bytes(os.urandom(9), "big") % min(_RANDOM - last - 1, _STEP)
             random = last + 1 + step  # (os.urandom: `secrets` would import `random`)
         _last[millis] = random
