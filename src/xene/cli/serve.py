@@ -91,6 +91,12 @@ def _add_load_options(parser: argparse.ArgumentParser) -> None:
         "--capacity", type=positive_int, default=4, help="runs executed at once (default 4)"
     )
     parser.add_argument(
+        "--no-agent",
+        action="store_true",
+        help="execute no run here: the API and triggers only, while the agents of other "
+        "servers on the same store execute the runs",
+    )
+    parser.add_argument(
         "--labels",
         type=labels_list,
         default=(),
@@ -178,6 +184,7 @@ def _config(args: argparse.Namespace) -> Any:
         auth=not args.no_auth,
         metrics_public=args.metrics_public,
         fs_roots=tuple(args.fs_root),
+        agent=not args.no_agent,
         capacity=args.capacity,
         agent_labels=args.labels,
         grace_s=args.grace,

@@ -25,6 +25,9 @@ class ServerConfig:
     rate_burst: int = 100
     fs_roots: tuple[str, ...] = ()
     """Directories filesystem triggers may watch; none: filesystem triggers are refused."""
+    agent: bool = True
+    """False (`--no-agent`): this server executes no run; agents elsewhere (another
+    server's built-in one, on the same store) do."""
     capacity: int = 4
     """Runs the built-in agent executes at once."""
     agent_labels: tuple[str, ...] = ()

@@ -56,9 +56,10 @@ class Presence:
             await asyncio.sleep(every)  # real time: a fake clock would spin here
 
     async def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
+        if self._loop is None:  # never started: the server runs no agent
+            return
+        self._loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._loop
         with contextlib.suppress(Exception):  # a server that cannot say so is soon `lost`
             await self.runtime.store.forget_agent(self.name)

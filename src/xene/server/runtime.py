@@ -75,12 +75,14 @@ class Runtime:
 
     # -- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
-        """Load applied workflows, start triggers and the agent (which resumes orphaned
-        runs: their leases have expired, so it claims them like queued ones)."""
+        """Load applied workflows, start triggers and the agent, unless it is off (the
+        agent resumes orphaned runs: their leases have expired, so it claims them like
+        queued ones)."""
         await self._load_changed()
         await self._start_triggers()
-        self.agent.start()
-        self.presence.start()
+        if self.config.agent:
+            self.agent.start()
+            self.presence.start()
         self._watcher = asyncio.create_task(self._watch_workflows(), name="xene-workflows")
         self._remote = asyncio.create_task(self.remote.loop(), name="xene-remote-runs")
         self.started = True

@@ -54,3 +54,28 @@ async def test_a_run_waits_for_an_agent_with_its_labels(tmp_path: Path) -> None:
         await plain.stop(0)
         await plain_store.close()
         await gpu_store.close()
+
+
+async def test_a_server_without_an_agent_leaves_its_runs_to_others(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/xene.db"
+    api_store, worker_store = await open_store(url), await open_store(url)
+    api = Runtime(api_store, ServerConfig(auth=False, poll_s=0.1, agent=False))
+    worker = Runtime(worker_store, ServerConfig(auth=False, poll_s=0.1))
+    await api.start()
+    try:
+        async with client_of(create_app(api)) as client:
+            await apply(client, GPU_WORKFLOW.replace("      agent: {labels: [gpu]}\n", ""))
+            run_id = await trigger(client, "train", "fit")
+            run = (await client.get(f"/api/v1/runs/{run_id}")).json()
+            assert (run["state"], run["waiting_for"]) == (
+                "WaitingForExecutor",
+                "no agent is online to run it",
+            )
+            assert (await client.get("/api/v1/agents")).json()["agents"] == []
+            await worker.start()
+            assert (await wait_run(client, run_id))["state"] == "Success"
+    finally:
+        await worker.stop(0)
+        await api.stop(0)
+        await api_store.close()
+        await worker_store.close()
