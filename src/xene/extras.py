@@ -16,6 +16,7 @@ from xene.errors import XeneError
 
 EXTRAS = {
     "uvicorn": "server",
+    "httptools": "server",
     "fastapi": "server",
     "starlette": "server",
     "jwt": "server",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -44,3 +45,12 @@ def test_xene_turns_a_missing_optional_module_into_exit_2(
 def test_xene_lets_any_other_error_through() -> None:
     with pytest.raises(KeyError):
         main._missing_extra(KeyError("bug"), "xene run")
+
+
+def test_serve_without_httptools_says_which_extra(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "httptools", None)  # as if it were not installed
+    assert main.main(["serve", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "httptools, which is not installed: pip install 'xene[server]'" in err
