@@ -310,17 +310,22 @@ class Runtime:
             return None
 
     def labels_of(self, source: RunSource) -> tuple[str, ...]:
-        """The agent labels `source`'s pipeline needs (its definition as applied here, else
-        as the source says)."""
-        pipeline = self.pipeline_of(source)
-        if pipeline is None:
-            from xene.engine.durable import pipeline_of_source
-
+        """The agent labels `source`'s pipeline needs: from its workflow as loaded here
+        when the texts agree (a Python one too: no import per queued run), else parsed
+        from the source (a definition that no longer loads needs none: its run fails,
+        wherever it runs)."""
+        known = self.workflows.get(source.workflow)
+        if known is not None and known[0].text == source.text:
             try:
-                pipeline = pipeline_of_source(source)
-            except Exception:  # not loadable: the run will fail, wherever it runs
+                return known[1].pipeline(source.pipeline).agent_labels
+            except KeyError:
                 return ()
-        return pipeline.agent_labels
+        from xene.engine.durable import pipeline_of_source
+
+        try:
+            return pipeline_of_source(source).agent_labels
+        except Exception:
+            return ()
 
     async def queue(
         self, source: RunSource, data: Any, *, idempotency_key: str | None = None
