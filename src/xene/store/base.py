@@ -22,6 +22,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from xene.core.records import RunRecord
 from xene.core.states import Decision, State
+from xene.errors import XeneError
 from xene.frozen import frozen, slotted
 from xene.store.agents import AgentStore
 from xene.store.pressure import PressureStore
@@ -85,6 +86,11 @@ class NewRun:
         """The run executed at once by `owner` (`host:pid`), whose lease runs until then."""
         state = State.NOT_EXECUTED
         return replace(self, owner=owner, lease_until=lease_until, state=state)
+
+
+class Fenced(XeneError):
+    """A commit of a run whose lease has moved on (a later claim): nothing was written,
+    and nothing more of the run is the writer's to write; it must stop the run's steps."""
 
 
 @frozen
@@ -183,6 +189,13 @@ class Batch:
     logs: list[LogChunk] = field(default_factory=list)
     approvals: list[ApprovalRecord] = field(default_factory=list)
     lease_until: float | None = None
+    epoch: int | None = None
+    """The lease's epoch the writer holds (`StoredRun.epoch`): a batch whose epoch is no
+    longer the run's is refused (`Fenced`) and writes nothing. None: not fenced (a run
+    ended from outside its execution, as `give_up` does)."""
+    seq: int | None = None
+    """An agent's number for this commit within its epoch, counted from 1: a batch whose
+    number the run has applied already is skipped, so sending one twice is harmless."""
 
     def __bool__(self) -> bool:
         changes = (
@@ -269,6 +282,9 @@ class StoredRun:
     idempotency_key: str | None
     retries: tuple[RunRetry, ...] = ()
     """Oldest first."""
+    epoch: int = 0
+    """How many times the run has been claimed (created executed counts as one): the
+    owner's commits carry it, and a later claim makes them fail (`Fenced`)."""
 
 
 @frozen
