@@ -38,7 +38,8 @@ def batch_json(batch: Batch) -> dict[str, Any]:
 
 def stored_run_json(stored: StoredRun) -> dict[str, Any]:
     record = stored.record
-    nodes, steps = [], []
+    nodes: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
     for node in record.nodes.values():
         nodes.append(dataclasses.asdict(rows.node_row(node)))
         steps.extend(
