@@ -8,13 +8,13 @@ modes and decisions are kept as the enums they come in as: there is no word to c
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from xene.core.records import RunRecord
 from xene.core.states import Decision, PipelineMode, State
-from xene.store import owners, rows, wakeups
+from xene.store import fencing, owners, rows, wakeups
 from xene.store.agents import AgentRecord
 from xene.store.base import (
     AppliedWorkflow,
@@ -55,6 +55,8 @@ class _Run:
     ended_at: float | None = None
     owner: str = ""
     lease_until: float = 0.0
+    epoch: int = 0
+    commit_seq: int = 0
     cancel_requested: bool = False
     retries: list[RunRetry] = field(default_factory=list)
     nodes: dict[str, NodeRow] = field(default_factory=dict)
@@ -64,6 +66,11 @@ class _Run:
     @property
     def finished(self) -> bool:
         return self.state.finished
+
+    def claimed(self, owner: str, lease_until: float) -> None:
+        """Taken by `owner`: a new epoch, whose commits are numbered afresh."""
+        self.owner, self.lease_until = owner, lease_until
+        self.epoch, self.commit_seq = self.epoch + 1, 0
 
     def summary(self) -> RunSummary:
         n = self.new
@@ -118,8 +125,9 @@ class MemoryStore(
             raise KeyError(f"run {run.id!r} exists already")
         input_json = rows.dumps(run.input)
         self._runs[run.id] = _Run(
-            run, input_json, state=run.state, owner=run.owner, lease_until=run.lease_until
-        )
+            run, input_json, state=run.state, owner=run.owner, lease_until=run.lease_until,
+            epoch=fencing.created_epoch(run),
+        )  # fmt: skip
         if key is not None:
             self._keys[key] = run.id
         self.wakeups.notify(wakeups.created(run))
@@ -131,6 +139,10 @@ class MemoryStore(
             if batch:
                 raise KeyError(f"no run {run_id!r} in the store")
             return
+        if not (batch and fencing.applies(run_id, batch, run.epoch, run.commit_seq)):
+            return  # nothing, or a duplicate
+        if batch.seq is not None:
+            run.commit_seq = batch.seq
         if batch.run is not None:
             r = batch.run
             run.state, run.error, run.started_at, run.ended_at = (
@@ -202,8 +214,19 @@ class MemoryStore(
             return False
         free = run.lease_until < now or run.owner == owner or not owners.owner_alive(run.owner)
         if free:
-            run.owner, run.lease_until = owner, lease_until
+            run.claimed(owner, lease_until)
         return free
+
+    async def renew_leases(
+        self, owner: str, held: Mapping[str, int], lease_until: float
+    ) -> set[str]:
+        renewed = set()
+        for run_id, epoch in held.items():
+            run = self._runs.get(run_id)
+            if run and run.owner == owner and run.epoch == epoch and not run.finished:
+                run.lease_until = lease_until
+                renewed.add(run_id)
+        return renewed
 
     async def read_logs(
         self,
@@ -348,5 +371,6 @@ def _stored(run: _Run) -> StoredRun:
         if key in record.nodes:
             record.nodes[key].steps.append(rows.step_record(step))
     return StoredRun(
-        record, n.source, run.owner, run.lease_until, n.idempotency_key, tuple(run.retries)
-    )
+        record, n.source, run.owner, run.lease_until, n.idempotency_key, tuple(run.retries),
+        run.epoch,
+    )  # fmt: skip

@@ -72,7 +72,7 @@ class MemoryServerOps:
                 continue
             if not all(label in labels for label in run.new.labels):
                 continue
-            run.owner, run.lease_until = owner, lease_until
+            run.claimed(owner, lease_until)
             claimed.append(run_id)
         return claimed
 
@@ -92,8 +92,8 @@ class MemoryServerOps:
             len(run.retries) + 1, request.by, request.at, request.from_node, log_seq, before
         )
         run.retries.append(retry)
-        run.state, run.owner = State.WAITING, request.owner
-        run.lease_until = request.lease_until
+        run.state = State.WAITING
+        run.claimed(request.owner, request.lease_until)  # a new epoch, as the SQL stores
         run.error, run.ended_at, run.cancel_requested = None, None, False
         self.wakeups.notify(wakeups.queued(run_id))
         return retry
@@ -102,7 +102,8 @@ class MemoryServerOps:
         run = self._runs.get(run_id)
         if run is None or run.state != State.SUSPENDED:
             return False
-        run.state, run.owner, run.lease_until = State.WAITING, "", 0.0
+        run.state = State.WAITING
+        run.claimed("", 0.0)  # a new epoch: the suspended execution writes nothing more
         self.wakeups.notify(wakeups.queued(run_id))
         return True
 

@@ -88,7 +88,8 @@ class Committer:
     def commit(
         self, run_id: str, batch: Batch, wakes: Sequence[wakeups.Wake], *, new: bool = False
     ) -> Txn[None]:
-        """Raises KeyError for an unknown run (and changes nothing). `new`: the run is
+        """Raises KeyError for an unknown run and Fenced for a batch of another epoch
+        (and changes nothing); a duplicate changes nothing either. `new`: the run is
         thought to have no nodes yet (its nodes are inserted, not upserted: a node
         committed meanwhile fails the statement, which then writes nothing)."""
         run = sql_runs.run_update(self.q, run_id, batch)
@@ -99,8 +100,8 @@ class Committer:
         calls, notified = notify_calls(wakes)
         sql = "WITH " + ",\n".join(items) + f"\nSELECT r.node_ords{calls} FROM r"
         params += notified
-        if not (yield Stmt(sql, params)).rows:
-            raise KeyError(f"no run {run_id!r} in the store")
+        if not (yield Stmt(sql, params)).rows:  # gone, fenced or a duplicate: one read
+            yield from sql_runs.fence_check(self.q, run_id, batch)
 
     def _parts(self, run_id: str, batch: Batch, new: bool) -> list[tuple[str, list[Any]]]:
         """The parts after `r` the batch needs, each with its parameters."""

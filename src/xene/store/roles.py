@@ -1,7 +1,8 @@
 """The store's roles: each a small protocol of the operations one kind of user needs.
 
-A front-end asks for the role it needs in its types (`xene runs` a `RunReader`, the
-engine a `Store`, `xene serve` a `ServerStore`); a backend declares the roles it has by
+A front-end asks for the role it needs in its types (`xene runs` a `RunReader`, an
+execution an `ExecutionStore`, the engine's start and resume a `Store`, `xene serve` a
+`ServerStore`); a backend declares the roles it has by
 naming them as its bases, so mypy holds it to each and `isinstance` answers at run time
 (the protocols are `runtime_checkable`). Every local backend (memory, SQLite,
 PostgreSQL) has them all; a server's `RemoteStore` has the readers and `ApprovalStore`.
@@ -14,6 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from xene.core.states import Decision
     from xene.store.base import (
         ApprovalRecord,
@@ -63,16 +66,44 @@ class RunStore(RunReader, Protocol):
         workflow and pipeline, return that run's id and False instead."""
 
     async def commit(self, run_id: str, batch: Batch) -> None:
-        """Apply one batch of changes of a run atomically."""
+        """Apply one batch of changes of a run atomically. A batch whose `epoch` is not
+        the run's raises `Fenced` and writes nothing; one whose `seq` the run has applied
+        already (in this epoch) writes nothing. KeyError: no such run."""
 
     async def unfinished_runs(self) -> list[RunSummary]:
         """Runs not in a final state (running, waiting, suspended), oldest first."""
 
     async def claim_run(self, run_id: str, owner: str, lease_until: float, now: float) -> bool:
-        """Take over executing an unfinished run whose lease has expired (or is ours)."""
+        """Take over executing an unfinished run whose lease has expired (or is ours, or
+        whose owner on this host has died); a new epoch (`StoredRun.epoch`, read it with
+        `get_run`): the previous owner's commits are refused."""
+
+    async def renew_leases(
+        self, owner: str, held: Mapping[str, int], lease_until: float
+    ) -> set[str]:
+        """Extend to `lease_until` the lease of each run of `held` (run id -> epoch) that
+        `owner` holds at that epoch and that has not finished; the ids renewed (the
+        others are lost to `owner`: claimed again, ended or gone)."""
 
     async def delete_runs(self, ended_before: float) -> int:
         """Delete finished runs that ended before the time, with everything they hold."""
+
+
+@runtime_checkable
+class ExecutionStore(Protocol):
+    """What executing a run needs (`Engine.recover`, the journal, wait nodes): commit its
+    changes, and read and make the decisions of its wait nodes. A remote agent's store,
+    which reaches a server, has only these; every `Store` has them too."""
+
+    async def commit(self, run_id: str, batch: Batch) -> None:
+        """As `RunStore.commit`: `Fenced` for a batch of an epoch not the run's."""
+
+    async def get_approval(self, hook_id: str) -> ApprovalRecord | None: ...
+
+    async def decide(
+        self, hook_id: str, decision: Decision, data: Any, reason: str, at: float
+    ) -> ApprovalRecord | None:
+        """As `ApprovalStore.decide`."""
 
 
 @runtime_checkable

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from xene.core.states import Decision, PipelineMode, State
@@ -163,6 +163,14 @@ class SqlStore(
     async def claim_run(self, run_id: str, owner: str, lease_until: float, now: float) -> bool:
         txn = sql_runs.claim_run(self._q, run_id, owner, lease_until, now, owners.owner_alive)
         return await self._run(txn, write=True)
+
+    async def renew_leases(
+        self, owner: str, held: Mapping[str, int], lease_until: float
+    ) -> set[str]:
+        txn = sql_runs.renew_leases(
+            self._q, owner, held, lease_until, returning=self.commit_returning
+        )
+        return await self._run(txn, write=True, alone=self.returning)  # one statement
 
     async def read_logs(
         self,

@@ -20,6 +20,7 @@ from xene.store.base import (
     StepRow,
     StoredRun,
 )
+from xene.store.fencing import applies, created_epoch
 from xene.store.sql_approvals import approval_params
 from xene.store.txn import Result, Row, Stmt, Txn
 
@@ -32,7 +33,7 @@ def create_run(q: Queries, run: NewRun) -> Txn[tuple[str, bool]]:
         q["insert_run"],
         (run.id, run.workflow, run.pipeline, run.state, rows.dumps(run.input),
          run.created_at, run.idempotency_key, src.path, src.text, src.format, run.owner,
-         run.lease_until),
+         run.lease_until, created_epoch(run)),
     )  # fmt: skip
     if inserted.rowcount == 1:
         if run.labels:
@@ -43,12 +44,17 @@ def create_run(q: Queries, run: NewRun) -> Txn[tuple[str, bool]]:
 
 
 def commit(q: Queries, run_id: str, batch: Batch, *, returning: bool = False) -> Txn[None]:
-    """Raises KeyError for an unknown run (and changes nothing). `returning`
-    (PostgreSQL): the run row's part in one UPDATE ... RETURNING, not five statements."""
+    """Raises KeyError for an unknown run and Fenced for a batch of an epoch not the
+    run's (and changes nothing); skips a batch whose number was applied already.
+    `returning` (PostgreSQL): the run row's part in one UPDATE ... RETURNING, not five
+    statements."""
     if returning:
-        last_ord, last_seq = yield from _run_row_returning(q, run_id, batch)
+        found = yield from _run_row_returning(q, run_id, batch)
     else:
-        last_ord, last_seq = yield from _run_row(q, run_id, batch)
+        found = yield from _run_row(q, run_id, batch)
+    if found is None:  # a duplicate
+        return
+    last_ord, last_seq = found
     yield from _write_records(q, run_id, last_ord, batch)
     yield from _write_the_rest(q, run_id, last_seq, batch)
     if returning:
@@ -58,13 +64,29 @@ def commit(q: Queries, run_id: str, batch: Batch, *, returning: bool = False) ->
     if batch.nodes or batch.logs:
         counters = (last_ord + len(batch.nodes), last_seq + len(batch.logs), run_id)
         yield Stmt(q["update_counters"], counters)
+    if batch.seq is not None:
+        yield Stmt(q["update_commit_seq"], (batch.seq, run_id))
 
 
-def _run_row(q: Queries, run_id: str, batch: Batch) -> Txn[tuple[int, int]]:
-    """Lock the run row first (concurrent commits of a run go in turn), read where its
-    node order and log sequence stand, update it."""
-    if not (yield Stmt(q["lock_run"], (run_id,))).rows:
+def fence_check(q: Queries, run_id: str, batch: Batch) -> Txn[None]:
+    """After a commit's run row update matched no row: raise KeyError (no such run) or
+    Fenced; return for a duplicate (nothing to write)."""
+    found = yield Stmt(q["run_fence"], (run_id,))
+    # A row that the batch applies to now was not there when the update ran.
+    if not found.rows or applies(run_id, batch, *(int(v) for v in found.rows[0])):
         raise KeyError(f"no run {run_id!r} in the store")
+
+
+def _run_row(q: Queries, run_id: str, batch: Batch) -> Txn[tuple[int, int] | None]:
+    """Lock the run row first (concurrent commits of a run go in turn), check the
+    batch's epoch and number, read where its node order and log sequence stand, update
+    it. None: a duplicate."""
+    locked = yield Stmt(q["lock_run"], (run_id,))
+    if not locked.rows:
+        raise KeyError(f"no run {run_id!r} in the store")
+    epoch, commit_seq = locked.rows[0]
+    if not applies(run_id, batch, int(epoch), int(commit_seq)):
+        return None
     last_ord, last_seq = 0, 0
     if batch.nodes or batch.logs:
         (last_ord, last_seq), *_ = (yield Stmt(q["run_counters"], (run_id,))).rows
@@ -74,24 +96,27 @@ def _run_row(q: Queries, run_id: str, batch: Batch) -> Txn[tuple[int, int]]:
     return last_ord, last_seq
 
 
-def _run_row_returning(q: Queries, run_id: str, batch: Batch) -> Txn[tuple[int, int]]:
+def _run_row_returning(q: Queries, run_id: str, batch: Batch) -> Txn[tuple[int, int] | None]:
     """`_run_row`, the lease and the counters in one statement (`commit_run`)."""
     moved = (len(batch.nodes), len(batch.logs))
     found = yield run_update(q, run_id, batch)
     if not found.rows:
-        raise KeyError(f"no run {run_id!r} in the store")
+        yield from fence_check(q, run_id, batch)
+        return None
     node_ords, log_seqs, *_ = found.rows[0]  # and the run_key
     return int(node_ords) - moved[0], int(log_seqs) - moved[1]
 
 
 def run_update(q: Queries, run_id: str, batch: Batch) -> Stmt:
-    """The run row's part of a commit in one UPDATE ... RETURNING its counters."""
+    """The run row's part of a commit in one UPDATE ... RETURNING its counters, if the
+    batch is of the run's epoch and not applied already (else no row)."""
     moved = (len(batch.nodes), len(batch.logs))
+    fence = (run_id, batch.epoch, batch.epoch, batch.seq, batch.seq)
     if batch.run is not None:
         r = batch.run
-        params = (r.state, r.error, r.started_at, r.ended_at, batch.lease_until, *moved, run_id)
-        return Stmt(q["commit_run"], params)
-    return Stmt(q["commit_counters"], (batch.lease_until, *moved, run_id))
+        changed = (r.state, r.error, r.started_at, r.ended_at, batch.lease_until)
+        return Stmt(q["commit_run"], (*changed, *moved, batch.seq, *fence))
+    return Stmt(q["commit_counters"], (batch.lease_until, *moved, batch.seq, *fence))
 
 
 def _write_records(q: Queries, run_id: str, last_ord: int, batch: Batch) -> Txn[None]:
@@ -151,7 +176,7 @@ def get_run(q: Queries, run_id: str) -> Txn[StoredRun | None]:
 
 def stored_run(run: Row, nodes: Result, steps: Result, retried: tuple[RunRetry, ...]) -> StoredRun:
     record = rows.db_run(run)
-    path, text, fmt, owner, lease_until, key = run[8:]
+    path, text, fmt, owner, lease_until, key, epoch = run[8:]
     for node_row in nodes.rows:
         node = rows.node_record(rows.db_node(node_row))
         record.nodes[node.key] = node
@@ -162,7 +187,7 @@ def stored_run(run: Row, nodes: Result, steps: Result, retried: tuple[RunRetry, 
     source = RunSource(
         path=path, text=text, format=fmt, workflow=record.workflow, pipeline=record.pipeline
     )
-    return StoredRun(record, source, owner, lease_until, key, retried)
+    return StoredRun(record, source, owner, lease_until, key, retried, int(epoch))
 
 
 def list_runs(q: Queries, flt: RunFilter) -> Txn[list[RunSummary]]:
@@ -189,6 +214,25 @@ def claim_run(
     dead = None if alive(current) else current
     done = yield Stmt(q["claim_run"], (owner, lease_until, run_id, now, owner, dead))
     return done.rowcount == 1
+
+
+def renew_leases(
+    q: Queries, owner: str, held: Mapping[str, int], lease_until: float, *, returning: bool
+) -> Txn[set[str]]:
+    """The leases of `held` (run id -> epoch) whose run `owner` still holds at that epoch,
+    unfinished, renewed; their ids. `returning`: one statement (else SQLite before 3.35:
+    a select, then an update of what it found, in one transaction)."""
+    if not held:
+        return set()
+    wanted = json.dumps({run_id: int(epoch) for run_id, epoch in held.items()})
+    if returning:
+        renewed = yield Stmt(q["renew_leases"], (lease_until, wanted, owner))
+        return {str(row[0]) for row in renewed.rows}
+    found = yield Stmt(q["held_runs"], (wanted, owner))
+    ids = {str(row[0]) for row in found.rows}
+    if ids:
+        yield Stmt(q["renew_lease"], [(lease_until, i) for i in sorted(ids)], many=True)
+    return ids
 
 
 def read_logs(

@@ -23,10 +23,11 @@ INSERT INTO schema_version (version, applied_at) VALUES (?, ?)
 
 -- name: insert_run
 -- A run's run_key, which its node and log rows carry, is generated (sqlite.sql: counted).
+-- Its epoch is 1 for a run its creator executes at once, 0 for a queued one.
 INSERT INTO runs (
     id, workflow, pipeline, state, input_json, error, created_at, started_at, ended_at,
-    idempotency_key, source_path, source_text, source_format, owner, lease_until
-) VALUES (?, ?, ?, ?, ?, NULL, ?, NULL, NULL, ?, ?, ?, ?, ?, ?)
+    idempotency_key, source_path, source_text, source_format, owner, lease_until, epoch
+) VALUES (?, ?, ?, ?, ?, NULL, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (workflow, pipeline, idempotency_key) DO NOTHING
 
 -- name: run_by_key
@@ -39,7 +40,16 @@ UPDATE runs SET state = ?, error = ?, started_at = ?, ended_at = ? WHERE id = ?
 UPDATE runs SET lease_until = ? WHERE id = ?
 
 -- name: lock_run
-SELECT id FROM runs WHERE id = ?
+-- And the epoch and commit number a fenced commit is checked against.
+SELECT epoch, commit_seq FROM runs WHERE id = ?
+
+-- name: run_fence
+-- Why a commit's run row update found no row: the run is gone, its epoch has moved on
+-- (fenced), or the commit was applied already (a duplicate).
+SELECT epoch, commit_seq FROM runs WHERE id = ?
+
+-- name: update_commit_seq
+UPDATE runs SET commit_seq = ? WHERE id = ?
 
 -- name: run_counters
 -- Where a run's node order and log sequence stand (counted on the run: a MAX over its
@@ -76,18 +86,22 @@ UPDATE runs SET node_ords = ?, log_seqs = ? WHERE id = ?
 -- locks the run row, so concurrent commits of a run go in turn, and in READ COMMITTED an
 -- UPDATE that waited for the lock works on the row's latest version and returns it. The
 -- counters returned are those after this commit's nodes and chunks; the run_key is what
--- PostgreSQL's one-statement commit (postgres_commit.sql) writes its rows with.
+-- PostgreSQL's one-statement commit (postgres_commit.sql) writes its rows with. A batch
+-- of another epoch than the run's (fenced), or whose number the run has applied already
+-- (a duplicate), matches no row: `run_fence` then tells which.
 UPDATE runs SET state = ?, error = ?, started_at = ?, ended_at = ?,
     lease_until = COALESCE(?, lease_until),
-    node_ords = node_ords + ?, log_seqs = log_seqs + ?
-WHERE id = ?
+    node_ords = node_ords + ?, log_seqs = log_seqs + ?, commit_seq = COALESCE(?, commit_seq)
+WHERE id = ? AND (CAST(? AS BIGINT) IS NULL OR epoch = ?)
+    AND (CAST(? AS BIGINT) IS NULL OR commit_seq < ?)
 RETURNING node_ords, log_seqs, run_key
 
 -- name: commit_counters
 -- `commit_run` for a commit that leaves the run's state and times as they are.
 UPDATE runs SET lease_until = COALESCE(?, lease_until),
-    node_ords = node_ords + ?, log_seqs = log_seqs + ?
-WHERE id = ?
+    node_ords = node_ords + ?, log_seqs = log_seqs + ?, commit_seq = COALESCE(?, commit_seq)
+WHERE id = ? AND (CAST(? AS BIGINT) IS NULL OR epoch = ?)
+    AND (CAST(? AS BIGINT) IS NULL OR commit_seq < ?)
 RETURNING node_ords, log_seqs, run_key
 
 -- name: update_progress
@@ -117,7 +131,7 @@ ON CONFLICT (hook_id) DO UPDATE SET
 
 -- name: get_run
 SELECT id, workflow, pipeline, state, input_json, error, started_at, ended_at,
-    source_path, source_text, source_format, owner, lease_until, idempotency_key
+    source_path, source_text, source_format, owner, lease_until, idempotency_key, epoch
 FROM runs WHERE id = ?
 
 -- name: run_nodes
@@ -149,9 +163,27 @@ SELECT owner FROM runs WHERE id = ?
 
 -- name: claim_run
 -- Compare-and-set: the lease has expired, or it is ours, or its owner (seen dead) is
--- still the owner.
-UPDATE runs SET owner = ?, lease_until = ?
+-- still the owner. Every claim starts a new epoch: the previous owner's commits fail.
+UPDATE runs SET owner = ?, lease_until = ?, epoch = epoch + 1, commit_seq = 0
 WHERE id = ? AND state NOT IN {final} AND (lease_until < ? OR owner = ? OR owner = ?)
+
+-- name: renew_leases
+-- The leases of the runs an owner holds, each still at the epoch it holds (a JSON object
+-- of run id -> epoch) and unfinished; returns the ids renewed. SQLite before 3.35 (no
+-- RETURNING): `held_runs`, then `renew_lease` for each.
+UPDATE runs SET lease_until = ?
+FROM json_each(?) AS held
+WHERE runs.id = held.key AND runs.epoch = held.value AND runs.owner = ?
+    AND runs.state NOT IN {final}
+RETURNING runs.id
+
+-- name: held_runs
+SELECT runs.id FROM runs, json_each(?) AS held
+WHERE runs.id = held.key AND runs.epoch = held.value AND runs.owner = ?
+    AND runs.state NOT IN {final}
+
+-- name: renew_lease
+UPDATE runs SET lease_until = ? WHERE id = ?
 
 -- name: read_logs
 SELECT runs.id, logs.node, logs.step, logs.at, logs.text, logs.seq
@@ -302,13 +334,13 @@ ORDER BY id LIMIT ?
 INSERT INTO run_labels (run_id, labels) VALUES (?, ?)
 
 -- name: claim_run_by_id
-UPDATE runs SET owner = ?, lease_until = ? WHERE id = ?
+UPDATE runs SET owner = ?, lease_until = ?, epoch = epoch + 1, commit_seq = 0 WHERE id = ?
 
 -- name: claim_runs
 -- `claimable_runs` and `claim_run_by_id` in one statement, used on PostgreSQL, which
 -- overrides it to skip the rows another claimer holds (SQLite before 3.35 has no
 -- UPDATE ... RETURNING).
-UPDATE runs SET owner = ?, lease_until = ?
+UPDATE runs SET owner = ?, lease_until = ?, epoch = epoch + 1, commit_seq = 0
 WHERE id IN (
     SELECT id FROM runs
     WHERE state NOT IN {final} AND state <> 'Suspended' AND lease_until < ?
@@ -324,7 +356,7 @@ RETURNING id
 -- `claim_runs`, returning what `get_run` reads of each run taken, and whether it has
 -- records to read besides (nodes or retries); used on PostgreSQL, which overrides it
 -- as it does `claim_runs`.
-UPDATE runs SET owner = ?, lease_until = ?
+UPDATE runs SET owner = ?, lease_until = ?, epoch = epoch + 1, commit_seq = 0
 WHERE id IN (
     SELECT id FROM runs
     WHERE state NOT IN {final} AND state <> 'Suspended' AND lease_until < ?
@@ -335,11 +367,13 @@ WHERE id IN (
     ORDER BY id LIMIT ?
 )
 RETURNING id, workflow, pipeline, state, input_json, error, started_at, ended_at,
-    source_path, source_text, source_format, owner, lease_until, idempotency_key,
+    source_path, source_text, source_format, owner, lease_until, idempotency_key, epoch,
     node_ords > 0 OR EXISTS (SELECT 1 FROM retries r WHERE r.run_id = runs.id)
 
 -- name: requeue_run
-UPDATE runs SET state = 'WaitingForExecutor', owner = '', lease_until = 0
+-- A new epoch: the execution that suspended the run writes nothing after the decision.
+UPDATE runs SET state = 'WaitingForExecutor', owner = '', lease_until = 0,
+    epoch = epoch + 1, commit_seq = 0
 WHERE id = ? AND state = 'Suspended'
 
 -- name: cancel_queued_run
@@ -404,8 +438,9 @@ UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL
 
 -- name: queue_retried_run
 -- The compare-and-set every retry starts with: only a run that ended Error or Cancelled.
+-- A new epoch, as a claim's: the retrying process (its owner) may execute it at once.
 UPDATE runs SET state = 'WaitingForExecutor', owner = ?, lease_until = ?, error = NULL,
-    ended_at = NULL, cancel_requested = FALSE
+    ended_at = NULL, cancel_requested = FALSE, epoch = epoch + 1, commit_seq = 0
 WHERE id = ? AND state IN ('Error', 'Cancelled')
 
 -- name: retried_nodes
