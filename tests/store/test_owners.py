@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import socket
 
+import pytest
+
 from tests.store.test_claims import dead_local_owner
-from xene.store.owners import owner_alive, owner_id
+from xene.store.owners import agent_owner, owner_alive, owner_id
 
 
 def test_this_process_is_alive() -> None:
@@ -29,3 +31,13 @@ def test_an_owner_that_is_not_host_and_pid_is_assumed_alive() -> None:
     assert owner_alive("")
     assert owner_alive(f"{socket.gethostname()}:not-a-pid")
     assert owner_alive(f"{socket.gethostname()}:0")
+
+
+def test_a_remote_agent_is_assumed_alive_whatever_this_host_is_called(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`agent:NAME` looks like `host:pid` on a host called `agent` with an agent `123`:
+    the built-in agent's take-over of dead local owners must leave it alone."""
+    monkeypatch.setattr(socket, "gethostname", lambda: "agent")
+    assert agent_owner("123") == "agent:123"
+    assert owner_alive(agent_owner("123"))

@@ -13,12 +13,24 @@ def owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+AGENT_PREFIX = "agent:"
+"""Of the owner of a run a remote agent holds: `agent:NAME`, never `host:pid`."""
+
+
+def agent_owner(name: str) -> str:
+    """The owner of the runs the remote agent `name` holds."""
+    return AGENT_PREFIX + name
+
+
 def owner_alive(owner: str) -> bool:
     """False only for an owner of this host whose process has ended.
 
-    An owner of another host (or one that does not look like `host:pid`) is assumed alive:
-    only its lease can tell.
+    An owner of another host, a remote agent (`agent:NAME`, whatever this host is
+    called), or one that does not look like `host:pid` is assumed alive: only its lease
+    can tell.
     """
+    if owner.startswith(AGENT_PREFIX):
+        return True
     host, _, pid_text = owner.rpartition(":")
     if host != socket.gethostname() or not pid_text.isdigit():
         return True
