@@ -5,6 +5,10 @@ The steps behind the front door (`xene.engine.engine.Engine`), above the loop th
 continues an unfinished run this process has claimed: orphans of its dead owner are
 ended, finished nodes are replayed from the store (not run again), nodes that were
 running run again, suspended ones ask again for their decision (`xene.engine.kept`).
+
+An execution holds its run's lease at an epoch (1 for a run it creates, the claim's for
+one it recovers: `StoredRun.epoch`); its commits carry it, so that once another executor
+claims the run they fail (`Fenced`) and the execution stops.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from xene.engine.options import LEASE_S, EngineOptions
 from xene.errors import XeneError
 from xene.ir import Pipeline
 from xene.store.base import NewRun, RunSource, Store, StoredRun
+from xene.store.fencing import created_epoch
 from xene.store.owners import owner_id
+from xene.store.roles import ExecutionStore
 
 
 class CannotResume(XeneError):
@@ -47,11 +53,12 @@ async def start_run(
         assert stored is not None
         return Execution(Plan.build(pipeline), stored.record, options), False
     run = RunRecord(id=run_id, workflow=source.workflow, pipeline=pipeline.name, input=input)
-    return Execution(Plan.build(pipeline), run, options, Durable(store)), True
+    durable = Durable(store, epoch=created_epoch(new))
+    return Execution(Plan.build(pipeline), run, options, durable), True
 
 
 async def recover(
-    store: Store, stored: StoredRun, pipeline: Pipeline, options: EngineOptions
+    store: ExecutionStore, stored: StoredRun, pipeline: Pipeline, options: EngineOptions
 ) -> Execution:
     """The execution of a run this process has claimed, once whatever its previous
     owner left running on this host has ended: never two copies of one step at once."""
@@ -81,8 +88,11 @@ _IN_FLIGHT = frozenset({State.WAITING, State.RUNNING, State.CANCELLED, State.CON
 """Node states in which a dead owner may have left a step running."""
 
 
-async def claim(store: Store, stored: StoredRun, now: float, lease_s: float = LEASE_S) -> None:
-    """Make this process the run's owner, or raise CannotResume saying why not."""
+async def claim(
+    store: Store, stored: StoredRun, now: float, lease_s: float = LEASE_S
+) -> StoredRun:
+    """Make this process the run's owner, or raise CannotResume saying why not; the run
+    as claimed (read again: its epoch is the claim's)."""
     record = stored.record
     if record.state.finished:
         raise CannotResume(f"run {record.id} has ended already ({record.state})")
@@ -91,9 +101,13 @@ async def claim(store: Store, stored: StoredRun, now: float, lease_s: float = LE
             f"run {record.id} is being executed by {stored.owner} (its lease runs until "
             "that process stops); resume it when that process has ended"
         )
+    claimed = await store.get_run(record.id)
+    if claimed is None:
+        raise CannotResume(f"run {record.id} was deleted meanwhile")
+    return claimed
 
 
-async def give_up(store: Store, run_id: str, reason: str, now: float) -> None:
+async def give_up(store: ExecutionStore, run_id: str, reason: str, now: float) -> None:
     """End a run that cannot be recovered in Error, with the reason; others are untouched."""
     from xene.store.base import Batch, RunRow
 
@@ -101,7 +115,7 @@ async def give_up(store: Store, run_id: str, reason: str, now: float) -> None:
 
 
 def continue_run(
-    store: Store, stored: StoredRun, pipeline: Pipeline, options: EngineOptions
+    store: ExecutionStore, stored: StoredRun, pipeline: Pipeline, options: EngineOptions
 ) -> Execution:
     """The execution of a run this process has claimed: finished nodes are replayed;
     nodes that were running, or were cancelled when a process stopped, run again."""
@@ -112,7 +126,8 @@ def continue_run(
             recovered[key] = node
         elif node.state is not State.NOT_EXECUTED:
             node.state = State.NOT_EXECUTED
-    return Execution(Plan.build(pipeline), record, options, Durable(store, recovered))
+    durable = Durable(store, recovered, stored.epoch)
+    return Execution(Plan.build(pipeline), record, options, durable)
 
 
 def pipeline_of(stored: StoredRun) -> Pipeline:

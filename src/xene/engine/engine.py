@@ -3,13 +3,17 @@
 Without a store a run lives in this process only (`run`, `prepare`). With one, it is kept:
 `start` records it before anything executes, `resume` takes over a run whose process
 died (`xene resume`), `recover` continues a run this process has claimed (the server's
-agent, and next a remote agent). The CLI, the server and the agents all come in here.
+agent, and a remote agent). The CLI, the server and the agents all come in here.
+
+`recover` needs only an `ExecutionStore` (commit, and the decisions of wait nodes): a
+remote agent's store reaches a server and has no more. `start` and `resume` need a
+full `Store`.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from xene.core.plan import Plan
 from xene.core.records import RunRecord
@@ -20,6 +24,7 @@ from xene.ir import Pipeline
 
 if TYPE_CHECKING:
     from xene.store.base import RunSource, Store, StoredRun
+    from xene.store.roles import ExecutionStore
 
 
 class Unrecoverable(XeneError):
@@ -42,7 +47,9 @@ class Engine:
     ```
     """
 
-    def __init__(self, options: EngineOptions | None = None, store: Store | None = None) -> None:
+    def __init__(
+        self, options: EngineOptions | None = None, store: ExecutionStore | None = None
+    ) -> None:
         self.options = options or EngineOptions()
         self.store = store
         self._plans: dict[int, tuple[Pipeline, Plan]] = {}
@@ -102,8 +109,9 @@ class Engine:
         it as `recover` does."""
         from xene.engine.durable import claim
 
-        await claim(self._kept(), stored, self.options.clock.now(), self.options.lease_s)
-        return await self.recover(stored, pipeline)
+        now, lease_s = self.options.clock.now(), self.options.lease_s
+        claimed = await claim(self._kept(), stored, now, lease_s)
+        return await self.recover(claimed, pipeline)
 
     async def recover(self, stored: StoredRun, pipeline: Pipeline | None = None) -> Execution:
         """The execution of a run this process has claimed, from its recorded definition
@@ -113,7 +121,7 @@ class Engine:
         are untouched."""
         from xene.engine import durable
 
-        store = self._kept()
+        store = self._executing()
         if pipeline is not None:
             return await durable.recover(store, stored, pipeline, self.options)
         try:
@@ -124,10 +132,21 @@ class Engine:
             raise Unrecoverable(f"run {stored.record.id} {reason}; it is marked Error") from exc
         return await durable.recover(store, stored, pipeline, self.options)
 
-    def _kept(self) -> Store:
+    def _executing(self) -> ExecutionStore:
         if self.store is None:
             raise XeneError("this engine has no store: runs are not kept (pass store=...)")
         return self.store
+
+    def _kept(self) -> Store:
+        from xene.store.base import Store
+
+        store = self._executing()
+        if not issubclass(type(store), Store):  # cached, unlike isinstance on a protocol
+            raise XeneError(
+                f"this engine's store ({type(store).__name__}) only executes runs claimed "
+                "elsewhere (Engine.recover): starting or resuming a run needs a full store"
+            )
+        return cast("Store", store)
 
     def _plan(self, pipeline: Pipeline) -> Plan:
         cached = self._plans.get(id(pipeline))

@@ -27,6 +27,7 @@ from xene.engine.options import EngineOptions
 from xene.ir import Node, Pipeline
 from xene.nodes.base import NodeContext, NodeResult
 from xene.secrets import inject, masking
+from xene.store.base import Fenced
 
 if TYPE_CHECKING:
     from xene.engine.kept import Durable
@@ -54,7 +55,8 @@ class Execution:
         listeners = list(options.listeners)
         if durable is not None:
             now, wakeup = options.clock.now(), self._wakeup
-            journal = Journal(durable.store, run, now, wakeup, options.lease_s)
+            journal = Journal(durable.store, run, now, wakeup, options.lease_s, durable.epoch)
+            journal.on_fenced = self._fence
             self._journal, self._recovered = journal, durable.recovered
             listeners.append(journal)
         self._listener: Listener = Listeners(listeners)
@@ -72,6 +74,7 @@ class Execution:
         self._finished = False
         self._cancelling = False
         self._draining = False
+        self._fenced = False
         self._error_handled = {e.source for e in plan.pipeline.edges if e.port == "error"}
 
     # -- what others see ----------------------------------------------------------------
@@ -107,9 +110,27 @@ class Execution:
     def cancelling(self) -> bool:
         return self._cancelling
 
+    @property
+    def fenced(self) -> bool:
+        """Another executor has claimed the run since this one did: the store refused a
+        commit, every step was stopped, nothing more is written (`execute` raises)."""
+        return self._fenced
+
     # -- the loop ---------------------------------------------------------------------
     async def execute(self) -> RunRecord:
-        """Run to the end, or until only suspended nodes are left (state `Suspended`)."""
+        """Run to the end, or until only suspended nodes are left (state `Suspended`).
+
+        Raises `Fenced` when the store refuses a commit because another executor has
+        claimed the run meanwhile (its lease moved on): every running step was stopped
+        at once (its process group ended, as `abandon` does) and nothing more was
+        written. The run is the other executor's: `run` is only what this one saw."""
+        try:
+            return await self._execute()
+        except Fenced:
+            await self._halt()
+            raise
+
+    async def _execute(self) -> RunRecord:
         prepared = await inject.prepare(self._pipeline, self._options, self._listener)
         if isinstance(prepared, str):  # why it cannot start
             self._end_run(State.ERROR, prepared)
@@ -131,7 +152,8 @@ class Execution:
         except TimeoutError:
             await self._stop(f"the run timed out after {timeout:g} s", State.ERROR)
         except asyncio.CancelledError:
-            await asyncio.shield(self._stop("cancelled", State.CANCELLED))
+            with contextlib.suppress(Fenced):  # cancelled it is, fenced or not
+                await asyncio.shield(self._stop("cancelled", State.CANCELLED))
             raise
         await self._flush()
         return self._run
@@ -169,6 +191,20 @@ class Execution:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         self._wakeup.set()
+
+    def _fence(self) -> None:
+        """The store refused a commit (told by the journal): stop every step now."""
+        self._fenced = self._draining = True
+        for task in list(self._tasks):
+            if not task.cancelling():  # cancelled again, it would not wait for its steps
+                task.cancel()
+        self._wakeup.set()
+
+    async def _halt(self) -> None:
+        """Once fenced: wait for the cancelled steps to end (their process groups)."""
+        self._fence()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _leave(self) -> None:
         self._journal.release()
@@ -233,11 +269,15 @@ class Execution:
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
+        if self._fenced and not task.cancelled():
+            task.exception()  # a fenced commit's, maybe: `execute` raises it, not the task
         self._wakeup.set()
 
     async def cancel(self, reason: str = "cancelled") -> None:
-        """Stop the run: running steps get SIGTERM, then SIGKILL; states become Cancelled."""
-        await self._stop(reason, State.CANCELLED)
+        """Stop the run: running steps get SIGTERM, then SIGKILL; states become Cancelled.
+        A run fenced meanwhile is only stopped (its `execute` raises `Fenced`)."""
+        with contextlib.suppress(Fenced):
+            await self._stop(reason, State.CANCELLED)
 
     async def _stop(self, reason: str, state: State) -> None:
         if self._finished:

@@ -5,15 +5,22 @@ commits the journal before it starts any node that has effects (a task, an I/O n
 a node's completion is durable before its successors run. Output lines are buffered in
 chunks and committed as they come (the loop is woken when enough have piled up), so a
 step printing gigabytes holds only one chunk in memory.
+
+Every batch carries the epoch of the lease the execution holds (`Batch.epoch`). Once the
+store refuses one (`Fenced`: another executor has claimed the run since), the journal
+writes nothing more: it tells its execution (`on_fenced`), which stops every step at
+once, and each later flush raises `Fenced` again without committing.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from xene.core.records import Listener, NodeRecord, RunRecord, StepRecord
-from xene.store.base import ApprovalRecord, Batch, LogChunk, NodeProgress, Store
+from xene.store.base import ApprovalRecord, Batch, Fenced, LogChunk, NodeProgress
+from xene.store.roles import ExecutionStore
 from xene.store.rows import node_row, progress_json, run_row, step_row
 
 CHUNK_LINES = 1000
@@ -44,9 +51,21 @@ class Journal(Listener):
     """The loop wakes at least this often: output is committed, the lease renewed."""
 
     def __init__(
-        self, store: Store, run: RunRecord, now: float, wake: asyncio.Event, lease_s: float
+        self,
+        store: ExecutionStore,
+        run: RunRecord,
+        now: float,
+        wake: asyncio.Event,
+        lease_s: float,
+        epoch: int | None = None,
     ) -> None:
         self.store = store
+        self.epoch = epoch
+        """The lease's epoch, put on every batch; None: commits are not fenced."""
+        self.fenced: Fenced | None = None
+        """Why nothing more is committed: the store refused a batch of this epoch."""
+        self.on_fenced: Callable[[], None] | None = None
+        """Called once, when the store first refuses a batch (before flush raises)."""
         self.lease_s = lease_s
         self.run = run
         self.wake = wake
@@ -154,6 +173,7 @@ class Journal(Listener):
             steps=[step_row(key, index, s) for (key, index), s in self.steps.items()],
             logs=[LogChunk(self.run.id, c.node, c.step, now, tuple(c.lines)) for c in self.chunks],
             approvals=self.approvals,
+            epoch=self.epoch,
         )
         if self.released:
             batch.lease_until, self.released = 0.0, False
@@ -170,10 +190,20 @@ class Journal(Listener):
         return batch
 
     async def flush(self, now: float) -> None:
+        """Commit what changed; raises `Fenced` (and commits nothing, now or ever after)
+        once the store has refused a batch of this journal's epoch."""
         async with self._committing:
             batch = self.take(now)
+            if self.fenced is not None:  # what changed since is dropped: not ours
+                raise Fenced(str(self.fenced))
             if batch:
-                await self.store.commit(self.run.id, batch)
+                try:
+                    await self.store.commit(self.run.id, batch)
+                except Fenced as fenced:
+                    self.fenced = fenced
+                    if self.on_fenced is not None:
+                        self.on_fenced()
+                    raise
 
 
 class NullJournal:
@@ -183,6 +213,7 @@ class NullJournal:
     dirty = False
     full = False
     tick_s: float | None = None
+    fenced: Fenced | None = None
 
     def due(self, now: float) -> bool:
         return False

@@ -17,7 +17,8 @@ from xene.engine.journal import Journal
 from xene.engine.options import Approval, ApprovalRequest
 from xene.errors import Suspend
 from xene.frozen import slotted
-from xene.store.base import ApprovalRecord, Store
+from xene.store.base import ApprovalRecord
+from xene.store.roles import ExecutionStore
 
 if TYPE_CHECKING:
     from xene.engine.run_view import RunControl
@@ -27,9 +28,12 @@ if TYPE_CHECKING:
 class Durable:
     """What an execution needs to keep its run in a store."""
 
-    store: Store
+    store: ExecutionStore
     recovered: dict[str, NodeRecord] = field(default_factory=dict)
     """Records a previous process finished: replayed, never run again."""
+    epoch: int | None = None
+    """The epoch of the lease this execution holds (`StoredRun.epoch`), which its
+    commits carry; None: they are not fenced."""
 
     async def approval_for(
         self, execution: RunControl, request: ApprovalRequest, record: NodeRecord
