@@ -88,9 +88,7 @@ _IN_FLIGHT = frozenset({State.WAITING, State.RUNNING, State.CANCELLED, State.CON
 """Node states in which a dead owner may have left a step running."""
 
 
-async def claim(
-    store: Store, stored: StoredRun, now: float, lease_s: float = LEASE_S
-) -> StoredRun:
+async def claim(store: Store, stored: StoredRun, now: float, lease_s: float = LEASE_S) -> StoredRun:
     """Make this process the run's owner, or raise CannotResume saying why not; the run
     as claimed (read again: its epoch is the claim's)."""
     record = stored.record

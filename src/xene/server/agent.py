@@ -134,6 +134,7 @@ class Agent:
     async def _execute(self, run_id: str, stored: StoredRun | None) -> None:
         from xene.engine.engine import Engine, Unrecoverable
         from xene.engine.options import EngineOptions
+        from xene.store.base import Fenced
 
         runtime = self.runtime
         if stored is None:
@@ -157,6 +158,9 @@ class Agent:
         watcher = asyncio.create_task(self._watch_cancel(run_id, execution))
         try:
             await execution.execute()
+        except Fenced:  # its steps are stopped; the run is another executor's now
+            log.warning("run %s was taken over: its lease moved on", run_id)
+            return
         finally:
             watcher.cancel()
             cancelling = self._cancelling.pop(run_id, None)
