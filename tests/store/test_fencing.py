@@ -5,6 +5,7 @@ as one the run has applied is skipped; `renew_leases` extends only the leases st
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -22,6 +23,7 @@ from xene.store.base import (
 from xene.store.memory import MemoryStore
 from xene.store.sql import SqlStore
 from xene.store.sqlite import SqliteStore
+from xene.store.txn import Result, Stmt
 
 NOW = 1_700_000_100.0
 LATER = NOW + 30
@@ -307,3 +309,40 @@ async def test_sqlite_without_returning_fences_skips_and_renews_alike(
     stored = await read(store, run_id)
     assert list(stored.record.nodes) == ["a", "d"]
     assert stored.lease_until == LATER + 100
+
+
+# -- PostgreSQL: one statement ------------------------------------------------------------
+@pytest.fixture
+async def counted(
+    pg_database: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[ServerStore, list[str]]]:
+    """A PostgreSQL store, and the statements it sends."""
+    from xene.store import open_store, postgres
+
+    sent: list[str] = []
+    real = postgres._execute
+
+    def counting(cursor: Any, columns: Any, stmt: Stmt) -> Result:
+        sent.append(stmt.sql)
+        return real(cursor, columns, stmt)
+
+    monkeypatch.setattr(postgres, "_execute", counting)
+    store = await open_store(pg_database)
+    assert isinstance(store, postgres.PostgresStore)
+    yield store, sent
+    await store.close()
+
+
+async def test_postgresql_fences_a_commit_and_renews_leases_in_one_statement(
+    counted: tuple[ServerStore, list[str]],
+) -> None:
+    store, sent = counted
+    run_id = await executed(store, "agent:a")
+    sent.clear()
+    await store.commit(run_id, writes(run_id, 1, seq=1))
+    assert len(sent) == 1  # the run row, nodes, steps and logs: one statement
+    await store.commit(run_id, writes(run_id, 1, seq=1, key="b"))
+    assert len(sent) == 3  # a duplicate: the statement, then one read to tell why
+    assert await store.renew_leases("agent:a", {run_id: 1}, LATER) == {run_id}
+    assert len(sent) == 4
+    assert list((await read(store, run_id)).record.nodes) == ["a"]
