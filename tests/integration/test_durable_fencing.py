@@ -133,3 +133,47 @@ async def test_a_fenced_execution_cancelled_from_outside_stops_without_raising(
     after = await store.get_run(stored.record.id)
     assert after is not None
     assert after.record.state is State.RUNNING  # not Cancelled: that was not ours to write
+
+
+TAKEN_OVER = """\
+kind: Workflow
+apiVersion: v1alpha1
+metadata: {name: demo}
+spec:
+  pipelines:
+    build:
+      tasks:
+        slow: {steps: [{name: s, type: shell, cmd: "echo $$ > WORK/slow.pid; sleep 30"}]}
+        quick:
+          steps:
+            - {name: s, type: shell, cmd: "while [ ! -e WORK/GO ]; do sleep 0.02; done"}
+"""
+
+
+async def test_the_built_in_agent_drops_a_run_taken_over_and_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from xene.engine.clock import SystemClock
+    from xene.server.config import ServerConfig
+    from xene.server.runtime import Runtime
+
+    store = await open_store(f"sqlite:///{tmp_path}/x.db")
+    runtime = Runtime(store, ServerConfig(poll_s=0.05, grace_s=1), clock=SystemClock())
+    await runtime.start()
+    try:
+        await runtime.apply(TAKEN_OVER.replace("WORK", str(tmp_path)), "demo.yaml")
+        run_id, _ = await runtime.trigger("demo", "build")
+        pid_file = tmp_path / "slow.pid"
+        await until(lambda: pid_file.exists() and pid_file.read_text().strip() != "")
+        later = time.time() + 1000  # another server, whose clock says the lease ended
+        assert await store.claim_run(run_id, "other-host:9", later + LEASE_S, later)
+        (tmp_path / "GO").touch()
+        await until(lambda: "was taken over: its lease moved on" in caplog.text)
+        await until(lambda: run_id not in runtime.agent.running)
+        await until(lambda: group_gone(int(pid_file.read_text())))
+        after = await store.get_run(run_id)
+        assert after is not None
+        assert (after.owner, after.epoch, after.record.state) == ("other-host:9", 2, State.RUNNING)
+    finally:
+        await runtime.stop(0.5)
+        await store.close()
