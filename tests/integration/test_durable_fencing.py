@@ -177,3 +177,41 @@ async def test_the_built_in_agent_drops_a_run_taken_over_and_says_so(
     finally:
         await runtime.stop(0.5)
         await store.close()
+
+
+async def test_xene_run_taken_over_stops_its_steps_and_says_why(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    flow = tmp_path / "demo.yaml"
+    flow.write_text(TAKEN_OVER.replace("WORK", str(tmp_path)))
+    url = f"sqlite:///{tmp_path}/runs.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xene.cli.main", "run", str(flow), "--store", url, "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        pid_file = tmp_path / "slow.pid"
+        await until(lambda: pid_file.exists() and pid_file.read_text().strip() != "", 60)
+        store = await open_store(url)
+        try:
+            [summary] = await store.unfinished_runs()
+            later = time.time() + 1000  # another process, whose clock says the lease ended
+            assert await store.claim_run(summary.id, "other-host:9", later + LEASE_S, later)
+            (tmp_path / "GO").touch()
+            _, err = await asyncio.to_thread(proc.communicate, timeout=60)
+            after = await store.get_run(summary.id)
+        finally:
+            await store.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1
+    assert f"run {summary.id} was taken over by another process" in err
+    assert "Traceback" not in err, err
+    await until(lambda: group_gone(int(pid_file.read_text())))
+    assert after is not None
+    assert (after.owner, after.epoch, after.record.state) == ("other-host:9", 2, State.RUNNING)

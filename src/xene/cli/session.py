@@ -81,10 +81,20 @@ class Session:
     async def execute(self, execution: Execution) -> RunRecord:
         self.display.begin(execution.run)
         from xene.cli.cancel_watch import watching
+        from xene.cli.stores import EXIT_REFUSED, CommandError
+        from xene.store.base import Fenced
 
         with _on_signals(lambda: self._interrupt(execution), lambda: self._stop(execution)):
             async with watching(self.store, execution):  # `xene cancel` from elsewhere
-                run = await execution.execute()
+                try:
+                    run = await execution.execute()
+                except Fenced as exc:  # its lease ran out (a suspended laptop?): not ours
+                    raise CommandError(
+                        f"run {execution.run.id} was taken over by another process (its "
+                        "lease ran out while this one could not renew it): its steps here "
+                        "were stopped; it goes on there (`xene show` says where)",
+                        EXIT_REFUSED,
+                    ) from exc
         if self._cancelling is not None:
             await self._cancelling  # its last commit (the run Cancelled) must land
         if self._stopping is not None:

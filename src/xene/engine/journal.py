@@ -213,7 +213,6 @@ class NullJournal:
     dirty = False
     full = False
     tick_s: float | None = None
-    fenced: Fenced | None = None
 
     def due(self, now: float) -> bool:
         return False
