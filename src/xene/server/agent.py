@@ -66,6 +66,7 @@ class Agent:
             if await self.runtime.store.claim_run(
                 summary.id, self.owner, now + self.runtime.config.lease_s, now
             ):
+                self._counted(taken_over=True)
                 self._spawn(summary.id)
                 free -= 1
 
@@ -117,10 +118,16 @@ class Agent:
         store, labels = self.runtime.store, self.runtime.config.agent_labels
         claimed = await store.claim_stored_runs(self.owner, free, lease_until, now, labels)
         for stored in claimed:  # read with the claim: `_execute` need not read it again
+            self._counted(taken_over=stored.record.state is not State.WAITING)
             self._spawn(stored.record.id, stored)
         if now >= self._counted_at + COUNT_EVERY_S:  # not per claim, though it is indexed
             self._counted_at = now
             self.runtime.metrics.queue_depth.set(await self.runtime.store.count_queued())
+
+    def _counted(self, *, taken_over: bool) -> None:
+        self.runtime.metrics.claims.labels("built-in").inc()
+        if taken_over:  # its executor's lease ended, or it left the run
+            self.runtime.metrics.lease_expiries.inc()
 
     def _spawn(self, run_id: str, stored: StoredRun | None = None) -> None:
         task = asyncio.create_task(self._execute(run_id, stored), name=f"xene-run-{run_id}")

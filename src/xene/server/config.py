@@ -41,6 +41,9 @@ class ServerConfig:
     max_queued: int = 1000
     """Runs that may wait for an executor in the store; past it new runs are refused
     (503, or a skipped cron or filesystem fire). 0: no bound."""
+    claim_wait_s: float = 30.0
+    """The longest a remote agent's claim waits for a run to be queued (it asks for up
+    to 30 s); a proxy that cuts idle requests sooner needs less."""
     poll_s: float = 1.0
     """How often the server looks at the store for what no notification told it of (see
     store/wakeups.py): queued runs, cancel requests, changes of other servers' runs."""

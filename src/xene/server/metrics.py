@@ -41,11 +41,30 @@ class Metrics(Listener):
             ["type"],
             registry=r,
         )
+        self.webhook_seconds = Histogram(
+            "xene_webhook_latency_seconds", "Webhook request to run created", registry=r
+        )
+        self._agents(r)
+
+    def _agents(self, r: CollectorRegistry) -> None:
         self.agents = Gauge(
             "xene_agents", "Agents known, by state (online, draining, lost)", ["state"], registry=r
         )
-        self.webhook_seconds = Histogram(
-            "xene_webhook_latency_seconds", "Webhook request to run created", registry=r
+        self.claims = Counter(
+            "xene_runs_claimed",
+            "Runs claimed by an agent: the built-in one, or a remote one",
+            ["agent"],
+            registry=r,
+        )
+        self.lease_expiries = Counter(
+            "xene_lease_expiries",
+            "Runs claimed from an executor whose lease ended (or that left them)",
+            registry=r,
+        )
+        self.fenced_writes = Counter(
+            "xene_fenced_writes",
+            "Commits of remote agents refused: the run's lease had moved on",
+            registry=r,
         )
 
     def run_changed(self, run: RunRecord) -> None:

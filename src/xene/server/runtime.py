@@ -232,7 +232,10 @@ class Runtime:
         if await pipelines.set_mode(self.store, definition, pipeline, mode, now) is (
             PipelineMode.STOPPED
         ):
+            from xene.service import agent_work
+
             await self.agent.cancel_pipeline(workflow, pipeline)
+            await agent_work.cancel_on_agents(self.store, workflow, pipeline)
 
     async def run_ended(self, run: RunRecord) -> None:
         """A run this server executed has stopped: its pipeline's circuit breaker may trip."""

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from xene.server import auth, limits
 from xene.server.api import (
+    agent_work,
     agents,
     approvals,
     errors,
@@ -67,7 +68,9 @@ def create_app(
     app.state.auth = auth.Authenticator(config, runtime.store, clock=runtime.clock)
     app.state.log_poll_s = LOG_POLL_S
     errors.install(app)
-    routers = (workflows, runs, approvals, machines, hooks, secrets, tokens, agents, system)
+    routers = (
+        workflows, runs, approvals, machines, hooks, secrets, tokens, agents, agent_work, system
+    )  # fmt: skip
     for module in routers:
         app.include_router(module.router)
     # The last added runs first: errors are caught innermost, bodies and rates outermost.

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from xene.server import auth
 from xene.server.api import deps
 from xene.server.api.deps import ADMIN, VIEWER, RuntimeDep
-from xene.service import agents
+from xene.service import agent_work, agents
 from xene.service.agents import AgentView
 
 router = APIRouter(prefix="/api/v1", tags=["agents"], responses=deps.ERRORS)
@@ -43,10 +43,22 @@ class RegisteredOut(BaseModel):
 class HeartbeatIn(BaseModel):
     running: int = Field(0, ge=0, description="runs it holds now")
     draining: bool = Field(False, description="it takes no new runs (it is stopping)")
+    runs: dict[str, int] = Field(
+        default_factory=dict,
+        max_length=agents.MAX_CAPACITY,
+        description="the runs it holds, each with its lease's epoch: their leases are renewed",
+    )
 
 
 class HeartbeatOut(BaseModel):
     draining: bool = Field(description="take no new runs: asked by `xene agent drain`")
+    lease_s: float = Field(description="the leases renewed run this long from now")
+    lost: list[str] = Field(
+        default_factory=list, description="runs whose lease it no longer holds: stop them at once"
+    )
+    cancel: list[str] = Field(
+        default_factory=list, description="runs whose cancel was asked: cancel them"
+    )
 
 
 class AgentOut(BaseModel):
@@ -92,12 +104,20 @@ async def register(body: RegisterIn, caller: AgentCaller, runtime: RuntimeDep) -
 async def heartbeat(
     body: HeartbeatIn, caller: AgentCaller, runtime: RuntimeDep, name: str = ""
 ) -> HeartbeatOut:
-    """An agent alive; 404 if it is not registered (it registers again). `name` is read
-    only without auth, where nothing else names the agent."""
+    """An agent alive; 404 if it is not registered (it registers again). The leases of
+    the `runs` it names are renewed: the reply lists those it has lost (stop them) and
+    those whose cancel was asked. `name` is read only without auth, where nothing else
+    names the agent."""
     who = agents.identity(caller.name, name)
-    now = runtime.clock.now()
+    now, lease_s = runtime.clock.now(), runtime.config.lease_s
     record = await agents.heartbeat(runtime.store, who, body.running, body.draining, now)
-    return HeartbeatOut(draining=record.draining)
+    renewal = await agent_work.renew(runtime.store, who, body.runs, now + lease_s)
+    return HeartbeatOut(
+        draining=record.draining,
+        lease_s=lease_s,
+        lost=list(renewal.lost),
+        cancel=list(renewal.cancel),
+    )
 
 
 @router.get("/agents", response_model=AgentListOut, dependencies=[VIEWER])
