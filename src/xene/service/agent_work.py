@@ -159,17 +159,13 @@ async def summary_of(store: ServerStore, run_id: str) -> RunSummary | None:
     )  # fmt: skip
 
 
-async def holding(
-    store: ServerStore, name: str, run_id: str, epoch: int | None = None
-) -> RunSummary:
+async def holding(store: ServerStore, name: str, run_id: str) -> RunSummary:
     """The run, if agent `name` holds it; NotFound, or LeaseMoved if another does."""
     summary = await summary_of(store, run_id)
     if summary is None:
         raise NotFound(f"no run {run_id!r}")
     if summary.owner != owner_of(name):
-        if epoch is None:
-            raise LeaseMoved(f"run {run_id} is not held by agent {name!r}: stop it")
-        raise LeaseMoved(moved(run_id, epoch))
+        raise LeaseMoved(f"run {run_id} is not held by agent {name!r} (now): stop it")
     return summary
 
 

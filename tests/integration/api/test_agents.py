@@ -108,7 +108,7 @@ async def test_heartbeats_keep_an_agent_online_and_silence_loses_it(api: Api) ->
     api.clock.time += LEASE_S - 1
     beat = await api.call("agent", "POST", "/api/v1/agent/heartbeat", {"running": 1})
     assert beat.status_code == 200, beat.text
-    assert beat.json() == {"draining": False}
+    assert beat.json() == {"draining": False, "lease_s": LEASE_S, "lost": [], "cancel": []}
     api.clock.time += LEASE_S
     (agent,) = await api.agents()
     assert (agent["state"], agent["running"], agent["seen_s_ago"]) == ("online", 1, LEASE_S)
@@ -122,7 +122,7 @@ async def test_a_drain_reaches_the_agent_in_its_heartbeat_reply(api: Api) -> Non
     assert drained.status_code == 200, drained.text
     assert drained.json()["state"] == "draining"
     beat = await api.call("agent", "POST", "/api/v1/agent/heartbeat", {})
-    assert beat.json() == {"draining": True}
+    assert beat.json()["draining"] is True
     again = await api.call("agent", "POST", "/api/v1/agent/register", OFFER)
     assert again.status_code == 200
     assert (await api.agents())[0]["state"] == "online"

@@ -55,7 +55,7 @@ def api_schema(tmp_path: Path) -> Iterator[tuple[Any, dict[str, str]]]:
 
     store = asyncio.run(open_store(f"sqlite:///{tmp_path}/fuzz.db"))
     config = ServerConfig(
-        auth=False, rate_per_s=0, max_body_bytes=64 * 1024, poll_s=0.2, claim_wait_s=0.1
+        auth=False, rate_per_s=0, max_body_bytes=1024 * 1024, poll_s=0.2, claim_wait_s=0.1
     )  # an agent's claim that waits for work answers at once
     app = create_app(Runtime(store, config), manage=True)
     app.state.log_poll_s = 0.05

@@ -10,7 +10,6 @@ and refused with 409 once the lease has moved on: the agent must stop the run.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -19,7 +18,8 @@ from pydantic import BaseModel, Field
 from xene.core.states import Decision
 from xene.ir import Pipeline
 from xene.server import agent_batches, auth
-from xene.server.api import deps
+from xene.server.api import deps, models
+from xene.server.api.approvals import approval_out
 from xene.server.api.deps import RuntimeDep
 from xene.server.api.errors import ApiError
 from xene.server.runtime import Runtime
@@ -65,12 +65,12 @@ class AppliedOut(BaseModel):
 class DecideIn(BaseModel):
     decision: Decision
     data: Any = None
-    reason: str = Field("", max_length=10_000)
+    reason: str = ""
     at: float
 
 
 class DecidedOut(BaseModel):
-    approval: dict[str, Any] | None = Field(description="null: decided elsewhere first")
+    approval: models.ApprovalOut | None = Field(description="null: decided elsewhere first")
 
 
 @router.post("/claim", response_model=ClaimOut)
@@ -124,9 +124,9 @@ async def commits(
     409: the run's lease has moved on (a later claim) or another agent holds it: stop
     it. 422: a batch is not valid (nothing is applied)."""
     who = agents.identity(caller.name, name)
-    try:
+    try:  # whose run it is first: another's body is not worth reading
+        held = await agent_work.holding(runtime.store, who, run_id)
         wanted = agent_batches.parse(await request.body())
-        held = await agent_work.holding(runtime.store, who, run_id, wanted.epoch)
         batches = agent_batches.batches(run_id, wanted)
         done = await agent_work.commit(runtime.store, held, wanted.epoch, batches)
     except agent_batches.BadCommits as exc:
@@ -140,14 +140,14 @@ async def commits(
     return AppliedOut(applied=done.applied)
 
 
-@router.get("/approvals/{hook_id}")
+@router.get("/approvals/{hook_id}", response_model=models.ApprovalOut)
 async def get_approval(
     hook_id: HookId, caller: AgentCaller, runtime: RuntimeDep, name: str = ""
-) -> dict[str, Any]:
+) -> models.ApprovalOut:
     """An approval of a run the agent holds (`dataclasses.asdict` of the record); 409
     for a run it does not hold."""
     who = agents.identity(caller.name, name)
-    return dataclasses.asdict(await agent_work.approval(runtime.store, who, hook_id))
+    return approval_out(await agent_work.approval(runtime.store, who, hook_id))
 
 
 @router.post("/approvals/{hook_id}/decide", response_model=DecidedOut)
@@ -159,4 +159,4 @@ async def decide(
     who = agents.identity(caller.name, name)
     decided = agent_work.Decided(body.decision, body.data, body.reason, body.at)
     found = await agent_work.decide(runtime.store, who, hook_id, decided)
-    return DecidedOut(approval=None if found is None else dataclasses.asdict(found))
+    return DecidedOut(approval=None if found is None else approval_out(found))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from xene.server import auth
 from xene.server.api import deps
@@ -18,6 +18,8 @@ from xene.service.agents import AgentView
 router = APIRouter(prefix="/api/v1", tags=["agents"], responses=deps.ERRORS)
 AgentCaller = Annotated[auth.Principal, Depends(auth.agent_principal)]
 Name = Annotated[str, Path(description="the agent's name", max_length=63)]
+RunId = Annotated[str, StringConstraints(max_length=100)]
+Epoch = Annotated[int, Field(ge=0, le=2**62)]
 HEARTBEAT_S = 5.0
 """How often an agent heartbeats at most; a third of a shorter lease, so that losing one
 beat (or two) costs nothing."""
@@ -41,9 +43,9 @@ class RegisteredOut(BaseModel):
 
 
 class HeartbeatIn(BaseModel):
-    running: int = Field(0, ge=0, description="runs it holds now")
+    running: int = Field(0, ge=0, le=agents.MAX_CAPACITY, description="runs it holds now")
     draining: bool = Field(False, description="it takes no new runs (it is stopping)")
-    runs: dict[str, int] = Field(
+    runs: dict[RunId, Epoch] = Field(
         default_factory=dict,
         max_length=agents.MAX_CAPACITY,
         description="the runs it holds, each with its lease's epoch: their leases are renewed",
