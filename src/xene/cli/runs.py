@@ -69,10 +69,12 @@ async def list_runs(args: argparse.Namespace) -> int:
     )
     async with stores.opened(args) as store:
         runs = await store.list_runs(flt)
+        waiting = await waiting_reasons(store, runs)
     if args.json:
-        print(json.dumps([dataclasses.asdict(r) for r in runs], indent=2, default=str))
+        listed = [dataclasses.asdict(r) | {"waiting_for": waiting.get(r.id)} for r in runs]
+        print(json.dumps(listed, indent=2, default=str))
     elif runs:
-        print_runs(runs)
+        print_runs(runs, waiting)
     else:
         print("no runs match" if _filtered(args) else "no runs yet: `xene run FILE` starts one")
     return stores.EXIT_OK
@@ -93,7 +95,22 @@ def parse_state(text: str | None) -> State | None:
     return state
 
 
-def print_runs(runs: list[RunSummary]) -> None:
+async def waiting_reasons(store: stores.Opened, runs: list[RunSummary]) -> dict[str, str]:
+    """Why each queued run is not taken: as the server said (`--server`), else from the
+    agents the store knows."""
+    from xene.cli import show
+    from xene.core.states import State
+
+    queued = [r.id for r in runs if r.state is State.WAITING]
+    if not stores.is_local(store):
+        reasons = {run_id: store.waiting_for(run_id) for run_id in queued}
+        return {run_id: why for run_id, why in reasons.items() if why}
+    found = [await store.get_run(run_id) for run_id in queued]
+    return await show.waiting_reasons(store, [s for s in found if s is not None])
+
+
+def print_runs(runs: list[RunSummary], waiting: dict[str, str] | None = None) -> None:
+    """The table; under each queued run that no agent takes, why."""
     import time
 
     from xene.store.owners import owner_gone
@@ -111,7 +128,13 @@ def print_runs(runs: list[RunSummary]) -> None:
         )
         for run in runs
     ]
-    stores.print_table(("ID", "WORKFLOW/PIPELINE", "STATE", "STARTED", "DURATION", "ERROR"), rows)
+    headers = ("ID", "WORKFLOW/PIPELINE", "STATE", "STARTED", "DURATION", "ERROR")
+    lines = stores.table_lines(headers, rows)
+    print(lines[0])
+    for run, line in zip(runs, lines[1:], strict=True):
+        print(line)
+        if waiting and run.id in waiting:
+            print(f"  {'':{len(run.id)}}waiting: {waiting[run.id]}")
     if gone:
         print(
             f"\n{len(gone)} unfinished run(s) have no live owner: continue one with "

@@ -15,7 +15,7 @@ from xene.core.states import State
 
 if TYPE_CHECKING:
     from xene.core.records import NodeRecord, RunRecord, StepRecord
-    from xene.store.base import RunRetry, StoredRun
+    from xene.store.base import RunRetry, ServerStore, StoredRun
 
 HELP = "show one run: its tasks or nodes, their steps, outputs and errors"
 DESCRIPTION = """\
@@ -76,24 +76,36 @@ async def show(args: argparse.Namespace) -> int:
     return stores.EXIT_OK
 
 
-async def waiting_for(store: object, stored: StoredRun) -> str | None:
-    """Why a queued run of a server's store is not taken yet (no agent with its labels,
-    or they are busy); None for any other run, or a store without agents."""
-    from xene.store.base import ServerStore
-
-    if stored.record.state is not State.WAITING or not isinstance(store, ServerStore):
+async def waiting_for(store: stores.Opened, stored: StoredRun) -> str | None:
+    """Why a queued run is not taken yet (no agent with its labels, or they are busy):
+    as the server says (`--server`), else from the agents a server's store knows; None
+    for any other run."""
+    if stored.record.state is not State.WAITING:
         return None
+    if not stores.is_local(store):
+        return store.waiting_for(stored.record.id)
+    return (await waiting_reasons(store, [stored])).get(stored.record.id)
+
+
+async def waiting_reasons(store: ServerStore, queued: Sequence[StoredRun]) -> dict[str, str]:
+    """`waiting_for` of each of the runs, with one read of the agents."""
     import time
 
-    from xene.engine.durable import pipeline_of_source
     from xene.engine.options import LEASE_S
     from xene.service import agents
 
+    needed = {s.record.id: labels_needed(s) for s in queued if s.record.state is State.WAITING}
+    return await agents.waiting_reasons(store, needed, time.time(), LEASE_S)
+
+
+def labels_needed(stored: StoredRun) -> tuple[str, ...]:
+    """The labels the run's pipeline needs its agent to have."""
+    from xene.engine.durable import pipeline_of_source
+
     try:
-        needed = pipeline_of_source(stored.source).agent_labels
+        return pipeline_of_source(stored.source).agent_labels
     except Exception:  # a definition that no longer loads: the run will say so
-        needed = ()
-    return await agents.waiting_for(store, needed, time.time(), LEASE_S)
+        return ()
 
 
 def as_json(stored: StoredRun) -> dict[str, Any]:

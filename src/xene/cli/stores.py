@@ -214,7 +214,15 @@ def glyph(state: str) -> str:
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """Columns padded to their widest cell; the last column is not padded."""
+    for line in table_lines(headers, rows):
+        print(line)
+
+
+def table_lines(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """`print_table`'s lines: the headers', then one per row."""
     widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows, strict=True)]
+    lines = []
     for row in (headers, *rows):
         cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths, strict=False)]
-        print("  ".join([*cells, str(row[-1])]).rstrip())
+        lines.append("  ".join([*cells, str(row[-1])]).rstrip())
+    return lines

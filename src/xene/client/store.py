@@ -38,6 +38,8 @@ class RemoteStore(RunReader, ApprovalStore, MachineReader):
     def __init__(self, api: ApiClient) -> None:
         self.api = api
         self._machines: dict[str, dict[str, Any]] = {}
+        self._waiting: dict[str, str] = {}
+        """Why each queued run the server listed or showed last is not taken."""
 
     @classmethod
     def connect(cls, target: Target) -> RemoteStore:
@@ -51,6 +53,7 @@ class RemoteStore(RunReader, ApprovalStore, MachineReader):
         data = await _or_none(self.api.get(api_path("runs", run_id)))
         if data is None:
             return None
+        self._learn(run_id, data.get("waiting_for"))
         # The tree has durations only: the run's own times come with its summary.
         page = await self.list_runs(RunFilter(limit=1, before=run_id + "~"))
         summary = page[0] if page and page[0].id == run_id else None
@@ -65,7 +68,20 @@ class RemoteStore(RunReader, ApprovalStore, MachineReader):
             "before": flt.before,
         }
         page = await self.api.get(api_path("runs"), params)
+        for run in page["runs"]:
+            self._learn(run["id"], run.get("waiting_for"))
         return [records.run_summary(r) for r in page["runs"]]
+
+    def waiting_for(self, run_id: str) -> str | None:
+        """Why the queued run is not taken, as the server said when it last listed or
+        showed it (None: some agent can take it, or it is not queued)."""
+        return self._waiting.get(run_id)
+
+    def _learn(self, run_id: str, why: str | None) -> None:
+        if why:
+            self._waiting[run_id] = why
+        else:
+            self._waiting.pop(run_id, None)
 
     async def read_logs(
         self,

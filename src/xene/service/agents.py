@@ -9,7 +9,7 @@ for another agent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from enum import StrEnum
 
@@ -152,3 +152,15 @@ async def waiting_for(
 ) -> str | None:
     """`why_waiting`, with the agents as the store knows them now."""
     return why_waiting(needed, await listed(store, now, lease_s))
+
+
+async def waiting_reasons(
+    store: AgentStore, needed: Mapping[str, Sequence[str]], now: float, lease_s: float
+) -> dict[str, str]:
+    """`why_waiting` for each queued run (its id -> the labels it needs), with one read
+    of the agents; a run some agent can take now is left out."""
+    if not needed:
+        return {}
+    fleet = await listed(store, now, lease_s)
+    reasons = {run_id: why_waiting(labels, fleet) for run_id, labels in needed.items()}
+    return {run_id: why for run_id, why in reasons.items() if why}

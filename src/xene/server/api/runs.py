@@ -14,7 +14,7 @@ from xene.server import auth
 from xene.server.api import deps, models, sse
 from xene.server.api.deps import MANAGER, VIEWER, RuntimeDep
 from xene.server.runtime import NotFound, Runtime
-from xene.store.base import RunFilter, StoredRun
+from xene.store.base import RunFilter, RunSummary, StoredRun
 from xene.store.owners import owner_gone
 
 router = APIRouter(prefix="/api/v1", tags=["runs"], responses=deps.ERRORS)
@@ -49,11 +49,13 @@ async def list_runs(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     before: Annotated[str | None, Query(max_length=100, description="a run id: older runs")] = None,
 ) -> models.RunPageOut:
-    """Newest first; `next` is the cursor of the following page."""
+    """Newest first; `next` is the cursor of the following page. A queued run no agent
+    can take now says why (`waiting_for`)."""
     wanted = next((s for s in State if s == state), None)
     flt = RunFilter(workflow, pipeline, wanted, limit, before)
     # No run is in a state that does not exist.
     found = [] if state and wanted is None else await runtime.store.list_runs(flt)
+    waiting = await waiting_reasons(runtime, found)
     runs = [
         models.RunSummaryOut(
             id=r.id,
@@ -66,6 +68,7 @@ async def list_runs(
             error=r.error,
             owner=r.owner,
             owner_gone=owner_gone(r.state, r.owner, r.lease_until, runtime.clock.now()),
+            waiting_for=waiting.get(r.id),
         )
         for r in found
     ]
@@ -176,6 +179,21 @@ async def events(
     executes, and for runs other servers execute as soon as the store tells of the change
     (within a second if it cannot)."""
     return sse.response(sse.hub_events(runtime.hub, limit))
+
+
+async def waiting_reasons(runtime: Runtime, found: list[RunSummary]) -> dict[str, str]:
+    """Why each queued run of the page is not taken (the labels it needs, read from its
+    source; the agents, read once)."""
+    from xene.service import agents
+
+    needed: dict[str, tuple[str, ...]] = {}
+    for summary in found:
+        if summary.state is State.WAITING:
+            stored = await runtime.store.get_run(summary.id)
+            if stored is not None:
+                needed[summary.id] = runtime.labels_of(stored.source)
+    now, lease_s = runtime.clock.now(), runtime.config.lease_s
+    return await agents.waiting_reasons(runtime.store, needed, now, lease_s)
 
 
 async def stored_run(runtime: Runtime, run_id: str) -> StoredRun:
