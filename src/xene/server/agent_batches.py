@@ -17,7 +17,6 @@ from typing import Annotated, Any
 from pydantic import Field, TypeAdapter, ValidationError
 
 from xene.errors import XeneError
-from xene.server.api.errors import located
 from xene.store.base import Batch
 
 MAX_COMMITS = 1000
@@ -72,7 +71,7 @@ def parse(body: bytes) -> Commits:
     try:
         return _COMMITS.validate_json(body, strict=True)
     except ValidationError as exc:
-        problems = [located(dict(error)) for error in exc.errors(include_url=False)]
+        problems = [_located(error) for error in exc.errors(include_url=False)]
         raise BadCommits("the commits are not valid", problems) from None
 
 
@@ -84,6 +83,11 @@ def batches(run_id: str, commits: Commits) -> list[Batch]:
         raise BadCommits("the commits are not valid", problems)
     epoch = commits.epoch
     return [replace(c.batch, epoch=epoch, seq=c.seq) for c in commits.commits]
+
+
+def _located(error: Any) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ()))
+    return f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg"))
 
 
 def _order_problems(commits: Commits) -> list[str]:
