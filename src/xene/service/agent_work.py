@@ -179,6 +179,8 @@ async def commit(
             await store.commit(held.id, batch)
     except Fenced:
         raise LeaseMoved(moved(held.id, epoch)) from None
+    except KeyError:  # deleted meanwhile (`xene gc`)
+        raise NotFound(f"no run {held.id!r}") from None
     applied = (batches[-1].seq or 0) if batches else 0
     return Committed(applied, None if held.state.finished else _ended(held, batches))
 
