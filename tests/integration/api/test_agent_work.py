@@ -19,7 +19,15 @@ import pytest
 from fastapi import FastAPI
 
 from tests.conftest import FakeClock
-from tests.integration.api.conftest import JWT_SECRET, bearer, client_of
+from tests.integration.api.conftest import (
+    JWT_SECRET,
+    apply,
+    bearer,
+    client_of,
+    shell_workflow,
+    trigger,
+    wait_run,
+)
 from xene.core.states import Decision, State
 from xene.server import tokens
 from xene.server.api import create_app
@@ -365,3 +373,12 @@ async def test_peoples_tokens_cannot_call_the_work_routes(
     answer = await api.call(role, method, path, {"free": 1})
     assert answer.status_code == 403
     assert "the agent routes are for agents" in answer.json()["error"]
+
+
+async def test_the_built_in_agents_claims_are_counted_apart(client: httpx.AsyncClient) -> None:
+    await apply(client, shell_workflow("hello", "echo hi"))
+    run_id = await trigger(client, "hello", "main")
+    assert (await wait_run(client, run_id))["state"] == "Success"
+    metrics = (await client.get("/metrics")).text
+    assert 'xene_runs_claimed_total{agent="built-in"} 1.0' in metrics
+    assert "xene_lease_expiries_total 0.0" in metrics
