@@ -21,7 +21,7 @@ from xene.engine.options import SecretSource
 from xene.errors import XeneError
 from xene.frozen import frozen
 from xene.service.errors import Conflict, NotFound
-from xene.store import wakeups
+from xene.store import owners, wakeups
 from xene.store.agents import AgentRecord, AgentStore
 from xene.store.base import (
     ApprovalRecord,
@@ -34,12 +34,6 @@ from xene.store.base import (
 )
 
 log = logging.getLogger("xene.service.agent_work")
-OWNER_PREFIX = "agent:"
-
-
-def owner_of(name: str) -> str:
-    """The owner of the runs agent `name` holds."""
-    return OWNER_PREFIX + name
 
 
 class LeaseMoved(Conflict):
@@ -87,7 +81,7 @@ async def claim_once(
     if agent.draining:
         return None
     limit = min(ask.free, agent.capacity)
-    owner, lease_until = owner_of(ask.name), now + lease_s
+    owner, lease_until = owners.agent_owner(ask.name), now + lease_s
     return await store.claim_stored_runs(owner, limit, lease_until, now, agent.labels)
 
 
@@ -164,7 +158,7 @@ async def holding(store: ServerStore, name: str, run_id: str) -> RunSummary:
     summary = await summary_of(store, run_id)
     if summary is None:
         raise NotFound(f"no run {run_id!r}")
-    if summary.owner != owner_of(name):
+    if summary.owner != owners.agent_owner(name):
         raise LeaseMoved(f"run {run_id} is not held by agent {name!r} (now): stop it")
     return summary
 
@@ -211,7 +205,7 @@ async def renew(
     """Renew the leases of the runs (id -> epoch) the agent says it holds."""
     if not runs:
         return Renewal((), ())
-    renewed = await store.renew_leases(owner_of(name), runs, lease_until)
+    renewed = await store.renew_leases(owners.agent_owner(name), runs, lease_until)
     lost = tuple(sorted(set(runs) - renewed))
     cancel = tuple([run_id for run_id in sorted(renewed) if await store.cancel_requested(run_id)])
     return Renewal(lost, cancel)
@@ -223,7 +217,7 @@ async def cancel_on_agents(store: ServerStore, workflow: str, pipeline: str) -> 
     asked = []
     for run in await store.unfinished_runs():
         ours = (run.workflow, run.pipeline) == (workflow, pipeline)
-        remote = run.owner.startswith(OWNER_PREFIX) and run.state is not State.SUSPENDED
+        remote = run.owner.startswith(owners.AGENT_PREFIX) and run.state is not State.SUSPENDED
         if ours and remote and await store.request_cancel(run.id):
             asked.append(run.id)
     return asked
