@@ -5,6 +5,7 @@ a background thread with its own event loop, so the CLI (run in the test's threa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -35,6 +36,8 @@ class ServerThread:
         scheme = "https" if config.tls_cert else "http"
         self.url = f"{scheme}://127.0.0.1:{self.sock.getsockname()[1]}"
         self.server: uvicorn.Server | None = None
+        self.runtime: Runtime | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.failure: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="xene-serve", daemon=True)
 
@@ -47,7 +50,9 @@ class ServerThread:
     async def _serve(self) -> None:
         store = await open_store(self.store_url)
         try:
-            app = create_app(Runtime(store, self.config), manage=True)
+            self.runtime = Runtime(store, self.config)
+            self.loop = asyncio.get_running_loop()
+            app = create_app(self.runtime, manage=True)
             app.state.log_poll_s = 0.05
             tls = uvicorn_options(self.config)
             config = uvicorn.Config(app, log_level="warning", lifespan="on", **tls)
@@ -67,6 +72,10 @@ class ServerThread:
         return self
 
     def stop(self) -> None:
+        if self.runtime is not None and self.loop is not None and not self.loop.is_closed():
+            # As `xene serve` on SIGTERM: no new work, and agents' long polls answer now.
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                self.loop.call_soon_threadsafe(self.runtime.begin_stop)
         if self.server is not None:
             self.server.should_exit = True
         self.thread.join(DEADLINE_S)

@@ -204,8 +204,13 @@ class Agent:
                 await execution.cancel(f"pipeline {workflow}/{pipeline} was stopped")
 
     def begin_stop(self) -> None:
-        """Claim nothing more and let running executions start no new node."""
+        """Claim nothing more and let running executions start no new node; claims of
+        remote agents waiting here for work answer now (a server stopping waits for the
+        requests under way)."""
         self._stopping = True
+        waiting = wakeups.of(self.runtime.store)
+        if isinstance(waiting, wakeups.Dispatch):  # every claim in this process looks again
+            waiting.deliver("queued", wakeups.ANY)
         self.wake()
         for execution in self.running.values():
             execution.drain()

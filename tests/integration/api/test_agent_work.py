@@ -28,6 +28,7 @@ from tests.integration.api.conftest import (
     trigger,
     wait_run,
 )
+from tests.integration.server_thread import serving
 from xene.core.states import Decision, State
 from xene.server import tokens
 from xene.server.api import create_app
@@ -382,3 +383,24 @@ async def test_the_built_in_agents_claims_are_counted_apart(client: httpx.AsyncC
     metrics = (await client.get("/metrics")).text
     assert 'xene_runs_claimed_total{agent="built-in"} 1.0' in metrics
     assert "xene_lease_expiries_total 0.0" in metrics
+
+
+async def test_a_waiting_claim_answers_at_once_when_the_server_stops(tmp_path: Path) -> None:
+    with serving(f"sqlite:///{tmp_path}/stops.db", agent=False, poll_s=60.0) as server:
+        assert server.runtime is not None
+        queued = wakeups.of(server.runtime.store)
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+            offer = {"name": "box-1", "capacity": 1}
+            assert (await client.post("/api/v1/agent/register", json=offer)).is_success
+            body = {"free": 1, "wait_s": 30}
+            waiting = asyncio.create_task(client.post("/api/v1/agent/claim?name=box-1", json=body))
+            deadline = time.monotonic() + DEADLINE_S
+            # The built-in agent's subscription, and the claim's once it waits (a private
+            # look: nothing public tells that a request waits).
+            while len(getattr(queued, "_subs", {}).get(("queued", wakeups.ANY), ())) < 2:
+                assert time.monotonic() < deadline, "the claim never waited"
+                await asyncio.sleep(0.01)
+            stopping = asyncio.create_task(asyncio.to_thread(server.stop))
+            answer = await asyncio.wait_for(waiting, DEADLINE_S)
+            await stopping
+    assert (answer.status_code, answer.json()) == (200, {"runs": []})
