@@ -93,17 +93,17 @@ async def claim(
     stopping: Callable[[], bool],
 ) -> list[StoredRun]:
     """Claim runs for the agent: at once if some wait, else as soon as one is queued
-    (the store's `queued` wake-up), else nothing once `ask.wait_s` has passed (or the
-    server stops)."""
+    (the store's `queued` wake-up), else nothing once `ask.wait_s` has passed. A server
+    stopping hands out nothing (its answer might not reach the agent)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + ask.wait_s
     with wakeups.of(store).subscribe("queued") as queued:  # before the look: none missed
-        while True:
+        while not stopping():
             claimed = await claim_once(store, ask, now(), terms.lease_s)
-            left = deadline - loop.time()
-            if claimed or claimed is None or left <= 0 or stopping():
+            if claimed is None or claimed or loop.time() >= deadline:
                 return claimed or []
-            await queued.wait(min(left, terms.poll_s))
+            await queued.wait(min(deadline - loop.time(), terms.poll_s))
+    return []
 
 
 def taken_over(stored: StoredRun) -> bool:

@@ -103,3 +103,14 @@ async def test_secrets_that_resolve_are_handed_over_and_the_others_left_out() ->
     found = await agent_work.secrets_for({"API_KEY", "MISSING"}, vault.resolve)
     assert found == {"API_KEY": "k-1"}
     assert await agent_work.secrets_for(set(), vault.resolve) == {}
+
+
+async def test_a_stopping_server_hands_out_nothing() -> None:
+    store = MemoryStore()
+    await registered(store, "box")
+    run_id = await queued(store)
+    ask = agent_work.Ask("box", 1, 30.0)
+    assert await agent_work.claim(store, ask, TERMS, lambda: NOW, lambda: True) == []
+    summary = await agent_work.summary_of(store, run_id)
+    assert summary is not None
+    assert summary.owner == ""
