@@ -404,3 +404,28 @@ async def test_a_waiting_claim_answers_at_once_when_the_server_stops(tmp_path: P
             answer = await asyncio.wait_for(waiting, DEADLINE_S)
             await stopping
     assert (answer.status_code, answer.json()) == (200, {"runs": []})
+
+
+FLAKY = """\
+name: flaky
+nodes:
+  work: {type: std::shell, config: {command: "false"}}
+settings:
+  circuit_breaker_threshold: 1
+  circuit_breaker_window: 2
+"""
+
+
+async def test_runs_an_agent_ends_in_error_trip_their_pipelines_breaker(api: Api) -> None:
+    headers = await bearer(api.store, "admin", now=api.clock.now())
+    async with client_of(api.app, **headers) as client:
+        assert (await apply(client, FLAKY))["name"] == "flaky"
+    agent = await api.agent("box-1")
+    for _ in range(2):
+        answer = await api.call("manager", "POST", "/api/v1/workflows/flaky/pipelines/flaky/runs")
+        assert answer.status_code == 201, answer.text
+        (handed,) = await agent.claim()
+        run_id, epoch, now = handed["run"]["id"], handed["run"]["epoch"], api.clock.now()
+        failed = Batch(run=RunRow(run_id, State.ERROR, "work failed", now, now), lease_until=0.0)
+        assert (await agent.commit(run_id, epoch, (1, failed))).is_success
+    assert (await api.store.pipeline_modes("flaky")).get("flaky") == "paused"
