@@ -1,6 +1,7 @@
 """An agent's life: register with a server (retrying until one answers), heartbeat on
-its own schedule, and on SIGTERM drain: take no new runs, keep heartbeating while the
-running ones finish (within the grace), then tell the server and leave."""
+its own schedule, claim and execute runs (work.py), and on SIGTERM drain: take no new
+runs, keep heartbeating while the running ones finish (within the grace), leave the rest
+(their leases released), wait until the server has every commit, then leave."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import itertools
 import logging
 from typing import Any
 
+from xene.agent.calls import AgentApi
 from xene.agent.heartbeat import Heartbeats
 from xene.agent.link import CONTROL, Link, Unreachable
 from xene.agent.settings import AgentSettings
+from xene.agent.work import Work
 
 log = logging.getLogger("xene.agent")
 RETRY_S = (0.5, 1.0, 2.0, 5.0)
@@ -30,12 +33,23 @@ class Agent:
         self.lease_s = 15.0
         self.draining = False
         """It takes no new runs: it is stopping."""
-        self.running = 0
         params = {} if settings.cert or settings.token else {"name": settings.name}
-        self.heartbeats = Heartbeats(self.link, self._status, self.register, params)
+        self.api = AgentApi(self.link, params)
+        self.work: Work | None = None
+        """Once registered: the runs it claims and holds."""
+        self.heartbeats = Heartbeats(self.link, self._status, self.register, params, self._heard)
+
+    @property
+    def running(self) -> int:
+        return 0 if self.work is None else len(self.work.held)
 
     def _status(self) -> dict[str, Any]:
-        return {"running": self.running, "draining": self.draining}
+        runs = {} if self.work is None else self.work.runs()
+        return {"running": self.running, "draining": self.draining, "runs": runs}
+
+    def _heard(self, reply: dict[str, Any]) -> None:
+        if self.work is not None:
+            self.work.heard(reply)
 
     async def register(self) -> None:
         """Tell the server who this agent is; Refused if it will not have it."""
@@ -52,18 +66,27 @@ class Agent:
         self.heartbeats.every_s = float(given["heartbeat_s"])
         log.info("agent %s registered with %s", self.name, self.link.server)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Until `stop` is set (SIGTERM): registered and heartbeating; then drain."""
+    async def run(self, stop: asyncio.Event, leave: asyncio.Event | None = None) -> None:
+        """Until `stop` is set (SIGTERM): registered, heartbeating, executing runs; then
+        drain (see `Work.drain`; `leave` set: stop waiting for commits to be sent)."""
         if not await self._register_until(stop):
+            await self.link.aclose()
             return
+        spool = self.settings.spool_dir(self.name)
+        spool.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.work = work = Work(self.api, self.settings.capacity, spool, self.register)
         beating = asyncio.Event()
         beats = asyncio.create_task(self.heartbeats.loop(beating), name="xene-heartbeats")
+        work.start()
         try:
             await stop.wait()
             self.draining = True
             log.info("agent %s draining: no new runs", self.name)
+            await work.stop_claiming()
             await self.heartbeats.beat()  # the server learns at once, not at the next beat
+            await work.drain(self.settings.grace_s, leave or asyncio.Event())
         finally:
+            await work.stop_claiming()
             beating.set()
             await beats
             await self.link.aclose()

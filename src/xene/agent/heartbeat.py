@@ -1,5 +1,6 @@
-"""The heartbeat loop: every `every_s` seconds, tell the server the agent lives, how many
-runs it holds and whether it drains; learn whether it is asked to drain. On a task and a
+"""The heartbeat loop: every `every_s` seconds, tell the server the agent lives, the runs
+it holds (their leases are renewed so) and whether it drains; learn whether it is asked
+to drain, which runs it has lost and which to cancel (`on_reply`). On a task and a
 connection of its own, so work never delays it; an error is logged and the next beat
 tried on time, never raised (a heartbeat that stopped would make a live agent look lost).
 """
@@ -23,8 +24,10 @@ class Heartbeats:
         status: Callable[[], dict[str, Any]],
         register: Callable[[], Awaitable[None]],
         params: dict[str, str],
+        on_reply: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.link, self.status, self.register, self.params = link, status, register, params
+        self.on_reply = on_reply
         self.every_s = 5.0
         self.asked_to_drain = False
         self.beats = 0
@@ -43,7 +46,10 @@ class Heartbeats:
             if answer.status != 200:  # a 5xx, a refusal: the next beat may do better
                 log.warning("heartbeat refused: %s", answer.error())
                 return False
-            self.asked_to_drain = bool(answer.json().get("draining"))
+            reply = answer.json()
+            self.asked_to_drain = bool(reply.get("draining"))
+            if self.on_reply is not None:
+                self.on_reply(reply)
         except Exception as exc:  # Unreachable, a bad answer: never the end of the loop
             log.warning("heartbeat failed: %s", exc)
             return False

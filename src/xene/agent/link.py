@@ -65,9 +65,11 @@ class Link:
         self._headers = [(b"content-type", b"application/json")]
         if settings.token:
             self._headers.append((b"authorization", f"Bearer {settings.token}".encode()))
+        # Work: a long poll, and each run's commits (an outbox each) at once.
+        connections = {CONTROL: 4, WORK: settings.capacity + 3}
         self._pools = {
-            purpose: httpcore.AsyncConnectionPool(ssl_context=context, max_connections=4)
-            for purpose in (CONTROL, WORK)
+            purpose: httpcore.AsyncConnectionPool(ssl_context=context, max_connections=n)
+            for purpose, n in connections.items()
         }
 
     @property

@@ -42,7 +42,7 @@ class Outbox:
         self, path: Path, send: Send, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     ) -> None:
         self.path, self.send, self.sleep = path, send, sleep
-        self._out = path.open("ab")
+        self._out = path.open("wb")  # a new claim: a new epoch, a new file
         self._in = path.open("rb")
         self.written = 0
         """Commits put in (the last one's `seq`)."""
@@ -51,7 +51,10 @@ class Outbox:
         self.fenced = False
         self._offset_of_sent = 0
         self._wake = asyncio.Event()
+        self._moved = asyncio.Event()
+        """Set whenever `sent` moves on, or the sending ends."""
         self._closed = False
+        self._done = False
 
     def put(self, commit: dict[str, Any]) -> int:
         """Add a commit (JSON-able); its sequence number. On disk when this returns (the
@@ -70,8 +73,42 @@ class Outbox:
         self._closed = True
         self._wake.set()
 
+    def fence(self) -> None:
+        """The run is no longer the agent's (the server said so some other way): what
+        is not sent yet is dropped, and `run` ends at once (or after the request under
+        way)."""
+        self.fenced = True
+        self._wake.set()
+        self._moved.set()
+
+    @property
+    def unsent(self) -> int:
+        return self.written - self.sent
+
+    async def sent_all(self) -> bool:
+        """Wait until the server has every commit put so far; False if fenced first (or
+        the sending ended with some unsent)."""
+        target = self.written
+        while self.sent < target:
+            if self.fenced or self._done:
+                return False
+            self._moved.clear()
+            await self._moved.wait()
+        return not self.fenced
+
     async def run(self) -> None:
-        """Send every commit, in order, until closed and all sent, or fenced."""
+        """Send every commit, in order, until closed and all sent, or fenced. Cancelled
+        (the agent leaves with some unsent), the file stays on disk."""
+        try:
+            await self._send_all()
+        finally:
+            self._done = True
+            self._moved.set()
+            self._out.close()
+            self._in.close()
+        os.unlink(self.path)  # sent, or no longer the agent's to send
+
+    async def _send_all(self) -> None:
         failures = 0
         while not self.fenced:
             commits = self._next_commits()
@@ -92,14 +129,12 @@ class Outbox:
                 await self.sleep(wait)
                 continue
             except Fenced:
-                self.fenced = True
+                self.fence()
                 break
             failures = 0
             self.sent = commits[-1]["seq"]
             self._offset_of_sent = self._in.tell()
-        self._out.close()
-        self._in.close()
-        os.unlink(self.path)  # sent, or no longer the agent's to send
+            self._moved.set()
 
     def _next_commits(self) -> list[dict[str, Any]]:
         """The next commits in the file, up to `MAX_REQUEST_BYTES` of them."""

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import ssl
 from pathlib import Path
 
+from xene import labels as label_rules
 from xene.frozen import frozen
+
+MAX_CAPACITY = 1000
+"""As the servers allow (xene.service.agents.MAX_CAPACITY)."""
 
 
 @frozen
@@ -27,6 +32,14 @@ class AgentSettings:
     grace_s: float = 30.0
     """On SIGTERM: how long running steps may take to finish."""
     host: str = platform.node()
+    spool: str | None = None
+    """Where runs' commits wait to be sent; None: `$XENE_HOME/agent/NAME/spool`."""
+
+    def spool_dir(self, name: str) -> Path:
+        if self.spool:
+            return Path(self.spool).expanduser()
+        home = Path(os.environ.get("XENE_HOME") or "~/.xene").expanduser()
+        return home / "agent" / name / "spool"
 
     def tls(self) -> ssl.SSLContext | bool:
         """What httpx verifies servers with, and shows them (the agent's certificate)."""
@@ -47,6 +60,13 @@ class AgentSettings:
         for flag, path in (("--cert", self.cert), ("--key", self.key), ("--ca", self.ca)):
             if path and not Path(path).is_file():
                 found.append(f"{flag} {path}: no such file")
+        if not 1 <= self.capacity <= MAX_CAPACITY:
+            found.append(f"--capacity {self.capacity}: give 1 to {MAX_CAPACITY} runs at once")
+        wrong = label_rules.problem(self.labels)
+        if wrong:
+            found.append(f"--labels: {wrong}")
+        if self.grace_s < 0:
+            found.append(f"--grace {self.grace_s:g}: give running steps 0 seconds or more")
         if not (self.cert or self.token or self.name):
             found.append(
                 "the agent needs an identity: --cert and --key (`xene certs agent NAME`), "
