@@ -69,7 +69,8 @@ class Work:
         paused = bool(reply.get("draining"))
         if paused != self.paused:
             self.paused = paused
-            log.info("asked to drain: no new runs" if paused else "no longer draining")
+            if self.claiming:  # not the echo of its own drain
+                log.info("asked to drain: no new runs" if paused else "no longer draining")
             self._changed.set()
 
     # -- claiming ---------------------------------------------------------------------------
@@ -100,9 +101,8 @@ class Work:
     async def _claim(self, free: int) -> list[dict[str, Any]]:
         answer = await self.api.call("POST", "/claim", {"free": free, "wait_s": WAIT_S})
         if answer.status == 404:  # forgotten, or a new store: register again
-            log.info("the server does not know this agent (any more): registering again")
             await self.register()
-            return []
+            raise ClaimFailed("the server did not know this agent (any more): registered again")
         said = answer.json() if answer.status == 200 else None
         if not isinstance(said, dict) or not isinstance(said.get("runs"), list):
             raise ClaimFailed(answer.error())
