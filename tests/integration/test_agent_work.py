@@ -365,3 +365,62 @@ async def test_an_approval_suspends_the_run_and_the_decision_brings_it_back(
             assert agent.work.claimed == 2  # again, once decided
         assert run["state"] == "Success", run
         assert {n["key"]: n["state"] for n in run["nodes"]}["ship"] == "Success"
+
+
+# -- fencing and secrets -------------------------------------------------------------------
+async def test_an_agent_stopped_past_its_lease_stops_its_step_and_writes_nothing_more(
+    db: str, tmp_path: Path, processes: list[subprocess.Popen[str]]
+) -> None:
+    from xene.store import open_store
+
+    pid_file = tmp_path / "pid"
+    script = f"echo started; echo $$ > {pid_file}; exec sleep 60"
+    with serving(db, lease_s=1.0, agent=False) as server:
+        async with client(server) as api:
+            run_id = await queue(api, workflow("fenced", script))
+            process = agent_process(processes, server, tmp_path, "stopped")
+            await until_lines(api, run_id, ["started"])
+            await until(pid_file.exists, "the step's pid written")
+            step = int(pid_file.read_text())
+            process.send_signal(signal.SIGSTOP)
+            await until_lease_ended(api, run_id)
+            store = await open_store(db)
+            try:  # another claims the run: a new epoch; the stopped agent's is over
+                now = time.time()
+                assert await store.claim_run(run_id, "agent:other", now + 60.0, now)
+            finally:
+                await store.close()
+            process.send_signal(signal.SIGCONT)
+            await until(lambda: not alive(step), "the fenced run's step stopped")
+            assert await lines_of(api, run_id) == ["started"]  # its late output refused
+            run = (await api.get(f"/api/v1/runs/{run_id}")).json()
+            assert (run["owner"], run["state"]) == ("agent:other", "Running")
+            process.send_signal(signal.SIGTERM)
+            code, err = await ended(process)
+    assert code == 0, err
+    assert f"run {run_id}: " in err
+    assert "its lease has moved on, so its steps are stopped" in err
+
+
+async def until_lease_ended(api: httpx.AsyncClient, run_id: str) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while (await api.get(f"/api/v1/runs/{run_id}")).json()["lease_until"] >= time.time():
+        assert time.monotonic() < deadline, f"run {run_id}'s lease never ended"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_run_gets_the_secrets_its_pipeline_names_masked_in_its_output(
+    server: ServerThread, tmp_path: Path
+) -> None:
+    value = "sk-live-7c1f9a2e4b8d"
+    text = workflow("secretive", 'echo "key=$API_KEY"; echo "length=${#API_KEY}"')
+    text = text.replace("        work:\n", "        work:\n          secrets: [API_KEY]\n")
+    async with client(server) as api:
+        put = await api.put("/api/v1/secrets/API_KEY", json={"value": value})
+        assert put.status_code == 201, put.text
+        run_id = await queue(api, text)
+        async with agent_running(settings(server, tmp_path)):
+            run = await run_in(api, run_id)
+        assert run["state"] == "Success", run
+        lines = await lines_of(api, run_id)
+    assert lines == ["key=***", f"length={len(value)}"]
