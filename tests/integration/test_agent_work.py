@@ -22,7 +22,6 @@ import httpx
 import pytest
 
 from tests.integration.server_thread import FINAL, ServerThread, serving
-from xene.agent import work
 from xene.agent.agent import Agent
 from xene.agent.settings import AgentSettings
 
@@ -43,12 +42,6 @@ def db(tmp_path: Path) -> str:
 def server(db: str) -> Iterator[ServerThread]:
     with serving(db, lease_s=LEASE_S, agent=False) as server:
         yield server
-
-
-@pytest.fixture(autouse=True)
-def short_polls(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A server being stopped waits for the requests under way, a long poll among them.
-    monkeypatch.setattr(work, "WAIT_S", 1.0)
 
 
 def workflow(name: str, *commands: str) -> str:
