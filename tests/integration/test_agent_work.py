@@ -172,11 +172,7 @@ async def test_commits_wait_on_disk_while_the_server_is_away_and_reach_it_after(
 ) -> None:
     go = tmp_path / "go"
     script = f"echo before; while [ ! -f {go} ]; do sleep 0.02; done; seq 1 50"
-    first = ServerThread(db, serving_config())
-    # Its connections, closed, keep the port only while they wait out TIME_WAIT: unless
-    # they allow reuse, a server restarted on it could not bind it for a minute.
-    first.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    first.start()
+    first = reusable(db)
     second: ServerThread | None = None
     try:
         async with client(first) as api:
@@ -199,6 +195,15 @@ async def test_commits_wait_on_disk_while_the_server_is_away_and_reach_it_after(
     finally:
         if second is not None:
             second.stop()
+
+
+def reusable(db: str) -> ServerThread:
+    """A started server whose port another (`restarted`) can take once it has stopped."""
+    server = ServerThread(db, serving_config())
+    # Its connections, closed, keep the port only while they wait out TIME_WAIT: unless
+    # they allow reuse, a server restarted on it could not bind it for a minute.
+    server.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    return server.start()
 
 
 def serving_config() -> Any:
@@ -422,3 +427,35 @@ async def test_a_run_gets_the_secrets_its_pipeline_names_masked_in_its_output(
         assert run["state"] == "Success", run
         lines = await lines_of(api, run_id)
     assert lines == ["key=***", f"length={len(value)}"]
+
+
+async def test_commits_left_by_an_agent_killed_while_the_server_was_away_are_sent_next_time(
+    db: str, tmp_path: Path, processes: list[subprocess.Popen[str]]
+) -> None:
+    go = tmp_path / "go"
+    script = f'echo "attempt $XENE_ATTEMPT"; while [ ! -f {go} ]; do sleep 0.02; done; echo done'
+    spool = tmp_path / "phoenix"
+    first = reusable(db)
+    second: ServerThread | None = None
+    try:
+        async with client(first) as api:
+            run_id = await queue(api, workflow("phoenix", script))
+            process = agent_process(processes, first, tmp_path, "phoenix")
+            await until_lines(api, run_id, ["attempt 1"])
+            await asyncio.to_thread(first.stop)
+            go.touch()
+            await until(lambda: spooled(spool, b'"done"'), "the step's end spooled")
+            process.kill()  # its commits are on disk, not on the server
+            await ended(process)
+            second = await asyncio.to_thread(restarted, first)
+            agent_process(processes, second, tmp_path, "phoenix")
+            run = await run_in(api, run_id)
+            assert run["state"] == "Success", run
+            assert await lines_of(api, run_id) == ["attempt 1", "done"]  # not run again
+    finally:
+        if second is not None:
+            second.stop()
+
+
+def spooled(spool: Path, text: bytes) -> bool:
+    return any(text in path.read_bytes() for path in spool.glob("*.jsonl"))

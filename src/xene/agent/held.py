@@ -35,6 +35,8 @@ class Held:
         self.executing = True
         """Its execution goes on: heartbeats renew its lease (not once it has ended or
         left the run, while its last commits are still being sent)."""
+        self.executed = asyncio.Event()
+        """Set once the execution has returned: only its commits' sending is left."""
         self.lost = False
         """Fenced: the run is another's now."""
         self._drain_asked = False
@@ -55,8 +57,9 @@ class Held:
             await self._execute()
         finally:
             self.executing = False
+            self.executed.set()
             self.outbox.close()
-            await sending
+            await sending  # cancelled (the agent leaves at once): the spool file stays
 
     async def _execute(self) -> None:
         from xene.agent.remote_store import AgentRunStore

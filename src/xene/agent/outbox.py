@@ -39,13 +39,20 @@ Send = Callable[[list[dict[str, Any]]], Awaitable[None]]
 
 class Outbox:
     def __init__(
-        self, path: Path, send: Send, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self,
+        path: Path,
+        send: Send,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        *,
+        left: bool = False,
     ) -> None:
+        """`left`: the file is one an earlier process of the agent left (it stopped before
+        the server had every commit): its commits are sent as they were numbered."""
         self.path, self.send, self.sleep = path, send, sleep
-        self._out = path.open("wb")  # a new claim: a new epoch, a new file
-        self._in = path.open("rb")
-        self.written = 0
+        self.written = _trimmed(path) if left else 0
         """Commits put in (the last one's `seq`)."""
+        self._out = path.open("ab" if left else "wb")  # else a new claim: a new file
+        self._in = path.open("rb")
         self.sent = 0
         """Commits the server has (the last one's `seq`)."""
         self.fenced = False
@@ -149,3 +156,17 @@ class Outbox:
             found.append(json.loads(line))
             size += len(line)
         return found
+
+
+def _trimmed(path: Path) -> int:
+    """The last commit's `seq` in a file left behind, once a last line cut short by the
+    process's end is cut off (0 for none)."""
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    if end < len(data):
+        with path.open("r+b") as file:
+            file.truncate(end)
+    if end == 0:
+        return 0
+    last = data[data.rfind(b"\n", 0, end - 1) + 1 : end]
+    return int(json.loads(last)["seq"])

@@ -19,6 +19,7 @@ from typing import Any
 
 from xene.agent.calls import AgentApi
 from xene.agent.held import Held
+from xene.agent.outbox import Outbox
 
 log = logging.getLogger("xene.agent")
 WAIT_S = 20.0
@@ -75,9 +76,35 @@ class Work:
 
     # -- claiming ---------------------------------------------------------------------------
     def start(self) -> None:
-        self._loop = asyncio.create_task(self._claim_loop(), name="xene-agent-claims")
+        left = self._send_left()
+        self._loop = asyncio.create_task(self._claim_loop(left), name="xene-agent-claims")
 
-    async def _claim_loop(self) -> None:
+    def _send_left(self) -> set[asyncio.Task[None]]:
+        """Send the commits an earlier process of this agent left in its spool (it was
+        killed while no server answered), then release each run for any agent to take
+        at once. Runs whose leases have moved on meanwhile refuse them: they are dropped."""
+        paths = sorted(self.spool.glob("*.jsonl"))
+        left = [(path, named) for path in paths if (named := _spooled(path)) is not None]
+        if not left:
+            return set()
+        from xene.store.base import Batch
+        from xene.store.wire import batch_json
+
+        release = {"batch": batch_json(Batch(lease_until=0.0))}
+        for path, (run_id, epoch) in left:
+            outbox = Outbox(path, self.api.commits_sender(run_id, epoch), left=True)
+            log.info("run %s: sending the %d commits an earlier process of this agent left",
+                     run_id, outbox.written)  # fmt: skip
+            outbox.put(release)
+            outbox.close()
+            task = asyncio.create_task(outbox.run(), name=f"xene-outbox-{run_id}")
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+        return set(self.tasks)
+
+    async def _claim_loop(self, left: set[asyncio.Task[None]]) -> None:
+        if left:  # before any claim: a run claimed anew would refuse them (a new epoch)
+            await asyncio.wait(left)
         failures = 0
         while self.claiming:
             free = self.capacity - len(self.held)
@@ -154,6 +181,10 @@ class Work:
             await _wait_all(set(self.tasks), leave, grace_s)
         for held in list(self.held.values()):
             await held.abandon()
+        for held in list(self.held.values()):
+            # Returned, an execution has committed all it will: cancelling what is left
+            # (the sending) cannot make it record the run as cancelled.
+            await held.executed.wait()
         if self.tasks:
             unsent = sum(h.outbox.unsent for h in self.held.values())
             log.info("waiting for %d runs' commits (%d) to reach a server; signal again to "
@@ -176,3 +207,9 @@ async def _wait_all(
     finally:
         leaving.cancel()
         ended.cancel()
+
+
+def _spooled(path: Path) -> tuple[str, int] | None:
+    """The run and epoch of a spool file (`RUN.EPOCH.jsonl`); None for another file."""
+    run_id, _, epoch = path.stem.rpartition(".")
+    return (run_id, int(epoch)) if run_id and epoch.isdigit() else None

@@ -120,3 +120,26 @@ async def test_nothing_is_put_after_close(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="closed"):
         out.put({})
     await out.run()
+
+
+async def test_a_file_left_behind_is_sent_as_it_was_numbered(tmp_path: Path) -> None:
+    path = tmp_path / "run-1.7.jsonl"
+    path.write_bytes(b'{"seq":1,"n":0}\n{"seq":2,"n":1}\n{"seq":3,"n"')  # killed mid-line
+    server = Server()
+    out = Outbox(path, server.send, sleep=no_sleep, left=True)
+    assert out.written == 2
+    assert out.put({"n": "release"}) == 3
+    out.close()
+    await out.run()
+    assert server.applied == [1, 2, 3]
+    assert not path.exists()
+
+
+async def test_an_empty_file_left_behind_starts_at_one(tmp_path: Path) -> None:
+    path = tmp_path / "run-1.7.jsonl"
+    path.write_bytes(b'{"seq":1,')
+    out = Outbox(path, Server().send, sleep=no_sleep, left=True)
+    assert out.written == 0
+    assert out.put({}) == 1
+    out.close()
+    await out.run()
