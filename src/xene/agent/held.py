@@ -76,7 +76,7 @@ class Held:
             return
         secrets = {str(k): str(v) for k, v in (self.claim.get("secrets") or {}).items()}
         options = EngineOptions(secrets=secrets, lease_s=float(self.claim["lease_s"]))
-        store: Any = AgentRunStore(self.run_id, self.epoch, self.outbox, self.api)
+        store = AgentRunStore(self.run_id, self.epoch, self.outbox, self.api)
         try:
             self.execution = execution = await Engine(options, store).recover(stored)
         except Unrecoverable as exc:  # committed in Error with the reason

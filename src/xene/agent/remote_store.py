@@ -22,6 +22,8 @@ from xene.store.wire import batch_json
 
 
 class AgentRunStore:
+    """An `ExecutionStore` (xene.store.roles) of one run this agent holds at `epoch`."""
+
     def __init__(self, run_id: str, epoch: int, outbox: Outbox, api: AgentApi) -> None:
         self.run_id, self.epoch = run_id, epoch
         self.outbox, self.api = outbox, api
