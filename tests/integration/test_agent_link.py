@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.integration.server_thread import ServerThread, serving
-from xene.agent.agent import Agent, Refused
+from xene.agent.agent import Agent, BadSpool, Refused
 from xene.agent.link import Link, Unreachable
 from xene.agent.settings import AgentSettings
 
@@ -133,3 +133,13 @@ def test_settings_say_what_is_missing(tmp_path: Path) -> None:
         f"--cert {tmp_path / 'a.pem'}: no such file",
     ]
     assert "the agent needs an identity" in AgentSettings(servers=("http://x",)).problems()[0]
+
+
+async def test_a_spool_that_cannot_be_made_says_what_to_give(
+    server: ServerThread, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    agent = Agent(settings(server, spool=str(blocker / "spool")))
+    with pytest.raises(BadSpool, match=r"the spool .*a-file/spool cannot be made \(Not a dir"):
+        await agent.run(asyncio.Event())

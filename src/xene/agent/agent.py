@@ -25,6 +25,10 @@ class Refused(Exception):
     """A server refused the agent (its certificate, token or offer): the message says why."""
 
 
+class BadSpool(Exception):
+    """The spool directory cannot be made: the message says what to do."""
+
+
 class Agent:
     def __init__(self, settings: AgentSettings, version: str = "") -> None:
         self.settings, self.version = settings, version
@@ -69,11 +73,21 @@ class Agent:
     async def run(self, stop: asyncio.Event, leave: asyncio.Event | None = None) -> None:
         """Until `stop` is set (SIGTERM): registered, heartbeating, executing runs; then
         drain (see `Work.drain`; `leave` set: stop waiting for commits to be sent)."""
-        if not await self._register_until(stop):
+        try:
+            if await self._register_until(stop):
+                await self._work_until(stop, leave or asyncio.Event())
+        finally:
             await self.link.aclose()
-            return
+
+    async def _work_until(self, stop: asyncio.Event, leave: asyncio.Event) -> None:
         spool = self.settings.spool_dir(self.name)
-        spool.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            spool.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BadSpool(
+                f"the spool {spool} cannot be made ({exc.strerror}): give --spool a "
+                "directory this user may write"
+            ) from exc
         self.work = work = Work(self.api, self.settings.capacity, spool, self.register)
         beating = asyncio.Event()
         beats = asyncio.create_task(self.heartbeats.loop(beating), name="xene-heartbeats")
@@ -84,12 +98,11 @@ class Agent:
             log.info("agent %s draining: no new runs", self.name)
             await work.stop_claiming()
             await self.heartbeats.beat()  # the server learns at once, not at the next beat
-            await work.drain(self.settings.grace_s, leave or asyncio.Event())
+            await work.drain(self.settings.grace_s, leave)
         finally:
             await work.stop_claiming()
             beating.set()
             await beats
-            await self.link.aclose()
 
     async def _register_until(self, stop: asyncio.Event) -> bool:
         """Register, retrying while no server answers; False if stopped first."""

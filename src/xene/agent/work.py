@@ -99,8 +99,14 @@ class Work:
             outbox.close()
             task = asyncio.create_task(outbox.run(), name=f"xene-outbox-{run_id}")
             self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+            task.add_done_callback(self._sent_left)
         return set(self.tasks)
+
+    def _sent_left(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s: the commits left could not be sent", task.get_name(),
+                      exc_info=task.exception())  # fmt: skip
 
     async def _claim_loop(self, left: set[asyncio.Task[None]]) -> None:
         if left:  # before any claim: a run claimed anew would refuse them (a new epoch)

@@ -130,7 +130,7 @@ async def _run(settings: Any) -> int:
     import ssl
 
     from xene import __version__
-    from xene.agent.agent import Agent, Refused
+    from xene.agent.agent import Agent, BadSpool, Refused
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -153,4 +153,7 @@ async def _run(settings: Any) -> int:
     except Refused as exc:
         print(f"xene agent: {exc}", file=sys.stderr)
         return stores.EXIT_REFUSED
+    except BadSpool as exc:
+        print(f"xene agent: {exc}", file=sys.stderr)
+        return stores.EXIT_INVALID
     return stores.EXIT_OK
