@@ -46,7 +46,7 @@ def add_parser(commands: Any) -> None:
         "agent",
         help=HELP,
         description=DESCRIPTION,
-        epilog=remote.SERVER_EPILOG,
+        epilog="drain and forget find their server as other commands do.\n" + remote.SERVER_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
