@@ -459,3 +459,55 @@ async def test_commits_left_by_an_agent_killed_while_the_server_was_away_are_sen
 
 def spooled(spool: Path, text: bytes) -> bool:
     return any(text in path.read_bytes() for path in spool.glob("*.jsonl"))
+
+
+# -- capacity and failover --------------------------------------------------------------
+async def test_an_agent_holds_no_more_runs_than_its_capacity(
+    server: ServerThread, tmp_path: Path
+) -> None:
+    go = tmp_path / "go"
+    script = f"echo started; while [ ! -f {go} ]; do sleep 0.02; done"
+    async with client(server) as api:
+        await queue(api, workflow("wide", script))
+        more = [
+            (await api.post("/api/v1/workflows/wide/pipelines/main/runs")).json()["run_id"]
+            for _ in range(2)
+        ]
+        async with agent_running(settings(server, tmp_path, capacity=2)) as agent:
+            assert agent.work is not None
+            held = agent.work.held
+            await until(lambda: len(held) == 2, "two runs held")
+            for run_id in list(held):
+                await until_lines(api, run_id, ["started"])
+            assert agent.work.claimed == 2
+            assert len(held) == 2  # the third waits for room
+            go.touch()
+            for run_id in more:
+                assert (await run_in(api, run_id))["state"] == "Success"
+            assert agent.work.claimed == 3
+
+
+async def test_the_runs_of_an_agent_go_on_through_the_next_server(db: str, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    script = f"echo before; while [ ! -f {go} ]; do sleep 0.02; done; echo after"
+    with serving(db, lease_s=LEASE_S, agent=False) as second:
+        first = ServerThread(db, serving_config()).start()
+        try:
+            async with client(second) as api:
+                run_id = await queue(api, workflow("failover", script))
+                both = AgentSettings(
+                    servers=(first.url, second.url), name="laptop",
+                    spool=str(tmp_path / "spool"),
+                )  # fmt: skip
+                async with agent_running(both) as agent:
+                    await until_lines(api, run_id, ["before"])
+                    assert agent.link.server == first.url
+                    await asyncio.to_thread(first.stop)
+                    go.touch()
+                    run = await run_in(api, run_id)
+                    assert agent.link.server == second.url
+                assert run["state"] == "Success", run
+                assert await lines_of(api, run_id) == ["before", "after"]
+        finally:
+            if first.thread.is_alive():
+                first.stop()
