@@ -468,8 +468,7 @@ async def test_an_agent_holds_no_more_runs_than_its_capacity(
     go = tmp_path / "go"
     script = f"echo started; while [ ! -f {go} ]; do sleep 0.02; done"
     async with client(server) as api:
-        await queue(api, workflow("wide", script))
-        more = [
+        runs = [await queue(api, workflow("wide", script))] + [
             (await api.post("/api/v1/workflows/wide/pipelines/main/runs")).json()["run_id"]
             for _ in range(2)
         ]
@@ -482,7 +481,7 @@ async def test_an_agent_holds_no_more_runs_than_its_capacity(
             assert agent.work.claimed == 2
             assert len(held) == 2  # the third waits for room
             go.touch()
-            for run_id in more:
+            for run_id in runs:
                 assert (await run_in(api, run_id))["state"] == "Success"
             assert agent.work.claimed == 3
 
