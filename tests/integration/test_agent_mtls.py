@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import importlib.util
 import os
 import signal
 import ssl
@@ -26,10 +25,6 @@ from xene.store import open_store
 
 NOW = dt.datetime.now(dt.UTC)
 DEADLINE_S = 30.0
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("xene.server.api.agent_work") is None,
-    reason="TEMPORARY: the agent work routes (the server helper's) are not in this tree yet",
-)
 WORKFLOW = """\
 kind: Workflow
 apiVersion: v1alpha1

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import os
 import signal
 import socket
@@ -27,10 +26,6 @@ from xene.agent.settings import AgentSettings
 
 DEADLINE_S = 30.0
 LEASE_S = 3.0
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("xene.server.api.agent_work") is None,
-    reason="TEMPORARY: the agent work routes (the server helper's) are not in this tree yet",
-)
 
 
 @pytest.fixture
