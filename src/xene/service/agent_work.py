@@ -164,12 +164,16 @@ async def holding(store: ServerStore, name: str, run_id: str) -> RunSummary:
 
 
 async def commit(
-    store: ServerStore, held: RunSummary, epoch: int, batches: Sequence[Batch]
+    store: ServerStore, held: RunSummary, epoch: int, batches: Sequence[Batch], lease_until: float
 ) -> Committed:
     """Apply an agent's batches of a run it holds (`held` says so), in order, each once
-    (by its seq); LeaseMoved if the lease has moved on (nothing more is applied)."""
+    (by its seq); LeaseMoved if the lease has moved on (nothing more is applied). A lease
+    a batch renews runs until `lease_until`, by this server's clock, not the agent's (a
+    clock behind would shorten its own lease); a release (0) stays a release."""
     try:
         for batch in batches:
+            if batch.lease_until:
+                batch.lease_until = lease_until
             await store.commit(held.id, batch)
     except Fenced:
         raise LeaseMoved(moved(held.id, epoch)) from None

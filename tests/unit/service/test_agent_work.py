@@ -66,10 +66,23 @@ async def test_only_the_holder_writes_a_run() -> None:
         await agent_work.holding(store, "box", "01HXNOPE")
     held = await agent_work.holding(store, "box", run_id)
     ended = Batch(run=run_row(run_id, "Success", ended_at=NOW + 1), lease_until=0.0, seq=1)
-    done = await agent_work.commit(store, held, 1, [ended])
+    done = await agent_work.commit(store, held, 1, [ended], NOW + 60)
     assert done.applied == 1
     assert done.ended is not None
     assert (done.ended.id, done.ended.state) == (run_id, "Success")
+
+
+async def test_a_lease_an_agent_renews_runs_by_the_servers_clock_not_the_agents() -> None:
+    store = MemoryStore()
+    await registered(store, "box")
+    run_id = await queued(store)
+    await claim(store, "box")
+    held = await agent_work.holding(store, "box", run_id)
+    behind = Batch(run=run_row(run_id, "Running"), lease_until=NOW - 3600, epoch=1, seq=1)
+    await agent_work.commit(store, held, 1, [behind], NOW + 60)
+    stored = await store.get_run(run_id)
+    assert stored is not None
+    assert stored.lease_until == NOW + 60
 
 
 async def test_a_heartbeat_renews_the_runs_held_and_names_the_lost_and_the_cancelled() -> None:

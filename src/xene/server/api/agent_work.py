@@ -128,7 +128,8 @@ async def commits(
         held = await agent_work.holding(runtime.store, who, run_id)
         wanted = agent_batches.parse(await request.body())
         batches = agent_batches.batches(run_id, wanted)
-        done = await agent_work.commit(runtime.store, held, wanted.epoch, batches)
+        lease_until = runtime.clock.now() + runtime.config.lease_s
+        done = await agent_work.commit(runtime.store, held, wanted.epoch, batches, lease_until)
     except agent_batches.BadCommits as exc:
         raise ApiError(422, str(exc), problems=exc.problems) from None
     except agent_work.LeaseMoved:
