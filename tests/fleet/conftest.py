@@ -17,9 +17,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+
 from tests.fleet.harness import FINAL, AgentProcess, Api, Child, Pki, Server
 from tests.store.conftest import PgAdmin, pg_admin, pg_template, pg_url
-
 from xene.cli.main import main
 
 __all__ = ["pg_admin", "pg_template"]

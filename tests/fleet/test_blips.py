@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from tests.fleet.conftest import Fleet
 from tests.fleet.harness import Api, node, until
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.fleet.conftest import Fleet
 from tests.fleet.harness import AgentProcess, Api, gone, node, outcome, until
 

@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from tests.fleet.conftest import Fleet
 from tests.fleet.harness import until
 
