@@ -286,6 +286,17 @@ class Api:
 
         until(online, f"agents {', '.join(names)} online", deadline_s)
 
+    def metric(self, name: str) -> float:
+        """A metric's value (summed over its labels) from the server's /metrics."""
+        answer = self.client.get(self.server.url + "/metrics")
+        assert answer.status_code == 200, answer.text
+        samples = [
+            float(line.rsplit(" ", 1)[1])
+            for line in answer.text.splitlines()
+            if line.startswith(name) and line[len(name) : len(name) + 1] in ("", " ", "{")
+        ]
+        return sum(samples)
+
     def log_lines(self, run_id: str) -> list[str]:
         """Every line of the run's output, in the order the store keeps them."""
         lines: list[str] = []

@@ -125,6 +125,7 @@ def test_a_killed_agents_run_finishes_on_another_without_re_running_finished_nod
     assert chain.effects(run_id) == ["a 1", "b start 1", "b start 2", "b done 2", "c 1"]
     assert [node(run, n)["attempts"] for n in "abc"] == [1, 2, 1]
     assert outcome(run) == outcome(baseline)
+    assert api.metric("xene_lease_expiries_total") == 1
 
 
 def test_a_frozen_agent_past_its_lease_is_fenced_and_stops_its_steps(fleet: Fleet) -> None:
@@ -150,3 +151,4 @@ def test_a_frozen_agent_past_its_lease_is_fenced_and_stops_its_steps(fleet: Flee
     assert late == before, "the frozen agent's late output was refused"
     assert frozen.alive(), "the fenced agent drops the run, not its life"
     assert gone(second)
+    assert api.metric("xene_lease_expiries_total") == 1
