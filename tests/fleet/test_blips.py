@@ -33,6 +33,11 @@ spec:
                 for i in $(seq 1 LINES); do echo "$XENE_RUN_ID line $i"; sleep 0.02; done;
                 while [ ! -f W/$XENE_RUN_ID.go ]; do sleep 0.05; done;
                 echo "$XENE_RUN_ID done"
+    hello:
+      trigger: manual
+      agent: {labels: [talky]}
+      tasks:
+        t: {steps: [{name: s, cmd: echo hello}]}
 """
 LINES = 150
 
@@ -88,7 +93,7 @@ def test_an_agent_fails_over_to_another_server_and_its_runs_go_on(fleet: Fleet) 
     assert run["state"] == "Success", run
     assert node(run, "t")["attempts"] == 1, "its lease renewed through the other server"
     assert api.log_lines(run_id) == expected(run_id)
-    later = api.trigger("talky", "talk")
-    (fleet.work / f"{later}.go").touch()
-    assert api.wait_final(later)["state"] == "Success"
+    later = api.wait_final(api.trigger("talky", "hello"))
+    assert later["state"] == "Success"
+    assert api.log_lines(later["id"]) == ["hello"]
     assert api.agents()["fleet-c"]["state"] == "online"
