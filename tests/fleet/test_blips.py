@@ -66,6 +66,7 @@ def test_agents_reconnect_to_a_restarted_server_and_no_log_line_is_lost_or_doubl
         "both runs printing, on both agents",
     )
     assert {api.run(r)["owner"] for r in runs} == {"agent:fleet-a", "agent:fleet-b"}
+    assert all(len(api.log_lines(r)) < LINES for r in runs), "the restart comes mid-output"
     server.kill()  # mid-output, mid-request perhaps
     server.start()
     api.wait_online("fleet-a", "fleet-b")
