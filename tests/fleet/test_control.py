@@ -34,7 +34,7 @@ def test_sigterm_drains_the_agent_and_another_resumes_its_run_at_once(fleet: Fle
 
 
 def test_a_cancel_and_a_pipeline_stop_stop_the_steps_on_the_agents(fleet: Fleet) -> None:
-    api, chain, _ = two_agents(fleet, LEASE_S)
+    api, chain, _ = two_agents(fleet, 6.0)  # cancels ride on heartbeats: a third of it
     cancelled, stopped = chain.start(), chain.start()
     pids = {run_id: chain.b_pid(run_id, 1) for run_id in (cancelled, stopped)}
     api.ok("POST", f"/runs/{cancelled}/cancel")
