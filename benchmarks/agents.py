@@ -14,8 +14,8 @@ latency     one run at a time with an idle agent waiting (long-polling): queued 
             <= 50 ms. Beside it the built-in agent of a server, and the floor: an HTTPS
             round trip to the server (`GET /health`).
 chain       chain-500 (500 no-op nodes in a chain) through a remote agent and through the
-            built-in one, the run's start -> end, median of --repeat; target <= 2x. The
-            floor: the same chain as plain asyncio tasks.
+            built-in one, the run's queued -> end (and start -> end), median of 3 x
+            --repeat runs; target <= 2x. The floor: the same chain as asyncio tasks.
 rss         an idle agent's resident memory once registered (target <= 30 MiB), and
             after it ran a run (the engine loaded); the floor: a bare Python process.
 
@@ -359,10 +359,13 @@ def bench_chain(home: Home, args: argparse.Namespace) -> None:
                 for proc in procs:
                     stop(proc)
         medians[builtin] = [statistics.median(t[i] for t in times) for i in (0, 1)]
-    for i, what in enumerate(("start -> end ", "queued -> end")):
+    # queued -> end is what a user waits; start -> end leaves out the claim and the
+    # loading of the pipeline (a remote agent parses the run's source each time).
+    for i, what in ((1, "queued -> end"), (0, "start -> end ")):
         ratio = medians[False][i] / medians[True][i]
+        target = "   (target <= 2x)" if i else ""
         print(f"  {what}  built-in agent {ms(medians[True][i])}   remote agent "
-              f"{ms(medians[False][i])}   {ratio:4.2f}x (target <= 2x)")  # fmt: skip
+              f"{ms(medians[False][i])}   {ratio:4.2f}x{target}")  # fmt: skip
     start = time.perf_counter()
     floors.chain_asyncio(500)
     print(f"  floor: 500 asyncio tasks in a chain  {ms(time.perf_counter() - start)}")
