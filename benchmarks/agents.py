@@ -359,8 +359,9 @@ def bench_chain(home: Home, args: argparse.Namespace) -> None:
                 for proc in procs:
                     stop(proc)
         medians[builtin] = [statistics.median(t[i] for t in times) for i in (0, 1)]
-    # queued -> end is what a user waits; start -> end leaves out the claim and the
-    # loading of the pipeline (a remote agent parses the run's source each time).
+    # queued -> end is what a user waits. start -> end leaves out the claim and the
+    # pipeline's loading (a remote agent parses the run's source each time), and a remote
+    # agent's commits go to its spool, sent behind: no store round trip is inside it.
     for i, what in ((1, "queued -> end"), (0, "start -> end ")):
         ratio = medians[False][i] / medians[True][i]
         target = "   (target <= 2x)" if i else ""
