@@ -74,6 +74,10 @@ class Held:
             log.error("run %s: %s; releasing it", self.run_id, exc)
             self._release()
             return
+        if not await self._confirmed():
+            log.warning("run %s: its lease moved on before it started here (the claim "
+                        "came late); it is another's now", self.run_id)  # fmt: skip
+            return
         secrets = {str(k): str(v) for k, v in (self.claim.get("secrets") or {}).items()}
         options = EngineOptions(secrets=secrets, lease_s=float(self.claim["lease_s"]))
         store = AgentRunStore(self.run_id, self.epoch, self.outbox, self.api)
@@ -100,6 +104,18 @@ class Held:
             await asyncio.gather(*self._doing, return_exceptions=True)
         if not execution.finished:  # left (drained, fenced): no step may outlive it
             await execution.abandon()
+
+    async def _confirmed(self) -> bool:
+        """Whether the lease is still the agent's, as a server says, before anything of
+        the run is done here. A claim answered while the agent was frozen may be stale,
+        and recovering it would end the steps of the run's new holder on this host (the
+        engine ends a run's orphans, found by their environment), so its first commit
+        renews the lease (the server puts its own clock's time) and is waited for."""
+        from xene.store.base import Batch
+        from xene.store.wire import batch_json
+
+        self.outbox.put({"batch": batch_json(Batch(lease_until=1.0))})
+        return await self.outbox.sent_all()
 
     def _release(self) -> None:
         from xene.store.base import Batch

@@ -33,6 +33,13 @@ FAILURES = (httpcore.NetworkError, httpcore.TimeoutException, httpcore.ProtocolE
 """What a server that cannot be reached (or went away mid-answer) raises."""
 
 
+CERT_HINT = (
+    " (a server that refuses a client certificate cuts the connection so, in TLS 1.3:"
+    " check that --cert was issued by the CA the server's --client-ca names, with"
+    " `xene certs agent NAME`, and has not expired: `xene certs list`)"
+)
+
+
 class Unreachable(Exception):
     """No server answered."""
 
@@ -67,6 +74,7 @@ class Link:
             self._headers.append((b"authorization", f"Bearer {settings.token}".encode()))
         # Work: a long poll, and each run's commits (an outbox each) at once.
         connections = {CONTROL: 4, WORK: settings.capacity + 3}
+        self._hint = CERT_HINT if settings.cert else ""
         self._pools = {
             purpose: httpcore.AsyncConnectionPool(ssl_context=context, max_connections=n)
             for purpose, n in connections.items()
@@ -97,7 +105,8 @@ class Link:
                     extensions=extensions,
                 )  # fmt: skip
             except FAILURES as exc:
-                failures.append(f"{url}: {exc!r}")
+                hint = self._hint if isinstance(exc, httpcore.ReadError) else ""
+                failures.append(f"{url}: {exc!r}{hint}")
                 self._next(url, exc)
                 continue
             return Answer(answer.status, answer.content)

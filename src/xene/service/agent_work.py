@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 
 from xene.core.records import RunRecord
 from xene.core.states import Decision, State
 from xene.engine.options import SecretSource
 from xene.errors import XeneError
 from xene.frozen import frozen
+from xene.service.agents import AgentState, state
 from xene.service.errors import Conflict, NotFound
 from xene.store import owners, wakeups
 from xene.store.agents import AgentRecord, AgentStore
@@ -76,9 +77,11 @@ async def claim_once(
     store: ServerStore, ask: Ask, now: float, lease_s: float
 ) -> list[StoredRun] | None:
     """Runs claimed for the agent now, with the labels it registered, at most its
-    capacity; None: it drains (it gets nothing, and need not wait)."""
+    capacity; None: it drains, or it is lost (it gets nothing, and need not wait). A
+    lost agent's poll may still be open: a frozen agent's, or a killed one's whose
+    socket the server has not seen close; what it claimed would wait out a lease."""
     agent = await registered(store, ask.name)
-    if agent.draining:
+    if state(agent, now, lease_s) is not AgentState.ONLINE:
         return None
     limit = min(ask.free, agent.capacity)
     owner, lease_until = owners.agent_owner(ask.name), now + lease_s
@@ -91,14 +94,16 @@ async def claim(
     terms: Terms,
     now: Callable[[], float],
     stopping: Callable[[], bool],
+    gone: Callable[[], Awaitable[bool]] | None = None,
 ) -> list[StoredRun]:
     """Claim runs for the agent: at once if some wait, else as soon as one is queued
     (the store's `queued` wake-up), else nothing once `ask.wait_s` has passed. A server
-    stopping hands out nothing (its answer might not reach the agent)."""
+    stopping hands out nothing (its answer might not reach the agent), nor does a poll
+    whose agent has gone (`gone`: its connection closed)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + ask.wait_s
     with wakeups.of(store).subscribe("queued") as queued:  # before the look: none missed
-        while not stopping():
+        while not stopping() and not (gone is not None and await gone()):
             claimed = await claim_once(store, ask, now(), terms.lease_s)
             if claimed is None or claimed or loop.time() >= deadline:
                 return claimed or []

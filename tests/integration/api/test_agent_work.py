@@ -283,8 +283,10 @@ async def test_a_run_taken_over_is_lost_to_its_first_agent(api: Api) -> None:
     api.clock.time += LEASE_S - 1
     assert (await first.beat({run_id: epoch}))["lost"] == []
     api.clock.time += LEASE_S - 1  # past the claim's lease, within the renewed one
+    await second.beat({})
     assert await second.claim() == []
     api.clock.time += 2
+    await second.beat({})  # alive: a lost agent's claim gets nothing
     (taken,) = await second.claim()
     assert (taken["run"]["owner"], taken["run"]["epoch"]) == ("agent:box-2", epoch + 1)
     reply = await first.beat({run_id: epoch})

@@ -55,6 +55,21 @@ async def test_an_unknown_agent_must_register_and_a_draining_one_gets_nothing() 
     assert await claim(store, "box") == []
 
 
+async def test_a_lost_agent_and_one_whose_connection_closed_get_nothing() -> None:
+    store = MemoryStore()
+    await registered(store, "box")
+    run_id = await queued(store)
+    later = NOW + TERMS.lease_s + 1  # no heartbeat since: a frozen or killed agent's poll
+    ask = agent_work.Ask("box", 1, 0.0)
+    assert await agent_work.claim(store, ask, TERMS, lambda: later, lambda: False) == []
+
+    async def gone() -> bool:
+        return True
+
+    assert await agent_work.claim(store, ask, TERMS, lambda: NOW, lambda: False, gone) == []
+    assert await claim(store, "box") == [run_id]  # online and connected, it gets the run
+
+
 async def test_only_the_holder_writes_a_run() -> None:
     store = MemoryStore()
     await registered(store, "box")

@@ -75,7 +75,7 @@ class DecidedOut(BaseModel):
 
 @router.post("/claim", response_model=ClaimOut)
 async def claim(
-    body: ClaimIn, caller: AgentCaller, runtime: RuntimeDep, name: str = ""
+    body: ClaimIn, request: Request, caller: AgentCaller, runtime: RuntimeDep, name: str = ""
 ) -> ClaimOut:
     """Up to `free` queued runs (at most the agent's capacity) whose labels the agent
     registered: at once, else as soon as one is queued, else none after `wait_s`. A
@@ -85,7 +85,12 @@ async def claim(
     ask = agent_work.Ask(agents.identity(caller.name, name), body.free, wait_s)
     terms = agent_work.Terms(config.lease_s, config.poll_s)
     claimed = await agent_work.claim(
-        runtime.store, ask, terms, runtime.clock.now, lambda: runtime.agent.stopping
+        runtime.store,
+        ask,
+        terms,
+        runtime.clock.now,
+        lambda: runtime.agent.stopping,
+        request.is_disconnected,
     )
     metrics = runtime.metrics
     for stored in claimed:
