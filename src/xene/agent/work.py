@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,9 @@ class Work:
                 self._take(claim)
 
     async def _claim(self, free: int) -> list[dict[str, Any]]:
+        """The runs claimed, each with its `age`: at most how long ago the server took
+        it (the time the call took, less the time it waited there for a run)."""
+        started = time.monotonic()
         answer = await self.api.call("POST", "/claim", {"free": free, "wait_s": WAIT_S})
         if answer.status == 404:  # forgotten, or a new store: register again
             await self.register()
@@ -139,8 +143,11 @@ class Work:
         said = answer.json() if answer.status == 200 else None
         if not isinstance(said, dict) or not isinstance(said.get("runs"), list):
             raise ClaimFailed(answer.error())
+        waited = said.get("waited_s")
+        took = time.monotonic() - started
+        age = took - float(waited) if isinstance(waited, int | float) else float("inf")
         runs: list[dict[str, Any]] = said["runs"]
-        return runs
+        return [{**claim, "age": age} for claim in runs]
 
     def _take(self, claim: dict[str, Any]) -> None:
         held = Held(claim, self.api, self.spool)

@@ -105,3 +105,19 @@ async def test_draining_a_run_not_yet_recovered_drains_it_once_it_is(tmp_path: P
     assert held.execution is None
     assert held.reported
     await dropped(held)
+
+
+async def test_a_fresh_claim_runs_at_once_and_a_late_one_asks_the_server_first(
+    tmp_path: Path,
+) -> None:
+    fresh = Held({**claim("r1", 1), "age": 0.01}, api(), tmp_path)
+    assert await fresh._confirmed()
+    assert not fresh.outbox.path.read_bytes()  # nothing was asked of a server
+    late = Held({**claim("r2", 1), "age": 60.0}, api(), tmp_path)  # read after a freeze
+    asking = asyncio.create_task(late._confirmed())
+    await asyncio.sleep(0)  # the first commit is put before anything is waited for
+    (first,) = spooled(late.outbox.path)
+    assert first["batch"]["lease_until"] > 0  # renews: the server answers or refuses it
+    late.outbox.fence()  # the server refused it: the lease moved on
+    assert not await asking
+    await dropped(fresh, late)

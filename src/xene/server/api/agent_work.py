@@ -10,6 +10,7 @@ and refused with 409 once the lease has moved on: the agent must stop the run.
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -56,6 +57,10 @@ class ClaimedOut(BaseModel):
 
 class ClaimOut(BaseModel):
     runs: list[ClaimedOut]
+    waited_s: float = Field(
+        0.0, description="how long the claim waited here before it took the runs: the "
+        "agent knows from it how old its leases may be (a reply read late is confirmed)"
+    )  # fmt: skip
 
 
 class AppliedOut(BaseModel):
@@ -81,6 +86,7 @@ async def claim(
     registered: at once, else as soon as one is queued, else none after `wait_s`. A
     draining agent gets none at once; an unregistered one 404 (it registers again)."""
     config = runtime.config
+    started = time.monotonic()
     wait_s = min(body.wait_s, config.claim_wait_s)
     ask = agent_work.Ask(agents.identity(caller.name, name), body.free, wait_s)
     terms = agent_work.Terms(config.lease_s, config.poll_s)
@@ -92,12 +98,14 @@ async def claim(
         lambda: runtime.agent.stopping,
         request.is_disconnected,
     )
+    waited_s = time.monotonic() - started
     metrics = runtime.metrics
     for stored in claimed:
         metrics.claims.labels("remote").inc()
         if agent_work.taken_over(stored):
             metrics.lease_expiries.inc()
-    return ClaimOut(runs=[await _handed(runtime, stored) for stored in claimed])
+    runs = [await _handed(runtime, stored) for stored in claimed]
+    return ClaimOut(runs=runs, waited_s=round(waited_s, 6))
 
 
 async def _handed(runtime: Runtime, stored: StoredRun) -> ClaimedOut:
