@@ -33,6 +33,8 @@ FAILURES = (httpcore.NetworkError, httpcore.TimeoutException, httpcore.ProtocolE
 """What a server that cannot be reached (or went away mid-answer) raises."""
 
 
+CUT = (httpcore.ReadError, httpcore.RemoteProtocolError)
+"""How a connection the server cut right after the handshake fails."""
 CERT_HINT = (
     " (a server that refuses a client certificate cuts the connection so, in TLS 1.3:"
     " check that --cert was issued by the CA the server's --client-ca names, with"
@@ -105,7 +107,7 @@ class Link:
                     extensions=extensions,
                 )  # fmt: skip
             except FAILURES as exc:
-                hint = self._hint if isinstance(exc, httpcore.ReadError) else ""
+                hint = self._hint if isinstance(exc, CUT) else ""
                 failures.append(f"{url}: {exc!r}{hint}")
                 self._next(url, exc)
                 continue
