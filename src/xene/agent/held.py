@@ -20,8 +20,36 @@ from xene.agent.outbox import Outbox
 
 if TYPE_CHECKING:
     from xene.engine.execution import Execution
+    from xene.ir import Pipeline
+    from xene.store.base import RunSource
 
 log = logging.getLogger("xene.agent")
+KEPT_PIPELINES = 16
+"""Pipelines parsed from the last few definitions' texts, kept for the next claim."""
+_pipelines: dict[tuple[str, str, str, str], Pipeline] = {}
+
+
+def pipeline_of(source: RunSource) -> Pipeline | None:
+    """The pipeline of a claimed run's recorded definition, parsed once per text (a
+    manifest or flow of 500 nodes takes tens of milliseconds to parse; the runs of one
+    pipeline share its text). None for a Python file, imported again for each run as
+    it is on recovery, and for a text that does not load: `Engine.recover` then ends
+    the run in Error, saying why."""
+    if source.format == "python":
+        return None
+    key = (source.format, source.path, source.pipeline, source.text)
+    found = _pipelines.get(key)
+    if found is None:
+        from xene.engine.durable import pipeline_of_source
+
+        try:
+            found = pipeline_of_source(source)
+        except Exception:  # reported by Engine.recover, which loads it again
+            return None
+        if len(_pipelines) >= KEPT_PIPELINES:
+            del _pipelines[next(iter(_pipelines))]
+        _pipelines[key] = found
+    return found
 
 
 class Held:
@@ -82,7 +110,8 @@ class Held:
         options = EngineOptions(secrets=secrets, lease_s=float(self.claim["lease_s"]))
         store = AgentRunStore(self.run_id, self.epoch, self.outbox, self.api)
         try:
-            self.execution = execution = await Engine(options, store).recover(stored)
+            pipeline = pipeline_of(stored.source)
+            self.execution = execution = await Engine(options, store).recover(stored, pipeline)
         except Unrecoverable as exc:  # committed in Error with the reason
             log.error("%s", exc)
             return

@@ -121,3 +121,20 @@ async def test_a_fresh_claim_runs_at_once_and_a_late_one_asks_the_server_first(
     late.outbox.fence()  # the server refused it: the lease moved on
     assert not await asking
     await dropped(fresh, late)
+
+
+def test_a_definition_is_parsed_once_for_the_runs_that_share_its_text() -> None:
+    from xene.agent.held import pipeline_of
+    from xene.store.base import RunSource
+
+    text = (
+        "kind: Workflow\napiVersion: v1alpha1\nmetadata: {name: wf}\nspec:\n  pipelines:\n"
+        "    p:\n      tasks:\n        t:\n          steps: [{name: s, type: shell, cmd: 'true'}]\n"
+    )
+    source = RunSource("/w/flow.yaml", text, "manifest", "w", "p")
+    first = pipeline_of(source)
+    assert first is not None
+    assert pipeline_of(source) is first
+    assert pipeline_of(RunSource("/w/flow.yaml", text + "\n", "manifest", "w", "p")) is not first
+    assert pipeline_of(RunSource("/w/flow.yaml", "not: [a manifest", "manifest", "w", "p")) is None
+    assert pipeline_of(RunSource("/w/flow.py", "", "python", "w", "p")) is None
