@@ -346,3 +346,16 @@ async def test_postgresql_fences_a_commit_and_renews_leases_in_one_statement(
     assert await store.renew_leases("agent:a", {run_id: 1}, LATER) == {run_id}
     assert len(sent) == 4
     assert list((await read(store, run_id)).record.nodes) == ["a"]
+
+
+async def test_a_runs_summary_names_its_owner_and_lease_without_its_records(
+    server: ServerStore,
+) -> None:
+    run_id = await queued(server)
+    (claimed,) = await server.claim_stored_runs("agent:box", 1, LATER, NOW, ())
+    await server.commit(run_id, Batch(nodes=[node("a")], epoch=claimed.epoch))
+    summary = await server.run_summary(run_id)
+    assert summary is not None
+    assert (summary.id, summary.owner, summary.lease_until) == (run_id, "agent:box", LATER)
+    assert summary.state == "WaitingForExecutor"
+    assert await server.run_summary("01HXNOPE") is None

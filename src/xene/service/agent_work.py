@@ -28,7 +28,6 @@ from xene.store.base import (
     ApprovalRecord,
     Batch,
     Fenced,
-    RunFilter,
     RunSummary,
     ServerStore,
     StoredRun,
@@ -142,25 +141,9 @@ class Committed:
     """The run, when these commits ended it (its pipeline's breaker may trip)."""
 
 
-async def summary_of(store: ServerStore, run_id: str) -> RunSummary | None:
-    """The run's summary (its owner, its state) without reading its records: the
-    newest run below the id's successor is the run (ids sort as text)."""
-    page = await store.list_runs(RunFilter(limit=1, before=run_id + "~"))
-    if page and page[0].id == run_id:
-        return page[0]
-    stored = await store.get_run(run_id)  # a collation where "~" sorts otherwise
-    if stored is None:
-        return None
-    r, record = stored, stored.record
-    return RunSummary(
-        record.id, record.workflow, record.pipeline, record.state, 0.0,
-        record.started_at, record.ended_at, record.error, r.owner, r.lease_until,
-    )  # fmt: skip
-
-
 async def holding(store: ServerStore, name: str, run_id: str) -> RunSummary:
     """The run, if agent `name` holds it; NotFound, or LeaseMoved if another does."""
-    summary = await summary_of(store, run_id)
+    summary = await store.run_summary(run_id)
     if summary is None:
         raise NotFound(f"no run {run_id!r}")
     if summary.owner != owners.agent_owner(name):

@@ -205,6 +205,10 @@ class MemoryStore(
                 found.append(summary)
         return found[: flt.limit]
 
+    async def run_summary(self, run_id: str) -> RunSummary | None:
+        run = self._runs.get(run_id)
+        return None if run is None else run.summary()
+
     async def unfinished_runs(self) -> list[RunSummary]:
         return [self._runs[i].summary() for i in sorted(self._runs) if not self._runs[i].finished]
 

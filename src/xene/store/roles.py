@@ -73,6 +73,10 @@ class RunStore(RunReader, Protocol):
     async def unfinished_runs(self) -> list[RunSummary]:
         """Runs not in a final state (running, waiting, suspended), oldest first."""
 
+    async def run_summary(self, run_id: str) -> RunSummary | None:
+        """The run's state, owner and lease, without reading its nodes (a remote agent's
+        every commit is checked against its owner)."""
+
     async def claim_run(self, run_id: str, owner: str, lease_until: float, now: float) -> bool:
         """Take over executing an unfinished run whose lease has expired (or is ours, or
         whose owner on this host has died); a new epoch (`StoredRun.epoch`, read it with

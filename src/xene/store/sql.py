@@ -157,6 +157,9 @@ class SqlStore(
     async def list_runs(self, flt: RunFilter) -> list[RunSummary]:
         return await self._run(sql_runs.list_runs(self._q, flt), write=False)
 
+    async def run_summary(self, run_id: str) -> RunSummary | None:
+        return await self._run(sql_runs.run_summary(self._q, run_id), write=False)
+
     async def unfinished_runs(self) -> list[RunSummary]:
         return await self._run(sql_runs.unfinished_runs(self._q), write=False)
 

@@ -197,6 +197,11 @@ def list_runs(q: Queries, flt: RunFilter) -> Txn[list[RunSummary]]:
     return [rows.db_summary(row) for row in found.rows]
 
 
+def run_summary(q: Queries, run_id: str) -> Txn[RunSummary | None]:
+    found = yield Stmt(q["run_summary"], (run_id,))
+    return rows.db_summary(found.rows[0]) if found.rows else None
+
+
 def unfinished_runs(q: Queries) -> Txn[list[RunSummary]]:
     found = yield Stmt(q["unfinished_runs"])
     return [rows.db_summary(row) for row in found.rows]

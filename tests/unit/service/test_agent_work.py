@@ -40,7 +40,7 @@ async def test_a_claim_takes_at_most_the_capacity_with_the_registered_labels() -
     await registered(store, "box", "gpu", capacity=2)
     runs = [await queued(store, "gpu") for _ in range(3)] + [await queued(store, "arm")]
     assert await claim(store, "box", free=5) == runs[:2]
-    summary = await agent_work.summary_of(store, runs[0])
+    summary = await store.run_summary(runs[0])
     assert summary is not None
     assert summary.owner == "agent:box"
 
@@ -108,7 +108,7 @@ async def test_a_heartbeat_renews_the_runs_held_and_names_the_lost_and_the_cance
     await store.request_cancel(cancelled)
     renewal = await agent_work.renew(store, "box", {kept: 1, cancelled: 1, "gone": 1}, NOW + 30)
     assert (renewal.lost, renewal.cancel) == (("gone",), (cancelled,))
-    summary = await agent_work.summary_of(store, kept)
+    summary = await store.run_summary(kept)
     assert summary is not None
     assert summary.lease_until == NOW + 30
 
@@ -139,6 +139,6 @@ async def test_a_stopping_server_hands_out_nothing() -> None:
     run_id = await queued(store)
     ask = agent_work.Ask("box", 1, 30.0)
     assert await agent_work.claim(store, ask, TERMS, lambda: NOW, lambda: True) == []
-    summary = await agent_work.summary_of(store, run_id)
+    summary = await store.run_summary(run_id)
     assert summary is not None
     assert summary.owner == ""

@@ -153,6 +153,11 @@ WHERE (CAST(? AS TEXT) IS NULL OR workflow = ?)
     AND (CAST(? AS TEXT) IS NULL OR id < ?)
 ORDER BY id DESC LIMIT ?
 
+-- name: run_summary
+SELECT id, workflow, pipeline, state, created_at, started_at, ended_at, error, owner,
+    lease_until
+FROM runs WHERE id = ?
+
 -- name: unfinished_runs
 SELECT id, workflow, pipeline, state, created_at, started_at, ended_at, error, owner,
     lease_until
