@@ -359,3 +359,11 @@ async def test_a_runs_summary_names_its_owner_and_lease_without_its_records(
     assert (summary.id, summary.owner, summary.lease_until) == (run_id, "agent:box", LATER)
     assert summary.state == "WaitingForExecutor"
     assert await server.run_summary("01HXNOPE") is None
+
+
+async def test_the_cancels_asked_of_many_runs_are_read_in_one_look(server: ServerStore) -> None:
+    asked, left = await queued(server), await queued(server)
+    await server.claim_stored_runs("agent:box", 2, LATER, NOW, ())
+    assert await server.request_cancel(asked)
+    assert await server.cancels_requested([asked, left, "01HXNOPE"]) == {asked}
+    assert await server.cancels_requested([]) == set()

@@ -199,7 +199,7 @@ async def renew(
         return Renewal((), ())
     renewed = await store.renew_leases(owners.agent_owner(name), runs, lease_until)
     lost = tuple(sorted(set(runs) - renewed))
-    cancel = tuple([run_id for run_id in sorted(renewed) if await store.cancel_requested(run_id)])
+    cancel = tuple(sorted(await store.cancels_requested(renewed)))
     return Renewal(lost, cancel)
 
 

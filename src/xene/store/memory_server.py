@@ -4,6 +4,7 @@ retry, cancel requests), kept beside it so that memory.py stays the `Store` alon
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from xene.core.states import PipelineMode, State
@@ -121,6 +122,11 @@ class MemoryServerOps:
     async def cancel_requested(self, run_id: str) -> bool:
         run = self._runs.get(run_id)
         return run is not None and run.cancel_requested
+
+    async def cancels_requested(self, run_ids: Collection[str]) -> set[str]:
+        return {
+            i for i in run_ids if (run := self._runs.get(i)) is not None and run.cancel_requested
+        }
 
     async def count_runs(self) -> dict[State, int]:
         counts: dict[State, int] = {}

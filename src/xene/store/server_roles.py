@@ -8,7 +8,7 @@ A run queued by a trigger is created with `owner=""` and `lease_until=0` and sta
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -99,6 +99,10 @@ class QueueStore(Protocol):
         A queued run nobody executes yet is cancelled at once."""
 
     async def cancel_requested(self, run_id: str) -> bool: ...
+
+    async def cancels_requested(self, run_ids: Collection[str]) -> set[str]:
+        """Which of the runs have had their cancel asked: one look for all the runs an
+        agent's heartbeat names."""
 
     async def count_runs(self) -> dict[State, int]:
         """Runs by state, for metrics and `/ready`."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from xene.core.states import Decision, PipelineMode, State
@@ -304,6 +304,11 @@ class SqlStore(
 
     async def cancel_requested(self, run_id: str) -> bool:
         return await self._run(sql_server.cancel_requested(self._q, run_id), write=False)
+
+    async def cancels_requested(self, run_ids: Collection[str]) -> set[str]:
+        if not run_ids:
+            return set()
+        return await self._run(sql_server.cancels_requested(self._q, run_ids), write=False)
 
     async def count_runs(self) -> dict[State, int]:
         return await self._run(sql_server.count_runs(self._q), write=False)

@@ -5,7 +5,7 @@ sql_retries.py)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from xene.core.states import PipelineMode, State
 from xene.frozen import frozen
@@ -143,6 +143,11 @@ def request_cancel(q: Queries, run_id: str, now: float) -> Txn[bool]:
 def cancel_requested(q: Queries, run_id: str) -> Txn[bool]:
     found = yield Stmt(q["cancel_requested"], (run_id,))
     return bool(found.scalar) if found.rows else False
+
+
+def cancels_requested(q: Queries, run_ids: Collection[str]) -> Txn[set[str]]:
+    found = yield Stmt(q["cancels_requested"], (json.dumps(list(run_ids)),))
+    return {str(row[0]) for row in found.rows}
 
 
 def count_runs(q: Queries) -> Txn[dict[State, int]]:

@@ -392,6 +392,11 @@ UPDATE runs SET cancel_requested = TRUE WHERE id = ? AND state NOT IN {final}
 -- name: cancel_requested
 SELECT cancel_requested FROM runs WHERE id = ?
 
+-- name: cancels_requested
+-- Of the runs named (a JSON array of ids), those whose cancel was asked.
+SELECT runs.id FROM runs, json_each(?) AS asked
+WHERE runs.id = asked.value AND runs.cancel_requested
+
 -- name: count_runs
 SELECT state, COUNT(*) FROM runs GROUP BY state
 

@@ -59,3 +59,8 @@ FROM json_each_text(?::json) AS held (id, epoch)
 WHERE runs.id = held.id AND runs.epoch = held.epoch::bigint AND runs.owner = ?
     AND runs.state NOT IN {final}
 RETURNING runs.id
+
+-- name: cancels_requested
+-- Of the runs named (a JSON array of ids), those whose cancel was asked.
+SELECT runs.id FROM runs, json_array_elements_text(?::json) AS asked (id)
+WHERE runs.id = asked.id AND runs.cancel_requested
