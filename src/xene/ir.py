@@ -83,13 +83,44 @@ class Step:
     loc: Location = Location()
 
 
+PullPolicy = Literal["if-not-present", "always", "never"]
+
+
+@frozen
+class ContainerConfig:
+    """`containerConfig:` of a container executor: the container each run gets."""
+
+    image: str
+    """Normalised as Docker does: `golang` is `docker.io/library/golang:latest`."""
+    pull: PullPolicy = "if-not-present"
+    cpus: float | None = None
+    memory: str | None = None
+    """As written and checked (`256m`, `1g`, `512k`, bytes); None: no limit."""
+    pids: int | None = None
+    """The most processes the container may hold; None: no limit."""
+    network: str = "bridge"
+    """`none`, `bridge`, `host` or a network's name."""
+    user: str | None = None
+    """`uid[:gid]` or a name the image knows; None: the image's."""
+    volumes: tuple[str, ...] = ()
+    """`SOURCE:TARGET[:ro|:rw]`, as `docker run -v` takes them."""
+    workdir: str = "/workspace"
+    """Where the run's workspace volume is mounted: steps start there, and a relative
+    `workingDir` is taken from there."""
+
+
 @frozen
 class Executor:
     """Where a pipeline's steps run: `local` subprocesses or a `container` image."""
 
     type: Literal["local", "container"] = "local"
-    image: str = ""
+    container: ContainerConfig | None = None
+    """Set for `container`, None for `local`."""
     loc: Location = field(default=Location(), compare=False)
+
+    @property
+    def image(self) -> str:
+        return self.container.image if self.container is not None else ""
 
 
 @frozen
@@ -122,6 +153,10 @@ class Node:
     secrets: tuple[SecretRef, ...] = ()
     """The secrets the node needs: a task's `secrets:` (environment variables of its
     shell steps) and the `${secrets.NAME}` in its config."""
+    image: str | None = None
+    """A task's own image (normalised), in a pipeline with a container executor: its
+    steps run in a container of it that shares the run's workspace. None: the
+    pipeline's image."""
     loc: Location = Location()
 
 

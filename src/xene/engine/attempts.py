@@ -101,7 +101,15 @@ async def _call(ex: RunControl, node: Node, start: Start, record: NodeRecord) ->
         from xene.engine.tasks import TaskRun, run_task
 
         task = TaskRun(
-            ex.pipeline, node, record, ex.run, start.input, ex.options, ex.listener, ex.journal
+            ex.pipeline,
+            node,
+            record,
+            ex.run,
+            start.input,
+            ex.options,
+            ex.listener,
+            ex.executors,
+            ex.journal,
         )
         return await run_task(task)
     if node.type == WAIT:

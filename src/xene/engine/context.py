@@ -16,7 +16,6 @@ from xene.nodes.base import NodeContext
 
 if TYPE_CHECKING:
     from xene.engine.run_view import RunView
-    from xene.executors.base import Executor
 
 _HAS_OUTPUT = frozenset({State.SUCCESS, State.ERROR, State.RUNNING})
 
@@ -30,7 +29,6 @@ class Context:
         """Split instance key -> its items, for `${split.item}` inside its body."""
         self._traits: dict[str, tuple[frozenset[str], bool]] = {}
         """Node type -> its raw keys, and whether it runs commands."""
-        self._executor: Executor | None = None
 
     def lookup_for(self, scope: Scope, node_input: Any) -> selectors.Lookup:
         ex = self.ex
@@ -102,7 +100,9 @@ class Context:
             attempt=record.attempt,
             scope={"inputs": start.inputs, **scope_vars},
             pace=self.ex.journal,
-            executor=self._executor_for(node) if runs_commands else None,
+            executor=self.ex.executors.for_node(node, f"node {node.id!r}")
+            if runs_commands
+            else None,
         )
 
     def _traits_of(self, node_type: str) -> tuple[frozenset[str], bool]:
@@ -112,15 +112,6 @@ class Context:
             traits = (found.raw_keys, found.runs_commands) if found else (frozenset(), False)
             self._traits[node_type] = traits
         return traits
-
-    def _executor_for(self, node: Node) -> Executor:
-        """The executor the pipeline names, for a node that runs commands (std::shell)."""
-        if self._executor is None:
-            from xene.executors.base import executor_for
-
-            pipeline, options = self.ex.pipeline, self.ex.options
-            self._executor = executor_for(pipeline.executor, f"node {node.id!r}", options.executors)
-        return self._executor
 
     @staticmethod
     def _evaluator(data: Any, lookup: selectors.Lookup) -> Callable[[str, Mapping[str, Any]], Any]:

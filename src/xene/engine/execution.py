@@ -24,6 +24,7 @@ from xene.engine.constructs import Constructs
 from xene.engine.context import Context
 from xene.engine.journal import Journal, NullJournal, RunJournal
 from xene.engine.options import EngineOptions
+from xene.engine.run_executors import RunExecutors
 from xene.ir import Node, Pipeline
 from xene.nodes.base import NodeContext, NodeResult
 from xene.secrets import inject, masking
@@ -66,6 +67,7 @@ class Execution:
         limit = max(plan.pipeline.max_concurrency, 1)
         cap = options.max_concurrency
         self._limit = limit if cap is None else max(min(limit, cap), 1)
+        self._executors = RunExecutors(plan.pipeline, run, options)
         self._context = Context(self)
         self._constructs = Constructs(self, self._context, plan, self._limit, durable)
         self._ready: deque[Start] = deque()
@@ -107,6 +109,10 @@ class Execution:
         return self._journal
 
     @property
+    def executors(self) -> RunExecutors:
+        return self._executors
+
+    @property
     def cancelling(self) -> bool:
         return self._cancelling
 
@@ -123,12 +129,19 @@ class Execution:
         Raises `Fenced` when the store refuses a commit because another executor has
         claimed the run meanwhile (its lease moved on): every running step was stopped
         at once (its process group ended, as `abandon` does) and nothing more was
-        written. The run is the other executor's: `run` is only what this one saw."""
+        written. The run is the other executor's: `run` is only what this one saw.
+
+        Once it returns, the run's containers are removed if it ended; a run left for a
+        resume (drained, suspended, fenced) keeps them."""
         try:
             return await self._execute()
         except Fenced:
             await self._halt()
             raise
+        finally:
+            if self._executors.holding:  # a run without containers ends without a pause
+                ended = self._finished and not self._fenced
+                await asyncio.shield(self._executors.close(ended=ended))
 
     async def _execute(self) -> RunRecord:
         prepared = await inject.prepare(self._pipeline, self._options, self._listener)

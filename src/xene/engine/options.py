@@ -12,7 +12,7 @@ from xene.engine.clock import Clock, SystemClock, new_id
 from xene.frozen import frozen
 
 if TYPE_CHECKING:
-    from xene.executors.base import Executor
+    from xene.executors.base import ContainersFactory, Executor
 
 LEASE_S = 15.0
 """The default lease."""
@@ -76,6 +76,11 @@ class EngineOptions:
     """Added to every step's environment, over the pipeline's `envs`."""
     executors: Mapping[str, Executor] = field(default_factory=dict)
     """Executors by type (`local`, `container`) in place of the built-in ones."""
+    containers: ContainersFactory | None = None
+    """Makes a run's containers; None: on the Docker engine (`xene.executors.container`)."""
+    container_scope: str = ""
+    """The `xene.scope` label of the runs' containers: who may sweep them. '' : this
+    process alone (`xene.store.owners.owner_id`)."""
     max_concurrency: int | None = None
     """Caps every run's concurrency (the agent's limit); None: the pipeline's own."""
     step_timeout_s: float = 30 * 60

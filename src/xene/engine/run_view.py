@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from xene.core.states import State
     from xene.engine.journal import RunJournal
     from xene.engine.options import EngineOptions
+    from xene.engine.run_executors import RunExecutors
     from xene.ir import Node, Pipeline
     from xene.nodes.base import NodeContext, NodeResult
 
@@ -50,6 +51,11 @@ class RunView(Protocol):
     @property
     def journal(self) -> RunJournal:
         """What the run commits through; the pace of steps' output."""
+        ...
+
+    @property
+    def executors(self) -> RunExecutors:
+        """Where the run's nodes run their commands."""
         ...
 
     @property

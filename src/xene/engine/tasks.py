@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from xene.core.records import Listener, NodeRecord, RunRecord, StepRecord
 from xene.core.states import State
 from xene.engine.options import EngineOptions
+from xene.engine.run_executors import RunExecutors
 from xene.errors import NodeFailed, StepTimeout
 from xene.executors.base import Command, Control, Executor
 from xene.executors.spawn import Pace
@@ -36,17 +36,15 @@ class TaskRun:
     input: Any
     options: EngineOptions
     listener: Listener
+    executors: RunExecutors
     pace: Pace | None = None
     """The run's journal: steps stop reading output while it has too much to commit."""
 
 
 async def run_task(task: TaskRun) -> NodeResult:
-    from xene.executors.base import executor_for
-
-    who = f"task {task.node.id!r}"
-    executor = executor_for(task.pipeline.executor, who, task.options.executors)
+    executor = task.executors.for_node(task.node, f"task {task.node.id!r}")
     task.record.steps = [StepRecord(step.name) for step in task.node.steps]
-    cwd = _working_dir(task.node)
+    cwd = task.node.working_dir  # the executor makes it where the steps run
     output: Any = {}
     for index, step in enumerate(task.node.steps):
         record = task.record.steps[index]
@@ -63,17 +61,6 @@ async def run_task(task: TaskRun) -> NodeResult:
         _step_state(task, record, State.SUCCESS)
         output = _merge_output(output, produced)
     return NodeResult(output=output)
-
-
-def _working_dir(node: Node) -> str | None:
-    if node.working_dir is None:
-        return None
-    path = os.path.expanduser(node.working_dir)
-    try:
-        os.makedirs(path, exist_ok=True)
-    except OSError as exc:
-        raise NodeFailed(f"cannot create workingDir {path!r}: {exc.strerror}") from exc
-    return path
 
 
 def _step_state(task: TaskRun, record: StepRecord, state: State) -> None:

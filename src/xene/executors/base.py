@@ -2,8 +2,9 @@
 
 The engine hands each command to the executor its pipeline names and sees nothing else
 of it: the local executor spawns it here, in a process group of its own; the container
-executor will exec it in the run's container, and a remote agent runs it on its own
-machine. A command goes in as one frozen value, its result comes back as one.
+executor execs it in the run's container (`RunContainers`, one set per run, opened on
+first use and closed when the run ends: `xene.engine.run_executors`). A command goes in
+as one frozen value, its result comes back as one.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import field
 from typing import TYPE_CHECKING, Protocol
 
-from xene.errors import NodeFailed
 from xene.frozen import frozen
 
 if TYPE_CHECKING:
@@ -63,17 +63,40 @@ class Executor(Protocol):
         ...
 
 
-def executor_for(spec: ir.Executor, who: str, given: Mapping[str, Executor]) -> Executor:
-    """The executor a pipeline names (`executor: {type: ...}`) for `who` (`task 'build'`):
-    one `given` by that type (`EngineOptions.executors`), else the built-in one, or
-    NodeFailed saying why there is none."""
-    if spec.type in given:
-        return given[spec.type]
-    if spec.type == "local":
-        from xene.executors.local import LocalExecutor
+@frozen
+class ContainerRun:
+    """What one run's containers are made for, and labelled with (`xene.run`,
+    `xene.workflow`, `xene.pipeline`, `xene.scope`)."""
 
-        return LocalExecutor()
-    raise NodeFailed(
-        f"{who} uses the {spec.type} executor (image {spec.image!r}), which needs "
-        "a Docker engine; run it with `executor: {type: local}` for now"
-    )
+    run_id: str
+    workflow: str
+    pipeline: str
+    config: ir.ContainerConfig
+    scope: str
+    """Who may sweep them: the processes sharing one store (`store:…`), or one agent
+    (`agent:NAME`). A sweep removes only containers of its own scope."""
+    grace_s: float = 5.0
+    """Between SIGTERM and SIGKILL when a step, or what a dead owner left, is ended."""
+
+
+class RunContainers(Protocol):
+    """The containers of one run (`xene.executors.container`): made on first use, the
+    run's workspace shared by all of them, removed when the run ends."""
+
+    def executor(self, image: str | None) -> Executor:
+        """Runs commands in the run's container of `image` (None: the pipeline's)."""
+        ...
+
+    async def attach(self) -> bool:
+        """On recovery: take over the run's containers if they still exist, ending
+        whatever a dead owner left running in them. False when the run's workspace is
+        gone (or was never made): its earlier tasks' files are not there."""
+        ...
+
+    async def close(self, *, ended: bool) -> None:
+        """The run has ended (`ended`: remove its containers and workspace), or is left
+        for a resume (keep them, to be attached again)."""
+        ...
+
+
+ContainersFactory = Callable[[ContainerRun], RunContainers]

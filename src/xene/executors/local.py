@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO
 
+from xene.errors import NodeFailed
 from xene.executors import processes, spawn, watchdog
 from xene.executors.base import Command, CommandResult, Control
 
@@ -43,12 +44,24 @@ class LocalExecutor:
     async def run(self, command: Command) -> CommandResult:
         return await run_command(
             command.cmd,
-            cwd=command.cwd,
+            cwd=working_dir(command.cwd),
             env=command.env,
             on_line=command.on_line,
             timeout_s=command.timeout_s,
             control=command.control,
         )
+
+
+def working_dir(path: str | None) -> str | None:
+    """A step's working directory on this machine (`~` expanded), made if missing."""
+    if path is None:
+        return None
+    path = os.path.expanduser(path)
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise NodeFailed(f"cannot create workingDir {path!r}: {exc.strerror}") from exc
+    return path
 
 
 async def run_command(

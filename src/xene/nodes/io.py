@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -131,9 +130,7 @@ async def shell(ctx: NodeContext) -> NodeResult:
 
     config = ctx.config
     command = str(config.get("command") or config.get("cmd") or "")
-    cwd = config.get("working_dir") or ctx.node.working_dir
-    if cwd:
-        os.makedirs(cwd, exist_ok=True)
+    cwd = config.get("working_dir") or ctx.node.working_dir  # the executor makes it
     timeout_ms = config.get("timeout_ms")
     timeout_s = float(timeout_ms) / 1000 if timeout_ms else ctx.node.timeout_s
     control = Control(pace=ctx.pace)

@@ -16,6 +16,7 @@ from typing import Any, Literal, cast
 from xene.ir import (
     NO_RETRY,
     TASK,
+    ContainerConfig,
     Edge,
     Executor,
     Node,
@@ -205,7 +206,8 @@ def _executor(reader: Reader, body: Mapping[str, Any], path: str) -> Executor:
             "a container executor needs an image: "
             "executor: {type: container, containerConfig: {image: golang}}",
         )
-    return Executor(cast(Literal["local", "container"], canonical), image, reader.loc(where))
+    container = ContainerConfig(image) if canonical == "container" else None
+    return Executor(cast(Literal["local", "container"], canonical), container, reader.loc(where))
 
 
 def _tasks(

@@ -150,7 +150,7 @@ def test_pipeline_settings_use_manifest_keys() -> None:
     pipeline = _pipeline(
         _shell("a"),
         description="nightly build",
-        executor=ir.Executor(type="container", image="golang"),
+        executor=ir.Executor(type="container", container=ir.ContainerConfig("golang")),
         env={"GOFLAGS": "-mod=mod"},
     )
     exported = to_manifest(_workflow(pipeline))["spec"]["pipelines"]["p"]
