@@ -25,6 +25,7 @@ EXTRAS = {
     "fastapi_offline": "server",
     "psycopg": "postgres",
     "psycopg_pool": "postgres",
+    "docker": "docker",
 }
 """Top-level module -> the extra (pyproject.toml) that installs it."""
 
