@@ -83,6 +83,8 @@ class Step:
     loc: Location = Location()
 
 
+DOCKER_LABEL = "docker"
+"""The label of an agent that reaches a Docker engine: container pipelines need it."""
 PullPolicy = Literal["if-not-present", "always", "never"]
 
 
@@ -222,6 +224,14 @@ class Pipeline:
     def node(self, node_id: str) -> Node:
         """The node with that id (KeyError if none)."""
         return self._index[node_id]
+
+    @property
+    def labels_needed(self) -> tuple[str, ...]:
+        """What the agent that runs it must have: its `agent_labels`, and `docker` for a
+        container pipeline (an agent offers it when it reaches a Docker engine)."""
+        if self.executor.type != "container" or DOCKER_LABEL in self.agent_labels:
+            return self.agent_labels
+        return tuple(sorted((*self.agent_labels, DOCKER_LABEL)))
 
 
 @frozen
