@@ -66,9 +66,9 @@ def handle(args: argparse.Namespace) -> int:
     decision = (
         Decision.REJECT if args.reject else Decision.ESCALATE if args.escalate else Decision.APPROVE
     )
-    from xene.cli.stores import run_command
+    from xene.cli.stores import run_command, scope_of
 
-    session = Session(make_display(args), Settings(), None)
+    session = Session(make_display(args), Settings(container_scope=scope_of(args.store)), None)
     return run_command(lambda: _decide(args, decision, data, session))
 
 

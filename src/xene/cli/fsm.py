@@ -155,7 +155,7 @@ async def run(store: ServerStore, args: argparse.Namespace) -> int:
         f"xene fsm event {instance.id} EVENT",
         file=sys.stderr,
     )
-    return await _on_enter(store, entered)
+    return await _on_enter(store, entered, stores.scope_of(args.store))
 
 
 async def ps(store: MachineReader, args: argparse.Namespace) -> int:
@@ -179,7 +179,7 @@ async def event(store: ServerStore, args: argparse.Namespace) -> int:
     except machines.Refused as exc:
         raise stores.CommandError(f"refused: {exc}", stores.EXIT_REFUSED) from exc
     print(f"{instance.state} -> {entered.state}")
-    return await _on_enter(store, entered)
+    return await _on_enter(store, entered, stores.scope_of(args.store))
 
 
 async def show(store: Opened, args: argparse.Namespace) -> int:
@@ -228,7 +228,7 @@ async def _instance(store: Opened, instance_id: str) -> MachineInstance:
     return instance
 
 
-async def _on_enter(store: Store, entered: Entered) -> int:
+async def _on_enter(store: Store, entered: Entered, scope: str) -> int:
     """Run the state's `on_enter` pipeline, if any: exit 1 if that run failed."""
     from xene.cli.fsm_defs import run_on_enter
 
@@ -237,7 +237,7 @@ async def _on_enter(store: Store, entered: Entered) -> int:
         return stores.EXIT_REFUSED
     if entered.on_enter is None:
         return stores.EXIT_OK
-    run = await run_on_enter(store, entered.on_enter)
+    run = await run_on_enter(store, entered.on_enter, scope)
     if run.succeeded:
         return stores.EXIT_OK
     print(f"the {entered.state} pipeline's run {run.id} ended {run.state}", file=sys.stderr)

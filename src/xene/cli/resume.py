@@ -43,7 +43,9 @@ def handle(args: argparse.Namespace) -> int:
     from xene.cli import stores
     from xene.cli.run import make_display
 
-    session = Session(make_display(args), Settings(wait=args.wait, grace_s=args.grace), None)
+    scope = stores.scope_of(args.store)
+    settings = Settings(wait=args.wait, grace_s=args.grace, container_scope=scope)
+    session = Session(make_display(args), settings, None)
 
     async def resume() -> int:
         async with stores.opened_local(args) as store:

@@ -97,7 +97,8 @@ async def _here(store: ServerStore, stored: StoredRun, args: argparse.Namespace)
     except (runs.NotRetryable, InvalidDefinition, KeyError, OSError) as exc:
         raise stores.CommandError(f"cannot retry: {exc}", stores.EXIT_REFUSED) from exc
     print(describe(run_id, done), file=sys.stderr)
-    session = Session(make_display(args), Settings(wait=args.wait), store)
+    settings = Settings(wait=args.wait, container_scope=stores.scope_of(args.store))
+    session = Session(make_display(args), settings, store)
     fresh = await store.get_run(run_id)
     assert fresh is not None
     return await resume_stored(fresh, session)

@@ -154,6 +154,10 @@ def handle(args: argparse.Namespace) -> int:
         check_approvals(settings.approvals, pipelines)
     except UsageError as exc:
         return fail_usage(str(exc))
+    if any(p.executor.type == "container" for p in pipelines):  # (else nothing to import)
+        from xene.cli.stores import scope_of
+
+        settings.container_scope = scope_of(args.store)
     display = make_display(args)
     _note_triggers(workflow, pipelines, args)
     from xene.cli.stores import run_command

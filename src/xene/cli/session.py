@@ -42,6 +42,8 @@ class Settings:
     """`--wait`: keep waiting for decisions made elsewhere instead of suspending."""
     grace_s: float = DEFAULT_GRACE_S
     """`--grace`: on SIGTERM, how long running steps may take to finish."""
+    container_scope: str = ""
+    """Who may sweep the runs' containers: the store's scope (`stores.scope_of`)."""
 
 
 class Session:
@@ -76,6 +78,7 @@ class Session:
             env=self.settings.env,
             secret_source=None if self.store is None else store_source(self.store, "the store"),
             max_concurrency=self.settings.max_concurrency,
+            container_scope=self.settings.container_scope,
         )
 
     async def execute(self, execution: Execution) -> RunRecord:

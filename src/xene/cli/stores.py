@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -57,6 +58,41 @@ def add_store_option(parser: argparse.ArgumentParser) -> None:
 
 def add_server_option(parser: argparse.ArgumentParser, text: str = SERVER_HELP) -> None:
     parser.add_argument("--server", metavar="URL", default=None, help=text)
+
+
+def scope_of(location: str | None) -> str:
+    """The container scope (`xene.scope`) of the runs kept in the store at `location` (a
+    store URL; None: the default store), the same for every process that shares it
+    (`xene run`, `xene resume`, `xene serve`), so each may sweep the others' leftovers.
+    A SQLite file is named by its absolute path (however the URL spelled it), PostgreSQL
+    by host, port and database (not by who logs in); `memory://` keeps runs in one
+    process only: '' (that process's own scope)."""
+    from xene.executors.scopes import store_scope
+    from xene.store import default_url
+
+    url = location or default_url()
+    if url == "memory://":
+        return ""
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///")).expanduser().resolve()
+        return store_scope(f"sqlite:///{path}")
+    if url.startswith(("postgresql://", "postgres://")):
+        return store_scope(_postgres_location(url))
+    return store_scope(url)  # no known form: opening it says so
+
+
+def _postgres_location(url: str) -> str:
+    """`postgresql://HOST:PORT/DB` of a PostgreSQL URL (defaults as libpq's)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        port = parts.port or 5432
+    except ValueError:  # not a port: opening the store says so
+        return url
+    host = (parts.hostname or "localhost").lower()
+    database = parts.path.lstrip("/") or parts.username or "postgres"
+    return f"postgresql://{host}:{port}/{database}"
 
 
 @asynccontextmanager
