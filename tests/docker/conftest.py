@@ -7,6 +7,7 @@ fail under CI=true.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,11 +23,15 @@ def _unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def docker_client() -> Any:
+def docker_client() -> Iterator[Any]:
+    """A client of a running engine; one the tests started is stopped after them."""
     try:
-        return engine.client()
+        found = engine.client()
     except engine.NoEngine as error:
         _unavailable(str(error))
+    yield found
+    found.close()
+    engine.stop_started()
 
 
 @pytest.fixture(scope="session")

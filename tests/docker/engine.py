@@ -25,6 +25,10 @@ class NoEngine(Exception):
     """No Docker engine could be reached or started; the message says why."""
 
 
+STARTED: list[subprocess.Popen[bytes]] = []
+"""The dockerd this process started, if it did: `stop_started` ends it."""
+
+
 def client() -> Any:
     """A Docker client on a running engine, starting `dockerd` first if none answers."""
     try:
@@ -40,9 +44,10 @@ def client() -> Any:
     if os.geteuid() != 0:
         raise NoEngine("no engine answers, and only root can start dockerd here")
     with open(LOG, "ab") as log:
-        subprocess.Popen(
+        daemon = subprocess.Popen(
             ["dockerd"], stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True
         )
+    STARTED.append(daemon)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         found = _ping(docker)
@@ -50,6 +55,17 @@ def client() -> Any:
             return found
         time.sleep(0.1)
     raise NoEngine(f"dockerd was started but did not answer within 60 s (see {LOG})")
+
+
+def stop_started() -> None:
+    """End the dockerd this process started (SIGTERM: it stops its containers first)."""
+    while STARTED:
+        daemon = STARTED.pop()
+        daemon.terminate()
+        try:
+            daemon.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
 
 
 def _ping(docker: Any) -> Any:
