@@ -15,7 +15,7 @@ Check workflow definitions without running anything: the format, names, triggers
 dependencies, cycles, node types and their config, selectors and limits. Every problem
 is reported at once, as `file:line: path.to.key: message`.
 
-A valid file may still hold what cannot run yet (a container executor): that is a
+A valid file may still hold what cannot run yet (nothing today): that is a
 warning (`file:line: path: warning: ...`); `xene run` and `xene apply` refuse such a file.
 
 Secrets a definition names must exist in the store (--store, else $XENE_STORE, else

@@ -3,20 +3,20 @@
 Every manifest of the original Xene loads unchanged. Our extensions are optional keys:
 task `retry`, `timeout` on tasks, steps and pipelines, pipeline `maxConcurrency` and
 `config`, `env` on tasks and steps, task `secrets` (see secret_refs.py), python steps
-(`type: python`, `call`, `args`) and a task that is a std node (`type: std::log` with
-`config` instead of `steps`).
+(`type: python`, `call`, `args`), a task that is a std node (`type: std::log` with
+`config` instead of `steps`), the container executor's options beside its `image` and a
+task's own `image` in a container pipeline (see containers.py).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from xene.ir import (
     NO_RETRY,
     TASK,
-    ContainerConfig,
     Edge,
     Executor,
     Node,
@@ -28,7 +28,7 @@ from xene.ir import (
     Trigger,
     Workflow,
 )
-from xene.spec import durations, secret_refs, trigger_keys, validate
+from xene.spec import containers, durations, secret_refs, trigger_keys, validate
 from xene.spec.source import join
 from xene.spec.validate import Reader
 
@@ -48,12 +48,10 @@ _PIPELINE_KEYS = (
 )  # fmt: skip
 _TASK_KEYS = (
     "description", "workingDir", "dependencies", "steps", "env", "retry", "timeout", "type",
-    "config", "secrets",
+    "config", "secrets", "image",
 )  # fmt: skip
 _STEP_KEYS = ("name", "description", "type", "cmd", "call", "args", "env", "timeout")
 _RETRY_KEYS = ("max_attempts", "initial_delay_ms", "max_delay_ms", "backoff_multiplier", "jitter")
-_EXECUTOR_KEYS = ("type", "containerConfig")
-_EXECUTOR_ALIASES = {"local": "local", "container": "container", "docker": "container"}
 
 
 def load(reader: Reader) -> Workflow:
@@ -157,14 +155,15 @@ def _pipeline(
             join(path, "trigger"),
             f'unknown trigger "{trigger}" (pipeline "{name}"); known triggers: {known}',
         )
-    nodes, edges = _tasks(reader, name, body, path)
+    executor = containers.parse_executor(reader, body, path)
+    nodes, edges = _tasks(reader, name, body, path, executor)
     return Pipeline(
         name=name,
         nodes=tuple(nodes),
         edges=tuple(edges),
         description=reader.text(body, "description", path),
         triggers=(trigger,) if trigger in triggers else (),
-        executor=_executor(reader, body, path),
+        executor=executor,
         agent_labels=_agent_labels(reader, body, path),
         env=reader.env(body, "envs", path),
         config=reader.mapping(body, "config", path),
@@ -181,37 +180,8 @@ def _agent_labels(reader: Reader, body: Mapping[str, Any], path: str) -> tuple[s
     return reader.labels(agent, "labels", join(path, "agent"))
 
 
-def _executor(reader: Reader, body: Mapping[str, Any], path: str) -> Executor:
-    value = body.get("executor")
-    where = join(path, "executor")
-    image = ""
-    if value is None:
-        return Executor()
-    if isinstance(value, dict):
-        reader.keys(value, where, _EXECUTOR_KEYS, "executor")
-        kind = reader.text(value, "type", where) or "local"
-        config = reader.mapping(value, "containerConfig", where)
-        image = reader.text(config, "image", join(where, "containerConfig"))
-    else:
-        kind = reader.text(body, "executor", path)
-    canonical = _EXECUTOR_ALIASES.get(kind)
-    if canonical is None:
-        reader.error(
-            join(where, "type"), _not_one_of("executor type", kind, ("local", "container"))
-        )
-        return Executor()
-    if canonical == "container" and not image:
-        reader.error(
-            where,
-            "a container executor needs an image: "
-            "executor: {type: container, containerConfig: {image: golang}}",
-        )
-    container = ContainerConfig(image) if canonical == "container" else None
-    return Executor(cast(Literal["local", "container"], canonical), container, reader.loc(where))
-
-
 def _tasks(
-    reader: Reader, pipeline: str, body: Mapping[str, Any], path: str
+    reader: Reader, pipeline: str, body: Mapping[str, Any], path: str, executor: Executor
 ) -> tuple[list[Node], list[Edge]]:
     where = join(path, "tasks")
     tasks = reader.mapping(body, "tasks", path)
@@ -222,7 +192,7 @@ def _tasks(
         if not isinstance(task, dict):
             reader.error(tpath, "a task is a mapping with steps (or a type and config)")
             continue
-        nodes.append(_task(reader, name, task, tpath))
+        nodes.append(_task(reader, name, task, tpath, executor))
         edges += _dependencies(reader, pipeline, name, task, tpath, tasks)
     return nodes, edges
 
@@ -256,12 +226,15 @@ def _dependencies(
     return edges
 
 
-def _task(reader: Reader, name: str, task: Mapping[str, Any], path: str) -> Node:
+def _task(
+    reader: Reader, name: str, task: Mapping[str, Any], path: str, executor: Executor
+) -> Node:
     if "executor" in task:  # this format names the executor per pipeline only
         reader.error(
             join(path, "executor"),
             f'task "{name}" runs on its pipeline\'s executor: name it once for the pipeline, '
-            "beside its tasks: executor: {type: local}",
+            "beside its tasks: executor: {type: local}; in a container pipeline, a task may "
+            "name an image of its own: image: node:20",
         )
         task = {key: value for key, value in task.items() if key != "executor"}
     reader.keys(task, path, _TASK_KEYS, f'task "{name}"')
@@ -292,6 +265,7 @@ def _task(reader: Reader, name: str, task: Mapping[str, Any], path: str) -> Node
         timeout_s=reader.duration(task, "timeout", path),
         join="all",
         secrets=_task_secrets(reader, task, path, node_type, config, steps),
+        image=containers.task_image(reader, task, path, node_type, executor),
         loc=reader.loc(path),
     )
 

@@ -3,8 +3,8 @@
 `Reader` gives the loaders typed access to a parsed document's fields and collects one
 located `Problem` per mistake instead of stopping at the first. `check_workflow` runs the
 graph checks on the IR itself (so the Python API can use them too): duplicate ids, node
-types, their required config and ports, edges to unknown nodes, cycles, selector roots and
-size limits.
+types, their required config and ports, edges to unknown nodes, cycles, selector roots,
+size limits, and no Python in a container pipeline.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from xene.spec import durations, limits
 from xene.spec.source import Document, join
 
 TASK_PORTS = ("out",)
+_PYTHON_NODE = "std::python"
 EXPRESSION_KEYS = frozenset({"expression", "until_expression", "while_expression"})
 """Config keys whose bare `${field}` names a field of the node's input (not checked)."""
 
@@ -217,22 +218,14 @@ class Reader:
 
 
 def not_runnable(workflow: Workflow) -> list[Problem]:
-    """What a valid definition holds that cannot run yet (the container executor).
+    """What a valid definition holds that cannot run yet: nothing today.
 
-    Such a definition stays valid, since it is the original format's own: `xene validate`
-    prints these as warnings, while `xene run` and `xene apply` refuse the definition
-    with them, rather than accept it and fail every run.
+    `xene validate` prints these as warnings, while `xene run` and `xene apply` refuse the
+    definition with them, rather than accept it and fail every run. (The container
+    executor was the last such thing; it runs now.)
     """
-    return [
-        Problem(
-            pipeline.executor.loc if pipeline.executor.loc.line else pipeline.loc,
-            f'pipeline "{pipeline.name}" uses the container executor (image '
-            f'"{pipeline.executor.image}"), which cannot run yet: every run would fail. '
-            "To run its steps on this machine, write executor: {type: local}",
-        )
-        for pipeline in workflow.pipelines
-        if pipeline.executor.type == "container"
-    ]
+    del workflow
+    return []
 
 
 def known_names(names: Collection[str], wanted: str, what: str) -> str:
@@ -349,6 +342,8 @@ class _Checker:
             seen.add(node.id)
 
     def check_node(self, node: Node) -> None:
+        if self.pipeline.executor.type == "container":
+            self.check_on_host(node)
         node_type = self.known_type(node)
         raw = node_type.raw_keys if node_type else frozenset()
         if node_type is not None:
@@ -357,6 +352,31 @@ class _Checker:
         for key, root in _selector_roots(node.config, raw):
             if root not in self.ids and root not in selectors.BUILTIN_ROOTS:
                 self.error(node.loc, _unknown_root(root, self.sorted_ids()), f"config.{key}")
+
+    def check_on_host(self, node: Node) -> None:
+        """Python runs in the Xene process, on the host: in a container pipeline, where
+        steps expect the image's tools and the run's workspace, that would mislead."""
+        where = f'pipeline "{self.pipeline.name}" runs its steps in a container'
+        hint = (
+            "run Python in the image from a shell step (cmd: python3 -m mypkg.build), or "
+            "give the pipeline executor: {type: local}"
+        )
+        for step in node.steps:
+            if step.kind == "python":
+                loc = step.loc if step.loc.path or step.loc.line else node.loc
+                self.error(
+                    loc,
+                    f'step "{step.name}" of task "{node.id}" is a Python step, which would run '
+                    f"on the host, outside the container ({where}): {hint}",
+                    "type" if loc.path else "",
+                )
+        if node.type == _PYTHON_NODE:
+            self.error(
+                node.loc,
+                f'node "{node.id}" ({_PYTHON_NODE}) would run on the host, outside the '
+                f"container ({where}): {hint}",
+                "type" if node.loc.path else "",
+            )
 
     def known_type(self, node: Node) -> NodeType | None:
         if node.type == TASK or not node.type:  # no type: the loader reported it

@@ -1,5 +1,5 @@
-"""Apply through the API refuses what would do nothing (a trigger type not built yet) or
-fail every run (the container executor); GET shows a pipeline's circuit breaker."""
+"""Apply through the API refuses what would do nothing (a trigger type not built yet) and
+takes a container executor (it runs now); GET shows a pipeline's circuit breaker."""
 
 from __future__ import annotations
 
@@ -48,20 +48,12 @@ async def post(client: httpx.AsyncClient, text: str, filename: str) -> httpx.Res
     return await client.post("/api/v1/workflows", content=text, params=params, headers=YAML)
 
 
-async def test_a_container_executor_is_refused_with_422_and_its_location(
+async def test_a_container_executor_is_applied_now_that_it_runs(
     client: httpx.AsyncClient,
 ) -> None:
     response = await post(client, CONTAINER, "go.yaml")
-    assert response.status_code == 422
-    assert response.json() == {
-        "error": "the definition is valid but cannot run yet",
-        "problems": [
-            'go.yaml:9: spec.pipelines.build.executor: pipeline "build" uses the container '
-            'executor (image "golang"), which cannot run yet: every run would fail. To run its '
-            "steps on this machine, write executor: {type: local}"
-        ],
-    }
-    assert (await client.get("/api/v1/workflows/go")).status_code == 404
+    assert response.status_code == 201, response.text
+    assert (await client.get("/api/v1/workflows/go")).status_code == 200
 
 
 async def test_a_queue_trigger_is_refused_as_invalid(client: httpx.AsyncClient) -> None:

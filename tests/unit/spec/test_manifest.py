@@ -170,10 +170,11 @@ def test_cron_trigger_without_schedule_is_rejected(errors: Errors) -> None:
     ]
 
 
-def test_container_executor_keeps_its_image(load: Load) -> None:
+def test_container_executor_keeps_its_image_normalised(load: Load) -> None:
     executor = "      executor: {type: container, containerConfig: {image: golang}}\n"
     pipeline = load(_manifest(ONE_TASK, pipeline=executor)).pipeline("p")
-    assert pipeline.executor == ir.Executor("container", "golang")
+    config = ir.ContainerConfig("docker.io/library/golang:latest")
+    assert pipeline.executor == ir.Executor("container", config)
 
 
 def test_container_executor_without_image_is_rejected(errors: Errors) -> None:
@@ -196,7 +197,8 @@ def test_a_task_cannot_name_an_executor_of_its_own(errors: Errors) -> None:
     task = ONE_TASK + "          executor: {type: container}\n"
     assert errors(_manifest(task)) == [
         'wf.yaml:10: spec.pipelines.p.tasks.t.executor: task "t" runs on its pipeline\'s '
-        "executor: name it once for the pipeline, beside its tasks: executor: {type: local}"
+        "executor: name it once for the pipeline, beside its tasks: executor: {type: local}; "
+        "in a container pipeline, a task may name an image of its own: image: node:20"
     ]
 
 
@@ -321,7 +323,7 @@ def test_misspelt_key_suggests_the_right_one(errors: Errors) -> None:
     assert errors(_manifest(tasks)) == [
         'wf.yaml:10: spec.pipelines.p.tasks.t.dependecies: unknown key "dependecies" in task '
         '"t"; did you mean "dependencies"? (known keys: config, dependencies, description, '
-        "env, retry, secrets, steps, timeout, type, workingDir)"
+        "env, image, retry, secrets, steps, timeout, type, workingDir)"
     ]
 
 

@@ -1,4 +1,5 @@
-"""What a valid definition holds that cannot run yet: the container executor."""
+"""A container pipeline runs now: nothing valid is refused as unrunnable, but Python in a
+container pipeline (which would run on the host) is an error."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Callable
 
 from xene import ir
 from xene.spec import validate
+
+from .conftest import Errors
 
 Load = Callable[..., ir.Workflow]
 
@@ -23,26 +26,53 @@ spec:
         vet: {steps: [{name: vet, cmd: go vet ./...}]}
 """
 
+HINT = (
+    "run Python in the image from a shell step (cmd: python3 -m mypkg.build), or give the "
+    "pipeline executor: {type: local}"
+)
 
-def test_a_container_executor_is_valid_but_cannot_run_yet(load: Load) -> None:
-    assert [str(p) for p in validate.not_runnable(load(CONTAINER))] == [
-        'wf.yaml:7: spec.pipelines.build.executor: pipeline "build" uses the container '
-        'executor (image "golang"), which cannot run yet: every run would fail. To run its '
-        "steps on this machine, write executor: {type: local}"
+
+def test_a_container_executor_can_run(load: Load) -> None:
+    assert validate.not_runnable(load(CONTAINER)) == []
+
+
+def test_a_python_step_in_a_container_pipeline_is_a_located_error(errors: Errors) -> None:
+    text = CONTAINER + "        gen: {steps: [{name: gen, type: python, call: 'tools:gen'}]}\n"
+    assert errors(text) == [
+        'wf.yaml:12: spec.pipelines.build.tasks.gen.steps[0].type: step "gen" of task "gen" '
+        'is a Python step, which would run on the host, outside the container (pipeline "build" '
+        f"runs its steps in a container): {HINT}"
     ]
 
 
-def test_a_local_executor_can_run(load: Load) -> None:
+def test_a_std_python_node_in_a_container_pipeline_is_a_located_error(errors: Errors) -> None:
+    text = CONTAINER + "        gen: {type: std::python, config: {call: 'tools:gen'}}\n"
+    assert errors(text) == [
+        'wf.yaml:12: spec.pipelines.build.tasks.gen.type: node "gen" (std::python) would run on '
+        'the host, outside the container (pipeline "build" runs its steps in a container): '
+        f"{HINT}"
+    ]
+
+
+def test_a_python_step_in_a_local_pipeline_is_fine(load: Load) -> None:
     local = CONTAINER.replace("type: container", "type: local").replace(
         "        containerConfig: {image: golang}\n", ""
     )
-    assert validate.not_runnable(load(local)) == []
+    text = local + "        gen: {steps: [{name: gen, type: python, call: 'tools:gen'}]}\n"
+    assert len(load(text).pipeline("build").nodes) == 2
 
 
-def test_a_container_pipeline_built_in_python_is_located_at_the_pipeline() -> None:
-    node = ir.Node("t", ir.TASK)
-    pipeline = ir.Pipeline(
-        "p", (node,), executor=ir.Executor("container", "alpine"), loc=ir.Location("wf.py", 4)
-    )
-    (problem,) = validate.not_runnable(ir.Workflow("w", (pipeline,)))
-    assert str(problem.loc) == "wf.py:4"
+def test_a_container_pipeline_built_in_python_is_located_at_the_step() -> None:
+    step = ir.Step("gen", kind="python", call="tools:gen", loc=ir.Location("wf.py", 9))
+    node = ir.Node("t", ir.TASK, steps=(step,), loc=ir.Location("wf.py", 8))
+    executor = ir.Executor("container", ir.ContainerConfig("alpine"))
+    pipeline = ir.Pipeline("p", (node,), executor=executor, loc=ir.Location("wf.py", 4))
+    (problem,) = validate.check_pipeline(pipeline)
+    assert str(problem.loc) == "wf.py:9"
+    assert problem.message.startswith('step "gen" of task "t" is a Python step')
+
+
+def test_shell_steps_in_a_container_pipeline_built_in_python_are_fine() -> None:
+    node = ir.Node("t", ir.TASK, steps=(ir.Step("s", cmd="true"),))
+    executor = ir.Executor("container", ir.ContainerConfig("alpine"))
+    assert validate.check_pipeline(ir.Pipeline("p", (node,), executor=executor)) == []
