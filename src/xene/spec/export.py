@@ -2,7 +2,8 @@
 
 The manifest keeps what the original format holds (triggers, pipelines, tasks, dependencies,
 steps) and writes our extensions only where they differ from the defaults: `retry`,
-`timeout`, `enabled`, `envs` on a task or step, a task's `secrets`, `type`/`config` for
+`timeout`, `enabled`, `env` on a task or step, a task's `secrets` and `image`, the
+container executor's options beside its image, `type`/`config` for
 a `std::` node, and a dependency that carries a port or a condition as `{task, port, if,
 loop_back}`. Flow entry edges (trigger -> node) and state machines have no place in a
 manifest and are left out.
@@ -21,6 +22,7 @@ API_VERSION = "v1alpha1"
 FALLBACK_TRIGGER = "manual"
 """The trigger given to pipelines that have none: a manifest pipeline needs one."""
 _DEFAULT_CONCURRENCY = next(f.default for f in fields(ir.Pipeline) if f.name == "max_concurrency")
+_CONTAINER_DEFAULTS = ir.ContainerConfig("")
 
 
 def to_manifest(workflow: ir.Workflow) -> dict[str, Any]:
@@ -89,9 +91,20 @@ def _pipeline(pipeline: ir.Pipeline, fallback: str) -> dict[str, Any]:
 
 
 def _executor(executor: ir.Executor) -> dict[str, Any]:
-    if executor.type == "container":
-        return {"type": "container", "containerConfig": {"image": executor.image}}
-    return {"type": executor.type}
+    if executor.container is None:
+        return {"type": executor.type}
+    config: dict[str, Any] = {"image": executor.container.image}
+    for field in fields(executor.container):
+        value = getattr(executor.container, field.name)
+        if field.name != "image" and value != getattr(_CONTAINER_DEFAULTS, field.name):
+            config[field.name] = _option(value)
+    return {"type": "container", "containerConfig": config}
+
+
+def _option(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    return _number(value) if isinstance(value, float) else value
 
 
 def _incoming(pipeline: ir.Pipeline) -> dict[str, list[ir.Edge]]:
@@ -113,8 +126,16 @@ def _task(node: ir.Node, incoming: list[ir.Edge]) -> dict[str, Any]:
         out["dependencies"] = [_dependency(e) for e in incoming]
     if node.config:
         out["config"] = _plain(node.config)
+    out.update(_task_extensions(node))
+    if node.steps or node.type == ir.TASK:
+        out["steps"] = [_step(s) for s in node.steps]
+    return out
+
+
+def _task_extensions(node: ir.Node) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     if node.env:
-        out["envs"] = _plain(node.env)
+        out["env"] = _plain(node.env)
     if node.retry != ir.NO_RETRY:
         out["retry"] = _retry(node.retry)
     if node.timeout_s is not None:
@@ -123,8 +144,8 @@ def _task(node: ir.Node, incoming: list[ir.Edge]) -> dict[str, Any]:
         out["enabled"] = False
     if node.type == ir.TASK and node.secrets:  # a std node's come from its config
         out["secrets"] = [ref.name for ref in node.secrets]
-    if node.steps or node.type == ir.TASK:
-        out["steps"] = [_step(s) for s in node.steps]
+    if node.image is not None:
+        out["image"] = node.image
     return out
 
 
@@ -150,7 +171,7 @@ def _step(step: ir.Step) -> dict[str, Any]:
     if step.args:
         out["args"] = _plain(step.args)
     if step.env:
-        out["envs"] = _plain(step.env)
+        out["env"] = _plain(step.env)
     if step.timeout_s is not None:
         out["timeout"] = _number(step.timeout_s)
     return out

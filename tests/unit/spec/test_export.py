@@ -13,6 +13,8 @@ from xene import ir
 from xene.spec.export import to_manifest, to_yaml
 from xene.spec.load import load_file, load_text
 
+from .conftest import without_locations
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -123,7 +125,7 @@ def test_task_settings_use_manifest_keys() -> None:
     assert _tasks(_workflow(_pipeline(node)))["a"] == {
         "description": "build",
         "workingDir": "/src",
-        "envs": {"A": "1"},
+        "env": {"A": "1"},
         "enabled": False,
         "steps": [{"name": "run", "type": "shell", "cmd": "echo a"}],
     }
@@ -180,3 +182,63 @@ def test_a_manifest_cron_trigger_exports_as_it_was_written_and_loads_again() -> 
     exported = to_yaml(load_file(ROOT / "examples" / "container.yaml"))
     assert "cron: " not in exported.replace("cronConfig: ", "")
     assert load_text(exported, "again.yaml").triggers[0].params["cron"] == "*/5 * * * *"
+
+
+FULL_CONTAINER = """
+kind: Workflow
+metadata: {name: go}
+spec:
+  triggers: {by-hand: {type: manual}}
+  pipelines:
+    build:
+      trigger: by-hand
+      executor:
+        type: container
+        containerConfig:
+          image: golang:1.22
+          pull: never
+          cpus: 1.5
+          memory: 512m
+          pids: 64
+          network: none
+          user: "1000:1000"
+          volumes: [/srv/cache:/cache:ro, gomod:/go/pkg]
+          workdir: /src
+      tasks:
+        vet:
+          env: {A: "1"}
+          steps: [{name: vet, cmd: go vet ./..., env: {B: "2"}}]
+        web:
+          image: node:20
+          dependencies: [vet]
+          steps: [{name: test, cmd: npm test}]
+"""
+
+
+def test_a_container_pipeline_round_trips_every_option_and_task_image() -> None:
+    workflow = load_text(FULL_CONTAINER, "go.yaml")
+    exported = to_manifest(workflow)["spec"]["pipelines"]["build"]
+    assert exported["executor"] == {
+        "type": "container",
+        "containerConfig": {
+            "image": "docker.io/library/golang:1.22",
+            "pull": "never",
+            "cpus": 1.5,
+            "memory": "512m",
+            "pids": 64,
+            "network": "none",
+            "user": "1000:1000",
+            "volumes": ["/srv/cache:/cache:ro", "gomod:/go/pkg"],
+            "workdir": "/src",
+        },
+    }
+    assert exported["tasks"]["web"]["image"] == "docker.io/library/node:20"
+    again = load_text(to_yaml(workflow), "again.yaml")
+    assert without_locations(again.pipelines) == without_locations(workflow.pipelines)
+
+
+def test_whole_cpus_export_as_a_whole_number() -> None:
+    config = ir.ContainerConfig("docker.io/library/golang:latest", cpus=2.0)
+    pipeline = _pipeline(_shell("a"), executor=ir.Executor("container", config))
+    exported = to_manifest(_workflow(pipeline))["spec"]["pipelines"]["p"]["executor"]
+    assert exported["containerConfig"] == {"image": "docker.io/library/golang:latest", "cpus": 2}
