@@ -25,14 +25,16 @@ if TYPE_CHECKING:
 
     from xene.engine.engine import Engine
     from xene.engine.options import EngineOptions
-    from xene.ir import RetryPolicy, Trigger
+    from xene.ir import ContainerConfig, RetryPolicy, Trigger
     from xene.spec.python_api import Pipeline, Task, Workflow, load_python_file, task
+    from xene.spec.python_shell import ShellTask, shell
 
 # Everything is imported on first use: `xene.cli` and `xene.store` are inside this package,
 # and `xene run` should not pay for the Python API it may not use.
 _LAZY = {
     "Engine": "xene.engine.engine",
     "EngineOptions": "xene.engine.options",
+    "ContainerConfig": "xene.ir",
     "RetryPolicy": "xene.ir",
     "Trigger": "xene.ir",
     "Pipeline": "xene.spec.python_api",
@@ -40,6 +42,8 @@ _LAZY = {
     "Workflow": "xene.spec.python_api",
     "load_python_file": "xene.spec.python_api",
     "task": "xene.spec.python_api",
+    "ShellTask": "xene.spec.python_shell",
+    "shell": "xene.spec.python_shell",
 }
 
 # --- Running workflows -------------------------------------------------------------------
@@ -74,14 +78,17 @@ def __getattr__(name: str) -> Any:
 __version__ = "0.1.0"
 
 __all__ = [
+    "ContainerConfig",
     "Engine",
     "EngineOptions",
     "Pipeline",
     "RetryPolicy",
+    "ShellTask",
     "Task",
     "Trigger",
     "Workflow",
     "load_python_file",
     "run",
+    "shell",
     "task",
 ]

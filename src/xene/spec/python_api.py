@@ -14,6 +14,8 @@ workflow = xene.Workflow("etl-demo", [etl])
 Dependencies are declared with `needs=`, `.needs(...)` or `>>` (`a >> b`, `[a, b] >> c`,
 `a >> [b, c]`). Nothing is checked across tasks until `compile()`, so tasks may be wired in
 any order. `load_python_file` imports a workflow file and compiles what it defines.
+`xene.shell(name, cmd)` makes a task of shell steps (python_shell.py), which may run in a
+container: `xene.Pipeline(..., executor=xene.ContainerConfig("golang"))`.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ class Task(Generic[P, R]):
 
     def __init__(self, fn: Callable[P, R], /, **options: Unpack[TaskOptions]) -> None:
         self.fn = fn
-        self.loc = _function_location(fn)
+        self.loc = self._location(fn)
         unknown = sorted(set(options) - set(TaskOptions.__annotations__))
         if unknown:
             raise _invalid(self.loc, f"unknown task option(s) {unknown}: {_OPTION_HELP}")
@@ -71,6 +73,10 @@ class Task(Generic[P, R]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.fn(*args, **kwargs)
+
+    def _location(self, fn: Callable[..., Any]) -> ir.Location:
+        """Where errors about this task point: the function's first line."""
+        return _function_location(fn)
 
     def __repr__(self) -> str:
         return f"<xene.task {self.name!r}>"
@@ -145,6 +151,21 @@ def task(
     return decorate
 
 
+class PipelineOptions(TypedDict, total=False):
+    """Keyword options of `xene.Pipeline(name, tasks, ...)`.
+
+    `triggers` names the workflow's triggers that start it; `env` is every step's;
+    `agent_labels` what the agent running it must have; `executor` a
+    `xene.ContainerConfig` to run its (shell) tasks in a container.
+    """
+
+    description: str
+    triggers: Sequence[str]
+    env: Mapping[str, str] | None
+    agent_labels: Sequence[str]
+    executor: ir.ContainerConfig | None
+
+
 class Pipeline:
     """A named graph of tasks: `Pipeline("etl", [extract, load])` or `.add(...)` later."""
 
@@ -152,19 +173,23 @@ class Pipeline:
         self,
         name: str,
         tasks: Iterable[Task[..., Any]] | Task[..., Any] = (),
-        *,
-        description: str = "",
-        triggers: Sequence[str] = (),
-        env: Mapping[str, str] | None = None,
-        agent_labels: Sequence[str] = (),
+        **options: Unpack[PipelineOptions],
     ) -> None:
         self.name = name
-        self.description = description
-        self.triggers = tuple(triggers)
-        self.env = dict(env or {})
-        self.agent_labels = tuple(agent_labels)
-        """Labels the agent that runs this pipeline must have: `("gpu",)`."""
         self.loc = _caller_location()
+        unknown = sorted(set(options) - set(PipelineOptions.__annotations__))
+        if unknown:
+            known = ", ".join(PipelineOptions.__annotations__)
+            message = f"unknown pipeline option(s) {unknown}: the options are {known}"
+            raise _invalid(self.loc, message)
+        self.description = options.get("description", "")
+        self.triggers = tuple(options.get("triggers", ()))
+        self.env = dict(options.get("env") or {})
+        self.agent_labels = tuple(options.get("agent_labels", ()))
+        """Labels the agent that runs this pipeline must have: `("gpu",)`."""
+        self.executor = options.get("executor")
+        """`xene.ContainerConfig(image, ...)`: run its steps in a container (its tasks are
+        then shell tasks, `xene.shell`); None: on this machine."""
         self._tasks: list[Task[..., Any]] = []
         self.add(*([tasks] if isinstance(tasks, Task) else tasks))
 
@@ -190,7 +215,7 @@ class Pipeline:
         if not self._tasks:
             hint = f"pass them as Pipeline({self.name!r}, [task, ...]) or call .add(task)"
             return [errors.Problem(self.loc, f"pipeline {self.name!r} has no tasks: {hint}")]
-        problems = self._duplicates() + self._unknown_dependencies()
+        problems = self._duplicates() + self._unknown_dependencies() + self._container()[1]
         trouble = labels.problem(self.agent_labels)
         if trouble:
             problems.append(errors.Problem(self.loc, f"pipeline {self.name!r}: {trouble}"))
@@ -201,16 +226,26 @@ class Pipeline:
         problems = self.problems()
         if problems:
             raise errors.InvalidDefinition(problems)
+        executor, _ = self._container()
         return ir.Pipeline(
             name=self.name,
-            nodes=tuple(t.node() for t in self._tasks),
+            nodes=tuple(_with_image(t.node(), executor) for t in self._tasks),
             edges=self._edges(),
             description=self.description,
             triggers=self.triggers,
+            executor=executor,
             env=self.env,
             agent_labels=labels.canonical(self.agent_labels),
             loc=self.loc,
         )
+
+    def _container(self) -> tuple[ir.Executor, list[errors.Problem]]:
+        """The executor (its image normalised) and what is wrong with it or its tasks."""
+        if self.executor is None and not any(_image(t) for t in self._tasks):
+            return ir.Executor(), []
+        from xene.spec import python_containers
+
+        return python_containers.check(self.name, self.executor, self._tasks, self.loc)
 
     def _edges(self) -> tuple[ir.Edge, ...]:
         return tuple(
@@ -329,7 +364,22 @@ class Workflow:
         )
 
 
-_NOT_A_TASK = "decorate the function with @xene.task first"
+def _image(task: Task[..., Any]) -> str | None:
+    image: str | None = getattr(task, "image", None)  # a shell task's (python_shell.py)
+    return image
+
+
+def _with_image(node: ir.Node, executor: ir.Executor) -> ir.Node:
+    """`node` with its image normalised, or None where it is the pipeline's."""
+    if node.image is None or executor.container is None:
+        return node
+    from xene.executors.images import normalize_image
+
+    image = normalize_image(node.image)
+    return replace(node, image=None if image == executor.container.image else image)
+
+
+_NOT_A_TASK = "decorate the function with @xene.task first (or make it xene.shell(...))"
 _OPTION_HELP = f"the options are {', '.join(TaskOptions.__annotations__)}"
 
 

@@ -317,15 +317,18 @@ def test_a_missing_file_is_refused(tmp_path: Path) -> None:
 
 def test_the_public_api_is_pinned() -> None:
     assert sorted(xene.__all__) == [
+        "ContainerConfig",
         "Engine",
         "EngineOptions",
         "Pipeline",
         "RetryPolicy",
+        "ShellTask",
         "Task",
         "Trigger",
         "Workflow",
         "load_python_file",
         "run",
+        "shell",
         "task",
     ]
 
