@@ -216,25 +216,33 @@ def _memory(reader: Reader, body: Mapping[str, Any], path: str) -> str | None:
 
 
 def task_image(
-    reader: Reader, task: Mapping[str, Any], path: str, node_type: str, executor: Executor
+    reader: Reader,
+    task: Mapping[str, Any],
+    path: str,
+    node_type: str,
+    executor: Executor,
+    *,
+    noun: str = "task",
 ) -> str | None:
-    """A task's own `image:`, normalised; None when it has none (or the pipeline's)."""
+    """A task's (or a flow node's) own `image:`, normalised; None when it has none (or
+    the pipeline's)."""
     if task.get("image") is None:
         return None
     where = join(path, "image")
     written = reader.text(task, "image", path, required=True)
     if executor.container is None:
+        place = "the pipeline" if noun == "task" else "the flow's settings"
         reader.error(
             where,
-            "a task's image is for a pipeline with a container executor: give the pipeline "
+            f"a {noun}'s image is for a pipeline with a container executor: give {place} "
             "executor: {type: container, containerConfig: {image: ...}}, or remove image",
         )
         return None
     if node_type not in IMAGE_TYPES:
         reader.error(
             where,
-            f"image belongs to a task that runs commands (steps or std::shell), not to a "
-            f"{node_type} task",
+            f"image belongs to a {noun} that runs commands (steps or std::shell), not to a "
+            f"{node_type} {noun}",
         )
         return None
     try:

@@ -3,6 +3,8 @@
 Nodes join edges by ports: `from: a` is port `out` of node `a`, `from: a.true` its port
 `true`. An edge from a trigger id is an entry edge: the trigger's event is that node's
 input. Triggers may be a list (each with an `id`) or a mapping (the key is the id).
+`settings.executor` is a manifest pipeline's `executor:` (a container and its options),
+and a `std::shell` node may name its own `image`.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from xene.ir import CircuitBreaker, Edge, Node, Pipeline, Trigger, Workflow
-from xene.spec import manifest, secret_refs, trigger_keys, validate
+from xene.ir import CircuitBreaker, Edge, Executor, Node, Pipeline, Trigger, Workflow
+from xene.spec import containers, manifest, secret_refs, trigger_keys, validate
 from xene.spec.source import join
 from xene.spec.validate import Reader, describe
 
@@ -24,12 +26,12 @@ INPUT_PORT = "in"
 MERGE_INPUT = re.compile(r"^in_\d+$")
 
 _TOP_KEYS = ("name", "version", "description", "triggers", "nodes", "edges", "settings", "config")
-_NODE_KEYS = ("type", "description", "config", "retry", "timeout_ms", "enabled")
+_NODE_KEYS = ("type", "description", "config", "retry", "timeout_ms", "enabled", "image")
 _EDGE_KEYS = ("from", "to", "description", "condition", "loop_back")
 _TRIGGER_KEYS = ("id", "type", "description", "params", "enabled")
 _SETTINGS_KEYS = (
     "max_concurrent_executions", "execution_timeout_ms", "circuit_breaker_threshold",
-    "circuit_breaker_window", "env", "debug", "agent_labels",
+    "circuit_breaker_window", "env", "debug", "agent_labels", "executor",
 )  # fmt: skip
 BREAKER_WINDOW = 10
 """Runs the circuit breaker looks back on, unless `circuit_breaker_window` says."""
@@ -43,11 +45,12 @@ def load(reader: Reader) -> Workflow:
     reader.text(root, "version", "")
     description = reader.text(root, "description", "")
     triggers = _triggers(reader, root)
-    nodes = _nodes(reader, root)
-    _check_shared_ids(reader, triggers, nodes)
-    edges, entries = _edges(reader, root, nodes, triggers)
     settings = reader.mapping(root, "settings", "")
     reader.keys(settings, "settings", _SETTINGS_KEYS, "settings")
+    executor = containers.parse_executor(reader, settings, "settings")
+    nodes = _nodes(reader, root, executor)
+    _check_shared_ids(reader, triggers, nodes)
+    edges, entries = _edges(reader, root, nodes, triggers)
     pipeline = Pipeline(
         name=name,
         nodes=tuple(nodes.values()),
@@ -55,6 +58,7 @@ def load(reader: Reader) -> Workflow:
         description=description,
         triggers=tuple(triggers),
         entry_edges=tuple(entries),
+        executor=executor,
         env=reader.env(settings, "env", "settings"),
         agent_labels=reader.labels(settings, "agent_labels", "settings"),
         config=reader.mapping(root, "config", ""),
@@ -170,7 +174,7 @@ def _trigger_keys(reader: Reader, body: dict[str, Any], path: str, kind: str, na
         trigger_keys.flow_params(reader, body, path, kind, name)
 
 
-def _nodes(reader: Reader, root: Mapping[str, Any]) -> dict[str, Node]:
+def _nodes(reader: Reader, root: Mapping[str, Any], executor: Executor) -> dict[str, Node]:
     found: dict[str, Node] = {}
     for node_id, body in reader.mapping(root, "nodes", "", required=True).items():
         path = join("nodes", node_id)
@@ -185,9 +189,10 @@ def _nodes(reader: Reader, root: Mapping[str, Any]) -> dict[str, Node]:
             continue
         reader.keys(body, path, _NODE_KEYS, f'node "{node_id}"')
         config = reader.mapping(body, "config", path)
+        node_type = reader.text(body, "type", path, required=True)
         found[node_id] = Node(
             id=node_id,
-            type=reader.text(body, "type", path, required=True),
+            type=node_type,
             config=config,
             description=reader.text(body, "description", path),
             retry=manifest.parse_retry(reader, body, path),
@@ -195,6 +200,7 @@ def _nodes(reader: Reader, root: Mapping[str, Any]) -> dict[str, Node]:
             enabled=reader.flag(body, "enabled", path, default=True),
             join="any",
             secrets=tuple(secret_refs.config_secrets(reader, config, path)),
+            image=containers.task_image(reader, body, path, node_type, executor, noun="node"),
             loc=reader.loc(path),
         )
     if not found and isinstance(root.get("nodes"), dict):

@@ -261,3 +261,48 @@ def test_checked_normalises_and_reports_a_config_built_in_code() -> None:
     )
     assert config.image == "docker.io/library/alpine:latest"
     assert [key for key, _ in problems] == ["pull", "memory", "volumes[1]"]
+
+
+FLOW = """
+name: build
+settings:
+  executor: {type: container, containerConfig: {image: golang, pids: 64}}
+nodes:
+  vet: {type: std::shell, config: {command: go vet ./...}}
+  web: {type: std::shell, image: 'node:20', config: {command: npm test}}
+edges:
+  - {from: vet, to: web}
+"""
+
+
+def test_a_flow_runs_in_a_container_from_its_settings(load: Load) -> None:
+    pipeline = load(FLOW).pipelines[0]
+    assert pipeline.executor.container == ir.ContainerConfig(
+        "docker.io/library/golang:latest", pids=64
+    )
+    assert [node.image for node in pipeline.nodes] == [None, "docker.io/library/node:20"]
+
+
+def test_a_flow_option_is_located_under_settings(errors: Errors) -> None:
+    assert errors(FLOW.replace("pids: 64", "pids: many")) == [
+        "wf.yaml:3: settings.executor.containerConfig.pids: expected a whole number >= 1, "
+        'got text ("many")'
+    ]
+
+
+def test_a_flow_node_image_without_a_container_says_where_to_give_one(errors: Errors) -> None:
+    text = FLOW.replace("image: golang, pids: 64}}", "image: golang}}").replace(
+        "  executor: {type: container, containerConfig: {image: golang}}", "  env: {A: '1'}"
+    )
+    assert errors(text) == [
+        "wf.yaml:6: nodes.web.image: a node's image is for a pipeline with a container "
+        "executor: give the flow's settings executor: {type: container, containerConfig: "
+        "{image: ...}}, or remove image"
+    ]
+
+
+def test_a_std_python_node_in_a_container_flow_is_refused(errors: Errors) -> None:
+    gen = "  gen: {type: std::python, config: {call: 'tools:gen'}}\n"
+    text = FLOW.replace("edges:", gen + "edges:")
+    (problem,) = errors(text)
+    assert problem.startswith('wf.yaml:7: nodes.gen.type: node "gen" (std::python) would run')
