@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Literal, cast
 
-from xene.executors import images, sizes
 from xene.ir import TASK, ContainerConfig, Executor
 from xene.spec.source import join
 from xene.spec.validate import Reader, describe
@@ -41,6 +40,8 @@ Problems = list[tuple[str, str]]
 
 def checked(config: ContainerConfig) -> tuple[ContainerConfig, Problems]:
     """`config` with its image normalised and its workdir tidied, and what is wrong in it."""
+    from xene.executors import images  # only for a container: a local run skips them
+
     problems: Problems = []
     image = config.image
     try:
@@ -61,6 +62,8 @@ def checked(config: ContainerConfig) -> tuple[ContainerConfig, Problems]:
 
 
 def _limits(config: ContainerConfig) -> Problems:
+    from xene.executors import sizes
+
     problems: Problems = []
     if config.cpus is not None and not config.cpus > 0:
         problems.append(("cpus", f"cpus is a number above 0, such as 0.5 or 2; got {config.cpus}"))
@@ -245,6 +248,8 @@ def task_image(
             f"{node_type} {noun}",
         )
         return None
+    from xene.executors import images
+
     try:
         image = images.normalize_image(written) if written.strip() else ""
     except ValueError as exc:
