@@ -16,6 +16,7 @@ the same store within that time, without a store read per request.
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -36,6 +37,13 @@ CHALLENGE = {"WWW-Authenticate": "Bearer"}
 CHECK_S = 5.0
 """How long what the store says of a token (known, revoked) is trusted before re-reading."""
 CACHE_SIZE = 10_000
+SESSION_COOKIE = "xene_session"
+"""The web UI's sign-in: the token itself, HttpOnly and SameSite=Strict (server/ui)."""
+CSRF_COOKIE = "xene_csrf"
+CSRF_HEADER = "x-xene-csrf"
+"""A write signed in by the cookie must repeat the CSRF cookie's value in this header:
+a page of another site can make the browser send the cookie, never read it."""
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @frozen
@@ -93,16 +101,24 @@ class Authenticator:
             log.warning(AUTH_OFF_WARNING, extra={"action": "auth-off"})
 
     async def principal(self, request: Request) -> Principal:
-        """The caller, or 401 saying what is wrong with the credentials."""
+        """The caller, or 401 saying what is wrong with the credentials: a bearer token,
+        or the web UI's session cookie (its writes carrying the CSRF header)."""
+        header = request.headers.get("authorization", "")
+        if not header:
+            refuse_cross_site(request)
         if not self.enabled:
             return ANONYMOUS_ADMIN
         found: Principal | None = getattr(request.state, "principal", None)
         if found is not None:
             return found
-        header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if not header:
-            raise unauthorized("a bearer token is required: Authorization: Bearer <token>")
+            session = request.cookies.get(SESSION_COOKIE)
+            if not session:
+                raise unauthorized("a bearer token is required: Authorization: Bearer <token>")
+            found = await self.check_token(session)
+            request.state.principal = found
+            return found
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthorized("the Authorization header must be 'Bearer <token>'")
         found = await self.check_token(token.strip())
@@ -127,6 +143,30 @@ class Authenticator:
                 f"the token {record.id} ({record.name}) was revoked: ask an admin for a new one"
             )
         return Principal(claims.name, claims.role, claims.token_id)
+
+
+def refuse_cross_site(request: Request) -> None:
+    """403 for a write a browser sends without a bearer token unless it is the UI's own:
+    same-origin and carrying the CSRF cookie's value in `X-Xene-CSRF`. A form another
+    site posts has neither (with auth off too: it would act as admin)."""
+    if request.method in SAFE_METHODS:
+        return
+    refuse_cross_site_form(request)
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if cookie is None and request.cookies.get(SESSION_COOKIE) is None:
+        return  # not a browser session: a script without credentials, refused or admin
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not cookie or not hmac.compare_digest(sent, cookie):
+        raise HTTPException(
+            403, "request refused: the X-Xene-CSRF header must repeat the xene_csrf cookie"
+        )
+
+
+def refuse_cross_site_form(request: Request) -> None:
+    """403 for a form of the UI (sign-in, sign-out) that another site posts."""
+    site = request.headers.get("sec-fetch-site")
+    if site not in (None, "same-origin", "none"):
+        raise HTTPException(403, "cross-site request refused")
 
 
 def unauthorized(message: str) -> HTTPException:

@@ -73,6 +73,9 @@ def create_app(
     )  # fmt: skip
     for module in routers:
         app.include_router(module.router)
+    from xene.server import ui
+
+    ui.install(app)
     # The last added runs first: errors are caught innermost, bodies and rates outermost.
     app.add_middleware(hook_path.HookPath)  # webhooks, without FastAPI's routing
     app.add_middleware(errors.CatchAll)

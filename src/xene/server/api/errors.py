@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from xene.errors import InvalidDefinition, NotRunnable
@@ -17,7 +17,7 @@ from xene.server.pressure import QueueFull
 from xene.server.runtime import Conflict, NotFound
 
 log = logging.getLogger("xene.server.api")
-Handler = Callable[[Request, Exception], Awaitable[JSONResponse]]
+Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
 class ApiError(Exception):
@@ -51,8 +51,12 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": "invalid request", "problems": problems}, status_code=422)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    from xene.server.ui.render import error_page, wants_page
+
+    if wants_page(request):  # a browser on a page: the UI's page, not JSON
+        return error_page(request, exc.status_code, str(exc.detail))
     return JSONResponse({"error": str(exc.detail)}, exc.status_code, headers=exc.headers)
 
 
