@@ -23,8 +23,11 @@ def _unavailable(reason: str) -> None:
     pytest.skip("!!! " + message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module. Playwright's sync API runs an event loop of its own
+    in this thread while it is open: closed with the module, it never meets the loops
+    of the asyncio tests that follow."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as error:
