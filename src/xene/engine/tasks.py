@@ -94,7 +94,8 @@ async def _run_step(
     if result.timed_out:
         raise StepTimeout(f"step {step.name!r} timed out after {timeout:g} s")
     if result.exit_code != 0:
-        raise NodeFailed(f"step {step.name!r} exited with code {result.exit_code}")
+        why = f": {result.error}" if result.error else ""  # killed: out of memory (...)
+        raise NodeFailed(f"step {step.name!r} exited with code {result.exit_code}{why}")
     return result.outputs
 
 

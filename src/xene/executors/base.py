@@ -26,6 +26,8 @@ class CommandResult:
     outputs: dict[str, str] = field(default_factory=dict)
     """`key=value` lines the command wrote to the file named by `$XENE_OUTPUT`."""
     timed_out: bool = False
+    error: str | None = None
+    """Why it ended, when its exit code does not say (`killed: out of memory (limit 256m)`)."""
 
 
 @frozen

@@ -140,7 +140,8 @@ async def shell(ctx: NodeContext) -> NodeResult:
     if result.timed_out:
         raise NodeFailed(f"std::shell: {command!r} timed out after {timeout_s} s and was stopped")
     if result.exit_code != 0:
-        raise NodeFailed(f"std::shell: {command!r} exited with code {result.exit_code}")
+        why = f": {result.error}" if result.error else ""
+        raise NodeFailed(f"std::shell: {command!r} exited with code {result.exit_code}{why}")
     return NodeResult({"exit_code": 0, **result.outputs})
 
 

@@ -1,0 +1,187 @@
+"""Making a run's container: its image pulled as the pipeline says, its workspace volume,
+the container itself, idle until steps are exec'd into it.
+
+Everything made is labelled (`xene.run`, `xene.scope`, ...), so that a sweep, a resume
+or the run's end finds it again by label, whoever made it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from xene.errors import NodeFailed
+from xene.executors import docker_engine
+from xene.frozen import frozen
+
+if TYPE_CHECKING:
+    import docker
+    from xene.executors.base import ContainerRun
+
+RUN = "xene.run"
+WORKFLOW = "xene.workflow"
+PIPELINE = "xene.pipeline"
+SCOPE = "xene.scope"
+IMAGE = "xene.image"
+IDLE = "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"
+"""The container's entry point: does nothing, ends at once on SIGTERM (under the init
+Docker adds, which reaps what steps leave behind). Any image that runs shell steps has
+/bin/sh and sleep."""
+ROOT = "0"
+"""Xene's own execs (ending steps, preparing the workspace) run as root, whoever the
+steps run as."""
+
+
+@frozen
+class Box:
+    """One container of a run, as its steps need it."""
+
+    id: str
+    name: str
+    image: str
+
+
+def name_of(run_id: str, index: int = 0) -> str:
+    """`xene-<run id>` for the pipeline's image, `xene-<run id>-<n>` for a task's own."""
+    safe = re.sub(r"[^a-zA-Z0-9_.-]", "-", run_id)
+    return f"xene-{safe}" if index == 0 else f"xene-{safe}-{index}"
+
+
+def volume_of(run_id: str) -> str:
+    """The run's workspace volume, shared by all its containers."""
+    return name_of(run_id)
+
+
+def run_filters(run: ContainerRun) -> dict[str, list[str]]:
+    return {"label": [f"{RUN}={run.run_id}", f"{SCOPE}={run.scope}"]}
+
+
+async def make(run: ContainerRun, image: str, index: int) -> Box:
+    """Pull `image` as the run's `pull` says, make the workspace (for the first of the
+    run's containers) and a container of `image` on it, and start it.
+
+    NodeFailed naming the image when it is missing and cannot be pulled: then nothing
+    is made."""
+    api = await docker_engine.api()
+    await ensure_image(api, image, run.config.pull)
+    labels = {
+        RUN: run.run_id,
+        WORKFLOW: run.workflow,
+        PIPELINE: run.pipeline,
+        SCOPE: run.scope,
+        IMAGE: image,
+    }
+    volume = volume_of(run.run_id)
+    await docker_engine.call(api.create_volume, volume, labels=labels)
+    name = name_of(run.run_id, index)
+    config = _create_options(api, run, image, volume, labels)
+    container = await docker_engine.call(_create_or_reuse, api, name, config)
+    await docker_engine.call(api.start, container)
+    if run.config.user is not None:
+        await _give_workspace(api, container, run)
+    return Box(container, name, image)
+
+
+async def ensure_image(api: docker.APIClient, image: str, pull: str) -> None:
+    """The image on the engine, as `pull` says: if-not-present, always or never."""
+    import docker
+
+    if pull != "always":
+        try:
+            await docker_engine.call(api.inspect_image, image)
+            return
+        except docker.errors.ImageNotFound:
+            if pull == "never":
+                raise NodeFailed(
+                    f"image {image!r} is not on the Docker engine, and the pipeline's "
+                    "containerConfig says `pull: never`: load it onto the engine first "
+                    "(docker pull, docker load), or let Xene pull it"
+                ) from None
+    try:
+        await docker_engine.call(_pull, api, image)
+    except docker.errors.APIError as error:
+        raise NodeFailed(f"cannot pull image {image!r}: {_explained(error)}") from None
+
+
+def _pull(api: docker.APIClient, image: str) -> None:
+    """Pull `image`; an error the engine reports in the middle of the stream raises too."""
+    import docker
+
+    for event in api.pull(image, stream=True, decode=True):
+        if isinstance(event, dict) and event.get("error"):
+            raise docker.errors.APIError(str(event["error"]))
+
+
+def _create_options(
+    api: docker.APIClient, run: ContainerRun, image: str, volume: str, labels: dict[str, str]
+) -> dict[str, Any]:
+    config = run.config
+    memory = parse_memory(config.memory) if config.memory is not None else None
+    host = api.create_host_config(
+        binds=[f"{volume}:{config.workdir}:rw", *config.volumes],
+        init=True,
+        network_mode=config.network,
+        mem_limit=memory,
+        # No swap beyond the limit: over it, the step is killed (and says so) rather
+        # than slowed down to a crawl.
+        memswap_limit=memory,
+        nano_cpus=round(config.cpus * 1e9) if config.cpus is not None else None,
+        pids_limit=config.pids,
+    )
+    return {
+        "image": image,
+        "entrypoint": ["/bin/sh", "-c", IDLE],
+        "command": [],
+        "user": config.user,
+        "working_dir": config.workdir,
+        "labels": labels,
+        "host_config": host,
+    }
+
+
+def _create_or_reuse(api: docker.APIClient, name: str, options: dict[str, Any]) -> str:
+    """The new container's id; a container of that name made earlier for this run (by
+    a process that died before it could use it) is used as it is."""
+    import docker
+
+    try:
+        made: dict[str, Any] = api.create_container(name=name, **options)
+    except docker.errors.APIError as error:
+        if error.status_code != 409:  # a conflict: that name is taken
+            raise NodeFailed(f"cannot create container {name!r}: {_explained(error)}") from None
+        found: dict[str, Any] = api.inspect_container(name)
+        labels = found["Config"]["Labels"] or {}
+        if any(labels.get(key) != options["labels"][key] for key in (RUN, SCOPE, IMAGE)):
+            raise NodeFailed(f"container {name!r} exists and is not this run's") from None
+        return str(found["Id"])
+    return str(made["Id"])
+
+
+async def _give_workspace(api: docker.APIClient, container: str, run: ContainerRun) -> None:
+    """The workspace, fresh and root's, handed to the steps' user."""
+    from xene.executors import container_exec
+
+    workdir, user = run.config.workdir, run.config.user or ""
+    script = 'mkdir -p -- "$1/.xene/out" && chown -- "$2" "$1" "$1/.xene" "$1/.xene/out"'
+    code, out = await container_exec.quick(api, container, script, workdir, user)
+    if code != 0:
+        raise NodeFailed(
+            f"cannot give the workspace {workdir} to user {user!r} in image "
+            f"{run.config.image!r}: {out.strip() or f'exit code {code}'}"
+        )
+
+
+def _explained(error: Any) -> str:
+    return str(getattr(error, "explanation", None) or error)
+
+
+_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_memory(text: str) -> int:
+    """`256m`, `1g`, `512k` or bytes, as bytes. (A private copy until the spec's own
+    parser lands.)"""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)b?\s*", text.lower())
+    if found is None:
+        raise NodeFailed(f"memory {text!r} is not a size like 256m, 1g, 512k or bytes")
+    return int(float(found.group(1)) * _UNITS[found.group(2)])

@@ -1,0 +1,133 @@
+"""Reading an exec'd step's output from the engine, on a thread of its own.
+
+The engine sends the exec's stdout and stderr as frames on one connection. The step's
+own output (its stdout and stderr, joined in the container) is on stdout: it is handed
+on line by line as it comes, as a local step's is. Stderr is Xene's channel from the
+wrapper around the step (`xene.executors.container_exec`): the step's pid first, then,
+at the end, its exit code and its `$XENE_OUTPUT` file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from xene.executors import docker_engine
+
+if TYPE_CHECKING:
+    import docker
+    from xene.executors.spawn import Pace
+
+MAX_LINE = 64 * 1024
+"""A longer line is handed on in pieces of this size (as a local step's)."""
+IN_FLIGHT = 16
+"""Batches of lines read but not yet handed on, at most: a step printing faster than
+the loop takes its lines waits for them, so memory holds little whatever it prints."""
+
+
+class ExecStream:
+    """The output of one started exec: lines to `on_line`, the wrapper's first line to
+    `first`, and `done` once the stream has ended (all lines handed on before)."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        on_line: Callable[[str], None],
+        pace: Pace | None,
+    ) -> None:
+        self.loop = loop
+        self.on_line = on_line
+        self.pace = pace
+        self.first: asyncio.Future[str] = loop.create_future()
+        self.done: asyncio.Future[None] = loop.create_future()
+        self.control = b""
+        """All the wrapper said on its channel (complete once `done`)."""
+        self._budget = threading.BoundedSemaphore(IN_FLIGHT)
+        self._stream: Any = None
+        self._abandoned = False
+        self._waiting: asyncio.Future[None] | None = None
+
+    def start(self, api: docker.APIClient, exec_id: str) -> None:
+        docker_engine.streams().submit(self._pump, api, exec_id)
+
+    def abandon(self) -> None:
+        """Stop reading (a step whose processes keep its output open after a kill):
+        lines still on their way are dropped."""
+        self._abandoned = True
+        stream = self._stream
+        if stream is not None:
+            with contextlib.suppress(Exception):
+                stream.close()
+        _settle(self.done, None)
+
+    def _pump(self, api: docker.APIClient, exec_id: str) -> None:
+        error: BaseException | None = None
+        try:
+            self._stream = api.exec_start(exec_id, stream=True, demux=True)
+            if self._abandoned:
+                self._stream.close()
+            self._read(self._stream)
+        except Exception as exc:
+            if not self._abandoned:
+                lost = docker_engine.is_connection_error(exc)
+                error = docker_engine.unreachable() if lost else exc
+        self.loop.call_soon_threadsafe(self._finish, error)
+
+    def _read(self, stream: Any) -> None:
+        pending = b""
+        for out, err in stream:
+            if err:
+                self._told(err)
+            if not out:
+                continue
+            *lines, pending = (pending + out).split(b"\n")
+            while len(pending) > MAX_LINE:
+                lines.append(pending[:MAX_LINE])
+                pending = pending[MAX_LINE:]
+            if lines:
+                self._send(lines)
+        if pending:
+            self._send([pending])
+
+    def _told(self, data: bytes) -> None:
+        had_line = b"\n" in self.control
+        self.control += data
+        if not had_line and b"\n" in self.control:
+            line = self.control.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+            self.loop.call_soon_threadsafe(_settle, self.first, line)
+
+    def _send(self, lines: list[bytes]) -> None:
+        self._budget.acquire()
+        self.loop.call_soon_threadsafe(self._deliver, lines)
+
+    def _deliver(self, lines: list[bytes]) -> None:
+        try:
+            if not self._abandoned:
+                for line in lines:
+                    self.on_line(line.rstrip(b"\r").decode("utf-8", errors="replace"))
+        finally:
+            if self.pace is not None and self.pace.full and not self._abandoned:
+                # Let the run's journal catch up before the next batch.
+                self._waiting = asyncio.ensure_future(self._release_later(self.pace))
+            else:
+                self._budget.release()
+
+    async def _release_later(self, pace: Pace) -> None:
+        try:
+            await pace.wait_room()
+        finally:
+            self._budget.release()
+
+    def _finish(self, error: BaseException | None) -> None:
+        _settle(self.first, "")  # the wrapper said nothing: it never ran, or was killed
+        if error is not None and not self.done.done():
+            self.done.set_exception(error)
+        _settle(self.done, None)
+
+
+def _settle(future: asyncio.Future[Any], value: Any) -> None:
+    if not future.done():
+        future.set_result(value)
