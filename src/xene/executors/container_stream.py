@@ -57,23 +57,23 @@ class ExecStream:
         """Stop reading (a step whose processes keep its output open after a kill):
         lines still on their way are dropped."""
         self._abandoned = True
-        stream = self._stream
-        if stream is not None:
-            with contextlib.suppress(Exception):
-                stream.close()
+        if self._stream is not None:
+            _close(self._stream)
         _settle(self.done, None)
 
     def _pump(self, api: docker.APIClient, exec_id: str) -> None:
         error: BaseException | None = None
         try:
             self._stream = api.exec_start(exec_id, stream=True, demux=True)
-            if self._abandoned:
-                self._stream.close()
-            self._read(self._stream)
+            if not self._abandoned:
+                self._read(self._stream)
         except Exception as exc:
             if not self._abandoned:
                 lost = docker_engine.is_connection_error(exc)
                 error = docker_engine.unreachable() if lost else exc
+        finally:
+            if self._stream is not None:
+                _close(self._stream)
         self.loop.call_soon_threadsafe(self._finish, error)
 
     def _read(self, stream: Any) -> None:
@@ -131,3 +131,12 @@ class ExecStream:
 def _settle(future: asyncio.Future[Any], value: Any) -> None:
     if not future.done():
         future.set_result(value)
+
+
+def _close(stream: Any) -> None:
+    """Shut the exec's connection (a reader blocked on it returns), then close it: the
+    SDK's `close` shuts the socket but leaves the response holding it open."""
+    with contextlib.suppress(Exception):
+        stream.close()
+    with contextlib.suppress(Exception):
+        stream._response.close()
