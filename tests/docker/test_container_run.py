@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Recorder, states
+from tests.conftest import Recorder
 from tests.docker import containers
 from tests.docker.containers import engine, pipeline, task
 from xene.ir import Edge, Node, RetryPolicy
@@ -188,9 +188,10 @@ async def test_the_container_is_labelled_limited_and_removed_when_the_run_ends(
         memory="64m",
         pids=50,
     )
-    execution = engine(scope).prepare(p, workflow="wf")
+    recorder = Recorder()
+    execution = engine(scope, recorder).prepare(p, workflow="wf")
     running = asyncio.ensure_future(execution.execute())
-    await containers.until(lambda: containers.leftovers(docker_client, scope)[0], "a container")
+    await containers.until(lambda: said(recorder, "t") == ["waiting"], "the step runs")
     (found,) = docker_client.containers.list(filters=containers.labelled(scope))
     run_id = execution.run.id
     assert found.name == f"xene-{run_id}"
