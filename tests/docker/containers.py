@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from tests.conftest import Recorder
@@ -72,9 +72,10 @@ def command(
     cwd: str | None = None,
     timeout_s: float | None = None,
     grace_s: float = 1.0,
+    on_group: Callable[[str], None] | None = None,
 ) -> Command:
     sink = lines if lines is not None else []
-    return Command(cmd, cwd, {}, sink.append, timeout_s, Control(grace_s))
+    return Command(cmd, cwd, {}, sink.append, timeout_s, Control(grace_s, None, on_group))
 
 
 async def until(predicate: Any, what: str, timeout_s: float = 30.0) -> None:

@@ -6,7 +6,10 @@ enters the working directory, runs the step's command under `/bin/sh -c` with it
 stderr joined to stdout, then tells its exit code and hands the `$XENE_OUTPUT` file (in
 the workspace) back, all on the exec's stderr (`xene.executors.container_stream`): no
 exec but the step's own, unless it must be ended. A timeout or a cancel ends the step's
-whole group with another exec, as root: SIGTERM, the grace period, SIGKILL.
+whole group with another exec, as root: SIGTERM, the grace period, SIGKILL. The wrapper
+outlives the step's processes on SIGTERM (it waits for them): the engine holds every
+exec of the container for seconds when an exec's first process ends before those
+holding its output.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ OOM = """oom() { n=-; for f in /sys/fs/cgroup/memory/memory.oom_control \
 WRAPPER = (
     OOM
     + """exec 3>&2 2>&1
+t=; trap 't=1' TERM
 read -r _ _ _ _ g _ < /proc/$$/stat
 oom
 echo "pid $$ $g $n" >&3
@@ -51,6 +55,7 @@ case $2 in "~") d=$HOME ;; "~/"*) d=$HOME/${2#"~/"} ;; *) d=$2 ;; esac
 if [ ! -d "$d" ]; then e=$(mkdir -p -- "$d" 2>&1) || { echo "dir $e" >&3; exit 126; }; fi
 cd -- "$d" || { echo "dir cannot enter it" >&3; exit 126; }
 [ -d "${XENE_OUTPUT%/*}" ] || mkdir -p -- "${XENE_OUTPUT%/*}"
+[ -z "$t" ] || exit 143
 /bin/sh -c "$1" 3>&-
 c=$?
 oom
