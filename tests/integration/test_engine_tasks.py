@@ -6,6 +6,8 @@ import asyncio
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import FakeClock, Recorder, states
 from xene.engine.engine import Engine
 from xene.ir import TASK, Edge, Node, Pipeline, RetryPolicy, Step
@@ -161,12 +163,18 @@ async def test_the_run_timeout_ends_the_run_in_error(engine: Engine) -> None:
     assert states(run) == {"t": "Cancelled"}
 
 
-async def test_the_container_executor_fails_with_a_clear_message(engine: Engine) -> None:
-    from xene.ir import Executor
+async def test_the_container_executor_without_an_engine_fails_with_a_clear_message(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xene.ir import ContainerConfig, Executor
 
-    p = pipeline(task("t", "go build"), executor=Executor("container", "golang"))
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
+    p = pipeline(task("t", "go build"), executor=Executor("container", ContainerConfig("golang")))
     run = await engine.run(p)
-    assert "needs a Docker engine" in (run.nodes["t"].error or "")
+    assert run.nodes["t"].error == (
+        "cannot reach the Docker engine at tcp://127.0.0.1:1: is dockerd running? "
+        "(DOCKER_HOST=tcp://127.0.0.1:1)"
+    )
 
 
 def _alive(pid: int, name: str = "sleep") -> bool:

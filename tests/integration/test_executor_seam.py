@@ -1,16 +1,20 @@
 """Every command a run runs goes through the Executor seam: a task's shell steps and
-`std::shell` nodes alike get the executor their pipeline names, and an executor that is
-not built yet fails them, saying so, before anything runs."""
+`std::shell` nodes alike get the executor their pipeline names, and an executor that
+cannot run fails them, saying why, before anything runs."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from xene.engine.engine import Engine
 from xene.engine.options import EngineOptions
+from xene.executors import docker_engine, scopes
 from xene.executors.base import Command, CommandResult
 from xene.executors.local import LocalExecutor
-from xene.ir import TASK, Edge, Executor, Node, Pipeline, Step
+from xene.executors.sweep import sweep
+from xene.ir import TASK, ContainerConfig, Edge, Executor, Node, Pipeline, Step
 
 
 class Seen:
@@ -49,25 +53,46 @@ async def test_shell_nodes_and_tasks_of_one_run_share_its_executor() -> None:
     assert [c.cmd for c in seen.commands] == ["true", "echo two", "echo three"]
 
 
-async def test_a_shell_node_of_a_container_pipeline_fails_and_runs_nothing_here(
-    tmp_path: Path,
+NOWHERE = "unix:///nonexistent/docker.sock"
+UNREACHABLE = (
+    f"cannot reach the Docker engine at {NOWHERE}: is dockerd running? (DOCKER_HOST={NOWHERE})"
+)
+
+
+def container(image: str) -> Executor:
+    return Executor("container", ContainerConfig(image))
+
+
+async def test_a_shell_node_of_a_container_pipeline_without_an_engine_runs_nothing_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("DOCKER_HOST", NOWHERE)
     made = tmp_path / "made"
-    pipeline = Pipeline(
-        "p", (shell("s", f"touch {made}"),), executor=Executor("container", "alpine")
-    )
+    pipeline = Pipeline("p", (shell("s", f"touch {made}"),), executor=container("alpine"))
     run = await Engine().run(pipeline)
     assert str(run.state) == "Error"
-    assert run.nodes["s"].error == (
-        "node 's' uses the container executor (image 'alpine'), which needs a Docker "
-        "engine; run it with `executor: {type: local}` for now"
-    )
+    assert run.nodes["s"].error == UNREACHABLE
     assert not made.exists()
 
 
-async def test_a_task_of_a_container_pipeline_names_itself_a_task() -> None:
+async def test_a_task_of_a_container_pipeline_without_an_engine_says_where_it_looked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", NOWHERE)
     task = Node("build", TASK, steps=(Step("go", cmd="go build"),))
-    run = await Engine().run(Pipeline("p", (task,), executor=Executor("container", "golang")))
-    assert (run.nodes["build"].error or "").startswith(
-        "task 'build' uses the container executor (image 'golang'), which needs a Docker"
-    )
+    run = await Engine().run(Pipeline("p", (task,), executor=container("golang")))
+    assert run.nodes["build"].error == UNREACHABLE
+    assert run.nodes["build"].steps[0].error == UNREACHABLE
+
+
+async def test_without_an_engine_reachable_says_why_and_a_sweep_raises(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", NOWHERE)
+    assert await docker_engine.reachable() == UNREACHABLE
+
+    async def live(run_ids: list[str]) -> list[str]:
+        return run_ids
+
+    with pytest.raises(docker_engine.EngineUnreachable, match="is dockerd running"):
+        await sweep(scopes.agent_scope("a"), live)

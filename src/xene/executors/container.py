@@ -96,8 +96,8 @@ class RunContainersOnDocker:
         self._indexes[box.image] = _index_of(box.name, main)
 
     async def close(self, *, ended: bool) -> None:
-        if not ended:
-            return  # kept for whoever resumes the run
+        if not ended or not (self._boxes or self._making):
+            return  # kept for whoever resumes the run; or nothing was made
         try:
             # Containers still being made are made first, and so removed too.
             await asyncio.gather(*self._making.values(), return_exceptions=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -114,6 +115,7 @@ def _connect(where: str) -> docker.DockerClient:
         found = _CLIENTS.get(where)
         if found is not None:
             return found
+        _probe(where)
         try:
             # From DOCKER_HOST (and DOCKER_TLS_VERIFY, DOCKER_CERT_PATH). Without a
             # version the SDK asks the engine for its own: a call that fails here, at
@@ -125,6 +127,19 @@ def _connect(where: str) -> docker.DockerClient:
             raise unreachable() from error
         _CLIENTS[where] = found
         return found
+
+
+def _probe(where: str) -> None:
+    """Is anyone at a local socket? Asked first, as the SDK leaves the socket of a
+    failed connection open."""
+    if not where.startswith("unix://"):
+        return
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(TIMEOUT_S)
+        try:
+            probe.connect(where.removeprefix("unix://"))
+        except OSError as error:
+            raise unreachable() from error
 
 
 def _calls() -> ThreadPoolExecutor:
