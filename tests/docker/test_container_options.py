@@ -1,0 +1,86 @@
+"""What a step sees of its container's options and what reads its output: volumes, the
+user's home as a working directory, and back-pressure from the run's journal."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.docker import containers
+from tests.docker.containers import command
+from xene.executors import container_stream
+from xene.executors.base import Command, Control
+from xene.executors.container import RunContainersOnDocker
+
+
+@pytest.fixture
+def scope(docker_client: Any) -> Iterator[str]:
+    yield from containers.scope(docker_client)
+
+
+@pytest.fixture
+async def run_containers(busybox: str, scope: str) -> AsyncIterator[RunContainersOnDocker]:
+    made = RunContainersOnDocker(containers.spec(busybox, scope))
+    yield made
+    await made.close(ended=True)
+
+
+async def test_volumes_are_mounted_as_written(busybox: str, scope: str, tmp_path: Path) -> None:
+    (tmp_path / "given.txt").write_text("from the host\n")
+    made = RunContainersOnDocker(containers.spec(busybox, scope, volumes=(f"{tmp_path}:/data:ro",)))
+    try:
+        lines: list[str] = []
+        step = command("cat /data/given.txt; touch /data/new || echo read-only", lines)
+        result = await made.executor(None).run(step)
+        assert result.exit_code == 0
+        assert lines[0] == "from the host"
+        assert lines[-1] == "read-only"
+        assert not (tmp_path / "new").exists()
+    finally:
+        await made.close(ended=True)
+
+
+async def test_a_working_dir_under_home_is_the_users_home(
+    run_containers: RunContainersOnDocker,
+) -> None:
+    lines: list[str] = []
+    result = await run_containers.executor(None).run(command("pwd", lines, cwd="~/made"))
+    assert (result.exit_code, lines) == (0, ["/root/made"])
+
+
+class HeldPace:
+    """The journal is full until `room` is set."""
+
+    def __init__(self) -> None:
+        self.room = asyncio.Event()
+        self.waiting = 0
+
+    @property
+    def full(self) -> bool:
+        return not self.room.is_set()
+
+    async def wait_room(self) -> None:
+        self.waiting += 1
+        await self.room.wait()
+
+
+async def test_output_waits_while_the_journal_is_full(
+    run_containers: RunContainersOnDocker,
+) -> None:
+    pace = HeldPace()
+    lines: list[str] = []
+    step = Command("seq 1 200000", None, {}, lines.append, None, Control(1.0, pace))
+    running = asyncio.ensure_future(run_containers.executor(None).run(step))
+    # Each batch handed on waits for room: after IN_FLIGHT of them the reader stops.
+    limit = container_stream.IN_FLIGHT
+    await containers.until(lambda: pace.waiting == limit, "the reader to stop")
+    assert not running.done()
+    assert 0 < len(lines) < 200000
+    pace.room.set()
+    result = await running
+    assert result.exit_code == 0
+    assert lines == [str(n) for n in range(1, 200001)]
