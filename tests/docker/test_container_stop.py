@@ -11,6 +11,7 @@ import pytest
 
 from tests.docker import containers
 from tests.docker.containers import command, engine, pipeline, task
+from xene.errors import NodeFailed
 from xene.executors.container import RunContainersOnDocker
 from xene.ir import TASK, Node, Step
 
@@ -92,3 +93,18 @@ async def test_a_step_timeout_through_the_engine_says_how_long(busybox: str, sco
     slow = Node("t", TASK, steps=(Step("wait", cmd="sleep 1000", timeout_s=0.5),))
     run = await engine(scope).run(pipeline(busybox, slow))
     assert run.nodes["t"].error == "step 'wait' timed out after 0.5 s"
+
+
+async def test_a_step_whose_container_is_removed_under_it_says_so(
+    run_containers: RunContainersOnDocker, docker_client: Any
+) -> None:
+    lines: list[str] = []
+    running = asyncio.ensure_future(
+        run_containers.executor(None).run(command("echo started; sleep 1000", lines))
+    )
+    await containers.until(lambda: lines == ["started"], "the step started")
+    box = await run_containers.box(run_containers.run.config.image)
+    docker_client.containers.get(box.id).remove(force=True)
+    with pytest.raises(NodeFailed) as failed:
+        await running
+    assert str(failed.value) == f"container {box.name} is gone: was it removed while the run ran?"

@@ -85,8 +85,13 @@ async def run_step(
 ) -> CommandResult:
     """Run `command` in `box` to its end (or its timeout); cancelling ends it."""
     step = _Running(api, box, run, command)
-    await step.start()
-    return await step.wait()
+    try:
+        await step.start()
+        return await step.wait()
+    except NodeFailed:
+        raise
+    except Exception as error:  # the engine refused: the container stopped, or is gone
+        raise _cannot_run(error, box) from None
 
 
 def _directory(cwd: str | None, workdir: str) -> str:
@@ -113,12 +118,7 @@ class _Running:
         command, workdir = self.command, self.run.config.workdir
         argv = ["/bin/sh", "-c", WRAPPER, "xene", command.cmd, _directory(command.cwd, workdir)]
         env = {**command.env, "XENE_OUTPUT": self.output}
-        try:
-            made = await docker_engine.call(
-                self.api.exec_create, self.box.id, argv, environment=env
-            )
-        except Exception as error:
-            raise _cannot_run(error, self.box) from None
+        made = await docker_engine.call(self.api.exec_create, self.box.id, argv, environment=env)
         self.exec_id = made["Id"]
         self.stream.start(self.api, self.exec_id)
 
