@@ -108,3 +108,16 @@ async def test_a_tasks_own_image_container_is_attached_too(
         assert containers.leftovers(docker_client, scope) == ([], [])
     finally:
         docker_client.images.remove(other)
+
+
+async def test_a_run_ends_without_an_error_when_its_engine_is_gone(
+    busybox: str, scope: str, docker_client: Any, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    made = RunContainersOnDocker(containers.spec(busybox, scope))
+    await said(made, "true")
+    with monkeypatch.context() as patched:
+        patched.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        await made.close(ended=True)
+    assert "could not remove the containers of run" in caplog.text
+    assert "a sweep will" in caplog.text
+    assert containers.leftovers(docker_client, scope)[0] == [f"xene-{made.run.run_id}"]
