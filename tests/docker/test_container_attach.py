@@ -121,3 +121,19 @@ async def test_a_run_ends_without_an_error_when_its_engine_is_gone(
     assert "could not remove the containers of run" in caplog.text
     assert "a sweep will" in caplog.text
     assert containers.leftovers(docker_client, scope)[0] == [f"xene-{made.run.run_id}"]
+
+
+async def test_a_container_that_cannot_start_again_is_replaced_by_a_new_one(
+    busybox: str, scope: str, docker_client: Any
+) -> None:
+    first, _ = await left_running(busybox, scope)
+    (found,) = docker_client.containers.list(filters=containers.labelled(scope))
+    found.pause()  # the engine refuses to start a paused container
+    again = RunContainersOnDocker(first.run)
+    assert not await again.attach()
+    assert containers.leftovers(docker_client, scope) == ([], [])
+    assert await said(again, "ls file || echo none") == [
+        "ls: file: No such file or directory",
+        "none",
+    ]
+    await again.close(ended=True)

@@ -73,16 +73,26 @@ class RunContainersOnDocker:
             self._boxes[image] = making.result()
 
     async def attach(self) -> bool:
+        import docker
+
         api = await docker_engine.api()
         found = await self._listed(api)
         main = container_setup.name_of(self.run.run_id)
-        if not any(_name(listed) == main for listed in found):
-            # The workspace went with it (or never was): start again from nothing.
-            await self._remove(api, found)
-            return False
-        for listed in found:
-            await self._take_over(api, listed)
-        return True
+        if any(_name(listed) == main for listed in found):
+            try:
+                await asyncio.gather(*(self._take_over(api, listed) for listed in found))
+                return True
+            except docker.errors.APIError as error:
+                log.warning(
+                    "run %s: its container cannot be used again, starting from nothing: %s",
+                    self.run.run_id,
+                    error,
+                )
+        # The workspace went with the main container (or never was): start from nothing.
+        await self._remove(api, found)
+        self._boxes.clear()
+        self._indexes = {self.run.config.image: 0}
+        return False
 
     async def _take_over(self, api: docker.APIClient, listed: dict[str, Any]) -> None:
         """Start the container if it stopped; end what a dead owner left in it."""
