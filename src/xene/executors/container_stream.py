@@ -43,8 +43,8 @@ class ExecStream:
         self.pace = pace
         self.first: asyncio.Future[str] = loop.create_future()
         self.done: asyncio.Future[None] = loop.create_future()
-        self.control = b""
-        """All the wrapper said on its channel (complete once `done`)."""
+        self._control: list[bytes] = []
+        self._first_told = False
         self._budget = threading.BoundedSemaphore(IN_FLIGHT)
         self._stream: Any = None
         self._abandoned = False
@@ -92,10 +92,15 @@ class ExecStream:
         if pending:
             self._send([pending])
 
+    @property
+    def control(self) -> bytes:
+        """All the wrapper said on its channel (complete once `done`)."""
+        return b"".join(self._control)
+
     def _told(self, data: bytes) -> None:
-        had_line = b"\n" in self.control
-        self.control += data
-        if not had_line and b"\n" in self.control:
+        self._control.append(data)
+        if not self._first_told and b"\n" in data:
+            self._first_told = True
             line = self.control.split(b"\n", 1)[0].decode("utf-8", errors="replace")
             self.loop.call_soon_threadsafe(_settle, self.first, line)
 
