@@ -12,6 +12,7 @@ import pytest
 
 from tests.docker import containers
 from tests.docker.containers import command
+from xene.errors import NodeFailed
 from xene.executors import container_stream
 from xene.executors.base import Command, Control
 from xene.executors.container import RunContainersOnDocker
@@ -84,3 +85,30 @@ async def test_output_waits_while_the_journal_is_full(
     result = await running
     assert result.exit_code == 0
     assert lines == [str(n) for n in range(1, 200001)]
+
+
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        (
+            {"user": "ghost"},
+            "cannot start container xene-{run} of image {image!r}: unable to find user ghost",
+        ),
+        (
+            {"network": "xene-no-such-network"},
+            "cannot start container xene-{run} of image {image!r}: "
+            "network xene-no-such-network not found",
+        ),
+    ],
+)
+async def test_an_option_the_engine_refuses_fails_the_step_saying_why(
+    busybox: str, scope: str, option: dict[str, str], said: str
+) -> None:
+    made = RunContainersOnDocker(containers.spec(busybox, scope, **option))
+    try:
+        with pytest.raises(NodeFailed) as failed:
+            await made.executor(None).run(command("echo never"))
+        expected = said.format(run=made.run.run_id, image=busybox)
+        assert str(failed.value).startswith(expected)
+    finally:
+        await made.close(ended=True)

@@ -62,6 +62,8 @@ async def make(run: ContainerRun, image: str, index: int) -> Box:
 
     NodeFailed naming the image when it is missing and cannot be pulled: then nothing
     is made."""
+    import docker
+
     api = await docker_engine.api()
     await ensure_image(api, image, run.config.pull)
     labels = {
@@ -76,7 +78,12 @@ async def make(run: ContainerRun, image: str, index: int) -> Box:
     name = name_of(run.run_id, index)
     config = _create_options(api, run, image, volume, labels)
     container = await docker_engine.call(_create_or_reuse, api, name, config)
-    await docker_engine.call(api.start, container)
+    try:
+        await docker_engine.call(api.start, container)
+    except docker.errors.APIError as error:  # a user the image lacks, a network, ...
+        raise NodeFailed(
+            f"cannot start container {name} of image {image!r}: {_explained(error)}"
+        ) from None
     if run.config.user is not None:
         await _give_workspace(api, container, run)
     return Box(container, name, image)
