@@ -4,6 +4,7 @@ user's home as a working directory, and back-pressure from the run's journal."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -112,3 +113,21 @@ async def test_an_option_the_engine_refuses_fails_the_step_saying_why(
         assert str(failed.value).startswith(expected)
     finally:
         await made.close(ended=True)
+
+
+async def test_an_image_that_runs_as_a_user_gets_a_workspace_of_its_own(
+    busybox: str, scope: str, docker_client: Any
+) -> None:
+    name = f"xene-test-busybox-nobody-{uuid.uuid4().hex[:8]}"
+    made = docker_client.containers.create(busybox, "true")
+    made.commit(repository=name, tag="latest", changes=["USER nobody"])
+    made.remove()
+    containers_of_run = RunContainersOnDocker(containers.spec(f"{name}:latest", scope))
+    try:
+        lines: list[str] = []
+        step = command('id -u; touch mine && echo k=v >> "$XENE_OUTPUT"', lines)
+        result = await containers_of_run.executor(None).run(step)
+        assert (result.exit_code, lines, result.outputs) == (0, ["65534"], {"k": "v"})
+    finally:
+        await containers_of_run.close(ended=True)
+        docker_client.images.remove(f"{name}:latest")

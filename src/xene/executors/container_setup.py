@@ -65,7 +65,7 @@ async def make(run: ContainerRun, image: str, index: int) -> Box:
     import docker
 
     api = await docker_engine.api()
-    await ensure_image(api, image, run.config.pull)
+    image_user = await ensure_image(api, image, run.config.pull)
     labels = {
         RUN: run.run_id,
         WORKFLOW: run.workflow,
@@ -84,19 +84,20 @@ async def make(run: ContainerRun, image: str, index: int) -> Box:
         raise NodeFailed(
             f"cannot start container {name} of image {image!r}: {_explained(error)}"
         ) from None
-    if run.config.user is not None:
-        await _give_workspace(api, container, run)
+    user = run.config.user or image_user
+    if user not in ("", "root", "0", "0:0"):
+        await _give_workspace(api, Box(container, name, image), user, run.config.workdir)
     return Box(container, name, image)
 
 
-async def ensure_image(api: docker.APIClient, image: str, pull: str) -> None:
-    """The image on the engine, as `pull` says: if-not-present, always or never."""
+async def ensure_image(api: docker.APIClient, image: str, pull: str) -> str:
+    """The image on the engine, as `pull` says (if-not-present, always or never); the
+    user it runs as ('' : root)."""
     import docker
 
     if pull != "always":
         try:
-            await docker_engine.call(api.inspect_image, image)
-            return
+            return _user_of(await docker_engine.call(api.inspect_image, image))
         except docker.errors.ImageNotFound:
             if pull == "never":
                 raise NodeFailed(
@@ -108,6 +109,11 @@ async def ensure_image(api: docker.APIClient, image: str, pull: str) -> None:
         await docker_engine.call(_pull, api, image)
     except docker.errors.APIError as error:
         raise NodeFailed(f"cannot pull image {image!r}: {_explained(error)}") from None
+    return _user_of(await docker_engine.call(api.inspect_image, image))
+
+
+def _user_of(inspected: dict[str, Any]) -> str:
+    return str((inspected.get("Config") or {}).get("User") or "")
 
 
 def _pull(api: docker.APIClient, image: str) -> None:
@@ -164,17 +170,16 @@ def _create_or_reuse(api: docker.APIClient, name: str, options: dict[str, Any]) 
     return str(made["Id"])
 
 
-async def _give_workspace(api: docker.APIClient, container: str, run: ContainerRun) -> None:
-    """The workspace, fresh and root's, handed to the steps' user."""
+async def _give_workspace(api: docker.APIClient, box: Box, user: str, workdir: str) -> None:
+    """The workspace, fresh and root's, handed to the user the steps run as."""
     from xene.executors import container_exec
 
-    workdir, user = run.config.workdir, run.config.user or ""
     script = 'mkdir -p -- "$1/.xene/out" && chown -- "$2" "$1" "$1/.xene" "$1/.xene/out"'
-    code, out = await container_exec.quick(api, container, script, workdir, user)
+    code, out = await container_exec.quick(api, box.id, script, workdir, user)
     if code != 0:
         raise NodeFailed(
-            f"cannot give the workspace {workdir} to user {user!r} in image "
-            f"{run.config.image!r}: {out.strip() or f'exit code {code}'}"
+            f"cannot give the workspace {workdir} to user {user!r} in container {box.name} "
+            f"of image {box.image!r}: {out.strip() or f'exit code {code}'}"
         )
 
 
