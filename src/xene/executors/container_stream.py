@@ -69,7 +69,8 @@ class ExecStream:
                 self._read(self._stream)
         except Exception as exc:
             if not self._abandoned:
-                lost = docker_engine.is_connection_error(exc)
+                # The connection broke under the stream: the engine went away.
+                lost = isinstance(exc, OSError) or docker_engine.is_connection_error(exc)
                 error = docker_engine.unreachable() if lost else exc
         finally:
             if self._stream is not None:
