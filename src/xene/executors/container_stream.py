@@ -64,14 +64,14 @@ class ExecStream:
     def _pump(self, api: docker.APIClient, exec_id: str) -> None:
         error: BaseException | None = None
         try:
-            self._stream = api.exec_start(exec_id, stream=True, demux=True)
+            self._stream = docker_engine.probed(api.exec_start, exec_id, stream=True, demux=True)
             if not self._abandoned:
                 self._read(self._stream)
         except Exception as exc:
             if not self._abandoned:
                 # The connection broke under the stream: the engine went away.
                 lost = isinstance(exc, OSError) or docker_engine.is_connection_error(exc)
-                error = docker_engine.unreachable() if lost else exc
+                error = docker_engine.lost() if lost else exc
         finally:
             if self._stream is not None:
                 _close(self._stream)

@@ -53,6 +53,13 @@ def unreachable() -> EngineUnreachable:
     )
 
 
+def lost() -> EngineUnreachable:
+    """The engine went away: its client is dropped, made again when next needed."""
+    with _making:
+        _CLIENTS.pop(address(), None)
+    return unreachable()
+
+
 async def client() -> docker.DockerClient:
     """The client of the engine at `address()`; EngineUnreachable when none answers,
     MissingExtra when the SDK is not installed."""
@@ -102,10 +109,10 @@ def is_connection_error(error: BaseException) -> bool:
 async def _on(pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     loop = asyncio.get_running_loop()
     try:
-        return await loop.run_in_executor(pool, functools.partial(fn, *args, **kwargs))
+        return await loop.run_in_executor(pool, functools.partial(probed, fn, *args, **kwargs))
     except Exception as error:
         if is_connection_error(error):
-            raise unreachable() from error
+            raise lost() from error
         raise
 
 
@@ -129,9 +136,17 @@ def _connect(where: str) -> docker.DockerClient:
         return found
 
 
+def probed(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """`fn(*args, **kwargs)`, on a thread, once a probe found the engine's socket
+    answering (EngineUnreachable if not)."""
+    _probe(address())
+    return fn(*args, **kwargs)
+
+
 def _probe(where: str) -> None:
-    """Is anyone at a local socket? Asked first, as the SDK leaves the socket of a
-    failed connection open."""
+    """Does anyone listen at a local socket? Asked before every call (some 30 µs): the
+    SDK leaves the socket of each failed connection open, to be found by the garbage
+    collector."""
     if not where.startswith("unix://"):
         return
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
@@ -139,7 +154,7 @@ def _probe(where: str) -> None:
         try:
             probe.connect(where.removeprefix("unix://"))
         except OSError as error:
-            raise unreachable() from error
+            raise lost() from error
 
 
 def _calls() -> ThreadPoolExecutor:
