@@ -5,9 +5,17 @@ whatever happened, and never anyone else's."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import socket
+import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.conftest import Recorder
 from xene.engine.engine import Engine
@@ -86,3 +94,64 @@ async def until(predicate: Any, what: str, timeout_s: float = 30.0) -> None:
                 await asyncio.sleep(0.02)
     except TimeoutError:
         raise AssertionError(f"never happened: {what}") from None
+
+
+ENGINE = "/var/run/docker.sock"
+
+
+class Proxy:
+    """A unix socket forwarding every connection to the engine's, until `cut`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(str(path))
+        self.listener.listen(64)
+        self.open: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # cut
+            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            upstream.connect(ENGINE)
+            with self.lock:
+                self.open += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
+
+    def cut(self) -> None:
+        """The engine is gone: no connection stays, none is taken."""
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        with self.lock:
+            for one in self.open:
+                with contextlib.suppress(OSError):
+                    one.shutdown(socket.SHUT_RDWR)
+                one.close()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            sink.sendall(data)
+    with contextlib.suppress(OSError):
+        sink.shutdown(socket.SHUT_WR)
+
+
+def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[Proxy]:
+    """A proxy to the engine, `DOCKER_HOST` naming it (and so a client of its own)."""
+    if not os.path.exists(ENGINE):
+        pytest.skip(f"!!! the engine is not at {ENGINE}: no proxy to it")
+    with tempfile.TemporaryDirectory(prefix="xene-proxy-", dir="/tmp") as folder:
+        made = Proxy(Path(folder) / "docker.sock")  # in /tmp: a socket's path is short
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{made.path}")
+        yield made
+        made.cut()

@@ -8,70 +8,16 @@ dockerd is no way to test this here: started with `--bridge=none` it deletes the
 
 from __future__ import annotations
 
-import contextlib
-import os
-import socket
-import tempfile
-import threading
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import Recorder
 from tests.docker import containers
-from tests.docker.containers import pipeline, task
-
-ENGINE = "/var/run/docker.sock"
-
-
-class Proxy:
-    """A unix socket forwarding every connection to the engine's, until `cut`."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(str(path))
-        self.listener.listen(64)
-        self.open: list[socket.socket] = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return  # cut
-            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            upstream.connect(ENGINE)
-            with self.lock:
-                self.open += [client, upstream]
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
-
-    def cut(self) -> None:
-        """The engine is gone: no connection stays, none is taken."""
-        with contextlib.suppress(OSError):
-            self.listener.shutdown(socket.SHUT_RDWR)
-        self.listener.close()
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
-        with self.lock:
-            for one in self.open:
-                with contextlib.suppress(OSError):
-                    one.shutdown(socket.SHUT_RDWR)
-                one.close()
-
-
-def _pump(source: socket.socket, sink: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        while data := source.recv(65536):
-            sink.sendall(data)
-    with contextlib.suppress(OSError):
-        sink.shutdown(socket.SHUT_WR)
+from tests.docker.containers import Proxy, pipeline, task
+from xene.executors import docker_engine
 
 
 @pytest.fixture
@@ -81,13 +27,7 @@ def scope(docker_client: Any) -> Iterator[str]:
 
 @pytest.fixture
 def proxy(docker_client: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Proxy]:
-    if not os.path.exists(ENGINE):
-        pytest.skip(f"!!! the engine is not at {ENGINE}: no proxy to it")
-    with tempfile.TemporaryDirectory(prefix="xene-proxy-", dir="/tmp") as folder:
-        made = Proxy(Path(folder) / "docker.sock")  # in /tmp: a socket's path is short
-        monkeypatch.setenv("DOCKER_HOST", f"unix://{made.path}")
-        yield made
-        made.cut()
+    yield from containers.proxy(monkeypatch)
 
 
 class CutsTheEngine(Recorder):
@@ -115,3 +55,16 @@ async def test_a_step_whose_engine_goes_away_fails_saying_so_and_the_run_ends(
     )
     assert f"could not remove the containers of run {run.id} (a sweep will)" in caplog.text
     assert containers.leftovers(docker_client, scope)[0] == [f"xene-{run.id}"]
+
+
+async def test_a_step_silent_longer_than_a_calls_timeout_keeps_its_output(
+    proxy: Proxy, scope: str, busybox: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step's stream has no timeout, whatever the client's calls have (this one's,
+    made for the proxy's address, a second)."""
+    monkeypatch.setattr(docker_engine, "TIMEOUT_S", 1.0)
+    recorder = Recorder()
+    p = pipeline(busybox, task("t", "echo before; sleep 2; echo after"))
+    run = await containers.engine(scope, recorder).run(p)
+    assert run.succeeded, run.error
+    assert [line for _, _, line in recorder.lines] == ["before", "after"]

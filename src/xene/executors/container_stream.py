@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from xene.executors import docker_engine
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 MAX_LINE = 64 * 1024
 """A longer line is handed on in pieces of this size (as a local step's)."""
+STDERR = 2
+"""The frames of the exec's stderr: the wrapper's channel."""
 IN_FLIGHT = 16
 """Batches of lines read but not yet handed on, at most: a step printing faster than
 the loop takes its lines waits for them, so memory holds little whatever it prints."""
@@ -62,11 +65,17 @@ class ExecStream:
         _settle(self.done, None)
 
     def _pump(self, api: docker.APIClient, exec_id: str) -> None:
+        from docker.utils.socket import frames_iter
+
         error: BaseException | None = None
         try:
-            self._stream = docker_engine.probed(api.exec_start, exec_id, stream=True, demux=True)
+            # The connection itself, not the SDK's stream of it: that one ends quietly
+            # on any error of the connection (the rest of the output lost, unsaid).
+            # No timeout on it: a step may be silent for long.
+            self._stream = docker_engine.probed(api.exec_start, exec_id, socket=True)
+            _inner(self._stream).settimeout(None)  # type: ignore[union-attr]
             if not self._abandoned:
-                self._read(self._stream)
+                self._read(frames_iter(self._stream, tty=False))  # type: ignore[no-untyped-call]
         except Exception as exc:
             if not self._abandoned:
                 # The connection broke under the stream: the engine went away.
@@ -77,14 +86,13 @@ class ExecStream:
                 _close(self._stream)
         self.loop.call_soon_threadsafe(self._finish, error)
 
-    def _read(self, stream: Any) -> None:
+    def _read(self, frames: Iterator[tuple[int, bytes]]) -> None:
         pending = b""
-        for out, err in stream:
-            if err:
-                self._told(err)
-            if not out:
+        for kind, data in frames:
+            if kind == STDERR:
+                self._told(data)
                 continue
-            *lines, pending = (pending + out).split(b"\n")
+            *lines, pending = (pending + data).split(b"\n")
             while len(pending) > MAX_LINE:
                 lines.append(pending[:MAX_LINE])
                 pending = pending[MAX_LINE:]
@@ -139,10 +147,19 @@ def _settle(future: asyncio.Future[Any], value: Any) -> None:
         future.set_result(value)
 
 
-def _close(stream: Any) -> None:
-    """Shut the exec's connection (a reader blocked on it returns), then close it: the
-    SDK's `close` shuts the socket but leaves the response holding it open."""
-    with contextlib.suppress(Exception):
-        stream.close()
-    with contextlib.suppress(Exception):
-        stream._response.close()
+def _inner(connection: Any) -> socket.socket | None:
+    """The socket under the SDK's hijacked connection (a `SocketIO`, or the socket)."""
+    return getattr(connection, "_sock", connection)  # type: ignore[no-any-return]
+
+
+def _close(connection: Any) -> None:
+    """Shut the exec's connection (a reader blocked on it returns), then close all
+    that holds it: the SDK's response, its file, the socket."""
+    inner = _inner(connection)  # None once closed
+    if inner is not None:
+        with contextlib.suppress(OSError):
+            inner.shutdown(socket.SHUT_RDWR)
+    for closing in (getattr(connection, "_response", None), connection, inner):
+        with contextlib.suppress(Exception):
+            if closing is not None:
+                closing.close()
