@@ -1,5 +1,6 @@
-"""The Docker engine going away under a run: its step fails saying the engine cannot be
-reached, and the run still ends (its cleanup only logs).
+"""The connection to the Docker engine: a step whose engine goes away fails saying the
+engine cannot be reached, and the run still ends (its cleanup only logs); a step's
+output stream outlives the client's timeout.
 
 The engine is reached through a proxy of the test's own (`DOCKER_HOST` names its
 socket), which is cut in the middle of the step: to Xene, the engine is gone. (A second
