@@ -129,7 +129,7 @@ def _create_options(
     api: docker.APIClient, run: ContainerRun, image: str, volume: str, labels: dict[str, str]
 ) -> dict[str, Any]:
     config = run.config
-    memory = parse_memory(config.memory) if config.memory is not None else None
+    memory = _bytes(config.memory) if config.memory is not None else None
     host = api.create_host_config(
         binds=[f"{volume}:{config.workdir}:rw", *config.volumes],
         init=True,
@@ -187,13 +187,10 @@ def _explained(error: Any) -> str:
     return str(getattr(error, "explanation", None) or error)
 
 
-_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+def _bytes(memory: str) -> int:
+    from xene.executors.sizes import parse_memory
 
-
-def parse_memory(text: str) -> int:
-    """`256m`, `1g`, `512k` or bytes, as bytes. (A private copy until the spec's own
-    parser lands.)"""
-    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)b?\s*", text.lower())
-    if found is None:
-        raise NodeFailed(f"memory {text!r} is not a size like 256m, 1g, 512k or bytes")
-    return int(float(found.group(1)) * _UNITS[found.group(2)])
+    try:
+        return parse_memory(memory)
+    except ValueError as error:  # checked when loaded; a pipeline built in code may not be
+        raise NodeFailed(f"containerConfig.memory: {error}") from None
