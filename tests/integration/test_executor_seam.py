@@ -4,6 +4,7 @@ cannot run fails them, saying why, before anything runs."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,15 @@ async def test_without_an_engine_reachable_says_why_and_a_sweep_raises(
 
     with pytest.raises(docker_engine.EngineUnreachable, match="is dockerd running"):
         await sweep(scopes.agent_scope("a"), live)
+
+
+async def test_without_the_docker_sdk_the_container_executor_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/other.sock")  # no client made yet
+    monkeypatch.setitem(sys.modules, "docker", None)  # as if it were not installed
+    task = Node("build", TASK, steps=(Step("go", cmd="go build"),))
+    run = await Engine().run(Pipeline("p", (task,), executor=container("golang")))
+    said = "the container executor needs docker, which is not installed: pip install 'xene[docker]'"
+    assert run.nodes["build"].error == said
+    assert await docker_engine.reachable() == said

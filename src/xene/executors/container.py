@@ -73,9 +73,9 @@ class RunContainersOnDocker:
             self._boxes[image] = making.result()
 
     async def attach(self) -> bool:
+        api = await docker_engine.api()  # first: it says which extra a missing SDK is in
         import docker
 
-        api = await docker_engine.api()
         found = await self._listed(api)
         main = container_setup.name_of(self.run.run_id)
         if any(_name(listed) == main for listed in found):

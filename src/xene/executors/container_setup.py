@@ -62,9 +62,9 @@ async def make(run: ContainerRun, image: str, index: int) -> Box:
 
     NodeFailed naming the image when it is missing and cannot be pulled: then nothing
     is made."""
+    api = await docker_engine.api()  # first: it says which extra a missing SDK is in
     import docker
 
-    api = await docker_engine.api()
     image_user = await ensure_image(api, image, run.config.pull)
     labels = {
         RUN: run.run_id,

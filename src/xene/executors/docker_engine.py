@@ -78,7 +78,7 @@ async def api() -> docker.APIClient:
 async def call(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """`fn(*args, **kwargs)` on a thread for engine calls; EngineUnreachable when the
     connection to the engine fails."""
-    return await _on(_calls(), fn, *args, **kwargs)
+    return await _on(_calls(), probed, fn, *args, **kwargs)
 
 
 async def reachable() -> str | None:
@@ -109,7 +109,7 @@ def is_connection_error(error: BaseException) -> bool:
 async def _on(pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     loop = asyncio.get_running_loop()
     try:
-        return await loop.run_in_executor(pool, functools.partial(probed, fn, *args, **kwargs))
+        return await loop.run_in_executor(pool, functools.partial(fn, *args, **kwargs))
     except Exception as error:
         if is_connection_error(error):
             raise lost() from error
@@ -164,7 +164,7 @@ def _calls() -> ThreadPoolExecutor:
     return _CALLS[0]
 
 
-_making = threading.Lock()
+_making = threading.RLock()  # `lost` may be told while a client is being made
 _CLIENTS: dict[str, docker.DockerClient] = {}
 _CALLS: list[ThreadPoolExecutor] = []
 _STREAMS: list[ThreadPoolExecutor] = []
