@@ -103,9 +103,10 @@ def _pipeline(stored: StoredRun) -> Pipeline | None:
 
 def _report_again(before: StoredRun, run: RunRecord) -> None:
     """Say which finished nodes run again, and why (their note), as `xene show` will."""
-    from itertools import groupby
-
     was = {key: node.note for key, node in before.record.nodes.items()}
-    noted = [(n.note, key) for key, n in run.nodes.items() if n.note and n.note != was.get(key)]
-    for note, found in groupby(sorted(noted), key=lambda pair: pair[0]):
-        print(f"{', '.join(key for _, key in found)}: {note}", file=sys.stderr)
+    noted: dict[str, list[str]] = {}
+    for key, node in run.nodes.items():
+        if node.note and node.note != was.get(key):
+            noted.setdefault(node.note, []).append(key)
+    for note, keys in noted.items():
+        print(f"{', '.join(keys)}: {note}", file=sys.stderr)
