@@ -85,3 +85,16 @@ def test_an_agent_s_batch_without_a_note_is_read_as_a_node_without_one(note: str
     (received,) = agent_batches.batches("r", agent_batches.parse(json.dumps(body).encode()))
     assert received.nodes[0].note is None
     assert received.nodes[0].state is State.RUNNING
+
+
+def test_a_note_reaches_a_client_of_the_server_s_api() -> None:
+    """`xene show --server` prints it as a local `xene show` does."""
+    from xene.client import records
+    from xene.core.records import NodeRecord
+    from xene.server.api.models import NodeOut
+
+    node = NodeRecord(key="build", node_id="build", type="xene::task", note=AGAIN)
+    served = NodeOut.model_validate(node.to_dict()).model_dump(mode="json")
+    assert records.node_record(served).note == AGAIN
+    served.pop("note")
+    assert records.node_record(served).note is None
