@@ -220,6 +220,7 @@ def _write_as_before_0011(store: SqlStore) -> None:
         store._q[name] = store._q[name].replace(by_key, ph).replace("run_key", "run_id")
     store._q["insert_run"] = sqlfiles.load_queries("postgres")["insert_run"].replace("%s", ph)
     old_schemas.before_0014(store._q)
+    old_schemas.before_0015(store._q)
 
 
 def _count_as_before_0008(store: SqlStore) -> None:

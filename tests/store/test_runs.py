@@ -80,7 +80,7 @@ async def test_commit_round_trips_every_node_field(store: Store) -> None:
     row = node(
         "deploy[split=2]", "Success", scope_json='[["split",2]]', attempt=3,
         input_json='{"n":2}', output_json='{"ok":true}', ports_json='["out"]',
-        error="warned", ended_at=1_700_000_008.0, progress_json="[3,4]",
+        error="warned", ended_at=1_700_000_008.0, progress_json="[3,4]", note="ran again",
     )  # fmt: skip
     await store.commit(run_id, Batch(nodes=[row]))
     stored = await store.get_run(run_id)
@@ -90,7 +90,7 @@ async def test_commit_round_trips_every_node_field(store: Store) -> None:
     assert (got.state, got.attempt, got.error) == (State.SUCCESS, 3, "warned")
     assert (got.input, got.output, got.ports) == ({"n": 2}, {"ok": True}, ("out",))
     assert (got.started_at, got.ended_at) == (1_700_000_002.0, 1_700_000_008.0)
-    assert got.progress == (3, 4)
+    assert (got.progress, got.note) == ((3, 4), "ran again")
 
 
 async def test_commit_upserts_a_node_by_key(store: Store) -> None:

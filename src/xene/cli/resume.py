@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xene.cli.session import Session, Settings
 from xene.store.base import StoredRun
+
+if TYPE_CHECKING:
+    from xene.core.records import RunRecord
+    from xene.ir import Pipeline
 
 DESCRIPTION = """\
 Continue a run whose process died (killed, crashed, machine rebooted): nodes that had
 finished are not run again (their outputs come back from the store), nodes that were
 running run again, and nodes waiting for an approval keep waiting.
+
+A run of a container pipeline takes its container over (what its dead process left
+running in it is ended first). If the container is gone (removed meanwhile), so are the
+files its finished tasks left in the workspace: those tasks run again in a new container,
+and `xene show` says so under each of them.
 
   xene resume 01JD5X3K9Q7R8S2T4V6W8Y0Z1A
   xene run flow.yaml --resume            (the newest unfinished run of a file)
@@ -58,18 +67,46 @@ def handle(args: argparse.Namespace) -> int:
 async def resume_stored(stored: StoredRun, session: Session) -> int:
     """Rebuild the run's pipeline from its recorded source and execute the rest of it; a
     run whose definition no longer loads cannot be recovered: it ends in Error."""
+    from xene.cli import sweeping
     from xene.engine.durable import CannotResume
     from xene.engine.engine import Engine, Unrecoverable
 
+    assert session.store is not None
+    pipeline = _pipeline(stored)
+    if pipeline is not None:  # its containers are taken over: the engine must answer
+        await sweeping.prepare(session.store, session.settings.container_scope, [pipeline])
     engine = Engine(session.options(), session.store)
     try:
-        execution = await engine.resume(stored)
+        execution = await engine.resume(stored, pipeline)
     except CannotResume as exc:
         print(f"xene: cannot resume run {stored.record.id}: {exc}", file=sys.stderr)
         return 1
     except Unrecoverable as exc:
         print(f"xene: {exc}", file=sys.stderr)
         return 1
+    _report_again(stored, execution.run)
     await session.execute(execution)
     session.display.summary(session.runs)
     return session.exit_code()
+
+
+def _pipeline(stored: StoredRun) -> Pipeline | None:
+    """The run's pipeline from its recorded source; None when it no longer loads (the
+    engine then ends the run in Error, saying why)."""
+    from xene.engine.durable import pipeline_of
+
+    try:
+        return pipeline_of(stored)
+    except Exception:  # user code runs when a Python file is imported again
+        return None
+
+
+def _report_again(before: StoredRun, run: RunRecord) -> None:
+    """Say which finished nodes run again, and why (their note), as `xene show` will."""
+    was = {key: node.note for key, node in before.record.nodes.items()}
+    noted: dict[str, list[str]] = {}
+    for key, node in run.nodes.items():
+        if node.note and node.note != was.get(key):
+            noted.setdefault(node.note, []).append(key)
+    for note, keys in noted.items():
+        print(f"{', '.join(keys)}: {note}", file=sys.stderr)

@@ -34,6 +34,11 @@ Every run is kept in the store (SQLite at $XENE_HOME/xene.db unless --store says
 otherwise): see `xene runs`, `xene show RUN`, `xene logs RUN`. A run whose process died
 continues with `xene resume RUN` (or `xene run FILE --resume`).
 
+A pipeline with `executor: {type: container}` runs each run in a container of its own,
+on the Docker engine DOCKER_HOST names (else the local socket), removed when the run
+ends. Before it starts, containers that runs of the same store left behind (their
+`xene run` was killed, and they ended since) are removed. Without an engine: exit 2.
+
 Exit codes: 0 every run succeeded, 1 a run failed, 2 the input is invalid, 3 a run is
 suspended on an approval (decide with `xene approve HOOK`), 130 interrupted (Ctrl-C
 cancels the run: running steps get SIGTERM, then SIGKILL), 143 stopped by SIGTERM (as
@@ -173,7 +178,7 @@ async def _run(
     data: Any,
     session: Session,
 ) -> int:
-    from xene.cli import secret_check, stores
+    from xene.cli import secret_check, stores, sweeping
 
     async with stores.opened_local(args) as store:
         session.store = store
@@ -181,6 +186,7 @@ async def _run(
             return await _resume_latest(args.file, pipelines, session)
         if not await secret_check.known_in(store, workflow, pipelines, secret_check.where(args)):
             return 2
+        await sweeping.prepare(store, session.settings.container_scope, pipelines)
         for pipeline in pipelines:
             await _start(args, workflow, pipeline, data, session)
             if session.interrupted or session.stopped:

@@ -103,7 +103,7 @@ def labels_needed(stored: StoredRun) -> tuple[str, ...]:
     from xene.engine.durable import pipeline_of_source
 
     try:
-        return pipeline_of_source(stored.source).agent_labels
+        return pipeline_of_source(stored.source).labels_needed
     except Exception:  # a definition that no longer loads: the run will say so
         return ()
 
@@ -210,6 +210,7 @@ class Tree:
         print(INDENT * depth + node_line(node, name))
         for line in (node.error or "").splitlines()[1:]:  # a Python task's traceback
             print(INDENT * (depth + 2) + line)
+        _field("note", node.note or "", depth + 2)  # e.g. it ran again on recovery
         for segment in retried.segments(self.retries, node.key, node.attempt):
             print(INDENT * (depth + 2) + segment_line(segment))
         for step in node.steps:

@@ -116,6 +116,7 @@ def node_record(data: dict[str, Any]) -> NodeRecord:
         started_at=started,
         ended_at=ended,
         steps=[step_record(s) for s in data.get("steps", [])],
+        note=data.get("note"),
     )
 
 

@@ -60,6 +60,8 @@ class NodeRecord:
     steps: list[StepRecord] = field(default_factory=list)
     progress: tuple[int, int] | None = None
     """(done, total) for a split's items or a loop's iterations."""
+    note: str | None = None
+    """What a reader should know of how it ran, e.g. that it ran again on recovery."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +77,7 @@ class NodeRecord:
             "ended_at": self.ended_at,
             "duration_s": _duration(self.started_at, self.ended_at),
             "steps": [s.to_dict() for s in self.steps],
+            "note": self.note,
         }
 
 

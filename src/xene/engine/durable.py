@@ -16,8 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 from xene.core.plan import Plan
-from xene.core.records import RunRecord
+from xene.core.records import NodeRecord, RunRecord
 from xene.core.states import State
+from xene.engine import workspace_gone
 from xene.engine.execution import Execution
 from xene.engine.kept import Durable
 from xene.engine.options import LEASE_S, EngineOptions
@@ -61,9 +62,18 @@ async def recover(
     store: ExecutionStore, stored: StoredRun, pipeline: Pipeline, options: EngineOptions
 ) -> Execution:
     """The execution of a run this process has claimed, once whatever its previous
-    owner left running on this host has ended: never two copies of one step at once."""
+    owner left running on this host has ended: never two copies of one step at once.
+
+    A container pipeline's run takes its containers over first (ending what its dead
+    owner left running in them); when they are gone, so are the files its finished
+    tasks left in the workspace: those tasks run again (`workspace_gone`)."""
     await end_orphans(stored, options.grace_s)
-    return continue_run(store, stored, pipeline, options)
+    durable = Durable(store, replayed(stored.record), stored.epoch)
+    execution = Execution(Plan.build(pipeline), stored.record, options, durable)
+    if execution.executors.uses_containers and not await execution.executors.attach():
+        # Before it executes: the execution replays what `durable.recovered` holds.
+        workspace_gone.run_again(durable.recovered, pipeline)
+    return execution
 
 
 async def end_orphans(stored: StoredRun, grace_s: float) -> None:
@@ -112,20 +122,16 @@ async def give_up(store: ExecutionStore, run_id: str, reason: str, now: float) -
     await store.commit(run_id, Batch(run=RunRow(run_id, State.ERROR, reason, None, now)))
 
 
-def continue_run(
-    store: ExecutionStore, stored: StoredRun, pipeline: Pipeline, options: EngineOptions
-) -> Execution:
-    """The execution of a run this process has claimed: finished nodes are replayed;
-    nodes that were running, or were cancelled when a process stopped, run again."""
-    record = stored.record
+def replayed(record: RunRecord) -> dict[str, NodeRecord]:
+    """The nodes of a run being recovered that are replayed (finished ones); nodes that
+    were running, or were cancelled when a process stopped, are set back, to run again."""
     recovered = {}
     for key, node in record.nodes.items():
         if node.state.finished and node.state is not State.CANCELLED:
             recovered[key] = node
         elif node.state is not State.NOT_EXECUTED:
             node.state = State.NOT_EXECUTED
-    durable = Durable(store, recovered, stored.epoch)
-    return Execution(Plan.build(pipeline), record, options, durable)
+    return recovered
 
 
 def pipeline_of(stored: StoredRun) -> Pipeline:

@@ -153,6 +153,8 @@ class NodeRow:
     started_at: float | None
     ended_at: float | None
     progress_json: str
+    note: str | None = None
+    """(Last, with a default: an agent of an earlier version sends no note.)"""
 
 
 @frozen

@@ -27,6 +27,7 @@ def reset_node(node: NodeRow) -> NodeRow:
         started_at=None,
         ended_at=None,
         progress_json="null",
+        note=None,
     )
 
 

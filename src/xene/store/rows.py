@@ -60,6 +60,7 @@ def node_row(node: NodeRecord) -> NodeRow:
         started_at=node.started_at,
         ended_at=node.ended_at,
         progress_json=progress_json(node.progress),
+        note=node.note,
     )
 
 
@@ -97,6 +98,7 @@ def node_record(row: NodeRow) -> NodeRecord:
         started_at=row.started_at,
         ended_at=row.ended_at,
         progress=(int(progress[0]), int(progress[1])) if progress else None,
+        note=row.note,
     )
 
 
@@ -116,10 +118,10 @@ def step_record(row: StepRow) -> StepRecord:
 def db_node(row: Sequence[Any]) -> NodeRow:
     """A `nodes` row whose columns are in `NodeRow`'s order."""
     (key, node_id, type_, scope, state, attempt, input_, output, ports, error,
-     started, ended, progress) = row  # fmt: skip
+     started, ended, progress, note) = row  # fmt: skip
     return NodeRow(
         key, node_id, type_, scope, State(state), attempt, input_, output, ports, error,
-        started, ended, progress,
+        started, ended, progress, note,
     )  # fmt: skip
 
 

@@ -152,7 +152,7 @@ def node_params(run_id: str, ord_: int, n: NodeRow) -> tuple[Any, ...]:
     return (
         run_id, n.key, ord_, n.node_id, n.type, n.scope_json, n.state, n.attempt,
         n.input_json, n.output_json, n.ports_json, n.error, n.started_at, n.ended_at,
-        n.progress_json,
+        n.progress_json, n.note,
     )  # fmt: skip
 
 

@@ -104,6 +104,7 @@ def test_a_node_record_as_a_dict_has_its_fields_and_steps() -> None:
         "ended_at": 10.25,
         "duration_s": 0.25,
         "steps": [_step().to_dict()],
+        "note": None,
     }
 
 

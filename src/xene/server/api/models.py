@@ -165,6 +165,9 @@ class NodeOut(Model):
     ended_at: float | None = None
     duration_s: float | None
     steps: list[StepOut]
+    note: str | None = Field(
+        default=None, description="what to know of how it ran, e.g. that it ran again"
+    )
 
 
 class SourceOut(Model):

@@ -60,22 +60,22 @@ SELECT node_ords, log_seqs FROM runs WHERE id = ?
 -- Node and log rows carry their run's run_key (migration 0011), looked up by its id.
 INSERT INTO nodes (
     run_key, key, ord, node_id, type, scope_json, state, attempt, input_json, output_json,
-    ports_json, error, started_at, ended_at, progress_json
-) VALUES ((SELECT run_key FROM runs WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ports_json, error, started_at, ended_at, progress_json, note
+) VALUES ((SELECT run_key FROM runs WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run_key, key) DO UPDATE SET
     node_id = excluded.node_id, type = excluded.type, scope_json = excluded.scope_json,
     state = excluded.state, attempt = excluded.attempt, input_json = excluded.input_json,
     output_json = excluded.output_json, ports_json = excluded.ports_json,
     error = excluded.error, started_at = excluded.started_at, ended_at = excluded.ended_at,
-    progress_json = excluded.progress_json
+    progress_json = excluded.progress_json, note = excluded.note
 
 -- name: insert_node
 -- `upsert_node` for the first nodes of a run (its `node_ords` was 0: it had none), which
 -- are all new: nothing to check for a conflict.
 INSERT INTO nodes (
     run_key, key, ord, node_id, type, scope_json, state, attempt, input_json, output_json,
-    ports_json, error, started_at, ended_at, progress_json
-) VALUES ((SELECT run_key FROM runs WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ports_json, error, started_at, ended_at, progress_json, note
+) VALUES ((SELECT run_key FROM runs WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: update_counters
 UPDATE runs SET node_ords = ?, log_seqs = ? WHERE id = ?
@@ -136,7 +136,7 @@ FROM runs WHERE id = ?
 
 -- name: run_nodes
 SELECT key, node_id, type, scope_json, state, attempt, input_json, output_json, ports_json,
-    error, started_at, ended_at, progress_json
+    error, started_at, ended_at, progress_json, note
 FROM nodes WHERE run_key = (SELECT run_key FROM runs WHERE id = ?) ORDER BY ord
 
 -- name: run_steps
@@ -455,14 +455,14 @@ WHERE id = ? AND state IN ('Error', 'Cancelled')
 
 -- name: retried_nodes
 SELECT key, node_id, type, scope_json, state, attempt, input_json, output_json, ports_json,
-    error, started_at, ended_at, progress_json
+    error, started_at, ended_at, progress_json, note
 FROM nodes WHERE run_key = (SELECT run_key FROM runs WHERE id = ?) ORDER BY ord
 
 -- name: reset_retried_node
 -- Run again: not executed, its attempt kept (attempt numbers go on counting).
 UPDATE nodes SET state = 'NotExecuted', input_json = 'null', output_json = 'null',
     ports_json = '[]', error = NULL, started_at = NULL, ended_at = NULL,
-    progress_json = 'null'
+    progress_json = 'null', note = NULL
 WHERE run_key = (SELECT run_key FROM runs WHERE id = ?) AND key = ?
 
 -- name: reset_retried_steps

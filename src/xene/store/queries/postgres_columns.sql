@@ -11,25 +11,27 @@
 -- name: upsert_node
 INSERT INTO nodes (
     run_key, key, ord, node_id, type, scope_json, state, attempt, input_json, output_json,
-    ports_json, error, started_at, ended_at, progress_json
+    ports_json, error, started_at, ended_at, progress_json, note
 ) SELECT k.run_key, u.* FROM (SELECT run_key FROM runs WHERE id = ?::text) AS k, unnest(
     ?::text[], ?::int8[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int8[],
-    ?::text[], ?::text[], ?::text[], ?::text[], ?::float8[], ?::float8[], ?::text[]
+    ?::text[], ?::text[], ?::text[], ?::text[], ?::float8[], ?::float8[], ?::text[],
+    ?::text[]
 ) AS u
 ON CONFLICT (run_key, key) DO UPDATE SET
     node_id = excluded.node_id, type = excluded.type, scope_json = excluded.scope_json,
     state = excluded.state, attempt = excluded.attempt, input_json = excluded.input_json,
     output_json = excluded.output_json, ports_json = excluded.ports_json,
     error = excluded.error, started_at = excluded.started_at, ended_at = excluded.ended_at,
-    progress_json = excluded.progress_json
+    progress_json = excluded.progress_json, note = excluded.note
 
 -- name: insert_node
 INSERT INTO nodes (
     run_key, key, ord, node_id, type, scope_json, state, attempt, input_json, output_json,
-    ports_json, error, started_at, ended_at, progress_json
+    ports_json, error, started_at, ended_at, progress_json, note
 ) SELECT k.run_key, u.* FROM (SELECT run_key FROM runs WHERE id = ?::text) AS k, unnest(
     ?::text[], ?::int8[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int8[],
-    ?::text[], ?::text[], ?::text[], ?::text[], ?::float8[], ?::float8[], ?::text[]
+    ?::text[], ?::text[], ?::text[], ?::text[], ?::float8[], ?::float8[], ?::text[],
+    ?::text[]
 ) AS u
 
 -- name: upsert_step

@@ -9,67 +9,69 @@
 -- is looked up once, by the run row's update, whatever the number of rows.
 
 -- name: nodes
--- `?` 1 and 2: how many nodes the commit numbers; 3-16: the node columns but the run's,
+-- `?` 1 and 2: how many nodes the commit numbers; 3-17: the node columns but the run's,
 -- each node's `ord` counted from 1 within the commit. A run that had no nodes gets its
 -- first inserted (insert_node), another has them upserted (upsert_node): one of the two
 -- writes nothing.
 u AS (
     SELECT r.run_key, u.key, r.node_ords - ? + u.ord AS ord, u.node_id, u.type,
         u.scope_json, u.state, u.attempt, u.input_json, u.output_json, u.ports_json,
-        u.error, u.started_at, u.ended_at, u.progress_json, r.node_ords = ? AS first
+        u.error, u.started_at, u.ended_at, u.progress_json, u.note, r.node_ords = ? AS first
     FROM r, unnest(
         ?::text[], ?::int8[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int8[],
-        ?::text[], ?::text[], ?::text[], ?::text[], ?::float8[], ?::float8[], ?::text[]
+        ?::text[], ?::text[], ?::text[], ?::text[], ?::float8[], ?::float8[], ?::text[],
+        ?::text[]
     ) AS u (
         key, ord, node_id, type, scope_json, state, attempt, input_json, output_json,
-        ports_json, error, started_at, ended_at, progress_json
+        ports_json, error, started_at, ended_at, progress_json, note
     )
 ),
 first_nodes AS (
     INSERT INTO nodes (
         run_key, key, ord, node_id, type, scope_json, state, attempt, input_json,
-        output_json, ports_json, error, started_at, ended_at, progress_json
+        output_json, ports_json, error, started_at, ended_at, progress_json, note
     )
     SELECT run_key, key, ord, node_id, type, scope_json, state, attempt, input_json,
-        output_json, ports_json, error, started_at, ended_at, progress_json
+        output_json, ports_json, error, started_at, ended_at, progress_json, note
     FROM u WHERE first
 ),
 more_nodes AS (
     INSERT INTO nodes (
         run_key, key, ord, node_id, type, scope_json, state, attempt, input_json,
-        output_json, ports_json, error, started_at, ended_at, progress_json
+        output_json, ports_json, error, started_at, ended_at, progress_json, note
     )
     SELECT run_key, key, ord, node_id, type, scope_json, state, attempt, input_json,
-        output_json, ports_json, error, started_at, ended_at, progress_json
+        output_json, ports_json, error, started_at, ended_at, progress_json, note
     FROM u WHERE NOT first
     ON CONFLICT (run_key, key) DO UPDATE SET
         node_id = excluded.node_id, type = excluded.type, scope_json = excluded.scope_json,
         state = excluded.state, attempt = excluded.attempt, input_json = excluded.input_json,
         output_json = excluded.output_json, ports_json = excluded.ports_json,
         error = excluded.error, started_at = excluded.started_at, ended_at = excluded.ended_at,
-        progress_json = excluded.progress_json
+        progress_json = excluded.progress_json, note = excluded.note
 )
 
 -- name: new_nodes
 -- `nodes` for a run that had none when this store created it (a guess: see
 -- pg_batch.Committer): inserted, with no conflict to look for. `?` 1: how many nodes the
--- commit numbers; 2-15: the node columns but the run's, each node's `ord` counted from 1.
+-- commit numbers; 2-16: the node columns but the run's, each node's `ord` counted from 1.
 -- A node another process committed meanwhile fails the statement, which then writes
 -- nothing.
 new_nodes AS (
     INSERT INTO nodes (
         run_key, key, ord, node_id, type, scope_json, state, attempt, input_json,
-        output_json, ports_json, error, started_at, ended_at, progress_json
+        output_json, ports_json, error, started_at, ended_at, progress_json, note
     )
     SELECT r.run_key, u.key, r.node_ords - ? + u.ord, u.node_id, u.type, u.scope_json,
         u.state, u.attempt, u.input_json, u.output_json, u.ports_json, u.error,
-        u.started_at, u.ended_at, u.progress_json
+        u.started_at, u.ended_at, u.progress_json, u.note
     FROM r, unnest(
         ?::text[], ?::int8[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int8[],
-        ?::text[], ?::text[], ?::text[], ?::text[], ?::float8[], ?::float8[], ?::text[]
+        ?::text[], ?::text[], ?::text[], ?::text[], ?::float8[], ?::float8[], ?::text[],
+        ?::text[]
     ) AS u (
         key, ord, node_id, type, scope_json, state, attempt, input_json, output_json,
-        ports_json, error, started_at, ended_at, progress_json
+        ports_json, error, started_at, ended_at, progress_json, note
     )
 )
 
