@@ -53,8 +53,11 @@ def pipeline_of(source: RunSource) -> Pipeline | None:
 
 
 class Held:
-    def __init__(self, claim: dict[str, Any], api: AgentApi, spool: Path) -> None:
+    def __init__(
+        self, claim: dict[str, Any], api: AgentApi, spool: Path, container_scope: str = ""
+    ) -> None:
         self.claim = claim
+        self.container_scope = container_scope
         self.run_id, self.epoch = str(claim["run"]["id"]), int(claim["run"]["epoch"])
         self.api = api
         path = spool / f"{self.run_id}.{self.epoch}.jsonl"
@@ -107,7 +110,11 @@ class Held:
                         "came late); it is another's now", self.run_id)  # fmt: skip
             return
         secrets = {str(k): str(v) for k, v in (self.claim.get("secrets") or {}).items()}
-        options = EngineOptions(secrets=secrets, lease_s=float(self.claim["lease_s"]))
+        options = EngineOptions(
+            secrets=secrets,
+            lease_s=float(self.claim["lease_s"]),
+            container_scope=self.container_scope,
+        )
         store = AgentRunStore(self.run_id, self.epoch, self.outbox, self.api)
         try:
             pipeline = pipeline_of(stored.source)
