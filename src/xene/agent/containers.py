@@ -3,8 +3,8 @@ one alike: offer the `docker` label when it reaches a Docker engine, and sweep t
 containers that runs which no longer run left behind (at its start, then every
 `SWEEP_S`), in the background: a sweep never holds up a run.
 
-The Docker SDK is imported only here, when asked: an agent started without an engine
-never loads it.
+The Docker SDK (and the executors) are imported only when asked: an agent that offers
+no `docker` never sweeps, and imports neither for it.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Sequence
 
 from xene import labels as label_rules
-from xene.ir import DOCKER_LABEL
 
+DOCKER_LABEL = "docker"
+"""`xene.ir.DOCKER_LABEL` (not imported: an idle agent stays small)."""
 log = logging.getLogger("xene.agent")
 SWEEP_S = 60.0
 """How often an agent sweeps its scope's leftover containers."""
