@@ -100,8 +100,13 @@ def test_a_container_run_goes_to_the_agent_that_reaches_docker_never_to_one_that
     assert api.log_lines(run_id) == ["made", "users=2"]
     assert "docker" in api.agents()[boxes]["labels"]
     selector = {"label": f"xene.run={run_id}"}
-    assert docker_client.containers.list(all=True, filters=selector) == []
-    assert docker_client.volumes.list(filters=selector) == []
+
+    def removed() -> bool:  # once the run has ended (its end is committed first)
+        return not docker_client.containers.list(all=True, filters=selector) and not (
+            docker_client.volumes.list(filters=selector)
+        )
+
+    until(removed, "the run's container and volume removed")
 
     def swept() -> bool:
         return not docker_client.containers.list(all=True, filters={"id": left.id})
