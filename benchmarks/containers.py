@@ -121,22 +121,23 @@ def ms(seconds: float) -> str:
 
 def bench_overhead(client: Any, image: str, args: argparse.Namespace) -> None:
     print(f"\nper-run container overhead: one step, median of {args.samples} runs, in process")
+    print(f"  {'':<24} {'-> first line':>13} {'-> end':>10}   (end: the container removed)")
     local = one_step(None, image)
     engine_run(local)  # warm: imports, the executor's thread pool
     here = medians([engine_run(local) for _ in range(args.samples)])
-    print(f"  local, xene engine           first line {ms(here[0])}   end {ms(here[1])}")
+    overhead_row("local, xene", here)
     for network in ("bridge", "none"):
         pipeline = one_step(network, image)
         engine_run(pipeline)  # warm
         boxed = medians([engine_run(pipeline) for _ in range(args.samples)])
         floor = medians([sdk_run(client, image, network) for _ in range(args.samples)])
-        extra = boxed[1] - here[1]
-        print(
-            f"  container ({network:<6}), xene   first line {ms(boxed[0])}   end "
-            f"{ms(boxed[1])}   overhead {ms(extra)} per run ({boxed[1] / floor[1]:4.2f}x floor)"
-        )
-        print(f"  container ({network:<6}), SDK    first line {ms(floor[0])}   end "
-              f"{ms(floor[1])}   (floor)")  # fmt: skip
+        note = f"overhead {ms(boxed[1] - here[1])} per run, {boxed[1] / floor[1]:4.2f}x the SDK"
+        overhead_row(f"{network} network, xene", boxed, note)
+        overhead_row(f"{network} network, SDK (floor)", floor)
+
+
+def overhead_row(what: str, times: tuple[float, float], note: str = "") -> None:
+    print(f"  {what:<24} {ms(times[0]):>13} {ms(times[1]):>10}   {note}")
 
 
 def sdk_shell(client: Any, image: str, n: int, concurrency: int) -> float:
