@@ -121,7 +121,7 @@ def ms(seconds: float) -> str:
 
 def bench_overhead(client: Any, image: str, args: argparse.Namespace) -> None:
     print(f"\nper-run container overhead: one step, median of {args.samples} runs, in process")
-    print(f"  {'':<24} {'-> first line':>13} {'-> end':>10}   (end: the container removed)")
+    print(f"  {'':<28} {'-> first line':>13} {'-> end':>10}   (end: the container removed)")
     local = one_step(None, image)
     engine_run(local)  # warm: imports, the executor's thread pool
     here = medians([engine_run(local) for _ in range(args.samples)])
@@ -137,7 +137,7 @@ def bench_overhead(client: Any, image: str, args: argparse.Namespace) -> None:
 
 
 def overhead_row(what: str, times: tuple[float, float], note: str = "") -> None:
-    print(f"  {what:<24} {ms(times[0]):>13} {ms(times[1]):>10}   {note}")
+    print(f"  {what:<28} {ms(times[0]):>13} {ms(times[1]):>10}   {note}".rstrip())
 
 
 def sdk_shell(client: Any, image: str, n: int, concurrency: int) -> float:
