@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 
 
 def _where() -> str:
@@ -19,6 +20,10 @@ async def reachable() -> str | None:
         return "the container executor needs docker: pip install 'xene[docker]'"
 
     def ping() -> None:
+        where = _where()
+        if where.startswith("unix://"):  # the SDK leaves a failed connection's socket open
+            with socket.socket(socket.AF_UNIX) as probe:
+                probe.connect(where.removeprefix("unix://"))
         client = docker.from_env(timeout=5)
         try:
             client.ping()

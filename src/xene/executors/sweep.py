@@ -11,7 +11,11 @@ async def sweep(scope: str, live: Callable[[list[str]], Awaitable[Collection[str
     """Remove the containers and volumes labelled `xene.scope=scope` whose run `live`
     does not name; the run ids removed."""
     import docker
+    from xene.executors import docker_engine
 
+    reason = await docker_engine.reachable()
+    if reason is not None:
+        raise ConnectionError(reason)
     client: Any = docker.from_env(timeout=30)
     try:
         selector = {"label": f"xene.scope={scope}"}
