@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from xene.agent.calls import AgentApi
+from xene.agent.containers import DOCKER_LABEL, Sweeper
 from xene.agent.heartbeat import Heartbeats
 from xene.agent.link import CONTROL, Link, Unreachable
 from xene.agent.settings import AgentSettings
@@ -88,9 +89,10 @@ class Agent:
                 f"the spool {spool} cannot be made ({exc.strerror}): give --spool a "
                 "directory this user may write"
             ) from exc
-        self.work = work = Work(self.api, self.settings.capacity, spool, self.register)
+        self.work = work = Work(self.api, self.settings.capacity, spool, self.register, self.name)
         beating = asyncio.Event()
         beats = asyncio.create_task(self.heartbeats.loop(beating), name="xene-heartbeats")
+        sweeper = self._sweeper(work)
         work.start()
         try:
             await stop.wait()
@@ -101,8 +103,24 @@ class Agent:
             await work.drain(self.settings.grace_s, leave)
         finally:
             await work.stop_claiming()
+            if sweeper is not None:
+                await sweeper.stop()
             beating.set()
             await beats
+
+    def _sweeper(self, work: Work) -> Sweeper | None:
+        """With `docker`: the sweep of the containers of runs it no longer holds (a run
+        it left, or lost, or one an earlier process of it held), started."""
+        if DOCKER_LABEL not in self.settings.labels:
+            return None
+        from xene.executors.scopes import agent_scope
+
+        async def held(run_ids: list[str]) -> list[str]:
+            return [run_id for run_id in run_ids if run_id in work.held]
+
+        sweeper = Sweeper(agent_scope(self.name), held, self.settings.sweep_s)
+        sweeper.start()
+        return sweeper
 
     async def _register_until(self, stop: asyncio.Event) -> bool:
         """Register, retrying while no server answers; False if stopped first."""

@@ -53,8 +53,11 @@ def pipeline_of(source: RunSource) -> Pipeline | None:
 
 
 class Held:
-    def __init__(self, claim: dict[str, Any], api: AgentApi, spool: Path) -> None:
+    def __init__(self, claim: dict[str, Any], api: AgentApi, spool: Path, agent: str = "") -> None:
         self.claim = claim
+        self.agent = agent
+        """The agent's name: the run's containers are in its scope (`agent:NAME`, swept
+        by it once it no longer holds the run); '': this process's own."""
         self.run_id, self.epoch = str(claim["run"]["id"]), int(claim["run"]["epoch"])
         self.api = api
         path = spool / f"{self.run_id}.{self.epoch}.jsonl"
@@ -93,6 +96,7 @@ class Held:
         from xene.agent.remote_store import AgentRunStore
         from xene.engine.engine import Engine, Unrecoverable
         from xene.engine.options import EngineOptions
+        from xene.executors.scopes import agent_scope
         from xene.store.base import Fenced
         from xene.store.wire import WireError, stored_run_of
 
@@ -107,7 +111,11 @@ class Held:
                         "came late); it is another's now", self.run_id)  # fmt: skip
             return
         secrets = {str(k): str(v) for k, v in (self.claim.get("secrets") or {}).items()}
-        options = EngineOptions(secrets=secrets, lease_s=float(self.claim["lease_s"]))
+        options = EngineOptions(
+            secrets=secrets,
+            lease_s=float(self.claim["lease_s"]),
+            container_scope=agent_scope(self.agent) if self.agent else "",
+        )
         store = AgentRunStore(self.run_id, self.epoch, self.outbox, self.api)
         try:
             pipeline = pipeline_of(stored.source)

@@ -28,12 +28,16 @@ class AgentSettings:
     name: str = ""
     """Needed only when neither a certificate nor a token names the agent."""
     labels: tuple[str, ...] = ()
+    """What it offers; `docker` is added at its start when a Docker engine answers
+    (`xene.agent.containers.offered_labels`)."""
     capacity: int = 1
     grace_s: float = 30.0
     """On SIGTERM: how long running steps may take to finish."""
     host: str = platform.node()
     spool: str | None = None
     """Where runs' commits wait to be sent; None: `$XENE_HOME/agent/NAME/spool`."""
+    sweep_s: float = 60.0
+    """With `docker`: how often it sweeps the containers of runs it no longer holds."""
 
     def spool_dir(self, name: str) -> Path:
         if self.spool:
@@ -65,6 +69,8 @@ class AgentSettings:
         wrong = label_rules.problem(self.labels)
         if wrong:
             found.append(f"--labels: {wrong}")
+        if not self.sweep_s > 0:
+            found.append(f"--sweep-every {self.sweep_s:g}: give a number of seconds above 0")
         if self.grace_s < 0:
             found.append(f"--grace {self.grace_s:g}: give running steps 0 seconds or more")
         if not (self.cert or self.token or self.name):

@@ -41,8 +41,11 @@ class Work:
         capacity: int,
         spool: Path,
         register: Callable[[], Awaitable[None]],
+        name: str = "",
     ) -> None:
         self.api, self.capacity, self.spool, self.register = api, capacity, spool, register
+        self.name = name
+        """The agent's: its runs' containers are in its scope (`agent:NAME`)."""
         self.held: dict[str, Held] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.claiming = True
@@ -150,7 +153,7 @@ class Work:
         return [{**claim, "age": age} for claim in runs]
 
     def _take(self, claim: dict[str, Any]) -> None:
-        held = Held(claim, self.api, self.spool)
+        held = Held(claim, self.api, self.spool, self.name)
         if held.run_id in self.held:  # claimed twice? the later epoch is the one that counts
             self.held[held.run_id].fence("claimed again")
         self.held[held.run_id] = held

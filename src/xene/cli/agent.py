@@ -18,7 +18,10 @@ Run an agent: it executes pipeline runs for the servers it is given, on this mac
 
 It registers with the first server that answers (the others are tried when that one
 stops answering), heartbeats, and takes queued runs whose pipelines need no label it
-lacks, up to --capacity at once. Each run's journal and output are kept on disk (--spool)
+lacks, up to --capacity at once. It offers the label `docker` (container pipelines need
+it) when it reaches a Docker engine at start (DOCKER_HOST, else /var/run/docker.sock),
+and then sweeps, at start and every --sweep-every seconds, the containers of runs it no
+longer holds. Each run's journal and output are kept on disk (--spool)
 until a server has them, so a server that is away for a while loses nothing.
 
 Who it is: its certificate (`xene certs agent NAME` on the server's machine gives one),
@@ -65,6 +68,9 @@ def add_parser(commands: Any) -> None:
         help="its name, for a server without auth (a certificate or token names it)")  # fmt: skip
     add("--grace", metavar="S", type=float, default=30.0,
         help="on SIGTERM, seconds running steps get to finish (default 30)")  # fmt: skip
+    add("--sweep-every", metavar="S", type=float, default=60.0,
+        help="with docker: how often containers of runs it no longer holds are removed "
+        "(default 60)")  # fmt: skip
     add("--spool", metavar="DIR", default=None,
         help="where commits wait for a server (default $XENE_HOME/agent/NAME/spool)")  # fmt: skip
     parser.set_defaults(handler=handle)
@@ -111,7 +117,7 @@ def run_agent(args: argparse.Namespace) -> int:
     settings = AgentSettings(
         servers=tuple(args.server or ()), cert=args.cert, key=args.key, ca=args.ca,
         token=os.environ.get("XENE_TOKEN") or None, name=args.agent_name, labels=labels,
-        capacity=args.capacity, grace_s=args.grace, spool=args.spool,
+        capacity=args.capacity, grace_s=args.grace, spool=args.spool, sweep_s=args.sweep_every,
     )  # fmt: skip
     problems = settings.problems()
     if problems:
@@ -128,13 +134,16 @@ async def _run(settings: Any) -> int:
     import logging
     import signal
     import ssl
+    from dataclasses import replace
 
     from xene import __version__
     from xene.agent.agent import Agent, BadSpool, Refused
+    from xene.agent.containers import offered_labels
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    settings = replace(settings, labels=await offered_labels(settings.labels, "the agent"))
     try:
         agent = Agent(settings, version=__version__)
     except (OSError, ssl.SSLError) as exc:  # a certificate or key that does not load

@@ -24,6 +24,11 @@ previous one left unfinished. Several servers may share one PostgreSQL store.
   xene token create --role manager --name ci  a token for the API (XENE_TOKEN)
   xene apply flow.yaml --server http://127.0.0.1:6060
 
+Container pipelines (`executor: {type: container}`) go only to agents labelled `docker`:
+the built-in agent offers it when it reaches a Docker engine at start (DOCKER_HOST, else
+/var/run/docker.sock), and then sweeps, at start and every --sweep-every seconds, the
+containers left by runs of this store that no longer run.
+
 SIGTERM or Ctrl-C: the server takes no more work, lets running steps finish within
 --grace seconds, and leaves every unfinished run to be resumed.
 """
@@ -102,7 +107,14 @@ def _add_load_options(parser: argparse.ArgumentParser) -> None:
         default=(),
         metavar="A,B",
         help="the built-in agent's labels: it runs a pipeline that names agent labels only "
-        "if it has them all (e.g. gpu,os=linux)",
+        "if it has them all (e.g. gpu,os=linux); docker is added when a Docker engine answers",
+    )
+    parser.add_argument(
+        "--sweep-every",
+        type=positive_seconds,
+        default=60.0,
+        metavar="S",
+        help="with docker: how often leftover containers of finished runs are removed (default 60)",
     )
     parser.add_argument(
         "--grace", type=float, default=30.0, metavar="S", help="seconds to finish steps on stop"
@@ -187,12 +199,21 @@ def _config(args: argparse.Namespace) -> Any:
         agent=not args.no_agent,
         capacity=args.capacity,
         agent_labels=args.labels,
+        container_scope=_scope(args.store),
+        sweep_s=args.sweep_every,
         grace_s=args.grace,
         lease_s=args.lease,
         rate_per_s=args.rate_limit,
         max_queued=args.max_queued,
         rate_burst=max(int(args.rate_limit * 2), 1),
     )
+
+
+def _scope(store: str | None) -> str:
+    """The container scope of the store's runs (as `xene run` on it has it)."""
+    from xene.cli.stores import scope_of
+
+    return scope_of(store)
 
 
 def labels_list(text: str) -> tuple[str, ...]:
@@ -253,6 +274,13 @@ async def serve(config: Any, sock: socket.socket) -> int:
     except Exception as exc:
         print(f"xene: cannot open the store: {exc}", file=sys.stderr)
         return 1
+    if config.agent:  # before it registers: the labels it offers
+        from dataclasses import replace
+
+        from xene.agent.containers import offered_labels
+
+        labels = await offered_labels(config.agent_labels, "the built-in agent")
+        config = replace(config, agent_labels=labels)
     runtime = Runtime(store, config)
     app = create_app(runtime, manage=True)
 

@@ -12,7 +12,9 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
+from xene.agent.containers import Sweeper
 from xene.core.states import State
+from xene.ir import DOCKER_LABEL
 from xene.store import wakeups
 from xene.store.owners import owner_alive, owner_id
 
@@ -35,15 +37,34 @@ class Agent:
         self._queued = wakeups.of(runtime.store).subscribe("queued")
         """Woken by a run queued here or, through the store, by another server."""
         self._loop: asyncio.Task[None] | None = None
+        config = runtime.config
+        self.container_scope = config.container_scope or f"process:{self.owner}"
+        """Of its runs' containers: the store's, so `xene run` on it and other servers on
+        this host sweep them too, and it theirs."""
+        self.sweeper: Sweeper | None = None
+        if DOCKER_LABEL in config.agent_labels:  # without it, it makes no container
+            self.sweeper = Sweeper(self.container_scope, self._unfinished, config.sweep_s)
         self._stopping = False
         self._counted_at = float("-inf")
         self._looked_at = float("-inf")
+        """When runs of dead processes on this host were last looked for."""
         self._cancelling: dict[str, asyncio.Future[None]] = {}
         """Cancellations asked through the store, under way."""
-        """When runs of dead processes on this host were last looked for."""
 
     def start(self) -> None:
         self._loop = asyncio.create_task(self._claim_loop(), name="xene-agent")
+        if self.sweeper is not None:
+            self.sweeper.start()
+
+    async def _unfinished(self, run_ids: list[str]) -> list[str]:
+        """Those of `run_ids` the store has unfinished (their containers may be needed
+        by whoever resumes them)."""
+        live = []
+        for run_id in run_ids:
+            summary = await self.runtime.store.run_summary(run_id)
+            if summary is not None and not summary.state.finished:
+                live.append(run_id)
+        return live
 
     @property
     def stopping(self) -> bool:
@@ -153,6 +174,7 @@ class Agent:
             listeners=runtime.listeners,
             lease_s=runtime.config.lease_s,
             secret_source=runtime.secrets.resolve,
+            container_scope=self.container_scope,
         )
         try:  # the applied workflow's pipeline, loaded once, not parsed again per run
             pipeline = runtime.pipeline_of(stored.source)
@@ -219,6 +241,8 @@ class Agent:
         """Claim nothing more; running nodes get `grace_s` to finish, then stop; the
         runs stay unfinished and unowned, to be resumed by another server or a restart."""
         self.begin_stop()
+        if self.sweeper is not None:
+            await self.sweeper.stop()
         if self._loop is not None:
             self._loop.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -31,7 +31,15 @@ class ServerConfig:
     capacity: int = 4
     """Runs the built-in agent executes at once."""
     agent_labels: tuple[str, ...] = ()
-    """The built-in agent's labels: it takes a run only if it has all its pipeline's."""
+    """The built-in agent's labels: it takes a run only if it has all its pipeline's
+    (`docker` for a container pipeline: `xene serve` adds it when an engine answers)."""
+    container_scope: str = ""
+    """The `xene.scope` of the containers of the runs the built-in agent executes: the
+    store's (`xene.cli.stores.scope_of`), shared with `xene run` on it; '': this
+    process's alone."""
+    sweep_s: float = 60.0
+    """How often the built-in agent, when it has the `docker` label, sweeps the
+    containers its scope's runs left once they no longer run (and at its start)."""
     grace_s: float = 30.0
     """On SIGTERM: how long running steps may take to finish."""
     lease_s: float = 15.0

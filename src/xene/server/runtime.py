@@ -313,20 +313,21 @@ class Runtime:
             return None
 
     def labels_of(self, source: RunSource) -> tuple[str, ...]:
-        """The agent labels `source`'s pipeline needs: from its workflow as loaded here
+        """The agent labels `source`'s pipeline needs (`labels_needed`: `docker` for a
+        container pipeline): from its workflow as loaded here
         when the texts agree (a Python one too: no import per queued run), else parsed
         from the source (a definition that no longer loads needs none: its run fails,
         wherever it runs)."""
         known = self.workflows.get(source.workflow)
         if known is not None and known[0].text == source.text:
             try:
-                return known[1].pipeline(source.pipeline).agent_labels
+                return known[1].pipeline(source.pipeline).labels_needed
             except KeyError:
                 return ()
         from xene.engine.durable import pipeline_of_source
 
         try:
-            return pipeline_of_source(source).agent_labels
+            return pipeline_of_source(source).labels_needed
         except Exception:
             return ()
 
