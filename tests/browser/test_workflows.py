@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.harness import Server, shot, sign_in
 
@@ -42,18 +43,11 @@ def _apply(server: Server, manager: str) -> None:
         assert queued.status_code == 201, queued.text
 
 
-def _expect() -> Any:
-    from playwright.sync_api import expect
-
-    return expect
-
-
 def test_a_viewer_sees_each_workflow_with_its_triggers_mode_and_runs_and_no_controls(
     page: Any, server: Server
 ) -> None:
     _apply(server, server.token("manager"))
     sign_in(page, server, server.token("viewer", "vera"), "/")
-    expect = _expect()
     row = page.locator("tr[data-pipeline=shop]")
     expect(row.locator(".mode")).to_have_text("active")
     expect(row).to_contain_text("circuit breaker armed (50% of 10 runs)")
@@ -86,7 +80,6 @@ def test_a_manager_pauses_resumes_and_runs_a_pipeline_with_its_input_checked(
 ) -> None:
     _apply(server, server.token("manager"))
     sign_in(page, server, server.token("manager", "max"), "/workflows/shop")
-    expect = _expect()
     page.get_by_role("button", name="Pause").click()
     expect(page.locator(".pipeline .mode")).to_have_text("paused")
     field = page.get_by_label("Input (JSON, optional)")
@@ -118,7 +111,6 @@ def test_stopping_asks_first_and_a_drained_pipeline_can_be_resumed(
 ) -> None:
     _apply(server, server.token("manager"))
     sign_in(page, server, server.token("manager"), "/workflows/shop")
-    expect = _expect()
     page.once("dialog", lambda dialog: dialog.dismiss())
     page.get_by_role("button", name="Stop").click()
     expect(page.locator(".pipeline .mode")).to_have_text("active")
@@ -147,4 +139,4 @@ def test_a_workflow_that_is_not_applied_gives_a_page_saying_so(
     sign_in(page, server, server.token("viewer"), "/")
     response = page.goto(f"{server.url}/workflows/nope")
     assert response is not None and response.status == 404
-    _expect()(page.get_by_role("alert")).to_contain_text("No workflow 'nope' is applied")
+    expect(page.get_by_role("alert")).to_contain_text("No workflow 'nope' is applied")
