@@ -133,10 +133,9 @@ def test_the_workflows_page_reads_on_a_phone(page: Any, server: Server, width: i
     shot(page, "workflow-phone")
 
 
-def test_a_workflow_that_is_not_applied_gives_a_page_saying_so(
-    page: Any, server: Server
-) -> None:
+def test_a_workflow_that_is_not_applied_gives_a_page_saying_so(page: Any, server: Server) -> None:
     sign_in(page, server, server.token("viewer"), "/")
     response = page.goto(f"{server.url}/workflows/nope")
-    assert response is not None and response.status == 404
+    assert response is not None
+    assert response.status == 404
     expect(page.get_by_role("alert")).to_contain_text("No workflow 'nope' is applied")
