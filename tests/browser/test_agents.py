@@ -40,7 +40,7 @@ def _gpu_agent_holding_a_run(server: Server) -> str:
 
 
 def test_a_viewer_sees_the_agents_and_the_runs_they_hold_but_no_drain(
-    page: Any, server: Server
+    server: Server, page: Any
 ) -> None:
     run_id = _gpu_agent_holding_a_run(server)
     sign_in(page, server, server.token("viewer"), "/agents")
@@ -57,7 +57,7 @@ def test_a_viewer_sees_the_agents_and_the_runs_they_hold_but_no_drain(
     shot(page, "agents-viewer")
 
 
-def test_an_admin_drains_an_agent(page: Any, server: Server) -> None:
+def test_an_admin_drains_an_agent(server: Server, page: Any) -> None:
     _gpu_agent_holding_a_run(server)
     sign_in(page, server, server.token("manager"), "/agents")
     assert page.get_by_role("button", name="Drain gpu-box").count() == 0  # admins only

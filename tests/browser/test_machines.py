@@ -27,7 +27,7 @@ def _define(server: Server) -> str:
     return str(created.json()["id"])
 
 
-def test_a_viewer_reads_machines_and_instances_without_controls(page: Any, server: Server) -> None:
+def test_a_viewer_reads_machines_and_instances_without_controls(server: Server, page: Any) -> None:
     instance = _define(server)
     sign_in(page, server, server.token("viewer"), "/machines")
     expect(page.get_by_role("link", name="traffic-light")).to_be_visible()
@@ -47,7 +47,7 @@ def test_a_viewer_reads_machines_and_instances_without_controls(page: Any, serve
 
 
 def test_a_manager_starts_an_instance_and_moves_it_through_its_states(
-    page: Any, server: Server
+    server: Server, page: Any
 ) -> None:
     _define(server)
     sign_in(page, server, server.token("manager"), "/machines/traffic-light")
@@ -67,7 +67,7 @@ def test_a_manager_starts_an_instance_and_moves_it_through_its_states(
     shot(page, "instance-manager-dark")
 
 
-def test_an_event_refused_meanwhile_is_shown_beside_the_buttons(page: Any, server: Server) -> None:
+def test_an_event_refused_meanwhile_is_shown_beside_the_buttons(server: Server, page: Any) -> None:
     instance = _define(server)
     sign_in(page, server, server.token("manager"), f"/machines/traffic-light/instances/{instance}")
     with server.api(server.token("manager")) as api:  # another person moves it first
@@ -81,7 +81,7 @@ def test_an_event_refused_meanwhile_is_shown_beside_the_buttons(page: Any, serve
     shot(page, "instance-refused")
 
 
-def test_an_unknown_machine_or_instance_gives_a_page_saying_so(page: Any, server: Server) -> None:
+def test_an_unknown_machine_or_instance_gives_a_page_saying_so(server: Server, page: Any) -> None:
     instance = _define(server)
     sign_in(page, server, server.token("viewer"), "/machines")
     for path, said in [

@@ -1,11 +1,13 @@
 """The workflows pages in a real browser: `/` and `/workflows/{name}`, read by a viewer
-and driven by a manager (pause, resume, stop, "Run now" with its input checked inline)."""
+and driven by a manager (pause, resume, stop, "Run now" with its input checked inline).
+
+Each test takes `server` before `page`, so that the page (and its live event stream) is
+closed before the server stops: `xene serve` waits for open streams on SIGTERM."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.harness import Server, shot, sign_in
@@ -44,7 +46,7 @@ def _apply(server: Server, manager: str) -> None:
 
 
 def test_a_viewer_sees_each_workflow_with_its_triggers_mode_and_runs_and_no_controls(
-    page: Any, server: Server
+    server: Server, page: Any
 ) -> None:
     _apply(server, server.token("manager"))
     sign_in(page, server, server.token("viewer", "vera"), "/")
@@ -76,7 +78,7 @@ def test_a_viewer_sees_each_workflow_with_its_triggers_mode_and_runs_and_no_cont
 
 
 def test_a_manager_pauses_resumes_and_runs_a_pipeline_with_its_input_checked(
-    page: Any, server: Server
+    server: Server, page: Any
 ) -> None:
     _apply(server, server.token("manager"))
     sign_in(page, server, server.token("manager", "max"), "/workflows/shop")
@@ -107,7 +109,7 @@ def test_a_manager_pauses_resumes_and_runs_a_pipeline_with_its_input_checked(
 
 
 def test_stopping_asks_first_and_a_drained_pipeline_can_be_resumed(
-    page: Any, server: Server
+    server: Server, page: Any
 ) -> None:
     _apply(server, server.token("manager"))
     sign_in(page, server, server.token("manager"), "/workflows/shop")
@@ -123,17 +125,30 @@ def test_stopping_asks_first_and_a_drained_pipeline_can_be_resumed(
     expect(page.locator(".pipeline .mode")).to_have_text("draining")
 
 
-@pytest.mark.parametrize("width", [375])
-def test_the_workflows_page_reads_on_a_phone(page: Any, server: Server, width: int) -> None:
+def test_the_strip_of_runs_follows_new_runs_without_a_reload(server: Server, page: Any) -> None:
+    manager = server.token("manager")
+    _apply(server, manager)
+    sign_in(page, server, server.token("viewer"), "/")
+    expect(page.locator("body[data-live=on]")).to_have_count(1)
+    with server.api(manager) as api:
+        queued = api.post("/api/v1/workflows/shop/pipelines/shop/runs", json={"x": 3})
+        assert queued.status_code == 201, queued.text
+    run_id = queued.json()["run_id"]
+    box = page.locator(f'tr[data-pipeline=shop] .strip a[href="/runs/{run_id}"]')
+    expect(box).to_have_class("state-Success")
+    expect(page.locator("tr[data-pipeline=shop] .strip a")).to_have_count(2)
+
+
+def test_the_workflows_page_reads_on_a_phone(server: Server, page: Any) -> None:
     _apply(server, server.token("manager"))
-    page.set_viewport_size({"width": width, "height": 800})
+    page.set_viewport_size({"width": 375, "height": 800})
     sign_in(page, server, server.token("manager"), "/workflows/shop")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     shot(page, "workflow-phone")
 
 
-def test_a_workflow_that_is_not_applied_gives_a_page_saying_so(page: Any, server: Server) -> None:
+def test_a_workflow_that_is_not_applied_gives_a_page_saying_so(server: Server, page: Any) -> None:
     sign_in(page, server, server.token("viewer"), "/")
     response = page.goto(f"{server.url}/workflows/nope")
     assert response is not None
