@@ -84,7 +84,7 @@ def test_a_manager_pauses_resumes_and_runs_a_pipeline_with_its_input_checked(
     sign_in(page, server, server.token("manager", "max"), "/workflows/shop")
     page.get_by_role("button", name="Pause").click()
     expect(page.locator(".pipeline .mode")).to_have_text("paused")
-    field = page.get_by_label("Input (JSON, optional)")
+    field = page.get_by_label("Input of shop (JSON, optional)")
     field.fill('{"x": 2')
     page.get_by_role("button", name="Run shop now").click()
     problem = page.locator("#input-problem-1")
@@ -97,7 +97,7 @@ def test_a_manager_pauses_resumes_and_runs_a_pipeline_with_its_input_checked(
     expect(problem).to_contain_text("pipeline shop/shop is paused: resume it first")
     page.get_by_role("button", name="Resume").click()
     expect(page.locator(".pipeline .mode")).to_have_text("active")
-    page.get_by_label("Input (JSON, optional)").fill('{"x": 2}')
+    page.get_by_label("Input of shop (JSON, optional)").fill('{"x": 2}')
     page.get_by_role("button", name="Run shop now").click()
     page.wait_for_url(f"{server.url}/runs/*")
     run_id = page.url.rsplit("/", 1)[1]
@@ -154,3 +154,44 @@ def test_a_workflow_that_is_not_applied_gives_a_page_saying_so(server: Server, p
     assert response is not None
     assert response.status == 404
     expect(page.get_by_role("alert")).to_contain_text("No workflow 'nope' is applied")
+
+
+MANIFEST = """\
+kind: Workflow
+apiVersion: v1alpha1
+metadata: {name: ci}
+spec:
+  triggers:
+    push: {type: webhook, token: "hook-t0ken"}
+  pipelines:
+    build:
+      trigger: push
+      tasks:
+        t: {steps: [{name: s, type: shell, cmd: "echo build"}]}
+    deploy:
+      tasks:
+        t: {steps: [{name: s, type: shell, cmd: "echo deploy"}]}
+"""
+
+
+def test_each_pipeline_has_its_own_controls(server: Server, page: Any) -> None:
+    with server.api(server.token("manager")) as api:
+        applied = api.post(
+            "/api/v1/workflows", content=MANIFEST, headers={"content-type": "application/yaml"}
+        )
+        assert applied.status_code == 201, applied.text
+    sign_in(page, server, server.token("manager"), "/workflows/ci")
+    page.get_by_role("group", name="Pipeline deploy").get_by_role("button", name="Pause").click()
+    expect(page.locator("#pipeline-deploy .mode")).to_have_text("paused")
+    expect(page.locator("#pipeline-build .mode")).to_have_text("active")
+    expect(page.locator("#pipeline-build")).to_contain_text(
+        f"POST {server.url}/api/v1/hooks/ci/push"
+    )
+    expect(page.locator("#pipeline-deploy")).to_contain_text("no triggers: runs start by hand")
+    assert "hook-t0ken" not in page.content()
+    page.get_by_label("Input of deploy (JSON, optional)").fill("[1, 2]")
+    page.get_by_role("button", name="Run deploy now").click()
+    expect(page.locator("#input-problem-2")).to_contain_text("is paused")
+    page.get_by_label("Input of build (JSON, optional)").fill("[1, 2]")
+    page.get_by_role("button", name="Run build now").click()
+    page.wait_for_url(f"{server.url}/runs/*")
