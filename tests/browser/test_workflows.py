@@ -1,8 +1,5 @@
 """The workflows pages in a real browser: `/` and `/workflows/{name}`, read by a viewer
-and driven by a manager (pause, resume, stop, "Run now" with its input checked inline).
-
-Each test takes `server` before `page`, so that the page (and its live event stream) is
-closed before the server stops: `xene serve` waits for open streams on SIGTERM."""
+and driven by a manager (pause, resume, stop, "Run now" with its input checked inline)."""
 
 from __future__ import annotations
 
