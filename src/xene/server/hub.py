@@ -19,6 +19,8 @@ class EventHub(Listener):
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
         self.subscribed = asyncio.Event()
         """Set while anyone subscribes: other servers' runs are then watched."""
+        self.closed = False
+        """The server stops: subscriptions end (`close`)."""
 
     @property
     def listening(self) -> bool:
@@ -57,7 +59,20 @@ class EventHub(Listener):
             }
         )
 
+    def close(self) -> None:
+        """End every subscription with a `closing` event, and any later one at once: an
+        open page's event stream would otherwise hold the server's shutdown until its
+        graceful timeout (uvicorn waits for open responses)."""
+        self.closed = True
+        for queue in list(self._subscribers):
+            self._leave(queue)
+            while not queue.empty():  # what it has not read yet is moot now
+                queue.get_nowait()
+            queue.put_nowait({"type": "closing"})
+
     async def subscribe(self) -> AsyncIterator[dict[str, Any]]:
+        if self.closed:
+            return
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE)
         self._subscribers.add(queue)
         self.subscribed.set()
@@ -65,7 +80,7 @@ class EventHub(Listener):
             while True:
                 event = await queue.get()
                 yield event
-                if event.get("type") == "lagging":
+                if event.get("type") in ("lagging", "closing"):
                     return
         finally:
             self._leave(queue)

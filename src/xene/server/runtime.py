@@ -140,6 +140,10 @@ class Runtime:
         handler); `stop` then waits for what runs."""
         log.info("stopping: no new work; running steps may finish (grace %ss)", self.config.grace_s)
         self.agent.begin_stop()
+        try:  # from a signal handler too: the hub's queues are the loop's to touch
+            asyncio.get_running_loop().call_soon_threadsafe(self.hub.close)
+        except RuntimeError:  # no loop runs: nobody can be subscribed
+            self.hub.close()
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Take no more work; let running steps finish within the grace period; leave

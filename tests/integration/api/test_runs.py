@@ -166,3 +166,16 @@ async def test_events_stream_run_and_node_changes(
     assert all(data["run"] == run_id for _, data in events)
     kind, first = events[0]
     assert (kind, first["workflow"], first["pipeline"]) == ("run", "watched", "main")
+
+
+async def test_the_events_stream_ends_when_the_server_begins_to_stop(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    stream = asyncio.create_task(client.get("/api/v1/events"))  # no limit: it would go on
+    while not runtime.hub._subscribers:  # the stream has subscribed
+        await asyncio.sleep(0.01)
+    runtime.begin_stop()  # as SIGTERM does: an open page must not hold the shutdown
+    response = await asyncio.wait_for(stream, 10)
+    assert sse_events(response.text) == [("closing", {"type": "closing"})]
+    late = await asyncio.wait_for(client.get("/api/v1/events"), 10)
+    assert sse_events(late.text) == []

@@ -76,7 +76,8 @@ async def follow_logs(
 
 async def hub_events(hub: EventHub, limit: int | None) -> AsyncIterator[str]:
     """`run` and `node` events of this server's executions as they happen; `lagging`
-    (and the end of the stream) for a subscriber too slow to keep up."""
+    (and the end of the stream) for a subscriber too slow to keep up; `closing` (and
+    the end) when the server stops."""
     events = hub.subscribe()
     sent = 0
     pending: asyncio.Task[dict[str, Any]] | None = None
@@ -97,7 +98,7 @@ async def hub_events(hub: EventHub, limit: int | None) -> AsyncIterator[str]:
             kind = str(change.get("type", "run"))
             yield event(kind, change)
             sent += 1
-            if kind == "lagging":
+            if kind in ("lagging", "closing"):
                 return
     finally:
         if pending is not None:
