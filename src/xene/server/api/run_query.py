@@ -3,13 +3,13 @@ string to a `RunFilter`, the same for both, so a page's URL and the API's agree.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import HTTPException, Query
 from pydantic import BaseModel, Field
 
 from xene.core.states import State
+from xene.core.times import parse_time
 from xene.frozen import frozen
 from xene.store.base import BY_HAND, BY_HAND_PARAM, RunFilter
 
@@ -41,23 +41,13 @@ class RunQuery:
 
 
 def parse_when(text: str | None, name: str) -> float | None:
-    """`1764581400`, `2026-12-01T09:30` or `2026-12-01T09:30:00+01:00` -> seconds since
-    the epoch (a time without an offset is UTC); a 422 saying how to write it else."""
+    """A time of the query string (`xene.core.times`); a 422 saying how to write it."""
     if text is None or not text.strip():
         return None
-    text = text.strip()
     try:
-        return float(text)
-    except ValueError:
-        pass
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise HTTPException(
-            422, f"{name}={text!r} is not a time: give seconds since the epoch or ISO 8601, "
-            "e.g. 2026-12-01T09:30:00Z",
-        ) from None  # fmt: skip
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+        return parse_time(text)
+    except ValueError as error:
+        raise HTTPException(422, f"{name}={error}") from None
 
 
 async def run_query(params: Annotated[RunParams, Query()]) -> RunQuery:
