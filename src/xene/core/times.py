@@ -16,7 +16,7 @@ def parse_time(text: str) -> float:
     except ValueError:
         pass
     try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))  # RFC 3339: t, z
     except ValueError:
         raise ValueError(f"{text!r} is not a time: {HOW}") from None
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()

@@ -3,7 +3,7 @@ string to a `RunFilter`, the same for both, so a page's URL and the API's agree.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import HTTPException, Query
 from pydantic import BaseModel, Field
@@ -15,6 +15,11 @@ from xene.store.base import BY_HAND, BY_HAND_PARAM, RunFilter
 
 WHEN = "seconds since the epoch, or ISO 8601 (`2026-12-01T09:30`, UTC unless it names its offset)"
 
+TIME_SCHEMA: dict[str, Any] = {
+    "anyOf": [{"type": "number"}, {"type": "string", "format": "date-time"}, {"type": "null"}]
+}
+"""What the document says a time is (read as text: a form sends `2026-12-01T09:30`)."""
+
 
 class RunParams(BaseModel):
     """The query string (an empty value is no filter, as a form sends it)."""
@@ -25,8 +30,12 @@ class RunParams(BaseModel):
     trigger: str | None = Field(
         None, max_length=300, description="a trigger's name; `-`: the runs started by hand"
     )
-    created_after: str | None = Field(None, max_length=40, description=WHEN)
-    created_before: str | None = Field(None, max_length=40, description=WHEN)
+    created_after: str | None = Field(
+        None, max_length=40, description=WHEN, json_schema_extra=TIME_SCHEMA
+    )
+    created_before: str | None = Field(
+        None, max_length=40, description=WHEN, json_schema_extra=TIME_SCHEMA
+    )
     id: str | None = Field(None, max_length=26, description="the start of a run's id")
     limit: int = Field(50, ge=1, le=500)
     before: str | None = Field(None, max_length=100, description="a run id: older runs")
