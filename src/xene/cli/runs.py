@@ -30,6 +30,8 @@ store URL).
 Examples:
   xene runs
   xene runs --workflow ci --status error --limit 5
+  xene runs --trigger nightly --since 2026-12-01T00:00 --until 2026-12-02T00:00
+  xene runs --id 01m8s
   xene runs --json | jq '.[0].id'
 """
 
@@ -45,6 +47,14 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("-p", "--pipeline", metavar="P", help="only runs of pipeline P")
     parser.add_argument("-s", "--status", metavar="S", help="only runs in state S, e.g. error")
     parser.add_argument(
+        "--trigger", metavar="T", help="only runs a fire of trigger T queued (-: by hand)"
+    )
+    parser.add_argument(
+        "--since", metavar="TIME", help="only runs created at or after TIME (ISO 8601, UTC)"
+    )
+    parser.add_argument("--until", metavar="TIME", help="only runs created before TIME")
+    parser.add_argument("--id", metavar="PREFIX", help="only runs whose id starts so")
+    parser.add_argument(
         "-n", "--limit", type=int, default=20, metavar="N", help="show at most N runs (20)"
     )
     parser.add_argument("--json", action="store_true", help="print the runs as JSON")
@@ -57,7 +67,7 @@ def handle(args: argparse.Namespace) -> int:
 
 
 async def list_runs(args: argparse.Namespace) -> int:
-    from xene.store.base import RunFilter
+    from xene.store.base import BY_HAND, BY_HAND_PARAM, RunFilter
 
     if args.limit < 1:
         raise stores.CommandError(f"--limit {args.limit}: give a number of runs, 1 or more")
@@ -66,6 +76,10 @@ async def list_runs(args: argparse.Namespace) -> int:
         pipeline=args.pipeline,
         state=parse_state(args.status),
         limit=args.limit,
+        trigger=BY_HAND if args.trigger == BY_HAND_PARAM else args.trigger,
+        created_after=_time(args.since, "--since"),
+        created_before=_time(args.until, "--until"),
+        id_prefix=args.id,
     )
     async with stores.opened(args) as store:
         runs = await store.list_runs(flt)
@@ -78,6 +92,15 @@ async def list_runs(args: argparse.Namespace) -> int:
     else:
         print("no runs match" if _filtered(args) else "no runs yet: `xene run FILE` starts one")
     return stores.EXIT_OK
+
+
+def _time(text: str | None, option: str) -> float | None:
+    from xene.core.times import parse_time
+
+    try:
+        return None if text is None else parse_time(text)
+    except ValueError as error:
+        raise stores.CommandError(f"{option} {error}") from None
 
 
 def parse_state(text: str | None) -> State | None:
@@ -143,4 +166,12 @@ def print_runs(runs: list[RunSummary], waiting: dict[str, str] | None = None) ->
 
 
 def _filtered(args: argparse.Namespace) -> bool:
-    return bool(args.workflow or args.pipeline or args.status)
+    return bool(
+        args.workflow
+        or args.pipeline
+        or args.status
+        or args.trigger
+        or args.since
+        or args.until
+        or args.id
+    )

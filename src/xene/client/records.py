@@ -42,6 +42,7 @@ def run_summary(data: dict[str, Any]) -> RunSummary:
         error=data.get("error"),
         owner=data.get("owner", ""),
         lease_until=float(data.get("lease_until") or 0.0),
+        trigger=data.get("trigger"),
     )
 
 

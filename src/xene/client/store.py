@@ -20,6 +20,8 @@ from xene.client.errors import ApiError
 from xene.client.settings import Target
 from xene.core.states import Decision
 from xene.store.base import (
+    BY_HAND,
+    BY_HAND_PARAM,
     ApprovalRecord,
     IdKind,
     LogChunk,
@@ -66,6 +68,10 @@ class RemoteStore(RunReader, ApprovalStore, MachineReader):
             "state": flt.state,
             "limit": min(flt.limit, 500),
             "before": flt.before,
+            "trigger": BY_HAND_PARAM if flt.trigger == BY_HAND else flt.trigger,
+            "created_after": flt.created_after,
+            "created_before": flt.created_before,
+            "id": flt.id_prefix,
         }
         page = await self.api.get(api_path("runs"), params)
         for run in page["runs"]:

@@ -279,6 +279,7 @@ class Runtime:
         data: Any,
         key: str | None,
         modes: dict[str, PipelineMode] | None = None,
+        trigger: str | None = None,
     ) -> list[tuple[str, bool]]:
         """Queue a run of each of a trigger's pipelines that is active (`(run id,
         created)` each), for a fire `admit`ted already; the others drop the fire. The
@@ -294,7 +295,7 @@ class Runtime:
             source = RunSource(
                 applied.filename, applied.text, applied.format, applied.name, pipeline
             )
-            queued.append(await self.queue(source, data, idempotency_key=pkey))
+            queued.append(await self.queue(source, data, idempotency_key=pkey, trigger=trigger))
         return queued
 
     def pipeline_of(self, source: RunSource) -> Pipeline | None:
@@ -336,13 +337,19 @@ class Runtime:
             return ()
 
     async def queue(
-        self, source: RunSource, data: Any, *, idempotency_key: str | None = None
+        self,
+        source: RunSource,
+        data: Any,
+        *,
+        idempotency_key: str | None = None,
+        trigger: str | None = None,
     ) -> tuple[str, bool]:
-        """Queue a run of `source`'s pipeline for an agent; `(run id, created)`."""
+        """Queue a run of `source`'s pipeline for an agent; `(run id, created)`; `trigger`:
+        the workflow trigger whose fire it is (None: by hand)."""
         from xene.service import runs
 
         now, labels = self.clock.now(), self.labels_of(source)
-        wanted = runs.Wanted(source, data, idempotency_key, labels)
+        wanted = runs.Wanted(source, data, idempotency_key, labels, trigger)
         run_id, created = await runs.queue(self.store, wanted, now, new_id)
         if created:
             self.metrics.runs_started.labels(source.workflow, source.pipeline).inc()
@@ -361,7 +368,8 @@ class Runtime:
             await self._skip_fire(workflow, trigger, kind, exc)
             return []
         started = []
-        for run_id, created in await self.start_admitted(applied, pipelines, data, key):
+        admitted = await self.start_admitted(applied, pipelines, data, key, trigger=trigger)
+        for run_id, created in admitted:
             if created:
                 self.metrics.trigger_fires.labels(kind).inc()
                 started.append(run_id)

@@ -4,6 +4,7 @@ for the server's triggers, API and state machines."""
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import os
 from collections.abc import Callable
@@ -60,6 +61,8 @@ class Wanted:
     input: Any
     key: str | None = None
     labels: tuple[str, ...] = ()
+    trigger: str | None = None
+    """The workflow trigger whose fire it is; None: started by hand."""
 
 
 async def queue(
@@ -69,6 +72,8 @@ async def queue(
     created)`: an idempotency key this pipeline has seen names its run instead."""
     w = wanted
     run = NewRun.of(new_id(now), w.source, w.input, now, w.key, w.labels)
+    if w.trigger is not None:
+        run = dataclasses.replace(run, trigger=w.trigger)
     return await store.create_run(run)
 
 

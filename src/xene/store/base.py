@@ -62,6 +62,8 @@ class NewRun:
     `WaitingForExecutor` for a run queued for `ServerStore.claim_runs`."""
     labels: tuple[str, ...] = ()
     """What the agent that executes it must have (its pipeline's `agent_labels`)."""
+    trigger: str | None = None
+    """The name of the workflow trigger whose fire queued it; None: started by hand."""
 
     @classmethod
     def of(
@@ -214,6 +216,22 @@ class RunFilter:
     limit: int = 50
     before: str | None = None
     """Only runs with an id (time-sortable) below this one: the next page."""
+    trigger: str | None = None
+    """Only runs a fire of this trigger (by name) queued; `BY_HAND`: those none did."""
+    created_after: float | None = None
+    """Only runs created at or after this time."""
+    created_before: float | None = None
+    """Only runs created before this time."""
+    id_prefix: str | None = None
+    """Only runs whose id starts with this (ids are lower case)."""
+
+
+BY_HAND = ""
+"""`RunFilter.trigger` for the runs no trigger started (the API's run, `xene run`, a
+state machine's)."""
+BY_HAND_PARAM = "-"
+"""`BY_HAND` in a query string (`GET /api/v1/runs?trigger=-`, the UI's `/runs`): no
+trigger's name is `-`, and an empty value is a form's "any"."""
 
 
 @frozen
@@ -228,6 +246,8 @@ class RunSummary:
     error: str | None
     owner: str
     lease_until: float
+    trigger: str | None = None
+    """The trigger whose fire queued it (`NewRun.trigger`)."""
 
 
 @frozen

@@ -17,6 +17,7 @@ from xene.core.states import Decision, PipelineMode, State
 from xene.store import fencing, owners, rows, wakeups
 from xene.store.agents import AgentRecord
 from xene.store.base import (
+    BY_HAND,
     AppliedWorkflow,
     ApprovalRecord,
     Batch,
@@ -76,7 +77,7 @@ class _Run:
         n = self.new
         return RunSummary(
             n.id, n.workflow, n.pipeline, self.state, n.created_at, self.started_at,
-            self.ended_at, self.error, self.owner, self.lease_until,
+            self.ended_at, self.error, self.owner, self.lease_until, n.trigger,
         )  # fmt: skip
 
 
@@ -195,15 +196,14 @@ class MemoryStore(
         return [_stored(self._runs[run_id]) for run_id in claimed]
 
     async def list_runs(self, flt: RunFilter) -> list[RunSummary]:
-        wanted = {"workflow": flt.workflow, "pipeline": flt.pipeline, "state": flt.state}
         found = []
         for run_id in sorted(self._runs, reverse=True):
             summary = self._runs[run_id].summary()
-            if flt.before is not None and run_id >= flt.before:
-                continue
-            if all(v is None or getattr(summary, k) == v for k, v in wanted.items()):
+            if matches(flt, summary):
                 found.append(summary)
-        return found[: flt.limit]
+                if len(found) == flt.limit:
+                    break
+        return found
 
     async def run_summary(self, run_id: str) -> RunSummary | None:
         run = self._runs.get(run_id)
@@ -378,3 +378,19 @@ def _stored(run: _Run) -> StoredRun:
         record, n.source, run.owner, run.lease_until, n.idempotency_key, tuple(run.retries),
         run.epoch,
     )  # fmt: skip
+
+
+def matches(flt: RunFilter, run: RunSummary) -> bool:
+    """Whether `run` passes every filter of `flt` given (as the SQL stores' terms)."""
+    wanted = {"workflow": flt.workflow, "pipeline": flt.pipeline, "state": flt.state}
+    if any(v is not None and getattr(run, k) != v for k, v in wanted.items()):
+        return False
+    if flt.trigger is not None and (run.trigger or BY_HAND) != flt.trigger:
+        return False
+    if flt.before is not None and run.id >= flt.before:
+        return False
+    if flt.id_prefix and not run.id.startswith(flt.id_prefix.lower()):
+        return False
+    if flt.created_after is not None and run.created_at < flt.created_after:
+        return False
+    return flt.created_before is None or run.created_at < flt.created_before

@@ -133,10 +133,11 @@ def db_step(row: Sequence[Any]) -> StepRow:
 
 def db_summary(row: Sequence[Any]) -> RunSummary:
     """A `runs` row whose columns are in `RunSummary`'s order."""
-    id_, workflow, pipeline, state, created, started, ended, error, owner, lease = row
+    id_, workflow, pipeline, state, created, started, ended, error, owner, lease, trigger = row
     return RunSummary(
-        id_, workflow, pipeline, State(state), created, started, ended, error, owner, lease
-    )
+        id_, workflow, pipeline, State(state), created, started, ended, error, owner, lease,
+        trigger,
+    )  # fmt: skip
 
 
 def db_run(row: Sequence[Any]) -> RunRecord:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from xene.store import rows, sql_retries
 from xene.store.base import (
+    BY_HAND,
     Batch,
     IdKind,
     LogChunk,
@@ -38,6 +39,8 @@ def create_run(q: Queries, run: NewRun) -> Txn[tuple[str, bool]]:
     if inserted.rowcount == 1:
         if run.labels:
             yield Stmt(q["insert_run_labels"], (run.id, json.dumps(list(run.labels))))
+        if run.trigger is not None:
+            yield Stmt(q["set_run_trigger"], (run.trigger, run.id))
         return run.id, True
     existing = yield Stmt(q["run_by_key"], (run.workflow, run.pipeline, run.idempotency_key))
     return str(existing.scalar), False
@@ -191,10 +194,34 @@ def stored_run(run: Row, nodes: Result, steps: Result, retried: tuple[RunRetry, 
 
 
 def list_runs(q: Queries, flt: RunFilter) -> Txn[list[RunSummary]]:
-    pairs = (flt.workflow, flt.pipeline, flt.state, flt.before)
-    params = [value for value in pairs for _ in (0, 1)]
-    found = yield Stmt(q["list_runs"], (*params, flt.limit))
+    sql, params = [q["list_runs"]], list[Any]()
+    for term, values in _run_terms(flt):
+        sql.append(q[f"runs_where_{term}"])
+        params += values
+    sql.append(q["runs_newest_first"])
+    found = yield Stmt("\n".join(sql), (*params, flt.limit))
     return [rows.db_summary(row) for row in found.rows]
+
+
+def _run_terms(flt: RunFilter) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """The `runs_where_*` terms of the filters given, with their parameters."""
+    given = {"workflow": flt.workflow, "pipeline": flt.pipeline, "state": flt.state}
+    for name, value in given.items():
+        if value is not None:
+            yield name, (value,)
+    if flt.trigger == BY_HAND:
+        yield "by_hand", ()
+    elif flt.trigger is not None:
+        yield "trigger", (flt.trigger,)
+    if flt.before is not None:
+        yield "before", (flt.before,)
+    if flt.id_prefix:
+        prefix = flt.id_prefix.lower()
+        yield "prefix", (prefix, prefix + "~")  # "~" sorts above every id character
+    if flt.created_after is not None:
+        yield "created_after", (flt.created_after,)
+    if flt.created_before is not None:
+        yield "created_before", (flt.created_before,)
 
 
 def run_summary(q: Queries, run_id: str) -> Txn[RunSummary | None]:

@@ -129,7 +129,8 @@ async def _deliver(
     pipelines = [p.name for p in definition.pipelines if trigger.name in p.triggers]
     await runtime.admit(trigger.type, len(pipelines))  # all of the delivery, or 503
     runs, created = [], False
-    for run_id, new in await runtime.start_admitted(applied, pipelines, data, key, modes):
+    queued = await runtime.start_admitted(applied, pipelines, data, key, modes, trigger.name)
+    for run_id, new in queued:
         if new:
             runtime.metrics.trigger_fires.labels(trigger.type).inc()
         runs.append(run_id)

@@ -126,6 +126,9 @@ class RunSummaryOut(Model):
     ended_at: float | None
     error: str | None
     owner: str
+    trigger: str | None = Field(
+        default=None, description="the trigger whose fire queued it; null: started by hand"
+    )
     owner_gone: str | None = Field(
         default=None,
         description="unfinished and nobody executes it: why (resume it with `xene resume`)",

@@ -13,8 +13,9 @@ from xene.frozen import frozen
 from xene.server import auth
 from xene.server.api import deps, models, sse
 from xene.server.api.deps import MANAGER, VIEWER, RuntimeDep
+from xene.server.api.run_query import RunQuery, run_query
 from xene.server.runtime import NotFound, Runtime
-from xene.store.base import RunFilter, RunSummary, StoredRun
+from xene.store.base import RunSummary, StoredRun
 from xene.store.owners import owner_gone
 
 router = APIRouter(prefix="/api/v1", tags=["runs"], responses=deps.ERRORS)
@@ -42,19 +43,16 @@ LogFilterDep = Annotated[LogFilter, Depends(log_filter)]
 
 @router.get("/runs", response_model=models.RunPageOut, dependencies=[VIEWER])
 async def list_runs(
-    runtime: RuntimeDep,
-    workflow: Name = None,
-    pipeline: Name = None,
-    state: Name = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before: Annotated[str | None, Query(max_length=100, description="a run id: older runs")] = None,
+    runtime: RuntimeDep, query: Annotated[RunQuery, Depends(run_query)]
 ) -> models.RunPageOut:
     """Newest first; `next` is the cursor of the following page. A queued run no agent
     can take now says why (`waiting_for`)."""
-    wanted = next((s for s in State if s == state), None)
-    flt = RunFilter(workflow, pipeline, wanted, limit, before)
-    # No run is in a state that does not exist.
-    found = [] if state and wanted is None else await runtime.store.list_runs(flt)
+    return await run_page(runtime, query)
+
+
+async def run_page(runtime: Runtime, query: RunQuery) -> models.RunPageOut:
+    """A page of the runs list, as the API and the UI's `/runs` show it."""
+    found = [] if query.flt is None else await runtime.store.list_runs(query.flt)
     waiting = await waiting_reasons(runtime, found)
     runs = [
         models.RunSummaryOut(
@@ -67,12 +65,13 @@ async def list_runs(
             ended_at=r.ended_at,
             error=r.error,
             owner=r.owner,
+            trigger=r.trigger,
             owner_gone=owner_gone(r.state, r.owner, r.lease_until, runtime.clock.now()),
             waiting_for=waiting.get(r.id),
         )
         for r in found
     ]
-    cursor = runs[-1].id if len(runs) == limit else None
+    cursor = runs[-1].id if len(runs) == query.limit else None
     return models.RunPageOut(runs=runs, next=cursor)
 
 

@@ -10,7 +10,16 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from xene.server.ui import assets, pages, pages_agents, pages_machines, pages_workflows, session
+from xene.server.ui import (
+    assets,
+    pages,
+    pages_agents,
+    pages_approvals,
+    pages_machines,
+    pages_runs,
+    pages_workflows,
+    session,
+)
 from xene.server.ui.render import SignIn, to_sign_in
 
 
@@ -21,6 +30,8 @@ def install(app: FastAPI) -> None:
     app.include_router(pages_workflows.router)
     app.include_router(pages_agents.router)
     app.include_router(pages_machines.router)
+    app.include_router(pages_runs.router)
+    app.include_router(pages_approvals.router)
 
     async def sign_in(request: Request, exc: Exception) -> Response:
         return to_sign_in(request)

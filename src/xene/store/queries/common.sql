@@ -144,23 +144,52 @@ SELECT node_key, idx, name, state, exit_code, error, started_at, ended_at, proce
 FROM steps WHERE run_id = ? ORDER BY node_key, idx
 
 -- name: list_runs
+-- Followed by a `runs_where_*` term for each filter given, then `runs_newest_first`:
+-- only the terms given, so that the planner picks the index of each (an `? IS NULL OR`
+-- term for every filter would scan the runs by id, checking each).
 SELECT id, workflow, pipeline, state, created_at, started_at, ended_at, error, owner,
-    lease_until
-FROM runs
-WHERE (CAST(? AS TEXT) IS NULL OR workflow = ?)
-    AND (CAST(? AS TEXT) IS NULL OR pipeline = ?)
-    AND (CAST(? AS TEXT) IS NULL OR state = ?)
-    AND (CAST(? AS TEXT) IS NULL OR id < ?)
+    lease_until, trigger_name
+FROM runs WHERE 1 = 1
+
+-- name: runs_where_workflow
+AND workflow = ?
+
+-- name: runs_where_pipeline
+AND pipeline = ?
+
+-- name: runs_where_state
+AND state = ?
+
+-- name: runs_where_trigger
+AND trigger_name = ?
+
+-- name: runs_where_by_hand
+AND trigger_name IS NULL
+
+-- name: runs_where_before
+AND id < ?
+
+-- name: runs_where_prefix
+-- `id LIKE 'p%'` uses no index on PostgreSQL (a non-C collation): a range does.
+AND id >= ? AND id < ?
+
+-- name: runs_where_created_after
+AND created_at >= ?
+
+-- name: runs_where_created_before
+AND created_at < ?
+
+-- name: runs_newest_first
 ORDER BY id DESC LIMIT ?
 
 -- name: run_summary
 SELECT id, workflow, pipeline, state, created_at, started_at, ended_at, error, owner,
-    lease_until
+    lease_until, trigger_name
 FROM runs WHERE id = ?
 
 -- name: unfinished_runs
 SELECT id, workflow, pipeline, state, created_at, started_at, ended_at, error, owner,
-    lease_until
+    lease_until, trigger_name
 FROM runs WHERE state NOT IN {final} ORDER BY id
 
 -- name: run_owner
@@ -334,6 +363,11 @@ WHERE state NOT IN {final} AND state <> 'Suspended' AND lease_until < ?
         WHERE l.run_id = runs.id AND needed.value NOT IN (SELECT value FROM json_each(?))
     )
 ORDER BY id LIMIT ?
+
+-- name: set_run_trigger
+-- Apart from insert_run, as the labels are: most runs have no trigger (and a store made
+-- before migration 0016 is written by insert_run as it was).
+UPDATE runs SET trigger_name = ? WHERE id = ?
 
 -- name: insert_run_labels
 INSERT INTO run_labels (run_id, labels) VALUES (?, ?)
