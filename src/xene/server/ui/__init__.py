@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from xene.server.ui import assets, pages, session
+from xene.server.ui import assets, pages, pages_run, session
 from xene.server.ui.render import SignIn, to_sign_in
 
 
@@ -18,6 +18,7 @@ def install(app: FastAPI) -> None:
     app.include_router(assets.router)
     app.include_router(session.router)
     app.include_router(pages.router)
+    app.include_router(pages_run.router)
 
     async def sign_in(request: Request, exc: Exception) -> Response:
         return to_sign_in(request)

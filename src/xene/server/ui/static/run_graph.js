@@ -1,0 +1,98 @@
+// A run's graph: laid out by dagre (vendored, static/vendor/), drawn as SVG, one box per
+// pipeline node however many split items or loop turns ran it; boxes coloured by state.
+const WIDTH = 176;
+const HEIGHT = 46;
+const LARGE = 300;
+const SVG = "http://www.w3.org/2000/svg";
+let boxes = new Map(); // node id -> its <g>
+let current = null;
+
+const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const clip = (text, n) => (text.length > n ? `${text.slice(0, n - 1)}…` : text);
+
+function layout(graph) {
+  const g = new window.dagre.graphlib.Graph();
+  const large = graph.nodes.length > LARGE;
+  // Beyond a few hundred nodes the full crossing reduction and network-simplex ranking
+  // take seconds: dagre's faster ranker and its first ordering keep the page quick.
+  g.setGraph({ rankdir: "LR", nodesep: 14, ranksep: 46, marginx: 8, marginy: 8,
+    ranker: large ? "tight-tree" : "network-simplex" });
+  g.setDefaultEdgeLabel(() => ({}));
+  for (const node of graph.nodes) g.setNode(node.id, { width: WIDTH, height: HEIGHT });
+  for (const edge of graph.edges) {
+    if (g.hasNode(edge.source) && g.hasNode(edge.target)) g.setEdge(edge.source, edge.target);
+  }
+  window.dagre.layout(g, { disableOptimalOrderHeuristic: large });
+  return g;
+}
+
+function subtitle(s, type) {
+  if (s.pending) return `${type} · pending`;
+  if (s.total <= 1) return s.state;
+  const parts = Object.entries(s.counts).sort((a, b) => b[1] - a[1]).map(([state, n]) => `${n} ${state}`);
+  return clip(`×${s.total}: ${parts.join(", ")}`, 30);
+}
+
+function edgePath(points) {
+  return `M${points.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join("L")}`;
+}
+
+export function draw(container, graph, summary, onSelect) {
+  const g = layout(graph);
+  const size = g.graph();
+  const types = new Map(graph.nodes.map((n) => [n.id, n]));
+  const loops = new Set(graph.edges.filter((e) => e.loop_back).map((e) => `${e.source}\u0000${e.target}`));
+  const html = [`<svg xmlns="${SVG}" width="${Math.ceil(size.width)}" height="${Math.ceil(size.height)}" class="dag">`,
+    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" class="arrow"/></marker></defs><g class="edges">'];
+  for (const e of g.edges()) {
+    const loop = loops.has(`${e.v}\u0000${e.w}`) ? " loop-back" : "";
+    html.push(`<path class="edge${loop}" d="${edgePath(g.edge(e).points)}" marker-end="url(#arrow)"/>`);
+  }
+  html.push("</g><g class=\"nodes\">");
+  for (const id of g.nodes()) {
+    const box = g.node(id);
+    const node = types.get(id);
+    const s = summary(id);
+    const body = node.region ? " in-body" : "";
+    const x = (box.x - WIDTH / 2).toFixed(1);
+    const y = (box.y - HEIGHT / 2).toFixed(1);
+    html.push(`<g class="node state-${escape(s.state)}${body}" data-node="${escape(id)}" tabindex="0" role="button" aria-label="${escape(id)}: ${escape(s.state)}" transform="translate(${x},${y})">`,
+      `<rect width="${WIDTH}" height="${HEIGHT}" rx="6"/><text x="10" y="18" class="name">${escape(clip(id, 24))}</text>`,
+      `<text x="10" y="35" class="sub">${escape(subtitle(s, node.type))}</text><title>${escape(id)} (${escape(node.type)})</title></g>`);
+  }
+  html.push("</g></svg>");
+  container.innerHTML = html.join("");
+  boxes = new Map();
+  for (const box of container.querySelectorAll("g[data-node]")) boxes.set(box.dataset.node, box);
+  current = { types };
+  const pick = (event) => {
+    const box = event.target.closest("g[data-node]");
+    if (box) onSelect(box.dataset.node);
+  };
+  container.addEventListener("click", pick);
+  container.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === " ") { event.preventDefault(); pick(event); }
+  });
+}
+
+// New states: of one node, or of every node.
+export function update(summary, only = null) {
+  if (!current) return;
+  const ids = only ? [only] : boxes.keys();
+  for (const id of ids) {
+    const box = boxes.get(id);
+    if (!box) continue;
+    const s = summary(id);
+    const node = current.types.get(id);
+    const selected = box.classList.contains("selected") ? " selected" : "";
+    box.setAttribute("class", `node state-${s.state}${node.region ? " in-body" : ""}${selected}`);
+    box.setAttribute("aria-label", `${id}: ${s.state}`);
+    box.querySelector(".sub").textContent = subtitle(s, node.type);
+  }
+}
+
+export function highlight(id) {
+  for (const box of boxes.values()) box.classList.remove("selected");
+  const box = boxes.get(id);
+  if (box) box.classList.add("selected");
+}
