@@ -1,4 +1,4 @@
-// A run's graph: laid out by dagre (vendored, static/vendor/), drawn as SVG, one box per
+// A run's graph: laid out by dagre in a worker (run_layout.js), drawn as SVG, one box per
 // pipeline node however many split items or loop turns ran it; boxes coloured by state.
 const WIDTH = 176;
 const HEIGHT = 46;
@@ -10,20 +10,48 @@ let current = null;
 const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const clip = (text, n) => (text.length > n ? `${text.slice(0, n - 1)}…` : text);
 
-function layout(graph) {
-  const g = new window.dagre.graphlib.Graph();
-  const large = graph.nodes.length > LARGE;
-  // Beyond a few hundred nodes the full crossing reduction and network-simplex ranking
-  // take seconds: dagre's faster ranker and its first ordering keep the page quick.
-  g.setGraph({ rankdir: "LR", nodesep: 14, ranksep: 46, marginx: 8, marginy: 8,
-    ranker: large ? "tight-tree" : "network-simplex" });
-  g.setDefaultEdgeLabel(() => ({}));
-  for (const node of graph.nodes) g.setNode(node.id, { width: WIDTH, height: HEIGHT });
-  for (const edge of graph.edges) {
-    if (g.hasNode(edge.source) && g.hasNode(edge.target)) g.setEdge(edge.source, edge.target);
+const KEPT = 8;
+
+// A cheap fingerprint of the graph's shape: the same pipeline lays out the same.
+function fingerprint(graph) {
+  const text = JSON.stringify([WIDTH, HEIGHT, graph.nodes.map((n) => n.id), graph.edges.map((e) => [e.source, e.target])]);
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 16777619);
+    b = Math.imul(b ^ c, 2246822519);
   }
-  window.dagre.layout(g, { disableOptimalOrderHeuristic: large });
-  return g;
+  return `xene-layout:${(a >>> 0).toString(36)}${(b >>> 0).toString(36)}:${text.length}`;
+}
+
+// The layout of this shape kept from an earlier look (any run of the same pipeline),
+// else laid out by the worker and kept: the last KEPT shapes, in localStorage.
+async function layout(graph, urls) {
+  const key = fingerprint(graph);
+  try {
+    const kept = localStorage.getItem(key);
+    if (kept) return JSON.parse(kept);
+  } catch { /* storage refused: lay it out */ }
+  const worker = new Worker(urls.worker);
+  const done = await new Promise((resolve, reject) => {
+    worker.onmessage = (event) => resolve(event.data);
+    worker.onerror = (event) => reject(new Error(event.message));
+    worker.postMessage({ dagreUrl: urls.dagre, graph, width: WIDTH, height: HEIGHT, large: graph.nodes.length > LARGE });
+  });
+  worker.terminate();
+  keep(key, done);
+  return done;
+}
+
+function keep(key, laidOut) {
+  try {
+    const index = JSON.parse(localStorage.getItem("xene-layouts") || "[]").filter((k) => k !== key);
+    index.push(key);
+    while (index.length > KEPT) localStorage.removeItem(index.shift());
+    localStorage.setItem(key, JSON.stringify(laidOut));
+    localStorage.setItem("xene-layouts", JSON.stringify(index));
+  } catch { /* full or refused: next time it is laid out again */ }
 }
 
 function subtitle(s, type) {
@@ -33,29 +61,32 @@ function subtitle(s, type) {
   return clip(`×${s.total}: ${parts.join(", ")}`, 30);
 }
 
-function edgePath(points) {
-  return `M${points.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join("L")}`;
+function edgePath(flat) {
+  const parts = [];
+  for (let i = 0; i < flat.length; i += 2) parts.push(`${flat[i]},${flat[i + 1]}`);
+  return `M${parts.join("L")}`;
 }
 
-export function draw(container, graph, summary, onSelect) {
-  const g = layout(graph);
-  const size = g.graph();
+export async function draw(container, graph, summary, onSelect, urls) {
+  const began = performance.now();
+  if (graph.nodes.length > LARGE) container.innerHTML = `<p class="muted">Laying out ${graph.nodes.length} nodes…</p>`;
+  const laid = await layout(graph, urls);
+  container.dataset.layoutMs = (performance.now() - began).toFixed(1);
   const types = new Map(graph.nodes.map((n) => [n.id, n]));
   const loops = new Set(graph.edges.filter((e) => e.loop_back).map((e) => `${e.source}\u0000${e.target}`));
-  const html = [`<svg xmlns="${SVG}" width="${Math.ceil(size.width)}" height="${Math.ceil(size.height)}" class="dag">`,
+  const html = [`<svg xmlns="${SVG}" width="${laid.width}" height="${laid.height}" class="dag">`,
     '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" class="arrow"/></marker></defs><g class="edges">'];
-  for (const e of g.edges()) {
-    const loop = loops.has(`${e.v}\u0000${e.w}`) ? " loop-back" : "";
-    html.push(`<path class="edge${loop}" d="${edgePath(g.edge(e).points)}" marker-end="url(#arrow)"/>`);
+  for (const [v, w, points] of laid.edges) {
+    const loop = loops.has(`${v}\u0000${w}`) ? " loop-back" : "";
+    html.push(`<path class="edge${loop}" d="${edgePath(points)}" marker-end="url(#arrow)"/>`);
   }
   html.push("</g><g class=\"nodes\">");
-  for (const id of g.nodes()) {
-    const box = g.node(id);
+  for (const [id, [cx, cy]] of Object.entries(laid.nodes)) {
     const node = types.get(id);
     const s = summary(id);
     const body = node.region ? " in-body" : "";
-    const x = (box.x - WIDTH / 2).toFixed(1);
-    const y = (box.y - HEIGHT / 2).toFixed(1);
+    const x = cx - WIDTH / 2;
+    const y = cy - HEIGHT / 2;
     html.push(`<g class="node state-${escape(s.state)}${body}" data-node="${escape(id)}" tabindex="0" role="button" aria-label="${escape(id)}: ${escape(s.state)}" transform="translate(${x},${y})">`,
       `<rect width="${WIDTH}" height="${HEIGHT}" rx="6"/><text x="10" y="18" class="name">${escape(clip(id, 24))}</text>`,
       `<text x="10" y="35" class="sub">${escape(subtitle(s, node.type))}</text><title>${escape(id)} (${escape(node.type)})</title></g>`);
