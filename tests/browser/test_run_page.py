@@ -146,3 +146,48 @@ def test_a_viewer_sees_no_write_buttons_and_a_vanished_run_says_so(
     assert response is not None
     assert response.status == 404
     expect(page.get_by_role("alert")).to_contain_text("There is no run 'no-such-run'")
+
+
+BATCH = """
+name: batch
+version: "1.0"
+nodes:
+  fan: {type: std::split, config: {field: items}}
+  price: {type: std::log, config: {message: "item ${fan.index}"}}
+  total: {type: std::log, config: {message: "all priced"}}
+  confirm: {type: std::loop, config: {max_iterations: 3}}
+  send: {type: std::log, config: {message: "confirmation ${confirm.iteration}"}}
+edges:
+  - {from: fan.out, to: price}
+  - {from: fan.done, to: total}
+  - {from: total, to: confirm}
+  - {from: confirm.continue, to: send}
+  - {from: send, to: confirm, loop_back: true}
+"""
+
+
+def test_split_items_and_loop_turns_are_one_box_each_with_counts_and_pages(
+    server: Server, page: Any
+) -> None:
+    manager = server.token("manager", "mona")
+    with server.api(manager) as api:
+        applied = api.post("/api/v1/workflows", content=BATCH, headers=YAML)
+        assert applied.status_code == 201, applied.text
+        pipeline = api.get("/api/v1/workflows/batch").json()["pipelines"][0]["name"]
+        items = {"items": [{"n": i} for i in range(120)]}
+        made = api.post(f"/api/v1/workflows/batch/pipelines/{pipeline}/runs", json=items)
+        run_id = made.json()["run_id"]
+    sign_in(page, server, manager, f"/runs/{run_id}")
+    expect(page.locator("#run-state")).to_have_text("Success")
+    expect(box(page, "price")).to_contain_text("×120: 120 Success")
+    expect(box(page, "send")).to_contain_text("×3: 3 Success")
+    assert page.locator("g[data-node]").count() == 5
+    box(page, "price").click()
+    details = page.locator("#details")
+    expect(details).to_contain_text("120 runs of this node")
+    expect(details).to_contain_text("page 1 of 3")
+    page.get_by_role("button", name="Next").click()
+    expect(details).to_contain_text("page 2 of 3")
+    details.get_by_role("button", name="price[fan=50]").click()
+    expect(details).to_contain_text("Output")
+    shot(page, "run-split-loop")

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from xene.core.states import State
 from xene.server import auth
 from xene.server.api.deps import RuntimeDep
-from xene.server.api.runs import run_out
+from xene.server.api.runs import run_tree
 from xene.server.ui import run_graph
 from xene.server.ui.render import error_page, page, viewer
 
@@ -29,7 +29,7 @@ async def run_page(run_id: str, request: Request, who: Viewer, runtime: RuntimeD
     if stored is None:
         message = f"There is no run {run_id!r}: it never existed or it was deleted."
         return error_page(request, 404, message)
-    tree = run_out(stored, runtime.clock.now()).model_dump(mode="json")
+    tree = (await run_tree(runtime, stored)).model_dump(mode="json")
     graph, why = await run_graph.shape(runtime, stored)
     record = stored.record
     data = {"run": tree, "graph": graph, "graph_problem": why}

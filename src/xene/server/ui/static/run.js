@@ -2,10 +2,8 @@
 // API's events (polling the run only when the events stream is unavailable). Every
 // write goes through the API's own routes (cancel, retry), by app.js's `api`.
 const tag = document.querySelector("script[data-run-page]");
-const { api, listen, localTimes } = await import(tag.dataset.app);
-const graphView = await import(tag.dataset.graph);
-const timeline = await import(tag.dataset.timeline);
-const { LogView } = await import(tag.dataset.logs);
+const [{ api, listen, localTimes }, graphView, timeline, { LogView }] = await Promise.all(
+  [tag.dataset.app, tag.dataset.graph, tag.dataset.timeline, tag.dataset.logs].map((url) => import(url)));
 
 const data = JSON.parse(document.getElementById("run-data").textContent);
 const canWrite = document.querySelector(".run-head").dataset.canWrite === "yes";

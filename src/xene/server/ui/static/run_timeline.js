@@ -1,12 +1,32 @@
-// A run's timeline: one bar per node that started (its steps as thinner bars inside),
-// from the run's start to its end (or now), drawn as SVG. No library needed.
+// A run's timeline: one bar per pipeline node that started (its steps as thinner bars
+// inside; a node run per split item or loop turn: one bar from the first start to the
+// last end, with the count), from the run's start to its end (or now), drawn as SVG.
 const ROW = 22;
 const LABEL = 180;
 const MAX_ROWS = 300;
 const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+// One row per pipeline node: its record, or its records spanned.
+function rowsOf(run) {
+  const groups = new Map();
+  for (const n of run.nodes) {
+    if (n.started_at == null) continue;
+    if (!groups.has(n.node)) groups.set(n.node, []);
+    groups.get(n.node).push(n);
+  }
+  return [...groups.values()].map((records) => {
+    if (records.length === 1) return records[0];
+    const ends = records.map((r) => r.ended_at);
+    const running = ends.some((end) => end == null);
+    const state = records.find((r) => r.state === "Error")?.state ?? (running ? "Running" : records[0].state);
+    return { key: `${records[0].node} ×${records.length}`, state, steps: [],
+      started_at: Math.min(...records.map((r) => r.started_at)),
+      ended_at: running ? null : Math.max(...ends) };
+  });
+}
+
 export function draw(container, run) {
-  const started = run.nodes.filter((n) => n.started_at != null);
+  const started = rowsOf(run);
   if (!started.length) {
     container.innerHTML = '<p class="muted">Nothing has started yet.</p>';
     return;
