@@ -191,3 +191,7 @@ def test_split_items_and_loop_turns_are_one_box_each_with_counts_and_pages(
     details.get_by_role("button", name="price[fan=50]").click()
     expect(details).to_contain_text("Output")
     shot(page, "run-split-loop")
+    page.get_by_role("button", name="Fit to the frame").click()
+    expect(page.locator("#graph")).to_have_class(re.compile("fit"))
+    page.emulate_media(color_scheme="dark")
+    shot(page, "run-split-loop-dark")

@@ -261,6 +261,10 @@ function redraw() {
 let events = null;
 let polling = null;
 
+// Steps' states and times come with no event: while the run goes on, read it now and
+// then too (this also catches what another server's events would not tell).
+setInterval(() => { if (!FINAL.has(run.state)) soon(); }, 3000);
+
 function follow() {
   if (events) return;
   events = listen("/api/v1/events", {
@@ -298,6 +302,13 @@ timeline.draw(document.getElementById("timeline"), run);
 if (data.graph) {
   const urls = { worker: tag.dataset.worker, dagre: tag.dataset.dagre };
   await graphView.draw(document.getElementById("graph"), data.graph, summary, select, urls);
+  const fit = document.getElementById("graph-fit");
+  fit.hidden = false;
+  fit.addEventListener("click", () => {
+    const on = fit.getAttribute("aria-pressed") !== "true";
+    fit.setAttribute("aria-pressed", String(on));
+    document.getElementById("graph").classList.toggle("fit", on);
+  });
   graphView.update(summary); // what the events told while it was laid out
 } else {
   document.getElementById("graph-note").textContent = data.graph_problem;

@@ -74,7 +74,7 @@ export async function draw(container, graph, summary, onSelect, urls) {
   container.dataset.layoutMs = (performance.now() - began).toFixed(1);
   const types = new Map(graph.nodes.map((n) => [n.id, n]));
   const loops = new Set(graph.edges.filter((e) => e.loop_back).map((e) => `${e.source}\u0000${e.target}`));
-  const html = [`<svg xmlns="${SVG}" width="${laid.width}" height="${laid.height}" class="dag">`,
+  const html = [`<svg xmlns="${SVG}" width="${laid.width}" height="${laid.height}" viewBox="0 0 ${laid.width} ${laid.height}" class="dag">`,
     '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" class="arrow"/></marker></defs><g class="edges">'];
   for (const [v, w, points] of laid.edges) {
     const loop = loops.has(`${v}\u0000${w}`) ? " loop-back" : "";
