@@ -135,10 +135,17 @@ function select(nodeId, key = null) {
   document.getElementById("details").focus({ preventScroll: true });
 }
 
-function showDetails() {
+let shown = "";
+
+function showDetails(force = true) {
   const body = document.getElementById("details-body");
   if (!selected) return;
   const keys = [...(byNode.get(selected.node) || [])];
+  // A refresh that changed nothing shown leaves the panel (and the focus in it) alone.
+  const seen = selected.key || keys.length === 1 ? [records.get(selected.key || keys[0])] : keys.map((k) => records.get(k).state);
+  const now = JSON.stringify([selected, seen, retryable()]);
+  if (!force && now === shown) return;
+  shown = now;
   const kind = data.graph?.nodes.find((n) => n.id === selected.node);
   const parts = [el("h3", {}, selected.node, " ", el("small", { class: "muted" }, kind ? kind.type : ""))];
   if (kind && kind.region) parts.push(el("p", { class: "muted" }, `Inside the body of ${kind.region}: once per item or iteration.`));
@@ -254,7 +261,7 @@ function soon() {
 function redraw() {
   showHeader();
   graphView.update(summary);
-  if (selected) showDetails();
+  if (selected) showDetails(false);
   timeline.draw(document.getElementById("timeline"), run);
 }
 
