@@ -107,3 +107,25 @@ def test_embedded_json_cannot_end_its_script_tag() -> None:
     assert "</" not in text
     assert "<" not in text
     assert json.loads(text) == {"message": "</script><script>alert(1)</script> & more"}
+
+
+def test_the_graph_names_the_split_or_loop_whose_body_holds_a_node() -> None:
+    from xene.ir import Edge, Node, Pipeline
+    from xene.server.ui.run_graph import graph_of
+
+    pipeline = Pipeline(
+        "p",
+        nodes=(
+            Node("fan", "std::split", config={"field": "items"}),
+            Node("each", "std::log"),
+            Node("after", "std::log"),
+        ),
+        edges=(Edge("fan", "each", "out"), Edge("fan", "after", "done")),
+    )
+    graph = graph_of(pipeline)
+    regions = {n["id"]: n["region"] for n in graph["nodes"]}
+    assert regions == {"fan": "", "each": "fan", "after": ""}
+    assert [(e["source"], e["target"], e["port"]) for e in graph["edges"]] == [
+        ("fan", "each", "out"),
+        ("fan", "after", "done"),
+    ]

@@ -15,7 +15,7 @@ from xene.store.base import StoredRun
 
 async def shape(runtime: Runtime, stored: StoredRun) -> tuple[dict[str, Any] | None, str]:
     """`(graph, "")`, or `(None, why)` when the run's definition no longer loads."""
-    pipeline = runtime.pipeline_of(stored.source)
+    pipeline = runtime.pipeline_of(stored.source) or _applied(runtime, stored)
     if pipeline is None:
         from xene.engine.durable import pipeline_of_source
 
@@ -24,6 +24,18 @@ async def shape(runtime: Runtime, stored: StoredRun) -> tuple[dict[str, Any] | N
         except Exception as exc:  # its own error says why
             return None, f"the run's definition no longer loads, so its graph is not drawn: {exc}"
     return graph_of(pipeline), ""
+
+
+def _applied(runtime: Runtime, stored: StoredRun) -> Pipeline | None:
+    """The pipeline as the server loaded it, when its text is the run's (a Python one
+    too, as `Runtime.labels_of` reads it: no import per page)."""
+    known = runtime.workflows.get(stored.source.workflow)
+    if known is None or known[0].text != stored.source.text:
+        return None
+    try:
+        return known[1].pipeline(stored.source.pipeline)
+    except KeyError:
+        return None
 
 
 def graph_of(pipeline: Pipeline) -> dict[str, Any]:
