@@ -1,5 +1,7 @@
 // A step's (or a node's) log, followed live over the API's logs stream; ANSI colours by
 // ansi_up (vendored); search filters the lines shown; download saves every line read.
+const MAX_SHOWN = 20000;
+
 export class LogView {
   constructor(section, runId, ansiUrl, listen) {
     this.section = section;
@@ -51,7 +53,15 @@ export class LogView {
       shown.append(row, "\n");
     }
     this.lineBox.append(shown);
-    this.status.textContent = `${this.lines.length} lines, following…`;
+    // The page keeps the last MAX_SHOWN lines (a browser slows past that); Download
+    // saves every line read.
+    let extra = this.lineBox.childNodes.length / 2 - MAX_SHOWN;
+    while (extra-- > 0) {
+      this.lineBox.firstChild.remove();
+      this.lineBox.firstChild.remove();
+    }
+    const cut = this.lines.length > MAX_SHOWN ? ` (the last ${MAX_SHOWN} shown)` : "";
+    this.status.textContent = `${this.lines.length} lines${cut}, following…`;
   }
 
   filter() {
