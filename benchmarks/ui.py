@@ -114,6 +114,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     found = run_page_1k(args.repeat)
+
     def verdict(ms: float) -> str:
         return "under 1 s" if ms < 1000 else "OVER the 1 s target"
 
