@@ -79,7 +79,11 @@ async def run_page(runtime: Runtime, query: RunQuery) -> models.RunPageOut:
 async def get_run(run_id: str, runtime: RuntimeDep) -> models.RunOut:
     """The run with every node and step, where it came from and who executes it (and,
     queued, why no agent has taken it yet)."""
-    stored = await stored_run(runtime, run_id)
+    return await run_tree(runtime, await stored_run(runtime, run_id))
+
+
+async def run_tree(runtime: Runtime, stored: StoredRun) -> models.RunOut:
+    """What `GET /runs/{id}` answers for `stored` (the run page embeds the same)."""
     out = run_out(stored, runtime.clock.now())
     if stored.record.state is State.WAITING:
         from xene.service import agents

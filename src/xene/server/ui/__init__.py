@@ -16,6 +16,7 @@ from xene.server.ui import (
     pages_agents,
     pages_approvals,
     pages_machines,
+    pages_run,
     pages_runs,
     pages_workflows,
     session,
@@ -32,6 +33,7 @@ def install(app: FastAPI) -> None:
     app.include_router(pages_machines.router)
     app.include_router(pages_runs.router)
     app.include_router(pages_approvals.router)
+    app.include_router(pages_run.router)
 
     async def sign_in(request: Request, exc: Exception) -> Response:
         return to_sign_in(request)
