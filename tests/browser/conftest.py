@@ -49,7 +49,9 @@ def server(tmp_path: Path) -> Iterator[harness.Server]:
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+def page(browser: Any, server: harness.Server) -> Iterator[Any]:
+    """A fresh browser context's page; closed before the server stops (its open event
+    streams would hold the server's shutdown)."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(15_000)
     opened = context.new_page()
