@@ -82,8 +82,11 @@ async def call(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
 
 
 async def reachable() -> str | None:
-    """None when the engine answers; else why not (for an agent's `docker` label)."""
+    """None when the engine answers; else why not (for an agent's `docker` label). A
+    local socket nobody listens at is found before the SDK is imported: an agent without
+    an engine keeps the SDK's ten megabytes out of its memory."""
     try:
+        await _on(_calls(), _probe, address())
         found = await client()
         await call(found.ping)
     except (EngineUnreachable, extras.MissingExtra) as error:
@@ -110,6 +113,8 @@ async def _on(pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any, **kwar
     loop = asyncio.get_running_loop()
     try:
         return await loop.run_in_executor(pool, functools.partial(fn, *args, **kwargs))
+    except EngineUnreachable:
+        raise  # said already (and asking `requests` would import the SDK)
     except Exception as error:
         if is_connection_error(error):
             raise lost() from error
