@@ -108,4 +108,5 @@ async def test_without_the_docker_sdk_the_container_executor_says_what_to_instal
     run = await Engine().run(Pipeline("p", (task,), executor=container("golang")))
     said = "the container executor needs docker, which is not installed: pip install 'xene[docker]'"
     assert run.nodes["build"].error == said
-    assert await docker_engine.reachable() == said
+    # An agent asking whether to offer `docker` learns first that nobody listens there.
+    assert (await docker_engine.reachable() or "").startswith("cannot reach the Docker engine")

@@ -16,9 +16,15 @@ from xene.store.base import BY_HAND, BY_HAND_PARAM, RunFilter
 WHEN = "seconds since the epoch, or ISO 8601 (`2026-12-01T09:30`, UTC unless it names its offset)"
 
 TIME_SCHEMA: dict[str, Any] = {
-    "anyOf": [{"type": "number"}, {"type": "string", "format": "date-time"}, {"type": "null"}]
+    "anyOf": [
+        {"type": "number"},
+        {"type": "string", "format": "date-time"},
+        {"type": "string", "maxLength": 0},
+        {"type": "null"},
+    ]
 }
-"""What the document says a time is (read as text: a form sends `2026-12-01T09:30`)."""
+"""What the document says a time is (read as text: a form sends `2026-12-01T09:30`, or
+nothing for no filter)."""
 
 
 class RunParams(BaseModel):
