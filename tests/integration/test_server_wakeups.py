@@ -63,14 +63,9 @@ async def listening(store: ServerStore) -> None:
 
 
 @pytest.fixture
-async def servers(
-    pg_database: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Callable[..., Any]]:
+async def servers(pg_database: str) -> AsyncIterator[Callable[..., Any]]:
     """Servers on one PostgreSQL database, each with a store of its own (as processes
-    have): `await make(start=True, **config)`. They reach no Docker engine: these tests
-    are of wake-ups (with one, a server started after another's stop waited past
-    WAIT_S once: a known leftover of the container executor, under investigation)."""
-    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    have): `await make(start=True, **config)`."""
     made: list[tuple[Runtime, ServerStore]] = []
 
     async def make(*, start: bool = True, **changes: Any) -> Runtime:

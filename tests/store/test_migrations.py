@@ -219,6 +219,7 @@ def _write_as_before_0011(store: SqlStore) -> None:
     for name in ("upsert_node", "insert_node", "update_progress", "insert_log"):
         store._q[name] = store._q[name].replace(by_key, ph).replace("run_key", "run_id")
     store._q["insert_run"] = sqlfiles.load_queries("postgres")["insert_run"].replace("%s", ph)
+    old_schemas.before_0016(store._q)
     old_schemas.before_0014(store._q)
     old_schemas.before_0015(store._q)
 

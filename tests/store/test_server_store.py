@@ -149,6 +149,7 @@ async def test_a_version_1_database_gains_the_server_tables_and_keeps_its_runs(
         scoped = "(workflow, pipeline, idempotency_key)"
         v1 = sqlfiles.load_queries("postgres")["insert_run"].replace(scoped, "(idempotency_key)")
         old._q["insert_run"] = v1 if old.dialect == "postgres" else v1.replace("%s", "?")
+        old_schemas.before_0016(old._q)
         old_schemas.before_0014(old._q)
         run_id, _ = await old.create_run(new_run())
         await old.close()

@@ -141,8 +141,8 @@ class SqlStore(
         wakes = wakeups.created(run)
         txn = sql_runs.create_run(self._q, run)
         # alone: the insert creates the run or nothing; only then is it looked up by key.
-        # A run with labels (or a trigger) is one transaction: no claimer sees it without them.
-        alone = not run.labels and run.trigger is None
+        # A run with labels is one transaction: no claimer sees it without them.
+        alone = not run.labels
         return await self._write(txn, lambda done: wakes if done[1] else (), alone=alone)
 
     async def commit(self, run_id: str, batch: Batch) -> None:

@@ -34,13 +34,11 @@ def create_run(q: Queries, run: NewRun) -> Txn[tuple[str, bool]]:
         q["insert_run"],
         (run.id, run.workflow, run.pipeline, run.state, rows.dumps(run.input),
          run.created_at, run.idempotency_key, src.path, src.text, src.format, run.owner,
-         run.lease_until, created_epoch(run)),
+         run.lease_until, created_epoch(run), run.trigger),
     )  # fmt: skip
     if inserted.rowcount == 1:
         if run.labels:
             yield Stmt(q["insert_run_labels"], (run.id, json.dumps(list(run.labels))))
-        if run.trigger is not None:
-            yield Stmt(q["set_run_trigger"], (run.trigger, run.id))
         return run.id, True
     existing = yield Stmt(q["run_by_key"], (run.workflow, run.pipeline, run.idempotency_key))
     return str(existing.scalar), False

@@ -26,8 +26,9 @@ INSERT INTO schema_version (version, applied_at) VALUES (?, ?)
 -- Its epoch is 1 for a run its creator executes at once, 0 for a queued one.
 INSERT INTO runs (
     id, workflow, pipeline, state, input_json, error, created_at, started_at, ended_at,
-    idempotency_key, source_path, source_text, source_format, owner, lease_until, epoch
-) VALUES (?, ?, ?, ?, ?, NULL, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, ?)
+    idempotency_key, source_path, source_text, source_format, owner, lease_until, epoch,
+    trigger_name
+) VALUES (?, ?, ?, ?, ?, NULL, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (workflow, pipeline, idempotency_key) DO NOTHING
 
 -- name: run_by_key
@@ -363,11 +364,6 @@ WHERE state NOT IN {final} AND state <> 'Suspended' AND lease_until < ?
         WHERE l.run_id = runs.id AND needed.value NOT IN (SELECT value FROM json_each(?))
     )
 ORDER BY id LIMIT ?
-
--- name: set_run_trigger
--- Apart from insert_run, as the labels are: most runs have no trigger (and a store made
--- before migration 0016 is written by insert_run as it was).
-UPDATE runs SET trigger_name = ? WHERE id = ?
 
 -- name: insert_run_labels
 INSERT INTO run_labels (run_id, labels) VALUES (?, ?)

@@ -7,7 +7,7 @@
 INSERT INTO runs (
     id, workflow, pipeline, state, input_json, error, created_at, started_at, ended_at,
     idempotency_key, source_path, source_text, source_format, owner, lease_until, epoch,
-    run_key
-) VALUES (?, ?, ?, ?, ?, NULL, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, ?,
+    trigger_name, run_key
+) VALUES (?, ?, ?, ?, ?, NULL, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, ?, ?,
     (SELECT COALESCE(MAX(run_key), 0) + 1 FROM runs))
 ON CONFLICT (workflow, pipeline, idempotency_key) DO NOTHING
