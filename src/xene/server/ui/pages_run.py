@@ -32,7 +32,7 @@ async def run_page(run_id: str, request: Request, who: Viewer, runtime: RuntimeD
     tree = (await run_tree(runtime, stored)).model_dump(mode="json")
     graph, why = await run_graph.shape(runtime, stored)
     record = stored.record
-    data = {"run": tree, "graph": graph, "graph_problem": why}
+    data = {"run": tree, "graph_problem": why}
     return page(
         request,
         "run.html",
@@ -42,6 +42,7 @@ async def run_page(run_id: str, request: Request, who: Viewer, runtime: RuntimeD
         finished=record.state.finished,
         retryable=record.state in RETRYABLE,
         data=script_json(data),
+        graph=script_json(graph),
     )
 
 

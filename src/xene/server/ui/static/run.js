@@ -2,10 +2,11 @@
 // API's events (polling the run only when the events stream is unavailable). Every
 // write goes through the API's own routes (cancel, retry), by app.js's `api`.
 const tag = document.querySelector("script[data-run-page]");
+const data = JSON.parse(document.getElementById("run-data").textContent);
+const graph = window.xeneLaying?.graph ?? null; // run_start.js read it, and lays it out
 const [{ api, listen, localTimes }, graphView, timeline, { LogView }] = await Promise.all(
   [tag.dataset.app, tag.dataset.graph, tag.dataset.timeline, tag.dataset.logs].map((url) => import(url)));
 
-const data = JSON.parse(document.getElementById("run-data").textContent);
 const canWrite = document.querySelector(".run-head").dataset.canWrite === "yes";
 const FINAL = new Set(["Success", "Error", "Cancelled", "Skipped", "NotExecuted"]);
 const PAGE = 50;
@@ -146,7 +147,7 @@ function showDetails(force = true) {
   const now = JSON.stringify([selected, seen, retryable()]);
   if (!force && now === shown) return;
   shown = now;
-  const kind = data.graph?.nodes.find((n) => n.id === selected.node);
+  const kind = graph?.nodes.find((n) => n.id === selected.node);
   const parts = [el("h3", {}, selected.node, " ", el("small", { class: "muted" }, kind ? kind.type : ""))];
   if (kind && kind.region) parts.push(el("p", { class: "muted" }, `Inside the body of ${kind.region}: once per item or iteration.`));
   const key = selected.key || (keys.length === 1 ? keys[0] : null);
@@ -306,9 +307,8 @@ showHeader();
 wireActions();
 follow();
 timeline.draw(document.getElementById("timeline"), run);
-if (data.graph) {
-  const urls = { worker: tag.dataset.worker, dagre: tag.dataset.dagre };
-  await graphView.draw(document.getElementById("graph"), data.graph, summary, select, urls);
+if (graph) {
+  await graphView.draw(document.getElementById("graph"), summary, select);
   const fit = document.getElementById("graph-fit");
   fit.hidden = false;
   fit.addEventListener("click", () => {

@@ -1,58 +1,12 @@
-// A run's graph: laid out by dagre in a worker (run_layout.js), drawn as SVG, one box per
-// pipeline node however many split items or loop turns ran it; boxes coloured by state.
-const WIDTH = 176;
-const HEIGHT = 46;
-const LARGE = 300;
+// A run's graph: laid out by dagre in a worker (started by run_start.js), drawn as SVG,
+// one box per pipeline node however many split items or loop turns ran it; boxes
+// coloured by state.
 const SVG = "http://www.w3.org/2000/svg";
 let boxes = new Map(); // node id -> its <g>
 let current = null;
 
 const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const clip = (text, n) => (text.length > n ? `${text.slice(0, n - 1)}…` : text);
-
-const KEPT = 8;
-
-// A cheap fingerprint of the graph's shape: the same pipeline lays out the same.
-function fingerprint(graph) {
-  const text = JSON.stringify([WIDTH, HEIGHT, graph.nodes.map((n) => n.id), graph.edges.map((e) => [e.source, e.target])]);
-  let a = 0x811c9dc5;
-  let b = 0x01000193;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 16777619);
-    b = Math.imul(b ^ c, 2246822519);
-  }
-  return `xene-layout:${(a >>> 0).toString(36)}${(b >>> 0).toString(36)}:${text.length}`;
-}
-
-// The layout of this shape kept from an earlier look (any run of the same pipeline),
-// else laid out by the worker and kept: the last KEPT shapes, in localStorage.
-async function layout(graph, urls) {
-  const key = fingerprint(graph);
-  try {
-    const kept = localStorage.getItem(key);
-    if (kept) return JSON.parse(kept);
-  } catch { /* storage refused: lay it out */ }
-  const worker = new Worker(urls.worker);
-  const done = await new Promise((resolve, reject) => {
-    worker.onmessage = (event) => resolve(event.data);
-    worker.onerror = (event) => reject(new Error(event.message));
-    worker.postMessage({ dagreUrl: urls.dagre, graph, width: WIDTH, height: HEIGHT, large: graph.nodes.length > LARGE });
-  });
-  worker.terminate();
-  keep(key, done);
-  return done;
-}
-
-function keep(key, laidOut) {
-  try {
-    const index = JSON.parse(localStorage.getItem("xene-layouts") || "[]").filter((k) => k !== key);
-    index.push(key);
-    while (index.length > KEPT) localStorage.removeItem(index.shift());
-    localStorage.setItem(key, JSON.stringify(laidOut));
-    localStorage.setItem("xene-layouts", JSON.stringify(index));
-  } catch { /* full or refused: next time it is laid out again */ }
-}
 
 function subtitle(s, type) {
   if (s.pending) return `${type} · pending`;
@@ -67,11 +21,12 @@ function edgePath(flat) {
   return `M${parts.join("L")}`;
 }
 
-export async function draw(container, graph, summary, onSelect, urls) {
-  const began = performance.now();
-  if (graph.nodes.length > LARGE) container.innerHTML = `<p class="muted">Laying out ${graph.nodes.length} nodes…</p>`;
-  const laid = await layout(graph, urls);
-  container.dataset.layoutMs = (performance.now() - began).toFixed(1);
+// Draws the graph run_start.js began laying out (`window.xeneLaying`) once it is laid out.
+export async function draw(container, summary, onSelect) {
+  const { graph, size: [WIDTH, HEIGHT], large, laid: laying } = window.xeneLaying;
+  if (large) container.innerHTML = `<p class="muted">Laying out ${graph.nodes.length} nodes…</p>`;
+  const laid = await laying;
+  container.dataset.layoutMs = laid.ms.toFixed(1);
   const types = new Map(graph.nodes.map((n) => [n.id, n]));
   const loops = new Set(graph.edges.filter((e) => e.loop_back).map((e) => `${e.source}\u0000${e.target}`));
   const html = [`<svg xmlns="${SVG}" width="${laid.width}" height="${laid.height}" viewBox="0 0 ${laid.width} ${laid.height}" class="dag">`,
