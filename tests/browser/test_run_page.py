@@ -119,6 +119,56 @@ def test_a_failed_node_is_retried_from_the_page_and_its_error_shown(
     shot(page, "run-retried")
 
 
+def gated_flow(hold: Path) -> str:
+    """`hold` waits for a file, then `gate` waits for a person, then `ship` logs."""
+    return f"""
+name: release
+version: "1.0"
+nodes:
+  hold: {{type: std::shell, config: {{command: "while [ ! -f {hold} ]; do sleep 0.05; done"}}}}
+  gate: {{type: std::wait, config: {{hook_id: release, metadata_fields: [amount]}}}}
+  ship: {{type: std::log, config: {{message: "shipping ${{input.amount}}"}}}}
+edges:
+  - {{from: hold, to: gate}}
+  - {{from: gate, to: ship}}
+"""
+
+
+def test_a_wait_appears_on_the_run_page_is_approved_there_and_the_run_goes_on(
+    server: Server, page: Any, tmp_path: Path
+) -> None:
+    manager = server.token("manager", "mona")
+    with server.api(manager) as api:
+        applied = api.post("/api/v1/workflows?filename=release.flow.yaml",
+                           content=gated_flow(tmp_path / "hold"), headers=YAML)  # fmt: skip
+        assert applied.status_code in (200, 201), applied.text
+        pipeline = api.get("/api/v1/workflows/release").json()["pipelines"][0]["name"]
+        made = api.post(f"/api/v1/workflows/release/pipelines/{pipeline}/runs", json={"amount": 3})
+        assert made.status_code == 201, made.text
+        run_id = made.json()["run_id"]
+    sign_in(page, server, manager, f"/runs/{run_id}")
+    expect(box(page, "hold")).to_have_class(re.compile("state-Running"))
+    cards = page.locator("[data-hook]")
+    expect(cards).to_have_count(0)
+    (tmp_path / "hold").write_text("go")  # the wait's card comes without a reload
+    expect(cards).to_have_count(1)
+    expect(cards).to_contain_text("amount")
+    expect(page.locator("#run-state")).to_have_text("Suspended")
+    shot(page, "run-waiting")
+    page.get_by_label("Data (JSON, optional)").fill("[1,")
+    page.get_by_role("button", name="Approve").click()
+    expect(cards.get_by_role("alert")).to_contain_text("Data is not JSON")
+    page.get_by_label("Data (JSON, optional)").fill('{"ticket": 9}')
+    page.get_by_label("Reason").fill("checked")
+    page.get_by_role("button", name="Approve").click()
+    expect(cards).to_have_count(0)
+    expect(page.locator("#decided")).to_have_text("Approved: gate.")
+    expect(page.locator("#run-state")).to_have_text("Success")
+    expect(box(page, "ship")).to_have_class(re.compile("state-Success"))
+    expect(page.locator("#run-ended time")).to_be_visible()
+    shot(page, "run-approved")
+
+
 def test_a_run_is_cancelled_from_its_page(server: Server, page: Any, tmp_path: Path) -> None:
     manager = server.token("manager", "mona")
     run_id = start(server, manager, "hang", None, tmp_path)

@@ -97,3 +97,14 @@ async def test_cancelling_a_suspended_run_ends_it_and_its_waiting_node(
     gate = next(n for n in run["nodes"] if n["key"] == "gate")
     assert gate["state"] == "Cancelled"
     assert (await client.post(f"/api/v1/runs/{run_id}/cancel")).status_code == 409
+
+
+async def test_the_list_filtered_to_one_run_has_only_its_waits(client: httpx.AsyncClient) -> None:
+    run_id, hook = await suspended(client)
+    other = await trigger(client, "deploy", "deploy", {"amount": 4})
+    await wait_run(client, other, ("Suspended",))
+    mine = (await client.get("/api/v1/approvals", params={"run": run_id})).json()["approvals"]
+    assert [a["hook_id"] for a in mine] == [hook]
+    assert (await client.get("/api/v1/approvals", params={"run": "gone"})).json() == {
+        "approvals": []
+    }

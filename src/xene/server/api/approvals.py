@@ -17,13 +17,19 @@ from xene.store.base import ApprovalRecord
 
 router = APIRouter(prefix="/api/v1", tags=["approvals"], responses=deps.ERRORS)
 All = Annotated[bool, Query(alias="all", description="also the decided ones")]
+OfRun = Annotated[str | None, Query(alias="run", description="only this run's")]
 Decision = Literal["approve", "reject", "escalate"]
 
 
 @router.get("/approvals", response_model=models.ApprovalListOut, dependencies=[VIEWER])
-async def list_approvals(runtime: RuntimeDep, all_: All = False) -> models.ApprovalListOut:
-    """What waits for a decision (with `all`, what was decided too)."""
+async def list_approvals(
+    runtime: RuntimeDep, all_: All = False, run_id: OfRun = None
+) -> models.ApprovalListOut:
+    """What waits for a decision (with `all`, what was decided too; with `run`, only
+    that run's)."""
     found = await runtime.store.list_approvals(pending=not all_)
+    if run_id is not None:
+        found = [a for a in found if a.run_id == run_id]
     return models.ApprovalListOut(approvals=[approval_out(s) for s in found])
 
 

@@ -13,9 +13,11 @@ from fastapi.responses import HTMLResponse
 
 from xene.core.states import State
 from xene.server import auth
+from xene.server.api.approvals import list_approvals
 from xene.server.api.deps import RuntimeDep
 from xene.server.api.runs import run_tree
 from xene.server.ui import run_graph
+from xene.server.ui.pages_approvals import shown
 from xene.server.ui.render import error_page, page, viewer
 
 router = APIRouter(include_in_schema=False)
@@ -33,6 +35,7 @@ async def run_page(run_id: str, request: Request, who: Viewer, runtime: RuntimeD
     graph, why = await run_graph.shape(runtime, stored)
     record = stored.record
     data = {"run": tree, "graph_problem": why}
+    waiting = (await list_approvals(runtime, run_id=run_id)).approvals
     return page(
         request,
         "run.html",
@@ -43,6 +46,8 @@ async def run_page(run_id: str, request: Request, who: Viewer, runtime: RuntimeD
         retryable=record.state in RETRYABLE,
         data=script_json(data),
         graph=script_json(graph),
+        approvals=waiting,
+        shown=shown,
     )
 
 

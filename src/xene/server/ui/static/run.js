@@ -4,8 +4,9 @@
 const tag = document.querySelector("script[data-run-page]");
 const data = JSON.parse(document.getElementById("run-data").textContent);
 const graph = window.xeneLaying?.graph ?? null; // run_start.js read it, and lays it out
-const [{ api, listen, localTimes }, graphView, timeline, { LogView }] = await Promise.all(
-  [tag.dataset.app, tag.dataset.graph, tag.dataset.timeline, tag.dataset.logs].map((url) => import(url)));
+const [{ api, listen, localTimes }, graphView, timeline, { LogView }, decisions] = await Promise.all(
+  [tag.dataset.app, tag.dataset.graph, tag.dataset.timeline, tag.dataset.logs, tag.dataset.decide]
+    .map((url) => import(url)));
 
 const canWrite = document.querySelector(".run-head").dataset.canWrite === "yes";
 const FINAL = new Set(["Success", "Error", "Cancelled", "Skipped", "NotExecuted"]);
@@ -259,8 +260,31 @@ function soon() {
   timer = setTimeout(() => { timer = null; refresh(); }, wait);
 }
 
+// -- what waits for a decision: the approval cards, redrawn when the run's state moves
+const approvals = document.querySelector("[data-approvals]");
+// The run's state and its suspended nodes: the cards shown are for these.
+const waits = () => [run.state, ...[...records.values()].filter((r) => r.state === "Suspended").map((r) => r.key)].join(" ");
+let cardsFor = null;
+
+function decided(message) {
+  const note = document.getElementById("decided");
+  note.textContent = message;
+  note.hidden = false;
+  soon();
+}
+
+async function showApprovals() {
+  const now = waits();
+  if (cardsFor === now) return;
+  cardsFor = now;
+  try {
+    await decisions.redraw(approvals, location.href, decided);
+  } catch { cardsFor = null; /* the next change tries again */ }
+}
+
 function redraw() {
   showHeader();
+  showApprovals();
   graphView.update(summary);
   if (selected) showDetails(false);
   timeline.draw(document.getElementById("timeline"), run);
@@ -301,8 +325,10 @@ function poll() {
   }, 2000);
 }
 
+decisions.attach(approvals, decided);
 const logs = new LogView(document.getElementById("log"), run.id, tag.dataset.ansi, listen);
 index(run);
+cardsFor = waits(); // as the server rendered them
 showHeader();
 wireActions();
 follow();
