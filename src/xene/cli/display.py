@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from xene.core.records import Listener, NodeRecord, RunRecord, StepRecord
+from xene.core.records import Listener, NodeRecord, RunRecord, StepRecord, seconds_text
 from xene.core.states import State
 
 GLYPH = {
@@ -52,15 +52,6 @@ def duration(node: NodeRecord | RunRecord | StepRecord) -> str:
     if node.ended_at is None:
         return "…"
     return seconds_text(node.ended_at - node.started_at)
-
-
-def seconds_text(seconds: float) -> str:
-    """`850ms`, `12.5s`, `14m05s`: at most 7 characters below 1000 minutes."""
-    if seconds < 1:
-        return f"{max(seconds, 0) * 1000:.0f}ms"
-    if seconds < 120:
-        return f"{seconds:.1f}s"
-    return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
 
 
 def describe_node(node: NodeRecord) -> str:

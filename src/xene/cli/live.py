@@ -14,8 +14,8 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
-from xene.cli.display import GLYPH, Display, details, run_line, seconds_text
-from xene.core.records import NodeRecord, RunRecord
+from xene.cli.display import GLYPH, Display, details, run_line
+from xene.core.records import NodeRecord, RunRecord, seconds_text
 from xene.core.states import State
 
 STYLE = {

@@ -118,6 +118,16 @@ def _duration(start: float | None, end: float | None) -> float | None:
     return None if start is None or end is None else round(end - start, 6)
 
 
+def seconds_text(seconds: float) -> str:
+    """A duration as people read it, the same in the CLI and the web UI: `850ms`,
+    `12.5s`, `14m05s` (at most 7 characters below 1000 minutes)."""
+    if seconds < 1:
+        return f"{max(seconds, 0) * 1000:.0f}ms"
+    if seconds < 120:
+        return f"{seconds:.1f}s"
+    return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+
+
 class Listener:
     """Told of every change, in order. Subclass and override what you need."""
 

@@ -20,6 +20,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from xene import __version__
+from xene.core.records import seconds_text
 from xene.server import auth
 from xene.server.ui import assets
 
@@ -31,6 +32,7 @@ _ENV = jinja2.Environment(
     lstrip_blocks=True,
 )
 _ENV.globals.update(asset=assets.url, version=__version__)
+_ENV.filters["seconds"] = seconds_text  # as `xene show` writes a duration
 _ENV.filters["isotime"] = lambda at: (
     datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds") if at else ""
 )

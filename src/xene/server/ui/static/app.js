@@ -34,6 +34,13 @@ export async function api(method, path, body) {
 }
 
 // `<time datetime="...">` shown in the viewer's time zone.
+// A duration as `xene show` writes it (core/records.py's seconds_text): 850ms, 12.5s, 14m05s.
+export function seconds(s) {
+  if (s < 1) return `${Math.round(Math.max(s, 0) * 1000)}ms`;
+  if (s < 120) return `${s.toFixed(1)}s`;
+  return `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, "0")}s`;
+}
+
 export function localTimes(root = document) {
   for (const node of root.querySelectorAll("time[datetime]")) {
     const when = new Date(node.getAttribute("datetime"));

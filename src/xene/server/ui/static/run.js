@@ -4,7 +4,7 @@
 const tag = document.querySelector("script[data-run-page]");
 const data = JSON.parse(document.getElementById("run-data").textContent);
 const graph = window.xeneLaying?.graph ?? null; // run_start.js read it, and lays it out
-const [{ api, listen, localTimes }, graphView, timeline, { LogView }, decisions] = await Promise.all(
+const [{ api, listen, localTimes, seconds }, graphView, timeline, { LogView }, decisions] = await Promise.all(
   [tag.dataset.app, tag.dataset.graph, tag.dataset.timeline, tag.dataset.logs, tag.dataset.decide]
     .map((url) => import(url)));
 
@@ -61,7 +61,7 @@ function showHeader() {
   setTime("run-started", run.started_at);
   setTime("run-ended", run.ended_at);
   document.getElementById("run-duration").textContent =
-    run.duration_s == null ? "–" : `${run.duration_s.toFixed(2)} s`;
+    run.duration_s == null ? "–" : seconds(run.duration_s);
   const error = document.getElementById("run-error");
   error.textContent = run.error || "";
   error.hidden = !run.error;
@@ -195,7 +195,7 @@ function recordDetails(r, many) {
     fact("State", el("span", { class: `state state-${r.state}` }, r.state)),
     fact("Attempts", String(r.attempts)),
     fact("Started", r.started_at ? timeOf(r.started_at) : "–"),
-    fact("Duration", r.duration_s == null ? "–" : `${r.duration_s.toFixed(2)} s`));
+    fact("Duration", r.duration_s == null ? "–" : seconds(r.duration_s)));
   parts.push(facts);
   if (r.error) parts.push(el("h4", {}, "Error"), el("pre", { class: "problem traceback" }, r.error));
   if (r.output !== null && r.output !== undefined) parts.push(el("h4", {}, "Output"), el("pre", { class: "output" }, JSON.stringify(r.output, null, 2)));
@@ -221,7 +221,7 @@ function steps(r) {
     open.addEventListener("click", () => logs.open(r.key, s.name));
     return el("tr", {}, el("td", {}, s.name), el("td", {}, el("span", { class: `state state-${s.state}` }, s.state)),
       el("td", {}, s.exit_code == null ? "" : String(s.exit_code)),
-      el("td", {}, s.duration_s == null ? "" : `${s.duration_s.toFixed(2)} s`), el("td", {}, open));
+      el("td", {}, s.duration_s == null ? "" : seconds(s.duration_s)), el("td", {}, open));
   });
   const head = el("tr", {}, ...["Step", "State", "Exit", "Duration", ""].map((h) => el("th", { scope: "col" }, h)));
   return el("div", {}, el("h4", {}, "Steps"), el("div", { class: "table-wrap" }, el("table", {}, el("thead", {}, head), el("tbody", {}, ...rows))), nodeLog);
@@ -287,7 +287,7 @@ function redraw() {
   showApprovals();
   graphView.update(summary);
   if (selected) showDetails(false);
-  timeline.draw(document.getElementById("timeline"), run);
+  timeline.draw(document.getElementById("timeline"), run, seconds);
 }
 
 let events = null;
@@ -332,7 +332,7 @@ cardsFor = waits(); // as the server rendered them
 showHeader();
 wireActions();
 follow();
-timeline.draw(document.getElementById("timeline"), run);
+timeline.draw(document.getElementById("timeline"), run, seconds);
 if (graph) {
   await graphView.draw(document.getElementById("graph"), summary, select);
   const fit = document.getElementById("graph-fit");

@@ -25,7 +25,7 @@ function rowsOf(run) {
   });
 }
 
-export function draw(container, run) {
+export function draw(container, run, seconds) {
   const started = rowsOf(run);
   if (!started.length) {
     container.innerHTML = '<p class="muted">Nothing has started yet.</p>';
@@ -40,20 +40,20 @@ export function draw(container, run) {
   const width = Math.max(container.clientWidth || 800, 500);
   const scale = (width - LABEL - 10) / span;
   const x = (t) => LABEL + (t - t0) * scale;
-  const html = [`<svg class="gantt" width="${width}" height="${rows.length * ROW + 24}" role="img" aria-label="Timeline of ${rows.length} nodes over ${span.toFixed(2)} s">`];
+  const html = [`<svg class="gantt" width="${width}" height="${rows.length * ROW + 24}" role="img" aria-label="Timeline of ${rows.length} nodes over ${seconds(span)}">`];
   rows.forEach((n, i) => {
     const y = i * ROW;
     const end = n.ended_at ?? now;
     html.push(`<text x="4" y="${y + 15}" class="label">${escape(n.key.length > 26 ? `${n.key.slice(0, 25)}…` : n.key)}</text>`,
-      `<rect class="bar state-${escape(n.state)}" x="${x(n.started_at).toFixed(1)}" y="${y + 3}" width="${Math.max(2, (end - n.started_at) * scale).toFixed(1)}" height="${ROW - 6}"><title>${escape(n.key)}: ${escape(n.state)}, ${(end - n.started_at).toFixed(2)} s</title></rect>`);
+      `<rect class="bar state-${escape(n.state)}" x="${x(n.started_at).toFixed(1)}" y="${y + 3}" width="${Math.max(2, (end - n.started_at) * scale).toFixed(1)}" height="${ROW - 6}"><title>${escape(n.key)}: ${escape(n.state)}, ${seconds(end - n.started_at)}</title></rect>`);
     for (const s of n.steps) {
       if (s.started_at == null) continue;
       const stop = s.ended_at ?? now;
-      html.push(`<rect class="step state-${escape(s.state)}" x="${x(s.started_at).toFixed(1)}" y="${y + 8}" width="${Math.max(1, (stop - s.started_at) * scale).toFixed(1)}" height="${ROW - 16}"><title>${escape(s.name)}: ${escape(s.state)}, ${(stop - s.started_at).toFixed(2)} s</title></rect>`);
+      html.push(`<rect class="step state-${escape(s.state)}" x="${x(s.started_at).toFixed(1)}" y="${y + 8}" width="${Math.max(1, (stop - s.started_at) * scale).toFixed(1)}" height="${ROW - 16}"><title>${escape(s.name)}: ${escape(s.state)}, ${seconds(stop - s.started_at)}</title></rect>`);
     }
   });
   const axis = rows.length * ROW + 16;
-  html.push(`<text x="${LABEL}" y="${axis}" class="axis">0 s</text><text x="${width - 10}" y="${axis}" class="axis" text-anchor="end">${span.toFixed(2)} s</text></svg>`);
+  html.push(`<text x="${LABEL}" y="${axis}" class="axis">0</text><text x="${width - 10}" y="${axis}" class="axis" text-anchor="end">${seconds(span)}</text></svg>`);
   const more = started.length > MAX_ROWS ? `<p class="muted">The first ${MAX_ROWS} of ${started.length} node runs.</p>` : "";
   container.innerHTML = html.join("") + more;
 }
