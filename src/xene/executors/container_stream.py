@@ -17,13 +17,12 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from xene.executors import docker_engine
+from xene.executors.lines import split_lines
 
 if TYPE_CHECKING:
     import docker
     from xene.executors.spawn import Pace
 
-MAX_LINE = 64 * 1024
-"""A longer line is handed on in pieces of this size (as a local step's)."""
 STDERR = 2
 """The frames of the exec's stderr: the wrapper's channel."""
 IN_FLIGHT = 16
@@ -92,10 +91,7 @@ class ExecStream:
             if kind == STDERR:
                 self._told(data)
                 continue
-            *lines, pending = (pending + data).split(b"\n")
-            while len(pending) > MAX_LINE:
-                lines.append(pending[:MAX_LINE])
-                pending = pending[MAX_LINE:]
+            lines, pending = split_lines(pending, data)
             if lines:
                 self._send(lines)
         if pending:

@@ -24,10 +24,9 @@ from typing import IO
 from xene.errors import NodeFailed
 from xene.executors import processes, spawn, watchdog
 from xene.executors.base import Command, CommandResult, Control
+from xene.executors.lines import split_lines
 
 CHUNK = 64 * 1024
-MAX_LINE = 64 * 1024
-"""A longer line is handed on in pieces of this size."""
 IN_FLIGHT = 16
 """Chunks of output read but not yet handed on, at most (16 × 64 KiB)."""
 WATCH_AFTER_S = 0.1
@@ -247,11 +246,7 @@ class _Child:
     def _pump(self, stream: IO[bytes]) -> None:
         pending = b""
         while chunk := stream.read1(CHUNK):  # type: ignore[attr-defined]
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            while len(pending) > MAX_LINE:
-                lines.append(pending[:MAX_LINE])
-                pending = pending[MAX_LINE:]
+            lines, pending = split_lines(pending, chunk)
             if lines:
                 self._send(lines)
         if pending:

@@ -27,11 +27,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from xene.executors import watchdog
+from xene.executors.lines import split_lines
 
 CHUNK = 64 * 1024
 DEFAULT_SIGNALS = watchdog.DEFAULT_SIGNALS
 """Reset in the child, as `subprocess` does: `yes | head` needs SIGPIPE's default."""
-MAX_LINE = 64 * 1024
 SPAWNERS = 8
 """Threads that spawn children: a spawn waits for its child's exec, so that many
 children can be on their way at once (the floor, a pool of workers, has one each)."""
@@ -154,10 +154,7 @@ class SpawnedChild:
         if not chunk:
             self._close_output()
             return
-        *lines, self._pending = (self._pending + chunk).split(b"\n")
-        while len(self._pending) > MAX_LINE:
-            lines.append(self._pending[:MAX_LINE])
-            self._pending = self._pending[MAX_LINE:]
+        lines, self._pending = split_lines(self._pending, chunk)
         for line in lines:
             self.on_line(line.rstrip(b"\r").decode("utf-8", errors="replace"))
         if self.pace is not None and self.pace.full:  # let the store catch up first
