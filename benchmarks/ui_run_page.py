@@ -5,7 +5,7 @@ real `xene serve` (tests/browser/harness.py).
 
 run-page-1k: a finished run of 1,000 nodes (10 layers of 100, each node fed by two of
 the layer before: 1,800 edges) is opened; the time is taken from navigation to its graph
-laid out (dagre, in a worker) and drawn (`data-drawn-ms`, set by run.js), the layout's
+laid out (d3-dag, in a worker) and drawn (`data-drawn-ms`, set by run.js), the layout's
 share beside it. Three figures: the first load (empty caches); loads laid out anew
 (localStorage cleared: the first look at a pipeline's runs); loads with the layout kept
 (any later look at a run of that pipeline). Target: under 1 s.

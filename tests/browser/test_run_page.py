@@ -245,3 +245,49 @@ def test_split_items_and_loop_turns_are_one_box_each_with_counts_and_pages(
     expect(page.locator("#graph")).to_have_class(re.compile("fit"))
     page.emulate_media(color_scheme="dark")
     shot(page, "run-split-loop-dark")
+
+
+def big_flow(layers: int, width: int) -> dict[str, Any]:
+    """`layers` x `width` small nodes, each fed by two of the layer before, then a loop
+    of three turns: more nodes than the page lays out with dagre."""
+    noop = {"type": "std::json_dynamic", "config": {"operation": "extract", "path": "ok"}}
+    nodes: dict[str, Any] = {f"n{k}_{i}": noop for k in range(layers) for i in range(width)}
+    edges = [
+        {"from": f"n{k - 1}_{j}", "to": f"n{k}_{i}"}
+        for k in range(1, layers)
+        for i in range(width)
+        for j in {i, (i * 7 + 3) % width}
+    ]
+    nodes["confirm"] = {"type": "std::loop", "config": {"max_iterations": 3}}
+    nodes["send"] = {"type": "std::log", "config": {"message": "turn ${confirm.iteration}"}}
+    edges += [{"from": f"n{layers - 1}_0", "to": "confirm"},
+              {"from": "confirm.continue", "to": "send"},
+              {"from": "send", "to": "confirm", "loop_back": True}]  # fmt: skip
+    return {"name": "big", "version": "1.0", "nodes": nodes, "edges": edges}
+
+
+def test_a_big_graph_is_drawn_whole_each_node_a_box_and_each_edge_a_line(
+    server: Server, page: Any
+) -> None:
+    import json
+
+    flow = big_flow(layers=4, width=80)
+    manager = server.token("manager", "mona")
+    with server.api(manager) as api:
+        applied = api.post("/api/v1/workflows?filename=big.json", content=json.dumps(flow),
+                           headers={"content-type": "application/json"})  # fmt: skip
+        assert applied.status_code == 201, applied.text
+        pipeline = api.get("/api/v1/workflows/big").json()["pipelines"][0]["name"]
+        run_id = api.post(f"/api/v1/workflows/big/pipelines/{pipeline}/runs", json={}).json()
+    sign_in(page, server, manager, f"/runs/{run_id['run_id']}")
+    expect(page.locator("#run-state")).to_have_text("Success")
+    page.wait_for_function("document.documentElement.dataset.runPage === 'ready'")
+    expect(page.locator("g[data-node]")).to_have_count(len(flow["nodes"]))
+    expect(page.locator("path.edge")).to_have_count(len(flow["edges"]))
+    expect(page.locator("path.edge.loop-back")).to_have_count(1)
+    expect(box(page, "send")).to_contain_text("×3: 3 Success")
+    boxes = page.eval_on_selector_all(
+        "g[data-node]", "gs => gs.map(g => g.getAttribute('transform'))"
+    )
+    assert len(set(boxes)) == len(boxes)  # no two boxes on one place
+    shot(page, "run-big")

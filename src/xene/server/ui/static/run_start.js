@@ -47,7 +47,8 @@
       worker.onmessage = (event) => resolve(event.data);
       worker.onerror = (event) => reject(new Error(event.message || "the layout failed"));
       const large = graph.nodes.length > LARGE;
-      worker.postMessage({ dagreUrl: tag.dataset.dagre, graph, width: WIDTH, height: HEIGHT, large });
+      const urls = { dagre: tag.dataset.dagre, d3dag: tag.dataset.d3dag };
+      worker.postMessage({ urls, graph, width: WIDTH, height: HEIGHT, large });
     });
     worker.terminate();
     keep(key, done);
