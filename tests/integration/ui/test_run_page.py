@@ -76,7 +76,7 @@ async def test_the_page_embeds_the_run_and_its_graph_for_its_script(
     assert f"Run <code>{run_id}</code>" in page.text
     assert 'id="cancel-run"' in page.text
     data = _embedded(page.text)
-    api = (await client.get(f"/api/v1/runs/{run_id}", headers=manager)).json()
+    api = (await client.get(f"/api/v1/runs/{run_id}?group=true", headers=manager)).json()
     assert data["run"] == api
     graph = _embedded(page.text, "run-graph")  # on its own: laid out while the page parses
     assert [n["id"] for n in graph["nodes"]] == ["first", "second"]

@@ -207,6 +207,22 @@ class RetryIn(Model):
     )
 
 
+class NodeGroupOut(Model):
+    node: str = Field(description="the pipeline node, run once per split item or loop turn")
+    type: str
+    total: int = Field(description="its records: one per item or turn that reached it")
+    counts: dict[str, int] = Field(description="how many of them are in each state")
+    started_at: float | None = Field(description="the first one's start")
+    ended_at: float | None = Field(description="the last one's end; null while any runs")
+    errors: int = Field(description="how many of them have an error")
+
+
+class NodeRecordsOut(Model):
+    node: str
+    total: int
+    records: list[NodeOut] = Field(description="from `offset`, in the order they began")
+
+
 class RunOut(Model):
     id: str
     workflow: str
@@ -232,6 +248,11 @@ class RunOut(Model):
     )
     idempotency_key: str | None
     retries: list[RetryOut] = Field(default_factory=list, description="oldest first")
+    groups: list[NodeGroupOut] | None = Field(
+        default=None,
+        description="with `group`: the nodes inside a split or a loop, summarised (their "
+        "records are then not in `nodes`: page them at /runs/{id}/nodes/{node})",
+    )
 
 
 class RunActionOut(Model):

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from xene.core.states import State
 from xene.frozen import frozen
 from xene.server import auth
-from xene.server.api import deps, models, sse
+from xene.server.api import deps, models, run_nodes, sse
 from xene.server.api.deps import MANAGER, VIEWER, RuntimeDep
 from xene.server.api.run_query import RunQuery, run_query
 from xene.server.runtime import NotFound, Runtime
@@ -75,16 +75,52 @@ async def run_page(runtime: Runtime, query: RunQuery) -> models.RunPageOut:
     return models.RunPageOut(runs=runs, next=cursor)
 
 
+Group = Annotated[
+    bool,
+    Query(description="summarise the nodes inside splits and loops as `groups`, not each record"),
+]
+
+
 @router.get("/runs/{run_id}", response_model=models.RunOut, dependencies=[VIEWER])
-async def get_run(run_id: str, runtime: RuntimeDep) -> models.RunOut:
+async def get_run(run_id: str, runtime: RuntimeDep, group: Group = False) -> models.RunOut:
     """The run with every node and step, where it came from and who executes it (and,
-    queued, why no agent has taken it yet)."""
-    return await run_tree(runtime, await stored_run(runtime, run_id))
+    queued, why no agent has taken it yet). With `group`, the records of a node run per
+    split item or loop turn are summarised (`groups`): page them at
+    `/runs/{id}/nodes/{node}`."""
+    return await run_tree(runtime, await stored_run(runtime, run_id), group=group)
 
 
-async def run_tree(runtime: Runtime, stored: StoredRun) -> models.RunOut:
+@router.get(
+    "/runs/{run_id}/nodes/{node}", response_model=models.NodeRecordsOut, dependencies=[VIEWER]
+)
+async def get_node_records(
+    run_id: str,
+    node: str,
+    runtime: RuntimeDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> models.NodeRecordsOut:
+    """The records of pipeline node `node` (one per split item or loop turn that reached
+    it), in the order they began, `limit` from `offset`. 404: no such run, or the run's
+    pipeline has no such node."""
+    stored = await stored_run(runtime, run_id)
+    records = run_nodes.node_records(stored, node)
+    if not records and not _has_node(runtime, stored, node):
+        raise NotFound(f"run {run_id!r} has no node {node!r}")
+    page = records[offset : offset + limit]
+    out = [models.NodeOut.model_validate(n.to_dict()) for n in page]
+    return models.NodeRecordsOut(node=node, total=len(records), records=out)
+
+
+def _has_node(runtime: Runtime, stored: StoredRun, node: str) -> bool:
+    """Whether the run's pipeline has `node` (that no record of it exists yet)."""
+    pipeline = runtime.pipeline_of(stored.source)
+    return pipeline is not None and any(n.id == node for n in pipeline.nodes)
+
+
+async def run_tree(runtime: Runtime, stored: StoredRun, *, group: bool = False) -> models.RunOut:
     """What `GET /runs/{id}` answers for `stored` (the run page embeds the same)."""
-    out = run_out(stored, runtime.clock.now())
+    out = run_out(stored, runtime.clock.now(), group=group)
     if stored.record.state is State.WAITING:
         from xene.service import agents
 
@@ -206,8 +242,14 @@ async def stored_run(runtime: Runtime, run_id: str) -> StoredRun:
     return stored
 
 
-def run_out(stored: StoredRun, now: float) -> models.RunOut:
-    tree: dict[str, Any] = stored.record.to_dict()
+def run_out(stored: StoredRun, now: float, *, group: bool = False) -> models.RunOut:
+    record = stored.record
+    if group:  # not every record's dict: only those outside splits and loops
+        nodes = run_nodes.top_level(stored)
+        record = dataclasses.replace(record, nodes={n.key: n for n in nodes})
+    tree: dict[str, Any] = record.to_dict()
+    if group:
+        tree["groups"] = run_nodes.groups(stored)
     source = stored.source
     tree["source"] = {
         "path": source.path,

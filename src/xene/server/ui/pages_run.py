@@ -1,6 +1,6 @@
 """A run's page, `/runs/{id}`: its header rendered here, its graph, timeline, node
 details and live logs drawn by static/run.js from the same tree `GET /api/v1/runs/{id}`
-answers (embedded, so the first paint needs no second request), kept live over
+answers with `group` (embedded, so the first paint needs no second request), kept live over
 `/api/v1/events` and the logs stream."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ async def run_page(run_id: str, request: Request, who: Viewer, runtime: RuntimeD
     if stored is None:
         message = f"There is no run {run_id!r}: it never existed or it was deleted."
         return error_page(request, 404, message)
-    tree = (await run_tree(runtime, stored)).model_dump(mode="json")
+    tree = (await run_tree(runtime, stored, group=True)).model_dump(mode="json")
     graph, why = await run_graph.shape(runtime, stored)
     record = stored.record
     data = {"run": tree, "graph_problem": why}

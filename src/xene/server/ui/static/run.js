@@ -15,13 +15,20 @@ const PAGE = 50;
 let run = data.run;
 const records = new Map(); // record key -> the record as the API gives it
 const byNode = new Map(); // pipeline node id -> Set of its record keys
+// Nodes run per split item or loop turn, summarised by the server (the page reads the run
+// with `group`): their records are paged from `/runs/{id}/nodes/{node}` when looked at.
+let groups = new Map();
 let selected = null; // { node, key, page }
 
 function index(tree) {
   records.clear();
   byNode.clear();
   for (const record of tree.nodes) remember(record);
+  groups = new Map((tree.groups || []).map((g) => [g.node, g]));
 }
+
+// How many records the run has, summarised ones too.
+const recordCount = () => records.size + [...groups.values()].reduce((n, g) => n + g.total, 0);
 
 function remember(record) {
   records.set(record.key, record);
@@ -36,6 +43,8 @@ function nodeOfKey(key) {
 
 // What a box shows: its records' states counted (one record: its own state).
 function summary(nodeId) {
+  const group = groups.get(nodeId);
+  if (group) return { state: worst(group.counts), counts: group.counts, total: group.total, pending: false };
   const keys = byNode.get(nodeId);
   const counts = {};
   if (!keys) return { state: "NotExecuted", counts, total: 0, pending: true };
@@ -142,6 +151,10 @@ let shown = "";
 function showDetails(force = true) {
   const body = document.getElementById("details-body");
   if (!selected) return;
+  if (groups.has(selected.node)) {
+    showGroup(body, groups.get(selected.node), force);
+    return;
+  }
   const keys = [...(byNode.get(selected.node) || [])];
   // A refresh that changed nothing shown leaves the panel (and the focus in it) alone.
   const seen = selected.key || keys.length === 1 ? [records.get(selected.key || keys[0])] : keys.map((k) => records.get(k).state);
@@ -159,12 +172,46 @@ function showDetails(force = true) {
   localTimes(body);
 }
 
-function instances(keys) {
+// A summarised node: its counts, and a page of its records read from the server (again
+// whenever the counts change); one of them, once picked.
+let groupRead = 0;
+
+async function showGroup(body, group, force) {
+  const now = JSON.stringify([selected, group.counts, group.total, retryable()]);
+  if (!force && now === shown) return;
+  shown = now;
+  const asked = ++groupRead;
+  const pages = Math.max(1, Math.ceil(group.total / PAGE));
+  const page = Math.min(selected.page, pages - 1);
+  const path = `/api/v1/runs/${encodeURIComponent(run.id)}/nodes/${encodeURIComponent(selected.node)}`;
+  let found;
+  try {
+    found = await api("GET", `${path}?offset=${page * PAGE}&limit=${PAGE}`);
+  } catch (error) {
+    body.replaceChildren(el("p", { class: "problem" }, `Could not read its records: ${error.message}`));
+    return;
+  }
+  if (asked !== groupRead) return; // another node was picked meanwhile
+  for (const record of found.records) records.set(record.key, record);
+  const kind = graph?.nodes.find((n) => n.id === selected.node);
+  const parts = [el("h3", {}, selected.node, " ", el("small", { class: "muted" }, group.type))];
+  if (kind && kind.region) parts.push(el("p", { class: "muted" }, `Inside the body of ${kind.region}: once per item or iteration.`));
+  const picked = selected.key && records.get(selected.key);
+  if (picked) parts.push(...recordDetails(picked, true));
+  else parts.push(...instances(found.records.map((r) => r.key), found.total, page));
+  body.replaceChildren(...parts);
+  localTimes(body);
+}
+
+function instances(keys, total = keys.length, page = null) {
   const s = summary(selected.node);
   const counts = Object.entries(s.counts).map(([state, n]) => el("li", {}, el("span", { class: `state state-${state}` }, state), `: ${n}`));
-  const pages = Math.ceil(keys.length / PAGE);
-  const page = Math.min(selected.page, pages - 1);
-  const rows = keys.slice(page * PAGE, (page + 1) * PAGE).map((key) => {
+  const pages = Math.max(1, Math.ceil(total / PAGE));
+  if (page === null) { // all its records are here: this page of them
+    page = Math.min(selected.page, pages - 1);
+    keys = keys.slice(page * PAGE, (page + 1) * PAGE);
+  }
+  const rows = keys.map((key) => {
     const r = records.get(key);
     const open = el("button", { type: "button", class: "link" }, key);
     open.addEventListener("click", () => { selected.key = key; showDetails(); });
@@ -181,7 +228,7 @@ function instances(keys) {
     nav.append(prev, ` page ${page + 1} of ${pages} `, next);
   }
   const table = el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "Item"), el("th", {}, "State"), el("th", {}, "Attempts"))), el("tbody", {}, ...rows));
-  return [el("p", {}, `${keys.length} runs of this node (split items or loop iterations):`), el("ul", { class: "counts" }, ...counts), el("div", { class: "table-wrap" }, table), nav];
+  return [el("p", {}, `${total} runs of this node (split items or loop iterations):`), el("ul", { class: "counts" }, ...counts), el("div", { class: "table-wrap" }, table), nav];
 }
 
 function recordDetails(r, many) {
@@ -237,7 +284,7 @@ async function refresh() {
   if (refreshing) { again = true; return refreshing; }
   refreshing = (async () => {
     try {
-      run = await api("GET", `/api/v1/runs/${encodeURIComponent(run.id)}`);
+      run = await api("GET", `/api/v1/runs/${encodeURIComponent(run.id)}?group=true`);
       lastRefresh = performance.now();
       index(run);
       redraw();
@@ -255,7 +302,7 @@ async function refresh() {
 // that a node changed, the read brings its steps, outputs and times.
 function soon() {
   if (timer) return;
-  const gap = Math.max(400, records.size / 4);
+  const gap = Math.max(400, recordCount() / 4);
   const wait = Math.max(0, lastRefresh + gap - performance.now());
   timer = setTimeout(() => { timer = null; refresh(); }, wait);
 }
@@ -263,7 +310,8 @@ function soon() {
 // -- what waits for a decision: the approval cards, redrawn when the run's state moves
 const approvals = document.querySelector("[data-approvals]");
 // The run's state and its suspended nodes: the cards shown are for these.
-const waits = () => [run.state, ...[...records.values()].filter((r) => r.state === "Suspended").map((r) => r.key)].join(" ");
+const waits = () => [run.state, ...[...records.values()].filter((r) => r.state === "Suspended").map((r) => r.key),
+  ...[...groups.values()].map((g) => `${g.node}:${g.counts.Suspended || 0}`)].join(" ");
 let cardsFor = null;
 
 function decided(message) {
@@ -303,6 +351,7 @@ function follow() {
     run: (change) => { if (change.run === run.id) { run.state = change.state; run.error = change.error; showHeader(); soon(); } },
     node: (change) => {
       if (change.run !== run.id) return;
+      if (change.node.includes("[")) { soon(); return; } // summarised: the next read counts it
       const known = records.get(change.node);
       if (known) Object.assign(known, { state: change.state, attempts: change.attempt, error: change.error });
       else remember({ key: change.node, node: nodeOfKey(change.node), state: change.state, attempts: change.attempt, error: change.error, steps: [], ports: [] });

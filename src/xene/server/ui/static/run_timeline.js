@@ -6,7 +6,8 @@ const LABEL = 180;
 const MAX_ROWS = 300;
 const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-// One row per pipeline node: its record, or its records spanned.
+// One row per pipeline node: its record, or its records spanned (as the run's tree has
+// them, or summarised by the server as `groups`).
 function rowsOf(run) {
   const groups = new Map();
   for (const n of run.nodes) {
@@ -14,7 +15,7 @@ function rowsOf(run) {
     if (!groups.has(n.node)) groups.set(n.node, []);
     groups.get(n.node).push(n);
   }
-  return [...groups.values()].map((records) => {
+  const rows = [...groups.values()].map((records) => {
     if (records.length === 1) return records[0];
     const ends = records.map((r) => r.ended_at);
     const running = ends.some((end) => end == null);
@@ -23,6 +24,12 @@ function rowsOf(run) {
       started_at: Math.min(...records.map((r) => r.started_at)),
       ended_at: running ? null : Math.max(...ends) };
   });
+  for (const g of run.groups || []) {
+    if (g.started_at == null) continue;
+    const state = g.counts.Error ? "Error" : g.ended_at == null ? "Running" : Object.keys(g.counts)[0];
+    rows.push({ key: `${g.node} ×${g.total}`, state, steps: [], started_at: g.started_at, ended_at: g.ended_at });
+  }
+  return rows;
 }
 
 export function draw(container, run, seconds) {
