@@ -18,6 +18,7 @@ from xene.client import records
 from xene.client.api import ApiClient, api_path
 from xene.client.errors import ApiError
 from xene.client.settings import Target
+from xene.core.records import NodeRecord
 from xene.core.states import Decision
 from xene.store.base import (
     BY_HAND,
@@ -30,6 +31,7 @@ from xene.store.base import (
     RunSummary,
     StoredRun,
 )
+from xene.store.groups import NodeGroup
 from xene.store.roles import ApprovalStore, MachineReader, RunReader
 
 
@@ -60,6 +62,25 @@ class RemoteStore(RunReader, ApprovalStore, MachineReader):
         page = await self.list_runs(RunFilter(limit=1, before=run_id + "~"))
         summary = page[0] if page and page[0].id == run_id else None
         return records.stored_run(data, summary)
+
+    async def get_run_grouped(self, run_id: str) -> tuple[StoredRun, list[NodeGroup]] | None:
+        asked = self.api.get(api_path("runs", run_id), params={"group": "true"})
+        data = await _or_none(asked)
+        if data is None:
+            return None
+        page = await self.list_runs(RunFilter(limit=1, before=run_id + "~"))
+        summary = page[0] if page and page[0].id == run_id else None
+        made = [NodeGroup(**group) for group in data.get("groups") or []]
+        return records.stored_run(data, summary), made
+
+    async def node_records(
+        self, run_id: str, node: str, offset: int = 0, limit: int = 50
+    ) -> tuple[int, list[NodeRecord]]:
+        params = {"offset": offset, "limit": limit}
+        data = await _or_none(self.api.get(api_path("runs", run_id, "nodes", node), params=params))
+        if data is None:
+            return 0, []
+        return int(data["total"]), [records.node_record(n) for n in data["records"]]
 
     async def list_runs(self, flt: RunFilter) -> list[RunSummary]:
         params = {

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from xene.core.records import RunRecord
+from xene.core.records import NodeRecord, RunRecord
 from xene.core.states import Decision, PipelineMode, State
-from xene.store import fencing, owners, rows, wakeups
+from xene.store import fencing, groups, owners, rows, wakeups
 from xene.store.agents import AgentRecord
 from xene.store.base import (
     BY_HAND,
@@ -34,6 +34,7 @@ from xene.store.base import (
     StepRow,
     StoredRun,
 )
+from xene.store.groups import NodeGroup
 from xene.store.memory_agents import MemoryAgentOps
 from xene.store.memory_breaker import MemoryBreakerOps
 from xene.store.memory_pressure import MemoryPressureOps
@@ -188,6 +189,24 @@ class MemoryStore(
     async def get_run(self, run_id: str) -> StoredRun | None:
         run = self._runs.get(run_id)
         return None if run is None else _stored(run)
+
+    async def get_run_grouped(self, run_id: str) -> tuple[StoredRun, list[NodeGroup]] | None:
+        stored = await self.get_run(run_id)
+        if stored is None:
+            return None
+        record, made = stored.record, groups.group_records(stored.record.nodes.values())
+        outside = {k: n for k, n in record.nodes.items() if not groups.in_body(k)}
+        grouped = dataclasses.replace(record, nodes=outside)
+        return dataclasses.replace(stored, record=grouped), made
+
+    async def node_records(
+        self, run_id: str, node: str, offset: int = 0, limit: int = 50
+    ) -> tuple[int, list[NodeRecord]]:
+        stored = await self.get_run(run_id)
+        found = (
+            [] if stored is None else [n for n in stored.record.nodes.values() if n.node_id == node]
+        )
+        return len(found), found[offset : offset + limit]
 
     async def claim_stored_runs(
         self, owner: str, limit: int, lease_until: float, now: float, labels: Labels = ()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from xene.core.records import NodeRecord
     from xene.core.states import Decision
     from xene.store.base import (
         ApprovalRecord,
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
         RunSummary,
         StoredRun,
     )
+    from xene.store.groups import NodeGroup
 
 
 @runtime_checkable
@@ -36,6 +38,16 @@ class RunReader(Protocol):
     """Runs and their logs, read: what the history commands need."""
 
     async def get_run(self, run_id: str) -> StoredRun | None: ...
+
+    async def get_run_grouped(self, run_id: str) -> tuple[StoredRun, list[NodeGroup]] | None:
+        """The run with only the records of nodes outside splits and loops, and those
+        inside summarised: a `NodeGroup` per node, in the order they began."""
+
+    async def node_records(
+        self, run_id: str, node: str, offset: int = 0, limit: int = 50
+    ) -> tuple[int, list[NodeRecord]]:
+        """How many records pipeline node `node` has in the run, and `limit` of them
+        from `offset`, in the order they began (with their steps)."""
 
     async def list_runs(self, flt: RunFilter) -> list[RunSummary]:
         """Newest first."""

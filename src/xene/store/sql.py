@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
+from xene.core.records import NodeRecord
 from xene.core.states import Decision, PipelineMode, State
 from xene.store import (
     owners,
@@ -38,6 +39,7 @@ from xene.store.base import (
     ServerStore,
     StoredRun,
 )
+from xene.store.groups import NodeGroup
 from xene.store.server_roles import Labels
 from xene.store.sql_agents import SqlAgentOps
 from xene.store.sql_breaker import SqlBreakerOps
@@ -153,6 +155,15 @@ class SqlStore(
 
     async def get_run(self, run_id: str) -> StoredRun | None:
         return await self._run(sql_runs.get_run(self._q, run_id), write=False)
+
+    async def get_run_grouped(self, run_id: str) -> tuple[StoredRun, list[NodeGroup]] | None:
+        return await self._run(sql_runs.get_run_grouped(self._q, run_id), write=False)
+
+    async def node_records(
+        self, run_id: str, node: str, offset: int = 0, limit: int = 50
+    ) -> tuple[int, list[NodeRecord]]:
+        txn = sql_runs.node_records(self._q, run_id, node, offset, limit)
+        return await self._run(txn, write=False)
 
     async def list_runs(self, flt: RunFilter) -> list[RunSummary]:
         return await self._run(sql_runs.list_runs(self._q, flt), write=False)

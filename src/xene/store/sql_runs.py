@@ -6,7 +6,8 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from xene.store import rows, sql_retries
+from xene.core.records import NodeRecord
+from xene.store import groups, rows, sql_retries
 from xene.store.base import (
     BY_HAND,
     Batch,
@@ -22,6 +23,7 @@ from xene.store.base import (
     StoredRun,
 )
 from xene.store.fencing import applies, created_epoch
+from xene.store.groups import NodeGroup
 from xene.store.sql_approvals import approval_params
 from xene.store.txn import Result, Row, Stmt, Txn
 
@@ -173,6 +175,35 @@ def get_run(q: Queries, run_id: str) -> Txn[StoredRun | None]:
     steps = (yield Stmt(q["run_steps"], (run_id,))) if nodes.rows else Result()
     retried = yield from sql_retries.run_retries(q, run_id)
     return stored_run(found.rows[0], nodes, steps, retried)
+
+
+def get_run_grouped(q: Queries, run_id: str) -> Txn[tuple[StoredRun, list[NodeGroup]] | None]:
+    """The run with the records outside splits and loops, and those inside counted."""
+    found = yield Stmt(q["get_run"], (run_id,))
+    if not found.rows:
+        return None
+    nodes = yield Stmt(q["run_nodes_outside"], (run_id,))
+    steps = (yield Stmt(q["run_steps_outside"], (run_id,))) if nodes.rows else Result()
+    counted = yield Stmt(q["run_node_groups"], (run_id,))
+    retried = yield from sql_retries.run_retries(q, run_id)
+    return stored_run(found.rows[0], nodes, steps, retried), groups.from_rows(counted.rows)
+
+
+def node_records(
+    q: Queries, run_id: str, node: str, offset: int, limit: int
+) -> Txn[tuple[int, list[NodeRecord]]]:
+    counted = yield Stmt(q["count_node_records"], (run_id, node))
+    page = yield Stmt(q["node_records_page"], (run_id, node, limit, offset))
+    steps = yield Stmt(q["node_records_page_steps"], (run_id, run_id, node, limit, offset))
+    records = {}
+    for row in page.rows:
+        record = rows.node_record(rows.db_node(row))
+        records[record.key] = record
+    for step_row in steps.rows:
+        step = rows.db_step(step_row)
+        if step.node_key in records:
+            records[step.node_key].steps.append(rows.step_record(step))
+    return int(counted.scalar), list(records.values())
 
 
 def stored_run(run: Row, nodes: Result, steps: Result, retried: tuple[RunRetry, ...]) -> StoredRun:

@@ -11,11 +11,12 @@ from fastapi.responses import StreamingResponse
 from xene.core.states import State
 from xene.frozen import frozen
 from xene.server import auth
-from xene.server.api import deps, models, run_nodes, sse
+from xene.server.api import deps, models, sse
 from xene.server.api.deps import MANAGER, VIEWER, RuntimeDep
 from xene.server.api.run_query import RunQuery, run_query
 from xene.server.runtime import NotFound, Runtime
 from xene.store.base import RunSummary, StoredRun
+from xene.store.groups import NodeGroup
 from xene.store.owners import owner_gone
 
 router = APIRouter(prefix="/api/v1", tags=["runs"], responses=deps.ERRORS)
@@ -87,7 +88,12 @@ async def get_run(run_id: str, runtime: RuntimeDep, group: Group = False) -> mod
     queued, why no agent has taken it yet). With `group`, the records of a node run per
     split item or loop turn are summarised (`groups`): page them at
     `/runs/{id}/nodes/{node}`."""
-    return await run_tree(runtime, await stored_run(runtime, run_id), group=group)
+    if not group:
+        return await run_tree(runtime, await stored_run(runtime, run_id))
+    found = await runtime.store.get_run_grouped(run_id)
+    if found is None:
+        raise NotFound(f"no run {run_id!r}")
+    return await run_tree(runtime, found[0], found[1])
 
 
 @router.get(
@@ -103,24 +109,30 @@ async def get_node_records(
     """The records of pipeline node `node` (one per split item or loop turn that reached
     it), in the order they began, `limit` from `offset`. 404: no such run, or the run's
     pipeline has no such node."""
-    stored = await stored_run(runtime, run_id)
-    records = run_nodes.node_records(stored, node)
-    if not records and not _has_node(runtime, stored, node):
+    total, page = await runtime.store.node_records(run_id, node, offset, limit)
+    if not total and not await _has_node(runtime, run_id, node):
         raise NotFound(f"run {run_id!r} has no node {node!r}")
-    page = records[offset : offset + limit]
     out = [models.NodeOut.model_validate(n.to_dict()) for n in page]
-    return models.NodeRecordsOut(node=node, total=len(records), records=out)
+    return models.NodeRecordsOut(node=node, total=total, records=out)
 
 
-def _has_node(runtime: Runtime, stored: StoredRun, node: str) -> bool:
-    """Whether the run's pipeline has `node` (that no record of it exists yet)."""
-    pipeline = runtime.pipeline_of(stored.source)
+async def _has_node(runtime: Runtime, run_id: str, node: str) -> bool:
+    """Whether the run's pipeline has `node` (no record of it exists yet); NotFound
+    for no such run."""
+    found = await runtime.store.get_run_grouped(run_id)
+    if found is None:
+        raise NotFound(f"no run {run_id!r}")
+    pipeline = runtime.pipeline_of(found[0].source)
     return pipeline is not None and any(n.id == node for n in pipeline.nodes)
 
 
-async def run_tree(runtime: Runtime, stored: StoredRun, *, group: bool = False) -> models.RunOut:
-    """What `GET /runs/{id}` answers for `stored` (the run page embeds the same)."""
-    out = run_out(stored, runtime.clock.now(), group=group)
+async def run_tree(
+    runtime: Runtime, stored: StoredRun, groups: list[NodeGroup] | None = None
+) -> models.RunOut:
+    """What `GET /runs/{id}` answers for `stored`, with `groups` (the records inside
+    splits and loops summarised) when it was read grouped; the run page embeds the
+    same."""
+    out = run_out(stored, runtime.clock.now(), groups)
     if stored.record.state is State.WAITING:
         from xene.service import agents
 
@@ -242,14 +254,10 @@ async def stored_run(runtime: Runtime, run_id: str) -> StoredRun:
     return stored
 
 
-def run_out(stored: StoredRun, now: float, *, group: bool = False) -> models.RunOut:
-    record = stored.record
-    if group:  # not every record's dict: only those outside splits and loops
-        nodes = run_nodes.top_level(stored)
-        record = dataclasses.replace(record, nodes={n.key: n for n in nodes})
-    tree: dict[str, Any] = record.to_dict()
-    if group:
-        tree["groups"] = run_nodes.groups(stored)
+def run_out(stored: StoredRun, now: float, groups: list[NodeGroup] | None = None) -> models.RunOut:
+    tree: dict[str, Any] = stored.record.to_dict()
+    if groups is not None:
+        tree["groups"] = [dataclasses.asdict(g) for g in groups]
     source = stored.source
     tree["source"] = {
         "path": source.path,

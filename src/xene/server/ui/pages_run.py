@@ -27,11 +27,12 @@ RETRYABLE = (State.ERROR, State.CANCELLED)
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 async def run_page(run_id: str, request: Request, who: Viewer, runtime: RuntimeDep) -> HTMLResponse:
-    stored = await runtime.store.get_run(run_id)
-    if stored is None:
+    found = await runtime.store.get_run_grouped(run_id)
+    if found is None:
         message = f"There is no run {run_id!r}: it never existed or it was deleted."
         return error_page(request, 404, message)
-    tree = (await run_tree(runtime, stored, group=True)).model_dump(mode="json")
+    stored, groups = found
+    tree = (await run_tree(runtime, stored, groups)).model_dump(mode="json")
     graph, why = await run_graph.shape(runtime, stored)
     record = stored.record
     data = {"run": tree, "graph_problem": why}

@@ -144,6 +144,42 @@ FROM nodes WHERE run_key = (SELECT run_key FROM runs WHERE id = ?) ORDER BY ord
 SELECT node_key, idx, name, state, exit_code, error, started_at, ended_at, process
 FROM steps WHERE run_id = ? ORDER BY node_key, idx
 
+-- name: run_nodes_outside
+-- The records of the nodes outside splits and loops (a key inside one has a `[`).
+SELECT key, node_id, type, scope_json, state, attempt, input_json, output_json, ports_json,
+    error, started_at, ended_at, progress_json, note
+FROM nodes WHERE run_key = (SELECT run_key FROM runs WHERE id = ?) AND key NOT LIKE '%[%'
+ORDER BY ord
+
+-- name: run_steps_outside
+SELECT node_key, idx, name, state, exit_code, error, started_at, ended_at, process
+FROM steps WHERE run_id = ? AND node_key NOT LIKE '%[%' ORDER BY node_key, idx
+
+-- name: run_node_groups
+-- The records inside splits and loops counted per node and state (groups.from_rows).
+SELECT node_id, type, state, COUNT(*), MIN(started_at), MAX(ended_at),
+    SUM(CASE WHEN ended_at IS NULL THEN 1 ELSE 0 END),
+    SUM(CASE WHEN error IS NOT NULL THEN 1 ELSE 0 END)
+FROM nodes WHERE run_key = (SELECT run_key FROM runs WHERE id = ?) AND key LIKE '%[%'
+GROUP BY node_id, type, state ORDER BY MIN(ord)
+
+-- name: count_node_records
+SELECT COUNT(*) FROM nodes
+WHERE run_key = (SELECT run_key FROM runs WHERE id = ?) AND node_id = ?
+
+-- name: node_records_page
+SELECT key, node_id, type, scope_json, state, attempt, input_json, output_json, ports_json,
+    error, started_at, ended_at, progress_json, note
+FROM nodes WHERE run_key = (SELECT run_key FROM runs WHERE id = ?) AND node_id = ?
+ORDER BY ord LIMIT ? OFFSET ?
+
+-- name: node_records_page_steps
+SELECT node_key, idx, name, state, exit_code, error, started_at, ended_at, process
+FROM steps WHERE run_id = ? AND node_key IN (
+    SELECT key FROM nodes WHERE run_key = (SELECT run_key FROM runs WHERE id = ?)
+        AND node_id = ? ORDER BY ord LIMIT ? OFFSET ?
+) ORDER BY node_key, idx
+
 -- name: list_runs
 -- Followed by a `runs_where_*` term for each filter given, then `runs_newest_first`:
 -- only the terms given, so that the planner picks the index of each (an `? IS NULL OR`
