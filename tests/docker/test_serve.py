@@ -87,9 +87,10 @@ def builtin_labels(server: Server) -> list[str]:
 
 
 def of_run(docker_client: Any, run_id: str) -> tuple[list[Any], list[Any]]:
-    """The containers and volumes labelled with the run's id."""
+    """The containers and volumes labelled with the run's id (a container removed
+    between the engine's list and the SDK's look at it is not there: not an error)."""
     selector = {"label": f"xene.run={run_id}"}
-    containers = docker_client.containers.list(all=True, filters=selector)
+    containers = docker_client.containers.list(all=True, filters=selector, ignore_removed=True)
     return containers, docker_client.volumes.list(filters=selector)
 
 

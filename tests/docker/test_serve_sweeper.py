@@ -30,7 +30,10 @@ def leftover(docker_client: Any, busybox: str, scope: str) -> Any:
 
 
 def exists(docker_client: Any, container: Any) -> bool:
-    return bool(docker_client.containers.list(all=True, filters={"id": container.id}))
+    found = docker_client.containers.list(
+        all=True, filters={"id": container.id}, ignore_removed=True
+    )  # removed between the engine's list and the SDK's look: gone, not an error
+    return bool(found)
 
 
 async def nothing_runs(run_ids: list[str]) -> list[str]:

@@ -65,3 +65,9 @@ async def test_records_of_an_unknown_node_or_run_are_a_404(client: httpx.AsyncCl
     assert missing.status_code == 404
     assert "has no node 'nope'" in missing.text
     assert (await client.get("/api/v1/runs/gone/nodes/price")).status_code == 404
+
+
+async def test_a_page_past_any_store_is_refused_as_bad_input(client: httpx.AsyncClient) -> None:
+    run_id = await finished_batch(client, 2)
+    asked = await client.get(f"/api/v1/runs/{run_id}/nodes/price", params={"offset": 2**40})
+    assert asked.status_code == 422

@@ -103,7 +103,7 @@ async def get_node_records(
     run_id: str,
     node: str,
     runtime: RuntimeDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> models.NodeRecordsOut:
     """The records of pipeline node `node` (one per split item or loop turn that reached
