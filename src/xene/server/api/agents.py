@@ -19,7 +19,9 @@ router = APIRouter(prefix="/api/v1", tags=["agents"], responses=deps.ERRORS)
 AgentCaller = Annotated[auth.Principal, Depends(auth.agent_principal)]
 Name = Annotated[str, Path(description="the agent's name", max_length=63)]
 RunId = Annotated[str, StringConstraints(max_length=100)]
-Epoch = Annotated[int, Field(ge=0, le=2**62)]
+Epoch = Annotated[int, Field(ge=0, le=2**53)]
+"""At most 2**53: an integer every JSON reader keeps exact (a larger bound, read as a
+float by a client of the schema, let it send numbers just above it)."""
 HEARTBEAT_S = 5.0
 """How often an agent heartbeats at most; a third of a shorter lease, so that losing one
 beat (or two) costs nothing."""

@@ -22,7 +22,7 @@ from xene.store.owners import owner_gone
 router = APIRouter(prefix="/api/v1", tags=["runs"], responses=deps.ERRORS)
 
 Name = Annotated[str | None, Query(max_length=300)]
-After = Annotated[int, Query(ge=0, le=2**62, description="a chunk's seq: only later ones")]
+After = Annotated[int, Query(ge=0, le=2**53, description="a chunk's seq: only later ones")]
 STREAM: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}
 }
