@@ -7,20 +7,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.integration.api.conftest import JWT_SECRET, bearer, client_of
-from xene.server.api import create_app
-from xene.server.config import ServerConfig
-from xene.server.runtime import Runtime
+from tests.integration.api.conftest import bearer
+from tests.integration.ui.conftest import PAGE, pages
 from xene.server.ui.pages_run import script_json
-from xene.store import open_store
 from xene.store.base import ServerStore
 
-PAGE = {"accept": "text/html"}
 FLOW = """
 name: tiny
 version: "1.0"
@@ -33,16 +28,8 @@ edges:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[ServerStore]:
-    opened = await open_store(f"sqlite:///{tmp_path}/xene.db")
-    yield opened
-    await opened.close()
-
-
-@pytest.fixture
 async def client(store: ServerStore) -> AsyncIterator[httpx.AsyncClient]:
-    runtime = Runtime(store, ServerConfig(auth=True, jwt_secret=JWT_SECRET, agent=False))
-    async with client_of(create_app(runtime)) as opened:
+    async with pages(store, auth=True) as opened:
         yield opened
 
 

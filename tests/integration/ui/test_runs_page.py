@@ -7,35 +7,21 @@ import dataclasses
 import html
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.integration.api.conftest import client_of
+from tests.integration.ui.conftest import PAGE, pages
 from tests.store.factories import new_run
 from xene.engine.clock import new_id
-from xene.server.api import create_app
-from xene.server.config import ServerConfig
-from xene.server.runtime import Runtime
-from xene.store import open_store
 from xene.store.base import ServerStore
 
-PAGE = {"accept": "text/html"}
 T0 = 1_764_000_000.0
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[ServerStore]:
-    opened = await open_store(f"sqlite:///{tmp_path}/xene.db")
-    yield opened
-    await opened.close()
-
-
-@pytest.fixture
 async def browser(store: ServerStore) -> AsyncIterator[httpx.AsyncClient]:
-    runtime = Runtime(store, ServerConfig(auth=False, agent=False))
-    async with client_of(create_app(runtime)) as client:
+    async with pages(store, auth=False) as client:
         yield client
 
 

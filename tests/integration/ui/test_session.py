@@ -4,32 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.integration.api.conftest import JWT_SECRET, bearer, client_of
-from xene.server.api import create_app
-from xene.server.config import ServerConfig
-from xene.server.runtime import Runtime
-from xene.store import open_store
+from tests.integration.api.conftest import bearer
+from tests.integration.ui.conftest import PAGE, pages
 from xene.store.base import ServerStore
-
-PAGE = {"accept": "text/html"}
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[ServerStore]:
-    opened = await open_store(f"sqlite:///{tmp_path}/xene.db")
-    yield opened
-    await opened.close()
 
 
 @pytest.fixture
 async def browser(store: ServerStore) -> AsyncIterator[httpx.AsyncClient]:
-    runtime = Runtime(store, ServerConfig(auth=True, jwt_secret=JWT_SECRET, agent=False))
-    async with client_of(create_app(runtime)) as client:
+    async with pages(store, auth=True) as client:
         yield client
 
 
